@@ -1,0 +1,82 @@
+//! What the linter reports: one finding per problem, pointing at a file and line.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// How serious a finding is. An error keeps a notice from being published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Error,
+    Warning,
+}
+
+/// One problem in one file: printed as `path:line: error: message`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub path: PathBuf,
+    pub line: usize,
+    pub level: Level,
+    pub message: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        };
+        write!(
+            f,
+            "{}:{}: {level}: {}",
+            self.path.display(),
+            self.line,
+            self.message
+        )
+    }
+}
+
+/// Collects the findings for one file, turning byte offsets into line numbers.
+pub struct Findings<'a> {
+    path: &'a Path,
+    pub list: Vec<Finding>,
+}
+
+impl<'a> Findings<'a> {
+    pub fn new(path: &'a Path) -> Self {
+        Findings {
+            path,
+            list: Vec::new(),
+        }
+    }
+
+    pub fn error(&mut self, line: usize, message: impl Into<String>) {
+        self.push(Level::Error, line, message.into());
+    }
+
+    pub fn warning(&mut self, line: usize, message: impl Into<String>) {
+        self.push(Level::Warning, line, message.into());
+    }
+
+    fn push(&mut self, level: Level, line: usize, message: String) {
+        self.list.push(Finding {
+            path: self.path.to_path_buf(),
+            line,
+            level,
+            message,
+        });
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.list.iter().any(|f| f.level == Level::Error)
+    }
+}
+
+/// The 1-based line of byte `offset` in `text`.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    text.as_bytes()[..offset]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}

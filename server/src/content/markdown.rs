@@ -1,0 +1,157 @@
+//! Markdown to safe HTML: pulldown-cmark (tables, strikethrough, task lists, heading anchors),
+//! always followed by ammonia. Raw HTML in Markdown passes through pulldown-cmark untouched, so
+//! nothing it emits reaches a page without being sanitised.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+
+/// The largest notice file accepted, in bytes.
+pub const MAX_FILE_BYTES: usize = 256 * 1024;
+
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::default();
+    for heading in ["h1", "h2", "h3", "h4", "h5", "h6"] {
+        builder.add_tag_attributes(heading, ["id"]);
+    }
+    builder
+        .add_tags(["input"])
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tag_attributes("a", ["class"])
+        .attribute_filter(|element, attribute, value| match (element, attribute) {
+            // Task-list boxes only: no other form control survives.
+            ("input", "type") => (value == "checkbox").then_some(value.into()),
+            ("a", "class") => (value == "anchor").then_some(value.into()),
+            _ => Some(value.into()),
+        });
+    builder
+});
+
+/// Renders Markdown to sanitised HTML. Headings get stable ids (unique within the call) and a
+/// self-link, so that a reader can link to "Cause" or "Countermeasures".
+pub fn render(markdown: &str) -> String {
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let mut ids = HeadingIds::default();
+    let mut events = Vec::new();
+    let mut heading: Option<(HeadingLevel, Vec<Event>)> = None;
+    for event in Parser::new_ext(markdown, options) {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => heading = Some((level, Vec::new())),
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some((level, inner)) = heading.take() {
+                    let id = ids.next(&plain_text(&inner));
+                    events.push(Event::Html(CowStr::from(format!("<{level} id=\"{id}\">"))));
+                    events.extend(inner);
+                    events.push(Event::Html(CowStr::from(format!(
+                        " <a class=\"anchor\" href=\"#{id}\">#</a></{level}>\n"
+                    ))));
+                }
+            }
+            other => match heading.as_mut() {
+                Some((_, inner)) => inner.push(other),
+                None => events.push(other),
+            },
+        }
+    }
+    let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut unsafe_html, events.into_iter());
+    SANITIZER.clean(&unsafe_html).to_string()
+}
+
+/// Markdown reduced to its words, for summaries and feeds' titles.
+pub fn to_plain_text(markdown: &str) -> String {
+    let events: Vec<Event> = Parser::new(markdown).collect();
+    let text = plain_text(&events);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn plain_text(events: &[Event]) -> String {
+    let mut text = String::new();
+    for event in events {
+        match event {
+            Event::Text(t) | Event::Code(t) => text.push_str(t),
+            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph) => text.push(' '),
+            _ => {}
+        }
+    }
+    text
+}
+
+/// Hands out heading ids: the heading's words joined by `-`, numbered when repeated.
+#[derive(Default)]
+struct HeadingIds(HashMap<String, usize>);
+
+impl HeadingIds {
+    fn next(&mut self, heading: &str) -> String {
+        let words: Vec<String> = heading
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        let base = if words.is_empty() {
+            "section".to_string()
+        } else {
+            words.join("-")
+        };
+        let seen = self.0.entry(base.clone()).or_insert(0);
+        *seen += 1;
+        if *seen == 1 {
+            base
+        } else {
+            format!("{base}-{seen}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_strikethrough_and_task_lists_render() {
+        let html = render("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~\n\n- [x] done\n- [ ] open\n");
+        assert!(html.contains("<table>"), "{html}");
+        assert!(html.contains("<del>old</del>"), "{html}");
+        assert!(
+            html.contains(r#"<input type="checkbox" checked="" disabled="">"#),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn headings_get_unique_anchors() {
+        let html = render("## 原因\n\ntext\n\n## Cause and fix\n\n## Cause and fix\n");
+        assert!(
+            html.contains(r##"<h2 id="原因">原因 <a class="anchor" href="#原因">#</a></h2>"##),
+            "{html}"
+        );
+        assert!(html.contains(r#"id="cause-and-fix""#), "{html}");
+        assert!(html.contains(r#"id="cause-and-fix-2""#), "{html}");
+    }
+
+    #[test]
+    fn scripts_handlers_and_dangerous_urls_are_removed() {
+        let html = render(
+            "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[a](javascript:alert(1)) [b](data:text/html,x)\n\n<input type=text value=x>",
+        );
+        for bad in [
+            "<script",
+            "onerror",
+            "javascript:",
+            "data:",
+            "type=\"text\"",
+        ] {
+            assert!(!html.contains(bad), "{bad} survived: {html}");
+        }
+    }
+
+    #[test]
+    fn plain_text_keeps_words_only() {
+        assert_eq!(
+            to_plain_text("**Sending** is back to *normal*.\nSee [notice](/x)."),
+            "Sending is back to normal. See notice."
+        );
+    }
+}

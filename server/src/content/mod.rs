@@ -1,0 +1,148 @@
+//! The published content: `site.toml` and the notices under `notices/`, loaded, checked and
+//! rendered from Markdown.
+//!
+//! [`load`] reads the whole folder. Each file is checked on its own ([`notice::parse`]); a file
+//! with errors is not published, and if an earlier load had a good version of it, that version
+//! stays up. The linter (`statusdesk lint`) is the same load with nothing to fall back on.
+
+pub mod finding;
+pub mod markdown;
+pub mod notice;
+pub mod prose_dates;
+pub mod site;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub use finding::{Finding, Findings, Level};
+pub use notice::{Notice, Translated};
+pub use site::Site;
+
+/// Everything that is published, and every finding from reading it.
+#[derive(Clone, Debug)]
+pub struct Content {
+    pub site: Site,
+    /// Newest first (by start, or publication when there is no start).
+    pub notices: Vec<Notice>,
+    pub findings: Vec<Finding>,
+}
+
+/// Why there is nothing to publish at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ContentError {
+    #[error("{path}: cannot read the content folder: {source}")]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    BadSite(Finding),
+}
+
+impl Content {
+    pub fn errors(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.level == Level::Error)
+    }
+
+    pub fn notice(&self, slug: &str) -> Option<&Notice> {
+        self.notices.iter().find(|n| n.slug == slug)
+    }
+}
+
+/// Loads the content folder. With `previous`, a file that fails its checks (or a broken
+/// `site.toml`) keeps the version that was last published.
+pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentError> {
+    let site_path = dir.join("site.toml");
+    let mut site_findings = Findings::new(&site_path);
+    let parsed_site = Site::load(dir, &mut site_findings);
+    let mut findings = site_findings.list;
+    let site = match (parsed_site, previous) {
+        (Some(site), _) => site,
+        (None, Some(previous)) => previous.site.clone(),
+        (None, None) => {
+            let first = findings
+                .into_iter()
+                .next()
+                .expect("a failed parse reports why");
+            return Err(ContentError::BadSite(first));
+        }
+    };
+
+    let notices_dir = dir.join("notices");
+    let mut paths = Vec::new();
+    if notices_dir.exists() {
+        collect_markdown(&notices_dir, &mut paths).map_err(|source| ContentError::Unreadable {
+            path: notices_dir.clone(),
+            source,
+        })?;
+    }
+    paths.sort();
+
+    let previous_by_path: HashMap<&Path, &Notice> = previous
+        .map(|p| p.notices.iter().map(|n| (n.path.as_path(), n)).collect())
+        .unwrap_or_default();
+    let mut notices: Vec<Notice> = Vec::new();
+    for path in &paths {
+        let mut file_findings = Findings::new(path);
+        let parsed = match std::fs::read_to_string(path) {
+            Ok(source) => notice::parse(path, &source, &site, &mut file_findings),
+            Err(e) => {
+                file_findings.error(1, format!("cannot read the file: {e}"));
+                None
+            }
+        };
+        let parsed =
+            parsed.and_then(
+                |notice| match notices.iter().find(|n| n.slug == notice.slug) {
+                    Some(first) => {
+                        file_findings.error(
+                            1,
+                            format!(
+                                "duplicate slug `{}`: {} has it already",
+                                notice.slug,
+                                first.path.display()
+                            ),
+                        );
+                        None
+                    }
+                    None => Some(notice),
+                },
+            );
+        match parsed {
+            Some(notice) => notices.push(notice),
+            None => {
+                if let Some(&last_good) = previous_by_path.get(path.as_path())
+                    && !notices.iter().any(|n| n.slug == last_good.slug)
+                {
+                    notices.push(last_good.clone());
+                }
+            }
+        }
+        findings.extend(file_findings.list);
+    }
+    notices.sort_by(|a, b| {
+        let key = |n: &Notice| n.started_at.unwrap_or(n.published_at);
+        key(b).cmp(&key(a)).then_with(|| a.slug.cmp(&b.slug))
+    });
+    Ok(Content {
+        site,
+        notices,
+        findings,
+    })
+}
+
+fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_markdown(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "md")
+            && !path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,749 @@
+//! One notice file: TOML front matter between `+++` lines, then the Markdown body (Japanese,
+//! then optionally `<!-- lang: en -->` and the English body). Parsing and every check of a single
+//! file live here; each problem becomes a [`Finding`](super::Finding) with the line it is about.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime};
+use serde::Deserialize;
+use statusdesk_app::i18n::weekday_ja;
+use statusdesk_app::model::{Kind, Severity, Status};
+use toml::Spanned;
+
+use super::finding::{Findings, line_of};
+use super::markdown::MAX_FILE_BYTES;
+use super::prose_dates;
+use super::site::{Site, is_identifier};
+
+/// The line that separates the Japanese body from its English translation.
+pub const ENGLISH_MARKER: &str = "<!-- lang: en -->";
+
+/// Dates in prose this far outside the notice's own span are probably a mistyped year.
+const PLAUSIBLE_MARGIN_DAYS: i64 = 180;
+
+/// A text in the site's main language and, when written, its English translation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Translated {
+    pub ja: String,
+    pub en: Option<String>,
+}
+
+/// One dated entry of the timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimelineEntry {
+    pub at: DateTime<FixedOffset>,
+    pub status: Option<Status>,
+    pub text: Translated,
+    /// Why an entry dated after the notice was resolved was added.
+    pub reason: Option<Translated>,
+}
+
+/// A notice that passed every check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub slug: String,
+    /// Where it was read from.
+    pub path: PathBuf,
+    pub title: Translated,
+    pub kind: Kind,
+    pub status: Option<Status>,
+    pub severity: Option<Severity>,
+    pub components: Vec<String>,
+    pub started_at: Option<DateTime<FixedOffset>>,
+    pub resolved_at: Option<DateTime<FixedOffset>>,
+    pub published_at: DateTime<FixedOffset>,
+    pub timeline: Vec<TimelineEntry>,
+    pub body: Translated,
+}
+
+impl Notice {
+    /// Whether the notice is still open: an incident not resolved or maintenance not completed.
+    pub fn is_open(&self) -> bool {
+        self.status.is_some_and(|s| !s.is_closed())
+    }
+
+    /// When the notice last changed: its newest timeline entry or its publication.
+    pub fn updated_at(&self) -> DateTime<FixedOffset> {
+        self.timeline
+            .iter()
+            .map(|e| e.at)
+            .chain([self.published_at])
+            .max()
+            .expect("never empty")
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFrontMatter {
+    slug: Option<Spanned<String>>,
+    title: Option<Spanned<String>>,
+    title_en: Option<Spanned<String>>,
+    kind: Option<Spanned<String>>,
+    status: Option<Spanned<String>>,
+    severity: Option<Spanned<String>>,
+    #[serde(default)]
+    components: Vec<Spanned<String>>,
+    started_at: Option<Spanned<toml::Value>>,
+    resolved_at: Option<Spanned<toml::Value>>,
+    published_at: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    timeline: Vec<Spanned<RawEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    at: Option<Spanned<toml::Value>>,
+    status: Option<Spanned<String>>,
+    text: Option<Spanned<String>>,
+    text_en: Option<Spanned<String>>,
+    reason: Option<Spanned<String>>,
+    reason_en: Option<Spanned<String>>,
+}
+
+/// The parts of a notice file, with where each starts.
+struct Split<'a> {
+    front_matter: &'a str,
+    /// Byte offset of the front matter in the file.
+    front_matter_offset: usize,
+    body_ja: &'a str,
+    body_ja_offset: usize,
+    body_en: Option<(&'a str, usize)>,
+}
+
+/// Parses and checks one notice. Returns the notice when it has no errors; every finding,
+/// errors and warnings, goes into `findings`.
+pub fn parse(path: &Path, source: &str, site: &Site, findings: &mut Findings) -> Option<Notice> {
+    if source.len() > MAX_FILE_BYTES {
+        findings.error(
+            1,
+            format!(
+                "the file is {} KiB; notices are limited to {} KiB",
+                source.len() / 1024,
+                MAX_FILE_BYTES / 1024
+            ),
+        );
+        return None;
+    }
+    let split = split(source, findings)?;
+    let raw: RawFrontMatter = match toml::from_str(split.front_matter) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let offset = split.front_matter_offset + e.span().map_or(0, |s| s.start);
+            findings.error(
+                line_of(source, offset),
+                format!("front matter: {}", e.message().trim()),
+            );
+            return None;
+        }
+    };
+    Checker {
+        source,
+        split: &split,
+        site,
+        findings,
+    }
+    .check(path, raw)
+}
+
+fn split<'a>(source: &'a str, findings: &mut Findings) -> Option<Split<'a>> {
+    let source_no_bom = source.strip_prefix('\u{feff}').unwrap_or(source);
+    let bom = source.len() - source_no_bom.len();
+    let Some(first_line_end) = source_no_bom.find('\n') else {
+        findings.error(
+            1,
+            "expected front matter: the file must start with a `+++` line",
+        );
+        return None;
+    };
+    if source_no_bom[..first_line_end].trim_end() != "+++" {
+        findings.error(
+            1,
+            "expected front matter: the file must start with a `+++` line",
+        );
+        return None;
+    }
+    let fm_start = bom + first_line_end + 1;
+    let mut offset = fm_start;
+    let mut fm_end = None;
+    for line in source[fm_start..].split_inclusive('\n') {
+        if line.trim_end() == "+++" {
+            fm_end = Some((offset, offset + line.len()));
+            break;
+        }
+        offset += line.len();
+    }
+    let Some((fm_end, body_start)) = fm_end else {
+        findings.error(
+            1,
+            "front matter is not closed: no `+++` line after the first one",
+        );
+        return None;
+    };
+    let body = &source[body_start..];
+    let (body_ja, body_en) = match find_line(body, ENGLISH_MARKER) {
+        Some((marker_start, marker_end)) => (
+            &body[..marker_start],
+            Some((&body[marker_end..], body_start + marker_end)),
+        ),
+        None => (body, None),
+    };
+    Some(Split {
+        front_matter: &source[fm_start..fm_end],
+        front_matter_offset: fm_start,
+        body_ja,
+        body_ja_offset: body_start,
+        body_en,
+    })
+}
+
+/// Finds a line that is exactly `wanted` (ignoring surrounding white space): its start and the
+/// offset just past its line break.
+fn find_line(text: &str, wanted: &str) -> Option<(usize, usize)> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim() == wanted {
+            return Some((offset, offset + line.len()));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+struct Checker<'s, 'f, 'p> {
+    source: &'s str,
+    split: &'s Split<'s>,
+    site: &'s Site,
+    findings: &'f mut Findings<'p>,
+}
+
+impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
+    /// The file line of a span in the front matter.
+    fn line<T>(&self, spanned: &Spanned<T>) -> usize {
+        line_of(
+            self.source,
+            self.split.front_matter_offset + spanned.span().start,
+        )
+    }
+
+    /// The line of the `+++` that opens the front matter, for what is missing from it.
+    fn header_line(&self) -> usize {
+        line_of(self.source, self.split.front_matter_offset) - 1
+    }
+
+    fn required<'v, T>(
+        &mut self,
+        value: &'v Option<Spanned<T>>,
+        name: &str,
+    ) -> Option<&'v Spanned<T>> {
+        if value.is_none() {
+            let line = self.header_line();
+            self.findings.error(line, format!("missing field `{name}`"));
+        }
+        value.as_ref()
+    }
+
+    fn keyword<T>(
+        &mut self,
+        value: &Spanned<String>,
+        field: &str,
+        parse: fn(&str) -> Option<T>,
+        allowed: &[&str],
+    ) -> Option<T> {
+        let parsed = parse(value.get_ref());
+        if parsed.is_none() {
+            let line = self.line(value);
+            self.findings.error(
+                line,
+                format!(
+                    "`{field}` is `{}`; expected one of {}",
+                    value.get_ref(),
+                    quoted_list(allowed)
+                ),
+            );
+        }
+        parsed
+    }
+
+    fn time(&mut self, value: &Spanned<toml::Value>, field: &str) -> Option<DateTime<FixedOffset>> {
+        let line = self.line(value);
+        let text = match value.get_ref() {
+            toml::Value::Datetime(dt) => dt.to_string(),
+            toml::Value::String(s) => s.clone(),
+            other => {
+                self.findings.error(
+                    line,
+                    format!(
+                        "`{field}` must be a time such as 2021-03-01T17:35:00+09:00, not a {}",
+                        other.type_str()
+                    ),
+                );
+                return None;
+            }
+        };
+        match DateTime::parse_from_rfc3339(&text) {
+            Ok(t) => Some(t),
+            Err(_) => {
+                let message = if NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S").is_ok()
+                    || NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S").is_ok()
+                {
+                    format!(
+                        "`{field}` = {text} has no UTC offset; write it as {}+09:00 (or the offset it was in)",
+                        text.replace(' ', "T")
+                    )
+                } else if NaiveDate::parse_from_str(&text, "%Y-%m-%d").is_ok() {
+                    format!(
+                        "`{field}` = {text} has no time of day and offset; write it as {text}T00:00:00+09:00"
+                    )
+                } else {
+                    format!(
+                        "`{field}` = {text} is not an RFC 3339 time such as 2021-03-01T17:35:00+09:00"
+                    )
+                };
+                self.findings.error(line, message);
+                None
+            }
+        }
+    }
+
+    fn check(mut self, path: &Path, raw: RawFrontMatter) -> Option<Notice> {
+        let slug = match &raw.slug {
+            Some(slug) => slug.get_ref().clone(),
+            None => path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        };
+        if !is_identifier(&slug) {
+            let line = raw.slug.as_ref().map_or(1, |s| self.line(s));
+            self.findings.error(line, format!("slug `{slug}` must be lowercase letters, digits and `-` (it comes from the file name unless `slug` is set)"));
+        }
+        let title = self
+            .required(&raw.title, "title")
+            .map(|t| t.get_ref().clone());
+        if let Some(title) = &raw.title
+            && title.get_ref().trim().is_empty()
+        {
+            let line = self.line(title);
+            self.findings.error(line, "`title` is empty");
+        }
+        let kind_keywords: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        let kind = self
+            .required(&raw.kind, "kind")
+            .and_then(|k| self.keyword(k, "kind", Kind::from_keyword, &kind_keywords));
+        let status = self.status(&raw, kind);
+        let severity = self.severity(&raw, kind);
+        let components = self.components(&raw.components);
+        let published_at = self
+            .required(&raw.published_at, "published_at")
+            .and_then(|t| self.time(t, "published_at"));
+        let started_at = match (&raw.started_at, kind) {
+            (Some(t), _) => self.time(t, "started_at"),
+            (None, Some(Kind::Incident | Kind::Maintenance)) => {
+                self.required(&raw.started_at, "started_at");
+                None
+            }
+            (None, _) => None,
+        };
+        let resolved_at = raw
+            .resolved_at
+            .as_ref()
+            .and_then(|t| self.time(t, "resolved_at"));
+        self.check_resolution(&raw, kind, status, started_at, resolved_at);
+        let timeline = self.timeline(&raw.timeline, kind, started_at, resolved_at);
+        if let (Some(status), Some(last)) = (status, timeline.iter().rev().find_map(|e| e.status))
+            && last != status
+        {
+            let line = raw.status.as_ref().map_or(1, |s| self.line(s));
+            self.findings.warning(
+                line,
+                format!(
+                    "`status` is `{}` but the latest timeline entry says `{}`",
+                    status.as_str(),
+                    last.as_str()
+                ),
+            );
+        }
+        let title_en = raw.title_en.as_ref().map(|t| t.get_ref().clone());
+        self.check_translations(&raw);
+        let body = Translated {
+            ja: self.split.body_ja.trim().to_string(),
+            en: self.split.body_en.map(|(en, _)| en.trim().to_string()),
+        };
+        self.check_prose_dates(&raw, started_at, resolved_at, published_at, &timeline);
+        if self.findings.has_errors() {
+            return None;
+        }
+        Some(Notice {
+            slug,
+            path: path.to_path_buf(),
+            title: Translated {
+                ja: title?,
+                en: title_en,
+            },
+            kind: kind?,
+            status,
+            severity,
+            components,
+            started_at,
+            resolved_at,
+            published_at: published_at?,
+            timeline,
+            body,
+        })
+    }
+
+    fn status(&mut self, raw: &RawFrontMatter, kind: Option<Kind>) -> Option<Status> {
+        let kind = kind?;
+        let allowed: Vec<&str> = Status::allowed_for(kind)
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        match (&raw.status, kind) {
+            (Some(s), Kind::Announcement) => {
+                let line = self.line(s);
+                self.findings
+                    .error(line, "announcements have no `status`; remove it");
+                None
+            }
+            (None, Kind::Announcement) => None,
+            (None, _) => {
+                self.required(&raw.status, "status");
+                None
+            }
+            (Some(s), _) => self
+                .keyword(s, "status", |k| Status::from_keyword(k), &allowed)
+                .filter(|status| Status::allowed_for(kind).contains(status))
+                .or_else(|| {
+                    if Status::from_keyword(s.get_ref()).is_some() {
+                        let line = self.line(s);
+                        self.findings.error(
+                            line,
+                            format!(
+                                "status `{}` is not for a {}; expected one of {}",
+                                s.get_ref(),
+                                kind.as_str(),
+                                quoted_list(&allowed)
+                            ),
+                        );
+                    }
+                    None
+                }),
+        }
+    }
+
+    fn severity(&mut self, raw: &RawFrontMatter, kind: Option<Kind>) -> Option<Severity> {
+        let keywords: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
+        match (&raw.severity, kind) {
+            (Some(s), Some(Kind::Incident)) => {
+                self.keyword(s, "severity", Severity::from_keyword, &keywords)
+            }
+            (Some(s), Some(_)) => {
+                let line = self.line(s);
+                self.findings
+                    .error(line, "`severity` is for incidents only; remove it");
+                None
+            }
+            (None, Some(Kind::Incident)) => {
+                self.required(&raw.severity, "severity");
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn components(&mut self, ids: &[Spanned<String>]) -> Vec<String> {
+        let mut components = Vec::new();
+        for id in ids {
+            let line = self.line(id);
+            if self.site.component(id.get_ref()).is_none() {
+                let known: Vec<&str> = self.site.components.iter().map(|c| c.id.as_str()).collect();
+                self.findings.error(
+                    line,
+                    format!(
+                        "unknown component `{}`; site.toml defines {}",
+                        id.get_ref(),
+                        quoted_list(&known)
+                    ),
+                );
+            } else if components.contains(id.get_ref()) {
+                self.findings.warning(
+                    line,
+                    format!("component `{}` is listed twice", id.get_ref()),
+                );
+            } else {
+                components.push(id.get_ref().clone());
+            }
+        }
+        components
+    }
+
+    fn check_resolution(
+        &mut self,
+        raw: &RawFrontMatter,
+        kind: Option<Kind>,
+        status: Option<Status>,
+        started_at: Option<DateTime<FixedOffset>>,
+        resolved_at: Option<DateTime<FixedOffset>>,
+    ) {
+        if let (Some(start), Some(end), Some(span)) = (started_at, resolved_at, &raw.resolved_at)
+            && end < start
+        {
+            let line = self.line(span);
+            self.findings.error(
+                line,
+                format!("`resolved_at` ({end}) is before `started_at` ({start})"),
+            );
+        }
+        match (status, &raw.resolved_at) {
+            (Some(status), None) if status.is_closed() => {
+                let line = raw.status.as_ref().map_or(1, |s| self.line(s));
+                self.findings.error(
+                    line,
+                    format!(
+                        "status is `{}` but `resolved_at` is missing: say when it ended",
+                        status.as_str()
+                    ),
+                );
+            }
+            (Some(status), Some(span)) if kind == Some(Kind::Incident) && !status.is_closed() => {
+                let line = self.line(span);
+                self.findings.error(line, format!("`resolved_at` is set but the incident's status is `{}`; set status to `resolved` or remove `resolved_at`", status.as_str()));
+            }
+            _ => {}
+        }
+    }
+
+    fn timeline(
+        &mut self,
+        raw: &[Spanned<RawEntry>],
+        kind: Option<Kind>,
+        started_at: Option<DateTime<FixedOffset>>,
+        resolved_at: Option<DateTime<FixedOffset>>,
+    ) -> Vec<TimelineEntry> {
+        let mut entries = Vec::new();
+        let mut previous: Option<(DateTime<FixedOffset>, usize)> = None;
+        for entry in raw {
+            let entry_line = self.line(entry);
+            let entry = entry.get_ref();
+            let Some(at_span) = &entry.at else {
+                self.findings
+                    .error(entry_line, "timeline entry without `at`");
+                continue;
+            };
+            let line = self.line(at_span);
+            let at = self.time(at_span, "at");
+            let status = entry.status.as_ref().and_then(|s| {
+                let kind = kind?;
+                let allowed: Vec<&str> = Status::allowed_for(kind)
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect();
+                let status = Status::from_keyword(s.get_ref())
+                    .filter(|st| Status::allowed_for(kind).contains(st));
+                if status.is_none() {
+                    let line = self.line(s);
+                    let expected = if allowed.is_empty() {
+                        "no status for an announcement".into()
+                    } else {
+                        format!("one of {}", quoted_list(&allowed))
+                    };
+                    self.findings.error(
+                        line,
+                        format!(
+                            "timeline `status` is `{}`; expected {expected}",
+                            s.get_ref()
+                        ),
+                    );
+                }
+                status
+            });
+            let Some(text) = &entry.text else {
+                self.findings
+                    .error(entry_line, "timeline entry without `text`");
+                continue;
+            };
+            let Some(at) = at else { continue };
+            if let Some((before, before_line)) = previous
+                && at < before
+            {
+                self.findings.error(line, format!("timeline entry at {at} is earlier than the entry before it ({before}, line {before_line}); list entries oldest first"));
+            }
+            if let Some(start) = started_at
+                && at < start
+            {
+                self.findings.warning(
+                    line,
+                    format!("timeline entry at {at} is before `started_at` ({start})"),
+                );
+            }
+            let reason = entry.reason.as_ref().map(|r| Translated {
+                ja: r.get_ref().clone(),
+                en: entry.reason_en.as_ref().map(|r| r.get_ref().clone()),
+            });
+            if let Some(end) = resolved_at
+                && at > end
+                && reason.is_none()
+            {
+                self.findings.error(line, format!("timeline entry at {at} is after `resolved_at` ({end}); add `reason` saying why (e.g. \"原因と再発防止策を追記\")"));
+            }
+            previous = Some((at, line));
+            entries.push(TimelineEntry {
+                at,
+                status,
+                text: Translated {
+                    ja: text.get_ref().clone(),
+                    en: entry.text_en.as_ref().map(|t| t.get_ref().clone()),
+                },
+                reason,
+            });
+        }
+        entries
+    }
+
+    /// Warns where an English reader would fall back to Japanese.
+    fn check_translations(&mut self, raw: &RawFrontMatter) {
+        if !self.site.languages.contains(&statusdesk_app::Lang::En) {
+            return;
+        }
+        if raw.title_en.is_none() {
+            let line = raw.title.as_ref().map_or(1, |t| self.line(t));
+            self.findings.warning(
+                line,
+                "no `title_en`: English readers will see the Japanese title",
+            );
+        }
+        if self.split.body_en.is_none() && !self.split.body_ja.trim().is_empty() {
+            let line = line_of(self.source, self.split.body_ja_offset);
+            self.findings.warning(line, format!("the body has no English translation (a `{ENGLISH_MARKER}` line followed by the English text)"));
+        }
+        for entry in &raw.timeline {
+            if entry.get_ref().text_en.is_none() {
+                let line = self.line(entry);
+                self.findings
+                    .warning(line, "timeline entry has no `text_en`");
+            }
+        }
+    }
+
+    /// Checks every date written in prose: it must exist, its weekday must be right, and a year far
+    /// from the notice's own dates is probably mistyped.
+    fn check_prose_dates(
+        &mut self,
+        raw: &RawFrontMatter,
+        started_at: Option<DateTime<FixedOffset>>,
+        resolved_at: Option<DateTime<FixedOffset>>,
+        published_at: Option<DateTime<FixedOffset>>,
+        timeline: &[TimelineEntry],
+    ) {
+        let tz = self.site.time_zone;
+        let local = |t: DateTime<FixedOffset>| t.with_timezone(&tz).date_naive();
+        let known: Vec<NaiveDate> = started_at
+            .into_iter()
+            .chain(resolved_at)
+            .chain(published_at)
+            .chain(timeline.iter().map(|e| e.at))
+            .map(local)
+            .collect();
+        let (Some(&first), Some(&last)) = (known.iter().min(), known.iter().max()) else {
+            return;
+        };
+        let anchor = started_at.or(published_at).map(local).unwrap_or(first);
+
+        // Scan the raw source of each text, so that offsets map straight to file lines.
+        let mut texts: Vec<(usize, &str)> = vec![(self.split.body_ja_offset, self.split.body_ja)];
+        texts.extend(self.split.body_en.map(|(text, offset)| (offset, text)));
+        for entry in &raw.timeline {
+            let e = entry.get_ref();
+            for field in [&e.text, &e.text_en, &e.reason, &e.reason_en]
+                .into_iter()
+                .flatten()
+            {
+                let span = field.span();
+                let offset = self.split.front_matter_offset + span.start;
+                texts.push((
+                    offset,
+                    &self.source[offset..self.split.front_matter_offset + span.end],
+                ));
+            }
+        }
+        for (offset, text) in texts {
+            for date in prose_dates::find(text) {
+                let line = line_of(self.source, offset + date.start);
+                self.check_prose_date(&date, line, anchor, (first, last));
+            }
+        }
+    }
+
+    fn check_prose_date(
+        &mut self,
+        date: &prose_dates::ProseDate,
+        line: usize,
+        anchor: NaiveDate,
+        span: (NaiveDate, NaiveDate),
+    ) {
+        let year = date
+            .year
+            .unwrap_or_else(|| nearest_year(anchor, date.month, date.day));
+        let Some(day) = NaiveDate::from_ymd_opt(year, date.month, date.day) else {
+            let why = if !(1..=12).contains(&date.month) {
+                format!("there is no month {}", date.month)
+            } else {
+                format!("{year}-{:02} has no day {}", date.month, date.day)
+            };
+            self.findings
+                .error(line, format!("`{}` is not a date: {why}", date.text));
+            return;
+        };
+        if let Some(written) = date.weekday
+            && written != day.weekday()
+        {
+            self.findings.error(
+                line,
+                format!(
+                    "`{}`: {} is a {} ({}), not {} ({})",
+                    date.text,
+                    day.format("%Y-%m-%d"),
+                    day.format("%A"),
+                    weekday_ja(day.weekday()),
+                    written,
+                    weekday_ja(written)
+                ),
+            );
+        }
+        let margin = Duration::days(PLAUSIBLE_MARGIN_DAYS);
+        if date.year.is_some() && (day < span.0 - margin || day > span.1 + margin) {
+            self.findings.warning(
+                line,
+                format!(
+                    "`{}` is far outside this notice's dates ({} to {}); is the year mistyped?",
+                    date.text,
+                    span.0.format("%Y-%m-%d"),
+                    span.1.format("%Y-%m-%d")
+                ),
+            );
+        }
+    }
+}
+
+/// For a date written without its year: the year that puts it closest to `anchor`.
+fn nearest_year(anchor: NaiveDate, month: u32, day: u32) -> i32 {
+    let y = anchor.year();
+    [y - 1, y, y + 1]
+        .into_iter()
+        .min_by_key(|&year| {
+            // Invalid days are judged by the first of their month, so 2月30日 still gets a year.
+            NaiveDate::from_ymd_opt(year, month.clamp(1, 12), day.min(28).max(1))
+                .map_or(i64::MAX, |d| (d - anchor).num_days().abs())
+        })
+        .unwrap_or(y)
+}
+
+fn quoted_list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,172 @@
+//! `content/site.toml`: the site's name, address, time zone, languages and the service
+//! components shown on the status page.
+
+use std::path::Path;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+use statusdesk_app::Lang;
+
+use super::finding::{Findings, line_of};
+
+/// A text in the site's main language (Japanese) and its English translation.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Localized {
+    pub ja: String,
+    pub en: String,
+}
+
+impl Localized {
+    pub fn get(&self, lang: Lang) -> &str {
+        lang.pick(&self.ja, &self.en)
+    }
+}
+
+/// A part of the service whose state the status page shows.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Component {
+    pub id: String,
+    pub name: Localized,
+    pub description: Localized,
+}
+
+/// The validated contents of `site.toml`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Site {
+    pub name: Localized,
+    pub base_url: String,
+    pub time_zone: Tz,
+    /// Published languages; the first is the default.
+    pub languages: Vec<Lang>,
+    pub notices_per_page: usize,
+    pub components: Vec<Component>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSite {
+    name: Localized,
+    base_url: String,
+    time_zone: toml::Spanned<String>,
+    languages: toml::Spanned<Vec<String>>,
+    #[serde(default = "default_per_page")]
+    notices_per_page: usize,
+    #[serde(default)]
+    components: Vec<toml::Spanned<Component>>,
+}
+
+fn default_per_page() -> usize {
+    20
+}
+
+impl Site {
+    /// Parses `site.toml`; every problem is reported into `findings` with its line.
+    pub fn parse(source: &str, findings: &mut Findings) -> Option<Site> {
+        let raw: RawSite = match toml::from_str(source) {
+            Ok(raw) => raw,
+            Err(e) => {
+                let line = e.span().map_or(1, |s| line_of(source, s.start));
+                findings.error(line, e.message().trim().to_string());
+                return None;
+            }
+        };
+        let time_zone = match raw.time_zone.get_ref().parse::<Tz>() {
+            Ok(tz) => Some(tz),
+            Err(_) => {
+                let line = line_of(source, raw.time_zone.span().start);
+                findings.error(
+                    line,
+                    format!(
+                        "unknown time zone `{}`; use an IANA name such as `Asia/Tokyo`",
+                        raw.time_zone.get_ref()
+                    ),
+                );
+                None
+            }
+        };
+        let languages_line = line_of(source, raw.languages.span().start);
+        let mut languages = Vec::new();
+        for code in raw.languages.get_ref() {
+            match Lang::from_code(code) {
+                Some(lang) if !languages.contains(&lang) => languages.push(lang),
+                Some(_) => {
+                    findings.error(languages_line, format!("language `{code}` is listed twice"))
+                }
+                None => findings.error(
+                    languages_line,
+                    format!("unknown language `{code}`; the site speaks `ja` and `en`"),
+                ),
+            }
+        }
+        if languages.is_empty() {
+            findings.error(
+                languages_line,
+                "`languages` needs at least one of `ja`, `en`",
+            );
+        }
+        if raw.notices_per_page == 0 {
+            findings.error(1, "`notices_per_page` must be at least 1");
+        }
+        let mut components: Vec<Component> = Vec::new();
+        for component in raw.components {
+            let line = line_of(source, component.span().start);
+            let component = component.into_inner();
+            if !is_identifier(&component.id) {
+                findings.error(
+                    line,
+                    format!(
+                        "component id `{}` must be lowercase letters, digits and `-`",
+                        component.id
+                    ),
+                );
+            } else if components.iter().any(|c| c.id == component.id) {
+                findings.error(
+                    line,
+                    format!("component id `{}` is used twice", component.id),
+                );
+            } else {
+                components.push(component);
+            }
+        }
+        if findings.has_errors() {
+            return None;
+        }
+        Some(Site {
+            name: raw.name,
+            base_url: raw.base_url.trim_end_matches('/').to_string(),
+            time_zone: time_zone?,
+            languages,
+            notices_per_page: raw.notices_per_page,
+            components,
+        })
+    }
+
+    pub fn default_lang(&self) -> Lang {
+        self.languages[0]
+    }
+
+    pub fn component(&self, id: &str) -> Option<&Component> {
+        self.components.iter().find(|c| c.id == id)
+    }
+
+    /// Reads and parses `dir/site.toml`.
+    pub fn load(dir: &Path, findings: &mut Findings) -> Option<Site> {
+        match std::fs::read_to_string(dir.join("site.toml")) {
+            Ok(source) => Site::parse(&source, findings),
+            Err(e) => {
+                findings.error(1, format!("cannot read the file: {e}"));
+                None
+            }
+        }
+    }
+}
+
+/// Lowercase ASCII letters, digits and `-`, starting with a letter or digit.
+pub fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}

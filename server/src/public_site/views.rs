@@ -1,0 +1,223 @@
+//! From loaded content to the app's view models, in one language: picks the translation, turns
+//! instants into the site's local time, renders Markdown, and derives each component's state.
+
+use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone};
+use statusdesk_app::Lang;
+use statusdesk_app::model::{
+    Chrome, ComponentState, ComponentView, Kind, Moment, MonthGroup, NoticeListPage, NoticePage,
+    NoticeSummary, Status, StatusPage, TimelineEntryView,
+};
+
+use crate::content::{Content, Notice, Site, Translated, markdown};
+
+/// How many closed notices the status page lists under "recent".
+const RECENT_ON_STATUS_PAGE: usize = 5;
+
+/// Builds the view models of one language.
+pub struct Views<'a> {
+    pub content: &'a Content,
+    pub lang: Lang,
+    pub stylesheet: &'a str,
+}
+
+impl<'a> Views<'a> {
+    fn site(&self) -> &'a Site {
+        &self.content.site
+    }
+
+    pub fn chrome(&self, path: &str, title: &str) -> Chrome {
+        Chrome {
+            lang: self.lang,
+            site_name: self.site().name.get(self.lang).to_string(),
+            path: path.to_string(),
+            title: title.to_string(),
+            stylesheet: self.stylesheet.to_string(),
+            zone_label: zone_label(self.site()),
+        }
+    }
+
+    /// The text in this language, or the main language's when there is no translation.
+    fn pick<'t>(&self, text: &'t Translated) -> &'t str {
+        match (self.lang, &text.en) {
+            (Lang::En, Some(en)) if !en.trim().is_empty() => en,
+            _ => &text.ja,
+        }
+    }
+
+    fn is_untranslated(&self, text: &Translated) -> bool {
+        self.lang == Lang::En && text.en.as_deref().is_none_or(|en| en.trim().is_empty())
+    }
+
+    pub fn moment(&self, t: DateTime<FixedOffset>) -> Moment {
+        moment(self.site(), t)
+    }
+
+    pub fn summary(&self, notice: &Notice) -> NoticeSummary {
+        NoticeSummary {
+            slug: notice.slug.clone(),
+            title: self.pick(&notice.title).to_string(),
+            kind: notice.kind,
+            status: notice.status,
+            severity: notice.severity,
+            started: notice.started_at.map(|t| self.moment(t)),
+            resolved: notice.resolved_at.map(|t| self.moment(t)),
+            published: self.moment(notice.published_at),
+            latest_update: notice.timeline.last().map(|e| {
+                (
+                    self.moment(e.at),
+                    markdown::to_plain_text(self.pick(&e.text)),
+                )
+            }),
+        }
+    }
+
+    pub fn status_page(&self) -> StatusPage {
+        let notices = &self.content.notices;
+        let components: Vec<ComponentView> = self
+            .site()
+            .components
+            .iter()
+            .map(|c| ComponentView {
+                id: c.id.clone(),
+                name: c.name.get(self.lang).to_string(),
+                description: c.description.get(self.lang).to_string(),
+                state: component_state(notices, Some(&c.id)),
+            })
+            .collect();
+        let overall = components
+            .iter()
+            .map(|c| c.state)
+            .chain([component_state(notices, None)])
+            .max()
+            .unwrap_or(ComponentState::Operational);
+        let is_active = |n: &&Notice| n.is_open() && n.status != Some(Status::Scheduled);
+        let is_upcoming = |n: &&Notice| n.status == Some(Status::Scheduled);
+        let mut upcoming: Vec<&Notice> = notices.iter().filter(is_upcoming).collect();
+        upcoming.sort_by_key(|n| n.started_at);
+        StatusPage {
+            overall,
+            components,
+            active: notices
+                .iter()
+                .filter(is_active)
+                .map(|n| self.summary(n))
+                .collect(),
+            upcoming: upcoming.into_iter().map(|n| self.summary(n)).collect(),
+            recent: notices
+                .iter()
+                .filter(|n| !n.is_open())
+                .take(RECENT_ON_STATUS_PAGE)
+                .map(|n| self.summary(n))
+                .collect(),
+        }
+    }
+
+    /// Page `page` (from 1) of the archive, and how many pages there are.
+    pub fn notice_list_page(&self, page: usize) -> NoticeListPage {
+        let per_page = self.site().notices_per_page;
+        let total_pages = self.content.notices.len().div_ceil(per_page).max(1);
+        let mut months: Vec<MonthGroup> = Vec::new();
+        for notice in self
+            .content
+            .notices
+            .iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+        {
+            let summary = self.summary(notice);
+            let local = summary.started.as_ref().unwrap_or(&summary.published).local;
+            let (year, month) = (
+                chrono::Datelike::year(&local),
+                chrono::Datelike::month(&local),
+            );
+            match months.last_mut() {
+                Some(group) if group.year == year && group.month == month => {
+                    group.notices.push(summary)
+                }
+                _ => months.push(MonthGroup {
+                    year,
+                    month,
+                    notices: vec![summary],
+                }),
+            }
+        }
+        NoticeListPage {
+            months,
+            page,
+            total_pages,
+        }
+    }
+
+    pub fn notice_page(&self, notice: &Notice) -> NoticePage {
+        let summary = self.summary(notice);
+        let body_source = self.pick(&notice.body);
+        NoticePage {
+            components: notice
+                .components
+                .iter()
+                .filter_map(|id| self.site().component(id))
+                .map(|c| c.name.get(self.lang).to_string())
+                .collect(),
+            duration_minutes: match (notice.started_at, notice.resolved_at) {
+                (Some(start), Some(end)) => Some((end - start).num_minutes()),
+                _ => None,
+            },
+            timeline: notice
+                .timeline
+                .iter()
+                .map(|e| TimelineEntryView {
+                    at: self.moment(e.at),
+                    status: e.status,
+                    html: markdown::render(self.pick(&e.text)),
+                    reason: e.reason.as_ref().map(|r| self.pick(r).to_string()),
+                })
+                .collect(),
+            body_html: markdown::render(body_source),
+            untranslated: self.is_untranslated(&notice.title)
+                || (!notice.body.ja.is_empty() && self.is_untranslated(&notice.body)),
+            summary,
+        }
+    }
+}
+
+/// The worst state that the open notices put a component in (`None`: notices naming no
+/// component, which affect the service as a whole).
+fn component_state(notices: &[Notice], component: Option<&str>) -> ComponentState {
+    notices
+        .iter()
+        .filter(|n| n.is_open())
+        .filter(|n| match component {
+            Some(id) => n.components.iter().any(|c| c == id),
+            None => n.components.is_empty() && n.kind == Kind::Incident,
+        })
+        .map(|n| {
+            ComponentState::from_open_notice(
+                n.kind,
+                n.status.expect("open notices have a status"),
+                n.severity,
+            )
+        })
+        .max()
+        .unwrap_or(ComponentState::Operational)
+}
+
+/// An instant as the site's readers see it.
+pub fn moment(site: &Site, t: DateTime<FixedOffset>) -> Moment {
+    let local = site.time_zone.from_utc_datetime(&t.naive_utc());
+    Moment {
+        rfc3339: local
+            .fixed_offset()
+            .to_rfc3339_opts(SecondsFormat::Secs, false),
+        local: local.naive_local(),
+        zone: local.format("%Z").to_string(),
+    }
+}
+
+/// The zone as readers know it, e.g. `Asia/Tokyo (JST)`: its name and the abbreviation it
+/// uses on the site's dates.
+fn zone_label(site: &Site) -> String {
+    let sample = site
+        .time_zone
+        .from_utc_datetime(&chrono::DateTime::UNIX_EPOCH.naive_utc());
+    format!("{} ({})", site.time_zone.name(), sample.format("%Z"))
+}
