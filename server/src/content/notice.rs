@@ -615,7 +615,9 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             );
         }
         if self.split.body_en.is_none() && !self.split.body_ja.trim().is_empty() {
-            let line = line_of(self.source, self.split.body_ja_offset);
+            let body = self.split.body_ja;
+            let first_text = self.split.body_ja_offset + (body.len() - body.trim_start().len());
+            let line = line_of(self.source, first_text);
             self.findings.warning(line, format!("the body has no English translation (a `{ENGLISH_MARKER}` line followed by the English text)"));
         }
         for entry in &raw.timeline {
