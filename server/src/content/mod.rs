@@ -118,6 +118,7 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
                 }
             }
         }
+        file_findings.list.sort_by_key(|f| f.line);
         findings.extend(file_findings.list);
     }
     notices.sort_by(|a, b| {
