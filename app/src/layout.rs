@@ -63,7 +63,9 @@ pub fn document(chrome: Chrome, main: impl IntoView + 'static) -> String {
             </body>
         </html>
     };
-    format!("<!DOCTYPE html>{}", html.to_html())
+    // Leptos marks list and optional positions with empty comments (`<!>`) for hydration; the
+    // pages are never hydrated, so they go. Text and sanitised HTML can never contain one.
+    format!("<!DOCTYPE html>{}", html.to_html().replace("<!>", ""))
 }
 
 /// `<time>` with the machine-readable instant and the local time in words.

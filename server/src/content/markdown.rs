@@ -115,7 +115,7 @@ mod tests {
         assert!(html.contains("<table>"), "{html}");
         assert!(html.contains("<del>old</del>"), "{html}");
         assert!(
-            html.contains(r#"<input type="checkbox" checked="" disabled="">"#),
+            html.contains(r#"<li><input disabled="" type="checkbox" checked="">"#),
             "{html}"
         );
     }
@@ -124,7 +124,7 @@ mod tests {
     fn headings_get_unique_anchors() {
         let html = render("## 原因\n\ntext\n\n## Cause and fix\n\n## Cause and fix\n");
         assert!(
-            html.contains(r##"<h2 id="原因">原因 <a class="anchor" href="#原因">#</a></h2>"##),
+            html.contains(r##"<h2 id="原因">原因 <a class="anchor" href="#原因" rel="noopener noreferrer">#</a></h2>"##),
             "{html}"
         );
         assert!(html.contains(r#"id="cause-and-fix""#), "{html}");
