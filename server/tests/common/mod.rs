@@ -97,3 +97,86 @@ impl TestApp {
         TestResponse { status, headers, body }
     }
 }
+
+/// A port on loopback that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The `statusdesk` binary under test.
+pub fn statusdesk() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_statusdesk"));
+    command.env_remove("DATABASE_URL").env_remove("STATUSDESK_CONTENT").env("RUST_LOG", "warn");
+    command
+}
+
+/// A `statusdesk serve` process, killed when dropped.
+pub struct Server {
+    pub child: std::process::Child,
+    pub addr: String,
+}
+
+impl Server {
+    /// Starts `serve` on a free port and waits (at most 30 s) until `/healthz` answers.
+    pub fn start(content: &Path, database_url: &str) -> Server {
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let child = statusdesk()
+            .args(["serve", "--addr", &addr, "--content"])
+            .arg(content)
+            .args(["--database-url", database_url])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("statusdesk starts");
+        let server = Server { child, addr };
+        for _ in 0..300 {
+            if server.get("/healthz").is_ok_and(|(status, _)| status == 200) {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("statusdesk serve did not answer on {}", server.addr);
+    }
+
+    /// A plain HTTP/1.1 GET: the status code and the body.
+    pub fn get(&self, path: &str) -> std::io::Result<(u16, String)> {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&self.addr)?;
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr)?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        let status = response.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        Ok((status, body))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh PostgreSQL database for one test, from `TEST_DATABASE_URL` (a server URL whose
+/// user may create databases). `None` when it is not set; CI sets it, and there its absence is
+/// a failure, not a skip.
+pub async fn postgres_database() -> Option<String> {
+    use sqlx::Connection;
+    let Ok(server) = std::env::var("TEST_DATABASE_URL") else {
+        assert!(std::env::var("CI").is_err(), "TEST_DATABASE_URL must be set in CI");
+        eprintln!("TEST_DATABASE_URL is not set: the PostgreSQL half of this test did not run");
+        return None;
+    };
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!(
+        "statusdesk_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+    );
+    let mut conn = sqlx::PgConnection::connect(&server).await.expect("TEST_DATABASE_URL answers");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
+    Some(format!("{base}/{name}"))
+}

@@ -1,0 +1,152 @@
+//! The command line as people and scripts use it: the real binary, its exit codes and what it
+//! prints.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Server, UNREACHABLE_DATABASE, fixture_site, statusdesk};
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = statusdesk().args(args).output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn help_explains_every_command_and_its_environment() {
+    let (code, out, _) = run(&["--help"]);
+    assert_eq!(code, 0);
+    for command in ["serve", "lint", "export", "migrate"] {
+        assert!(out.contains(command), "{out}");
+    }
+    let (code, out, _) = run(&["serve", "--help"]);
+    assert_eq!(code, 0);
+    for env in ["STATUSDESK_ADDR", "STATUSDESK_CONTENT", "DATABASE_URL", "STATUSDESK_CONFIG", "--demo"] {
+        assert!(out.contains(env), "{env} missing from: {out}");
+    }
+}
+
+#[test]
+fn bad_usage_is_one_line_and_exit_code_2() {
+    for args in [&["serve", "--bogus"][..], &["serve", "--addr", "not-an-address"], &["frobnicate"], &["export"]] {
+        let (code, out, err) = run(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(out.is_empty());
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("statusdesk: error: "), "{err}");
+    }
+}
+
+#[test]
+fn lint_prints_findings_and_fails_on_errors() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lint");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures.join("site.toml"), dir.path().join("site.toml")).unwrap();
+    common::copy_dir(&fixtures.join("bad-enum"), dir.path());
+    let (code, out, err) = run(&["lint", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    let expected = format!("{}/notices/notice.md:4: error: `status` is `fixed`", dir.path().display());
+    assert!(out.lines().next().unwrap().starts_with(&expected), "{out}");
+    assert_eq!(out.lines().count(), 2);
+
+    let (code, _, err) = run(&["lint", fixture_site().to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("4 notices published, 0 error(s), 2 warning(s)"), "{err}");
+
+    let (code, _, err) = run(&["lint", "/no/such/folder"]);
+    assert_eq!(code, 2);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("/no/such/folder/site.toml:1: error: cannot read the file"), "{err}");
+}
+
+#[test]
+fn export_writes_the_site() {
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("public");
+    let (code, _, err) =
+        run(&["export", "--out", target.to_str().unwrap(), "--content", fixture_site().to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::read_to_string(target.join("en/notices/slow-api/index.html")).unwrap().contains("Slow API"));
+}
+
+#[test]
+fn migrate_creates_the_sqlite_database_and_refuses_a_newer_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/nested/statusdesk.db", dir.path().display());
+    let (code, _, err) = run(&["migrate", "--database-url", &url]);
+    assert_eq!(code, 0, "{err}");
+    assert!(dir.path().join("nested/statusdesk.db").exists());
+
+    // A later statusdesk migrated it further: this one must not touch it.
+    let db = rusqlite_free_insert(&dir.path().join("nested/statusdesk.db"));
+    assert!(db, "could mark the database as newer");
+    let (code, _, err) = run(&["migrate", "--database-url", &url]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("migration 99999999 that this statusdesk does not know"), "{err}");
+}
+
+/// Records a migration this binary does not have, as a newer statusdesk would.
+fn rusqlite_free_insert(path: &Path) -> bool {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (99999999, 'from the future', TRUE, X'00', 0)",
+        )
+        .execute(&mut conn)
+        .await
+        .is_ok()
+    })
+}
+
+#[tokio::test]
+async fn migrate_works_on_postgres() {
+    let Some(url) = common::postgres_database().await else { return };
+    let (code, _, err) = run(&["migrate", "--database-url", &url]);
+    assert_eq!(code, 0, "{err}");
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    let table: Option<String> = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(table.as_deref(), Some("_sqlx_migrations"));
+}
+
+#[test]
+fn database_problems_are_one_line_with_exit_code_2() {
+    for url in ["mysql://localhost/x", UNREACHABLE_DATABASE] {
+        let (code, _, err) = run(&["migrate", "--database-url", url]);
+        assert_eq!(code, 2, "{url}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    let (_, _, err) = run(&["migrate", "--database-url", "postgres://app:s3cret@127.0.0.1:9/x"]);
+    assert!(!err.contains("s3cret"), "the password must never print: {err}");
+}
+
+#[test]
+fn serve_starts_and_serves_the_public_site_without_its_database() {
+    let server = Server::start(&fixture_site(), UNREACHABLE_DATABASE);
+    let (status, body) = server.get("/en/notices/slow-api").unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("Slow API"));
+    let (status, body) = server.get("/readyz").unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains(r#""reachable":false"#), "{body}");
+}
+
+#[test]
+fn serve_reads_a_configuration_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("statusdesk.toml");
+    std::fs::write(&config, "addr = 12\n").unwrap();
+    let (code, _, err) = run(&["serve", "--config", config.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("statusdesk.toml:1: invalid type: integer `12`, expected socket address"), "{err}");
+}
