@@ -1,0 +1,120 @@
+//! What a person sees, in real headless Chromium driven through WebDriver (chromedriver):
+//! the status page, the language switch, a notice. Screenshots are kept under
+//! `target/test-artifacts/`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{Server, UNREACHABLE_DATABASE, free_port};
+use fantoccini::{Client, ClientBuilder, Locator};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts chromedriver and a headless Chromium session, or `None` where they are not installed
+/// (in CI their absence is a failure: `.ci/run` installs them).
+async fn browser() -> Option<(Driver, Client)> {
+    if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
+        assert!(std::env::var("CI").is_err(), "chromium and chromium-driver must be installed in CI");
+        eprintln!("chromium or chromedriver missing: the browser test did not run");
+        return None;
+    }
+    let port = free_port();
+    let driver = Driver(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+    );
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1000,1400", "--lang=ja",
+            ],
+            "prefs": { "intl.accept_languages": "ja" }
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    for _ in 0..100 {
+        match ClientBuilder::new(connector.clone())
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => return Some((driver, client)),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    panic!("chromedriver did not accept a session on port {port}");
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+#[tokio::test]
+async fn a_reader_checks_the_status_switches_language_and_reads_a_notice() {
+    let Some((_driver, client)) = browser().await else { return };
+    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
+    let server = Server::start(&content, UNREACHABLE_DATABASE);
+    let base = format!("http://{}", server.addr);
+
+    // A Japanese browser gets the Japanese status page.
+    client.goto(&format!("{base}/")).await.unwrap();
+    let heading = client.find(Locator::Css(".overall h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(heading, "すべてのサービスは正常に稼働しています");
+    let components = client.find_all(Locator::Css(".component-name")).await.unwrap();
+    assert_eq!(components.len(), 4);
+    screenshot(&client, "status-ja").await;
+
+    // The switch leads to the English page, and the choice sticks for unprefixed URLs.
+    client.find(Locator::Css(".lang-switch a[hreflang=en]")).await.unwrap().click().await.unwrap();
+    let heading = client.find(Locator::Css(".overall h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(heading, "All systems operational");
+    client.goto(&format!("{base}/notices")).await.unwrap();
+    let title = client.find(Locator::Css("main h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(title, "All notices");
+
+    // The reference incident, opened from the list.
+    client
+        .find(Locator::Css("a[href='/en/notices/2021-02-unsent-import-list-mail']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let title = client.find(Locator::Css("article h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(title, "Some emails to imported recipient lists were not sent");
+    let first = client.find(Locator::Css(".timeline li time")).await.unwrap();
+    assert_eq!(first.text().await.unwrap(), "Wed, 24 Feb 2021 21:00 JST");
+    assert_eq!(first.attr("datetime").await.unwrap().as_deref(), Some("2021-02-24T21:00:00+09:00"));
+    let facts = client.find(Locator::Css(".facts")).await.unwrap().text().await.unwrap();
+    assert!(facts.contains("4 days 20 hours 35 minutes"), "{facts}");
+    let table = client.find(Locator::Css(".markdown table")).await.unwrap().text().await.unwrap();
+    assert!(table.contains("76–148"), "{table}");
+    screenshot(&client, "notice-en").await;
+
+    client.close().await.unwrap();
+}
