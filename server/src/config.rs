@@ -102,14 +102,25 @@ mod tests {
     use super::*;
 
     fn args(config: Option<PathBuf>) -> ServeArgs {
-        ServeArgs { addr: None, content: None, database_url: None, demo: false, hsts: false, config }
+        ServeArgs {
+            addr: None,
+            content: None,
+            database_url: None,
+            demo: false,
+            hsts: false,
+            config,
+        }
     }
 
     #[test]
     fn flags_win_over_the_file_and_the_file_over_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("statusdesk.toml");
-        std::fs::write(&file, "addr = \"0.0.0.0:8080\"\ncontent = \"/srv/content\"\nhsts = true\n").unwrap();
+        std::fs::write(
+            &file,
+            "addr = \"0.0.0.0:8080\"\ncontent = \"/srv/content\"\nhsts = true\n",
+        )
+        .unwrap();
         let from_file = ServeConfig::resolve(args(Some(file.clone()))).unwrap();
         assert_eq!(from_file.addr.to_string(), "0.0.0.0:8080");
         assert_eq!(from_file.content, PathBuf::from("/srv/content"));
@@ -129,7 +140,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("statusdesk.toml");
         std::fs::write(&file, "addr = \"127.0.0.1:1\"\nport = 3\n").unwrap();
-        let error = ServeConfig::resolve(args(Some(file))).unwrap_err().to_string();
+        let error = ServeConfig::resolve(args(Some(file)))
+            .unwrap_err()
+            .to_string();
         assert!(error.ends_with("statusdesk.toml:2: unknown field `port`, expected one of `addr`, `content`, `database_url`, `demo`, `hsts`"), "{error}");
     }
 }

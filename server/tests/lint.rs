@@ -20,7 +20,11 @@ fn lint(case: &str) -> Vec<String> {
 fn lint_dir(dir: &Path) -> Vec<String> {
     let loaded = content::load(dir, None).expect("the site loads");
     let prefix = format!("{}/", dir.display());
-    loaded.findings.iter().map(|f| f.to_string().replacen(&prefix, "", 1)).collect()
+    loaded
+        .findings
+        .iter()
+        .map(|f| f.to_string().replacen(&prefix, "", 1))
+        .collect()
 }
 
 /// Asserts the findings one by one: each starts with `location` and contains `says`.
@@ -28,24 +32,39 @@ fn assert_findings(case: &str, expected: &[(&str, &str)]) {
     let found = lint(case);
     assert_eq!(found.len(), expected.len(), "{case}: {found:#?}");
     for (finding, (location, says)) in found.iter().zip(expected) {
-        assert!(finding.starts_with(location), "{case}: expected `{location}`, got `{finding}`");
-        assert!(finding.contains(says), "{case}: expected `{says}` in `{finding}`");
+        assert!(
+            finding.starts_with(location),
+            "{case}: expected `{location}`, got `{finding}`"
+        );
+        assert!(
+            finding.contains(says),
+            "{case}: expected `{says}` in `{finding}`"
+        );
     }
 }
 
 #[test]
 fn front_matter_that_is_not_toml() {
-    assert_findings("invalid-toml", &[("notices/notice.md:3: error:", "front matter:")]);
+    assert_findings(
+        "invalid-toml",
+        &[("notices/notice.md:3: error:", "front matter:")],
+    );
 }
 
 #[test]
 fn unknown_fields() {
-    assert_findings("unknown-field", &[("notices/notice.md:4: error:", "unknown field `colour`")]);
+    assert_findings(
+        "unknown-field",
+        &[("notices/notice.md:4: error:", "unknown field `colour`")],
+    );
 }
 
 #[test]
 fn missing_fields() {
-    assert_findings("missing-field", &[("notices/notice.md:1: error:", "missing field `kind`")]);
+    assert_findings(
+        "missing-field",
+        &[("notices/notice.md:1: error:", "missing field `kind`")],
+    );
 }
 
 #[test]
@@ -53,8 +72,14 @@ fn bad_enum_values() {
     assert_findings(
         "bad-enum",
         &[
-            ("notices/notice.md:4: error:", "`status` is `fixed`; expected one of `investigating`, `identified`, `monitoring`, `resolved`"),
-            ("notices/notice.md:5: error:", "`severity` is `huge`; expected one of `minor`, `major`, `critical`"),
+            (
+                "notices/notice.md:4: error:",
+                "`status` is `fixed`; expected one of `investigating`, `identified`, `monitoring`, `resolved`",
+            ),
+            (
+                "notices/notice.md:5: error:",
+                "`severity` is `huge`; expected one of `minor`, `major`, `critical`",
+            ),
         ],
     );
 }
@@ -63,18 +88,30 @@ fn bad_enum_values() {
 fn statuses_of_another_kind() {
     assert_findings(
         "status-of-other-kind",
-        &[("notices/notice.md:4: error:", "status `resolved` is not for a maintenance; expected one of `scheduled`, `in_progress`, `completed`")],
+        &[(
+            "notices/notice.md:4: error:",
+            "status `resolved` is not for a maintenance; expected one of `scheduled`, `in_progress`, `completed`",
+        )],
     );
 }
 
 #[test]
 fn unknown_component_ids() {
-    assert_findings("unknown-component", &[("notices/notice.md:5: error:", "unknown component `fax`; site.toml defines `email-delivery`")]);
+    assert_findings(
+        "unknown-component",
+        &[(
+            "notices/notice.md:5: error:",
+            "unknown component `fax`; site.toml defines `email-delivery`",
+        )],
+    );
 }
 
 #[test]
 fn duplicate_slugs() {
-    assert_findings("duplicate-slug", &[("notices/b.md:1: error:", "duplicate slug `a`")]);
+    assert_findings(
+        "duplicate-slug",
+        &[("notices/b.md:1: error:", "duplicate slug `a`")],
+    );
 }
 
 #[test]
@@ -82,8 +119,14 @@ fn times_without_an_offset() {
     assert_findings(
         "no-offset",
         &[
-            ("notices/notice.md:6: error:", "`started_at` = 2021-02-24T21:00:00 has no UTC offset; write it as 2021-02-24T21:00:00+09:00"),
-            ("notices/notice.md:7: error:", "`published_at` = 2021-02-25 has no time of day and offset"),
+            (
+                "notices/notice.md:6: error:",
+                "`started_at` = 2021-02-24T21:00:00 has no UTC offset; write it as 2021-02-24T21:00:00+09:00",
+            ),
+            (
+                "notices/notice.md:7: error:",
+                "`published_at` = 2021-02-25 has no time of day and offset",
+            ),
         ],
     );
 }
@@ -92,23 +135,44 @@ fn times_without_an_offset() {
 fn timeline_out_of_order() {
     assert_findings(
         "timeline-order",
-        &[("notices/notice.md:14: error:", "is earlier than the entry before it (2021-03-01 16:35:00 +09:00, line 10)")],
+        &[(
+            "notices/notice.md:14: error:",
+            "is earlier than the entry before it (2021-03-01 16:35:00 +09:00, line 10)",
+        )],
     );
 }
 
 #[test]
 fn resolved_before_started() {
-    assert_findings("resolved-before-start", &[("notices/notice.md:7: error:", "`resolved_at` (2021-02-28 17:35:00 +09:00) is before `started_at`")]);
+    assert_findings(
+        "resolved-before-start",
+        &[(
+            "notices/notice.md:7: error:",
+            "`resolved_at` (2021-02-28 17:35:00 +09:00) is before `started_at`",
+        )],
+    );
 }
 
 #[test]
 fn entries_after_resolution_must_say_why() {
-    assert_findings("entry-after-resolution", &[("notices/notice.md:16: error:", "is after `resolved_at` (2021-03-01 17:35:00 +09:00); add `reason`")]);
+    assert_findings(
+        "entry-after-resolution",
+        &[(
+            "notices/notice.md:16: error:",
+            "is after `resolved_at` (2021-03-01 17:35:00 +09:00); add `reason`",
+        )],
+    );
 }
 
 #[test]
 fn resolved_incident_without_resolution_time() {
-    assert_findings("resolved-without-time", &[("notices/notice.md:4: error:", "status is `resolved` but `resolved_at` is missing")]);
+    assert_findings(
+        "resolved-without-time",
+        &[(
+            "notices/notice.md:4: error:",
+            "status is `resolved` but `resolved_at` is missing",
+        )],
+    );
 }
 
 #[test]
@@ -117,11 +181,26 @@ fn wrong_weekdays_in_japanese_and_english_prose() {
         "wrong-weekday",
         &[
             // Inside a multi-line timeline text: the line of the date itself.
-            ("notices/notice.md:15: error:", "`3月1日(火)`: 2021-03-01 is a Monday"),
-            ("notices/notice.md:20: error:", "`2021年2月24日(木)`: 2021-02-24 is a Wednesday (水), not Thu (木)"),
-            ("notices/notice.md:21: error:", "`2月25日（水）`: 2021-02-25 is a Thursday (木), not Wed (水)"),
-            ("notices/notice.md:23: error:", "`Thursday, February 24, 2021`: 2021-02-24 is a Wednesday"),
-            ("notices/notice.md:24: error:", "`Tue 1 Mar 2021`: 2021-03-01 is a Monday (月), not Tue (火)"),
+            (
+                "notices/notice.md:15: error:",
+                "`3月1日(火)`: 2021-03-01 is a Monday",
+            ),
+            (
+                "notices/notice.md:20: error:",
+                "`2021年2月24日(木)`: 2021-02-24 is a Wednesday (水), not Thu (木)",
+            ),
+            (
+                "notices/notice.md:21: error:",
+                "`2月25日（水）`: 2021-02-25 is a Thursday (木), not Wed (水)",
+            ),
+            (
+                "notices/notice.md:23: error:",
+                "`Thursday, February 24, 2021`: 2021-02-24 is a Wednesday",
+            ),
+            (
+                "notices/notice.md:24: error:",
+                "`Tue 1 Mar 2021`: 2021-03-01 is a Monday (月), not Tue (火)",
+            ),
         ],
     );
 }
@@ -131,8 +210,14 @@ fn mistyped_years_are_warned_about() {
     assert_findings(
         "implausible-year",
         &[
-            ("notices/notice.md:12: warning:", "`2012年2月24日(金)` is far outside this notice's dates (2021-02-24 to 2021-03-02); is the year mistyped?"),
-            ("notices/notice.md:13: warning:", "`March 1, 2012` is far outside"),
+            (
+                "notices/notice.md:12: warning:",
+                "`2012年2月24日(金)` is far outside this notice's dates (2021-02-24 to 2021-03-02); is the year mistyped?",
+            ),
+            (
+                "notices/notice.md:13: warning:",
+                "`March 1, 2012` is far outside",
+            ),
         ],
     );
 }
@@ -142,16 +227,31 @@ fn impossible_dates() {
     assert_findings(
         "impossible-date",
         &[
-            ("notices/notice.md:11: error:", "`2月30日` is not a date: 2021-02 has no day 30"),
-            ("notices/notice.md:12: error:", "`13月1日` is not a date: there is no month 13"),
+            (
+                "notices/notice.md:11: error:",
+                "`2月30日` is not a date: 2021-02 has no day 30",
+            ),
+            (
+                "notices/notice.md:12: error:",
+                "`13月1日` is not a date: there is no month 13",
+            ),
         ],
     );
 }
 
 #[test]
 fn files_without_front_matter() {
-    assert_findings("no-front-matter", &[("notices/notice.md:1: error:", "must start with a `+++` line")]);
-    assert_findings("unclosed-front-matter", &[("notices/notice.md:1: error:", "front matter is not closed")]);
+    assert_findings(
+        "no-front-matter",
+        &[(
+            "notices/notice.md:1: error:",
+            "must start with a `+++` line",
+        )],
+    );
+    assert_findings(
+        "unclosed-front-matter",
+        &[("notices/notice.md:1: error:", "front matter is not closed")],
+    );
 }
 
 #[test]
@@ -166,7 +266,10 @@ fn files_over_256_kib_are_refused() {
     );
     std::fs::write(dir.path().join("notices/big.md"), big).unwrap();
     let found = lint_dir(dir.path());
-    assert_eq!(found, ["notices/big.md:1: error: the file is 270 KiB; notices are limited to 256 KiB"]);
+    assert_eq!(
+        found,
+        ["notices/big.md:1: error: the file is 270 KiB; notices are limited to 256 KiB"]
+    );
 }
 
 #[test]
@@ -175,6 +278,11 @@ fn the_shipped_content_is_clean() {
     let loaded = content::load(&dir, None).unwrap();
     assert!(loaded.findings.is_empty(), "{:#?}", loaded.findings);
     assert!(loaded.notices.len() >= 5);
-    let reference = loaded.notice("2021-02-unsent-import-list-mail").expect("the reference incident is published");
-    assert_eq!(reference.status, Some(statusdesk_app::model::Status::Resolved));
+    let reference = loaded
+        .notice("2021-02-unsent-import-list-mail")
+        .expect("the reference incident is published");
+    assert_eq!(
+        reference.status,
+        Some(statusdesk_app::model::Status::Resolved)
+    );
 }

@@ -412,24 +412,23 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                 self.required(&raw.status, "status");
                 None
             }
-            (Some(s), _) => self
-                .keyword(s, "status", |k| Status::from_keyword(k), &allowed)
-                .filter(|status| Status::allowed_for(kind).contains(status))
-                .or_else(|| {
-                    if Status::from_keyword(s.get_ref()).is_some() {
-                        let line = self.line(s);
-                        self.findings.error(
-                            line,
-                            format!(
-                                "status `{}` is not for a {}; expected one of {}",
-                                s.get_ref(),
-                                kind.as_str(),
-                                quoted_list(&allowed)
-                            ),
-                        );
-                    }
-                    None
-                }),
+            (Some(s), _) => {
+                let status = self.keyword(s, "status", Status::from_keyword, &allowed)?;
+                if Status::allowed_for(kind).contains(&status) {
+                    return Some(status);
+                }
+                let line = self.line(s);
+                self.findings.error(
+                    line,
+                    format!(
+                        "status `{}` is not for a {}; expected one of {}",
+                        s.get_ref(),
+                        kind.as_str(),
+                        quoted_list(&allowed)
+                    ),
+                );
+                None
+            }
         }
     }
 
@@ -736,7 +735,7 @@ fn nearest_year(anchor: NaiveDate, month: u32, day: u32) -> i32 {
         .into_iter()
         .min_by_key(|&year| {
             // Invalid days are judged by the first of their month, so 2月30日 still gets a year.
-            NaiveDate::from_ymd_opt(year, month.clamp(1, 12), day.min(28).max(1))
+            NaiveDate::from_ymd_opt(year, month.clamp(1, 12), day.clamp(1, 28))
                 .map_or(i64::MAX, |d| (d - anchor).num_days().abs())
         })
         .unwrap_or(y)
