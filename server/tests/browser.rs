@@ -77,6 +77,36 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
+/// The visible text of the first element matching `css`.
+async fn text(client: &Client, css: &str) -> String {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// How wide the page's content is, in CSS pixels.
+async fn content_width(client: &Client) -> u64 {
+    let width = client
+        .execute("return document.documentElement.scrollWidth", vec![])
+        .await
+        .unwrap();
+    width.as_u64().unwrap()
+}
+
 #[tokio::test]
 async fn a_reader_checks_the_status_switches_language_and_reads_a_notice() {
     let Some((_driver, client)) = browser().await else {
@@ -88,66 +118,37 @@ async fn a_reader_checks_the_status_switches_language_and_reads_a_notice() {
 
     // A Japanese browser gets the Japanese status page.
     client.goto(&format!("{base}/")).await.unwrap();
-    let heading = client
-        .find(Locator::Css(".overall h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(heading, "すべてのサービスは正常に稼働しています");
-    let components = client
-        .find_all(Locator::Css(".component-name"))
-        .await
-        .unwrap();
-    assert_eq!(components.len(), 4);
+    assert_eq!(
+        text(&client, ".overall h1").await,
+        "すべてのサービスは正常に稼働しています"
+    );
+    assert_eq!(
+        client
+            .find_all(Locator::Css(".component-name"))
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
     screenshot(&client, "status-ja").await;
 
     // The switch leads to the English page, and the choice sticks for unprefixed URLs.
-    client
-        .find(Locator::Css(".lang-switch a[hreflang=en]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let heading = client
-        .find(Locator::Css(".overall h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(heading, "All systems operational");
+    click(&client, ".lang-switch a[hreflang=en]").await;
+    assert_eq!(
+        text(&client, ".overall h1").await,
+        "All systems operational"
+    );
     client.goto(&format!("{base}/notices")).await.unwrap();
-    let title = client
-        .find(Locator::Css("main h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(title, "All notices");
+    assert_eq!(text(&client, "main h1").await, "All notices");
 
     // The reference incident, opened from the list.
-    client
-        .find(Locator::Css(
-            "a[href='/en/notices/2021-02-unsent-import-list-mail']",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let title = client
-        .find(Locator::Css("article h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    click(
+        &client,
+        "a[href='/en/notices/2021-02-unsent-import-list-mail']",
+    )
+    .await;
     assert_eq!(
-        title,
+        text(&client, "article h1").await,
         "Some emails to imported recipient lists were not sent"
     );
     let first = client
@@ -159,23 +160,34 @@ async fn a_reader_checks_the_status_switches_language_and_reads_a_notice() {
         first.attr("datetime").await.unwrap().as_deref(),
         Some("2021-02-24T21:00:00+09:00")
     );
-    let facts = client
-        .find(Locator::Css(".facts"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(facts.contains("4 days 20 hours 35 minutes"), "{facts}");
-    let table = client
-        .find(Locator::Css(".markdown table"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(table.contains("76–148"), "{table}");
+    assert!(
+        text(&client, ".facts")
+            .await
+            .contains("4 days 20 hours 35 minutes")
+    );
+    assert!(text(&client, ".markdown table").await.contains("76–148"));
     screenshot(&client, "notice-en").await;
+
+    // On a 360 px phone nothing overflows sideways.
+    client.set_window_size(360, 800).await.unwrap();
+    for path in [
+        "/ja/",
+        "/ja/notices/2021-02-unsent-import-list-mail",
+        "/en/notices",
+    ] {
+        client.goto(&format!("{base}{path}")).await.unwrap();
+        let viewport = client
+            .execute("return window.innerWidth", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap();
+        assert!(
+            content_width(&client).await <= viewport,
+            "{path} is wider than the {viewport} px screen"
+        );
+    }
+    screenshot(&client, "notices-en-phone").await;
 
     client.close().await.unwrap();
 }
