@@ -89,17 +89,11 @@ impl Lang {
     /// The headline of the status page for the worst state among the components.
     pub fn overall(self, state: ComponentState) -> &'static str {
         match state {
-            ComponentState::Operational => self.pick(
-                "すべてのサービスは正常に稼働しています",
-                "All systems operational",
-            ),
-            ComponentState::Maintenance => {
-                self.pick("メンテナンスを実施中です", "Maintenance in progress")
+            ComponentState::Operational => {
+                self.pick("すべてのサービスは正常に稼働しています", "All systems operational")
             }
-            _ => self.pick(
-                "一部のサービスに影響が出ています",
-                "Some services are affected",
-            ),
+            ComponentState::Maintenance => self.pick("メンテナンスを実施中です", "Maintenance in progress"),
+            _ => self.pick("一部のサービスに影響が出ています", "Some services are affected"),
         }
     }
 
@@ -169,9 +163,8 @@ impl Lang {
     }
 }
 
-const MONTHS_EN: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+const MONTHS_EN: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const MONTH_NAMES_EN: [&str; 12] = [
     "January",
     "February",
@@ -316,10 +309,7 @@ mod tests {
     use chrono::NaiveDate;
 
     fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(y, m, d)
-            .unwrap()
-            .and_hms_opt(h, min, 0)
-            .unwrap()
+        NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(h, min, 0).unwrap()
     }
 
     #[test]
@@ -327,19 +317,13 @@ mod tests {
         let t = at(2021, 3, 1, 17, 35);
         assert_eq!(Lang::Ja.date_time_local(t), "2021年3月1日(月) 17:35");
         assert_eq!(Lang::En.date_time_local(t), "Mon, 1 Mar 2021 17:35");
-        assert_eq!(
-            Lang::Ja.date_time_local(at(2021, 2, 24, 9, 5)),
-            "2021年2月24日(水) 09:05"
-        );
+        assert_eq!(Lang::Ja.date_time_local(at(2021, 2, 24, 9, 5)), "2021年2月24日(水) 09:05");
     }
 
     #[test]
     fn durations_drop_zero_units_and_pluralise() {
         assert_eq!(Lang::Ja.duration(4 * 1440 + 19 * 60 + 35), "4日19時間35分");
-        assert_eq!(
-            Lang::En.duration(4 * 1440 + 19 * 60 + 35),
-            "4 days 19 hours 35 minutes"
-        );
+        assert_eq!(Lang::En.duration(4 * 1440 + 19 * 60 + 35), "4 days 19 hours 35 minutes");
         assert_eq!(Lang::En.duration(61), "1 hour 1 minute");
         assert_eq!(Lang::Ja.duration(0), "0分");
     }

@@ -95,10 +95,7 @@ pub fn notice_card(lang: Lang, notice: NoticeSummary) -> impl IntoView + use<> {
             </p>
         }
     });
-    let when = notice
-        .started
-        .clone()
-        .unwrap_or_else(|| notice.published.clone());
+    let when = notice.started.clone().unwrap_or_else(|| notice.published.clone());
     view! {
         <article class=format!("notice-card kind-{}", notice.kind.as_str())>
             <h3><a href=href(lang, &format!("/notices/{}", notice.slug))>{notice.title.clone()}</a></h3>

@@ -90,12 +90,9 @@ impl Status {
     /// The statuses a notice of `kind` may have.
     pub fn allowed_for(kind: Kind) -> &'static [Status] {
         match kind {
-            Kind::Incident => &[
-                Status::Investigating,
-                Status::Identified,
-                Status::Monitoring,
-                Status::Resolved,
-            ],
+            Kind::Incident => {
+                &[Status::Investigating, Status::Identified, Status::Monitoring, Status::Resolved]
+            }
             Kind::Maintenance => &[Status::Scheduled, Status::InProgress, Status::Completed],
             Kind::Announcement => &[],
         }

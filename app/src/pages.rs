@@ -26,11 +26,7 @@ pub fn status_page(chrome: Chrome, page: StatusPage) -> String {
     let active = if page.active.is_empty() {
         view! { <p class="empty">{t.no_active}</p> }.into_any()
     } else {
-        page.active
-            .into_iter()
-            .map(|n| notice_card(lang, n))
-            .collect_view()
-            .into_any()
+        page.active.into_iter().map(|n| notice_card(lang, n)).collect_view().into_any()
     };
     let upcoming = (!page.upcoming.is_empty()).then(|| {
         view! {
@@ -40,11 +36,7 @@ pub fn status_page(chrome: Chrome, page: StatusPage) -> String {
             </section>
         }
     });
-    let recent = page
-        .recent
-        .into_iter()
-        .map(|n| notice_card(lang, n))
-        .collect_view();
+    let recent = page.recent.into_iter().map(|n| notice_card(lang, n)).collect_view();
     let main = view! {
         <section class=format!("overall state-{}", page.overall.as_str())>
             <h1>{lang.overall(page.overall)}</h1>
@@ -88,14 +80,10 @@ pub fn notice_list_page(chrome: Chrome, page: NoticeListPage) -> String {
             .into_any()
     };
     let page_link = |n: usize| {
-        if n == 1 {
-            href(lang, "/notices")
-        } else {
-            href(lang, &format!("/notices/page/{n}"))
-        }
+        if n == 1 { href(lang, "/notices") } else { href(lang, &format!("/notices/page/{n}")) }
     };
-    let newer = (page.page > 1)
-        .then(|| view! { <a rel="prev" href=page_link(page.page - 1)>"← "{t.previous}</a> });
+    let newer =
+        (page.page > 1).then(|| view! { <a rel="prev" href=page_link(page.page - 1)>"← "{t.previous}</a> });
     let older = (page.page < page.total_pages)
         .then(|| view! { <a rel="next" href=page_link(page.page + 1)>{t.next}" →"</a> });
     let main = view! {
@@ -116,11 +104,8 @@ pub fn notice_page(chrome: Chrome, page: NoticePage) -> String {
     let t = lang.text();
     let n = page.summary;
     let is_maintenance = n.kind == Kind::Maintenance;
-    let end_label = if is_maintenance && !n.status.is_some_and(|s| s.is_closed()) {
-        t.scheduled_end
-    } else {
-        t.ended
-    };
+    let end_label =
+        if is_maintenance && !n.status.is_some_and(|s| s.is_closed()) { t.scheduled_end } else { t.ended };
     let fact = |label: &'static str, value: AnyView| view! { <dt>{label}</dt><dd>{value}</dd> };
     let facts = view! {
         {fact(t.kind, lang.kind(n.kind).into_any())}
@@ -164,9 +149,8 @@ pub fn notice_page(chrome: Chrome, page: NoticePage) -> String {
             </section>
         }
     });
-    let untranslated = page
-        .untranslated
-        .then(|| view! { <p class="untranslated" lang="en">{t.untranslated}</p> });
+    let untranslated =
+        page.untranslated.then(|| view! { <p class="untranslated" lang="en">{t.untranslated}</p> });
     let main = view! {
         <article class=format!("notice kind-{}", n.kind.as_str())>
             <h1>{n.title.clone()}</h1>

@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::delivery::impact::{Buckets, ErrorClass, RecipientSource, Route, SenderKind};
 
 /// The status and notice site of a press-release mail service.
 #[derive(Debug, Parser)]
@@ -35,6 +38,117 @@ pub enum Command {
     Export(ExportArgs),
     /// Apply the database migrations this binary has and the database lacks.
     Migrate(DatabaseArgs),
+    /// Fill the database with the reference-incident replay: companies, releases and messages
+    /// around the incident of 24 February – 1 March 2021, deterministic for a seed.
+    DemoData(DemoDataArgs),
+    /// Compute an incident's impact from the delivery data: the undelivered messages queued in a
+    /// time window that match the filters.
+    Impact(ImpactArgs),
+    /// Companies.
+    #[command(subcommand)]
+    Company(CompanyCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoDataArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Size of the background traffic: 1 reproduces the reference figures (14,012,784 messages
+    /// in the window); smaller values shrink it. The incident itself is always whole.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_scale)]
+    pub scale: f64,
+
+    /// Seed of the generator: the same seed gives the same data.
+    #[arg(long, default_value_t = 20_210_301)]
+    pub seed: u64,
+
+    /// Delete the existing delivery data, users and audit log first.
+    #[arg(long)]
+    pub replace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImpactArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Start of the window, RFC 3339 with an offset (2021-02-24T21:00:00+09:00)
+    #[arg(long, value_parser = parse_time)]
+    pub from: DateTime<Utc>,
+
+    /// End of the window (exclusive), RFC 3339 with an offset
+    #[arg(long, value_parser = parse_time)]
+    pub to: DateTime<Utc>,
+
+    /// Only messages sent over this route
+    #[arg(long, value_enum)]
+    pub route: Option<Route>,
+
+    /// Only messages that failed for this reason
+    #[arg(long, value_enum)]
+    pub error_class: Option<ErrorClass>,
+
+    /// Only releases to this kind of recipient list
+    #[arg(long, value_enum)]
+    pub recipient_source: Option<RecipientSource>,
+
+    /// Only releases sent from the service's default address, or from the company's own
+    #[arg(long, value_enum)]
+    pub sender: Option<SenderKind>,
+
+    /// Only this company (its slug)
+    #[arg(long)]
+    pub company: Option<String>,
+
+    /// Ranges of undelivered messages per release for the histogram [default: 1-5,6-10,11-25,26-50,51-75,76-]
+    #[arg(long)]
+    pub buckets: Option<Buckets>,
+
+    /// Output: a readable table, JSON, or CSV (one row per company)
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CompanyCommand {
+    /// List companies with their releases, messages and undelivered messages.
+    List(CompanyListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompanyListArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Output: a readable table or JSON
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// A time with an explicit offset, as everywhere in statusdesk.
+fn parse_time(value: &str) -> Result<DateTime<Utc>, String> {
+    match DateTime::parse_from_rfc3339(value) {
+        Ok(t) => Ok(t.to_utc()),
+        Err(_) if chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S").is_ok() => {
+            Err(format!("`{value}` has no UTC offset; write it as {value}+09:00 (or the offset it is in)"))
+        }
+        Err(_) => Err(format!("`{value}` is not an RFC 3339 time such as 2021-02-24T21:00:00+09:00")),
+    }
+}
+
+fn parse_scale(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(scale) if scale > 0.0 && scale <= 10.0 => Ok(scale),
+        _ => Err(format!("`{value}` is not a scale between 0 (exclusive) and 10")),
+    }
 }
 
 #[derive(Debug, Args)]

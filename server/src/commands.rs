@@ -3,13 +3,23 @@
 
 use std::path::PathBuf;
 
-use crate::cli::{Command, DatabaseArgs, ExportArgs, LintArgs, ServeArgs};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::FixedOffset;
+
+use crate::cli::{
+    Command, CompanyCommand, CompanyListArgs, DatabaseArgs, DemoDataArgs, ExportArgs, Format, ImpactArgs,
+    LintArgs, ServeArgs,
+};
 use crate::config::{ConfigError, DEFAULT_CONTENT, DEFAULT_DATABASE_URL, ServeConfig};
 use crate::content::{self, ContentError, Level};
+use crate::delivery::impact::{Impact, Scope};
+use crate::delivery::replay::{Replay, ReplayOptions};
 use crate::http::{self, AppState, HttpOptions};
 use crate::public_site::PublicSite;
 use crate::public_site::live::LiveSite;
-use crate::store::{self, DatabaseMonitor, StoreError};
+use crate::store::{self, DatabaseMonitor, Store, StoreError};
 
 /// A command's failure, with the exit code it maps to.
 #[derive(Debug, thiserror::Error)]
@@ -23,12 +33,12 @@ pub enum CommandError {
     #[error(transparent)]
     Export(#[from] crate::export::ExportError),
     #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        addr: std::net::SocketAddr,
-        source: std::io::Error,
-    },
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// Arguments that parse but do not make sense together.
+    #[error("{0}")]
+    Usage(String),
     /// The linter found errors (already printed); the summary line.
     #[error("{0}")]
     LintFailed(String),
@@ -39,9 +49,7 @@ impl CommandError {
         match self {
             CommandError::Config(_) | CommandError::Content(_) => 2,
             CommandError::Store(
-                StoreError::UnsupportedUrl(_)
-                | StoreError::Connect { .. }
-                | StoreError::NewerSchema { .. },
+                StoreError::UnsupportedUrl(_) | StoreError::Connect { .. } | StoreError::NewerSchema { .. },
             ) => 2,
             _ => 1,
         }
@@ -54,6 +62,9 @@ pub async fn run(command: Command) -> Result<(), CommandError> {
         Command::Lint(args) => lint(args),
         Command::Export(args) => export(args),
         Command::Migrate(args) => migrate(args).await,
+        Command::DemoData(args) => demo_data(args).await,
+        Command::Impact(args) => impact(args).await,
+        Command::Company(CompanyCommand::List(args)) => company_list(args).await,
     }
 }
 
@@ -67,17 +78,11 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
     tokio::spawn(database.clone().run());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
-        .map_err(|source| CommandError::Listen {
-            addr: config.addr,
-            source,
-        })?;
+        .map_err(|source| CommandError::Listen { addr: config.addr, source })?;
     if config.demo {
         tracing::info!(database = %database.url(), "demo mode");
     }
-    let router = http::router(
-        AppState { site, database },
-        &HttpOptions { hsts: config.hsts },
-    );
+    let router = http::router(AppState { site, database }, &HttpOptions { hsts: config.hsts });
     http::serve(listener, router).await?;
     Ok(())
 }
@@ -93,11 +98,7 @@ fn lint(args: LintArgs) -> Result<(), CommandError> {
         println!("{finding}");
     }
     let errors = content.errors().count();
-    let warnings = content
-        .findings
-        .iter()
-        .filter(|f| f.level == Level::Warning)
-        .count();
+    let warnings = content.findings.iter().filter(|f| f.level == Level::Warning).count();
     let summary = format!(
         "{}: {} notices published, {errors} error(s), {warnings} warning(s)",
         dir.display(),
@@ -118,20 +119,190 @@ fn export(args: ExportArgs) -> Result<(), CommandError> {
     }
     let site = PublicSite::build(&content);
     let files = crate::export::export(&site, &args.out)?;
-    eprintln!(
-        "{}: {files} files, {} notices",
-        args.out.display(),
-        site.notices
-    );
+    eprintln!("{}: {files} files, {} notices", args.out.display(), site.notices);
     Ok(())
 }
 
 async fn migrate(args: DatabaseArgs) -> Result<(), CommandError> {
-    let url = args
-        .database_url
-        .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+    let url = database_url(&args);
     let store = store::connect(&url).await?;
     let applied = store.migrate().await?;
     eprintln!("{}: {applied} migration(s) applied", store::redact(&url));
     Ok(())
+}
+
+fn database_url(args: &DatabaseArgs) -> String {
+    args.database_url.clone().unwrap_or_else(|| DEFAULT_DATABASE_URL.into())
+}
+
+/// Connects and brings the schema up to date, as every command that uses the database does.
+async fn open(args: &DatabaseArgs) -> Result<Arc<dyn Store>, CommandError> {
+    let store = store::connect(&database_url(args)).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn demo_data(args: DemoDataArgs) -> Result<(), CommandError> {
+    let store = open(&args.database).await?;
+    let options = ReplayOptions { scale: args.scale, seed: args.seed };
+    let report = load_replay(store.as_ref(), options, args.replace).await?;
+    eprintln!("{report}");
+    Ok(())
+}
+
+/// Loads the replay into `store` with a progress bar; returns a one-line report.
+pub async fn load_replay(
+    store: &dyn Store,
+    options: ReplayOptions,
+    replace: bool,
+) -> Result<String, CommandError> {
+    if store.has_delivery_data().await? {
+        if !replace {
+            return Err(StoreError::NotEmpty.into());
+        }
+        store.clear_delivery_data().await?;
+    }
+    let replay = Replay::new(options);
+    let messages = replay.total_messages as u64;
+    let bar = indicatif::ProgressBar::new(messages).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {human_pos}/{human_len} messages ({per_sec})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    let generator = tokio::task::spawn_blocking(move || {
+        for batch in replay {
+            if sender.blocking_send(batch).is_err() {
+                break;
+            }
+        }
+    });
+    let started = Instant::now();
+    let progress_bar = bar.clone();
+    let rows = store.bulk_load(receiver, &move |n| progress_bar.set_position(n)).await?;
+    generator.await.map_err(|e| CommandError::Io(std::io::Error::other(e)))?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(format!(
+        "{}: {} rows ({} messages) in {seconds:.1} s, {:.0} rows/s; scale {}, seed {}",
+        store.backend(),
+        thousands(rows as i64),
+        thousands(messages as i64),
+        rows as f64 / seconds,
+        options.scale,
+        options.seed
+    ))
+}
+
+async fn impact(args: ImpactArgs) -> Result<(), CommandError> {
+    if args.to <= args.from {
+        return Err(CommandError::Usage(format!(
+            "--to ({}) must be after --from ({})",
+            jst(args.to),
+            jst(args.from)
+        )));
+    }
+    let store = open(&args.database).await?;
+    let scope = Scope {
+        from: args.from,
+        to: args.to,
+        route: args.route,
+        error_class: args.error_class,
+        recipient_source: args.recipient_source,
+        sender: args.sender,
+        company: args.company,
+    };
+    let impact = store.impact(&scope, &args.buckets.unwrap_or_default()).await?;
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&impact).expect("serialisable")),
+        Format::Csv => {
+            println!("company,name,releases,messages");
+            for c in &impact.per_company {
+                println!("{},{},{},{}", csv(&c.company), csv(&c.name), c.releases, c.messages);
+            }
+        }
+        Format::Table => print!("{}", impact_table(&impact)),
+    }
+    Ok(())
+}
+
+fn impact_table(impact: &Impact) -> String {
+    let mut out = format!("window     {} – {}\n", jst(impact.scope.from), jst(impact.scope.to));
+    out += &format!("companies  {}\n", thousands(impact.companies));
+    out += &format!("releases   {}\n", thousands(impact.releases));
+    out += &format!(
+        "messages   {} of {} in the window ({:.3} %)\n",
+        thousands(impact.messages),
+        thousands(impact.total_messages),
+        impact.share * 100.0
+    );
+    if let (Some(min), Some(max)) = (impact.min_per_release, impact.max_per_release) {
+        out += &format!("per release  min {min}, max {max}\n");
+    }
+    out += "\nundelivered per release   releases\n";
+    for bucket in &impact.histogram {
+        out += &format!("  {:<22} {:>8}\n", bucket.to_string(), bucket.releases);
+    }
+    out += "\ncompany                                  releases  messages\n";
+    for c in &impact.per_company {
+        out += &format!("  {:<38} {:>8}  {:>8}\n", c.company, c.releases, c.messages);
+    }
+    out
+}
+
+async fn company_list(args: CompanyListArgs) -> Result<(), CommandError> {
+    let store = open(&args.database).await?;
+    let companies = store.company_summaries().await?;
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&companies).expect("serialisable")),
+        Format::Csv => {
+            println!("slug,name,releases,messages,undelivered");
+            for c in &companies {
+                println!("{},{},{},{},{}", csv(&c.slug), csv(&c.name), c.releases, c.messages, c.undelivered);
+            }
+        }
+        Format::Table => {
+            println!("{:<32} {:>9} {:>11} {:>12}  name", "slug", "releases", "messages", "undelivered");
+            for c in &companies {
+                println!(
+                    "{:<32} {:>9} {:>11} {:>12}  {}",
+                    c.slug,
+                    thousands(c.releases),
+                    thousands(c.messages),
+                    thousands(c.undelivered),
+                    c.name
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `14012784` as `14,012,784`.
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// A CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
+fn csv(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
+/// A time as the service's people read it: in Japan, with its offset.
+fn jst(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&FixedOffset::east_opt(9 * 3600).expect("valid offset")).to_rfc3339()
 }

@@ -17,16 +17,9 @@ pub const DEMO_DATABASE_URL: &str = "sqlite://data/demo.db";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read the configuration file: {source}")]
-    Unreadable {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Unreadable { path: PathBuf, source: std::io::Error },
     #[error("{path}:{line}: {message}")]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
+    Invalid { path: PathBuf, line: usize, message: String },
 }
 
 /// Everything `serve` needs to start.
@@ -59,23 +52,13 @@ impl ServeConfig {
             None => FileConfig::default(),
         };
         let demo = args.demo || file.demo;
-        let database_url = args.database_url.or(file.database_url).unwrap_or_else(|| {
-            if demo {
-                DEMO_DATABASE_URL
-            } else {
-                DEFAULT_DATABASE_URL
-            }
-            .to_string()
-        });
+        let database_url = args
+            .database_url
+            .or(file.database_url)
+            .unwrap_or_else(|| if demo { DEMO_DATABASE_URL } else { DEFAULT_DATABASE_URL }.to_string());
         Ok(ServeConfig {
-            addr: args
-                .addr
-                .or(file.addr)
-                .unwrap_or_else(|| DEFAULT_ADDR.parse().expect("valid default")),
-            content: args
-                .content
-                .or(file.content)
-                .unwrap_or_else(|| DEFAULT_CONTENT.into()),
+            addr: args.addr.or(file.addr).unwrap_or_else(|| DEFAULT_ADDR.parse().expect("valid default")),
+            content: args.content.or(file.content).unwrap_or_else(|| DEFAULT_CONTENT.into()),
             database_url,
             demo,
             hsts: args.hsts || file.hsts,
@@ -84,15 +67,11 @@ impl ServeConfig {
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let source = std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let source = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Unreadable { path: path.to_path_buf(), source })?;
     toml::from_str(&source).map_err(|e| ConfigError::Invalid {
         path: path.to_path_buf(),
-        line: e
-            .span()
-            .map_or(1, |s| crate::content::finding::line_of(&source, s.start)),
+        line: e.span().map_or(1, |s| crate::content::finding::line_of(&source, s.start)),
         message: e.message().trim().to_string(),
     })
 }
@@ -102,25 +81,14 @@ mod tests {
     use super::*;
 
     fn args(config: Option<PathBuf>) -> ServeArgs {
-        ServeArgs {
-            addr: None,
-            content: None,
-            database_url: None,
-            demo: false,
-            hsts: false,
-            config,
-        }
+        ServeArgs { addr: None, content: None, database_url: None, demo: false, hsts: false, config }
     }
 
     #[test]
     fn flags_win_over_the_file_and_the_file_over_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("statusdesk.toml");
-        std::fs::write(
-            &file,
-            "addr = \"0.0.0.0:8080\"\ncontent = \"/srv/content\"\nhsts = true\n",
-        )
-        .unwrap();
+        std::fs::write(&file, "addr = \"0.0.0.0:8080\"\ncontent = \"/srv/content\"\nhsts = true\n").unwrap();
         let from_file = ServeConfig::resolve(args(Some(file.clone()))).unwrap();
         assert_eq!(from_file.addr.to_string(), "0.0.0.0:8080");
         assert_eq!(from_file.content, PathBuf::from("/srv/content"));
@@ -140,9 +108,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("statusdesk.toml");
         std::fs::write(&file, "addr = \"127.0.0.1:1\"\nport = 3\n").unwrap();
-        let error = ServeConfig::resolve(args(Some(file)))
-            .unwrap_err()
-            .to_string();
+        let error = ServeConfig::resolve(args(Some(file))).unwrap_err().to_string();
         assert!(error.ends_with("statusdesk.toml:2: unknown field `port`, expected one of `addr`, `content`, `database_url`, `demo`, `hsts`"), "{error}");
     }
 }

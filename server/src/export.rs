@@ -22,15 +22,9 @@ pub fn export(site: &PublicSite, out: &Path) -> Result<usize, ExportError> {
         let path = path.to_path_buf();
         move |source| ExportError { path, source }
     };
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(at(parent))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "export".into());
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
     let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(at(&staging))?;
@@ -84,9 +78,6 @@ mod tests {
         assert_eq!(super::file_for("/"), "index.html");
         assert_eq!(super::file_for("/en/notices/x"), "en/notices/x/index.html");
         assert_eq!(super::file_for("/en/feed.atom"), "en/feed.atom");
-        assert_eq!(
-            super::file_for("/api/v1/notices/x.json"),
-            "api/v1/notices/x.json"
-        );
+        assert_eq!(super::file_for("/api/v1/notices/x.json"), "api/v1/notices/x.json");
     }
 }

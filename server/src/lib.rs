@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod content;
+pub mod delivery;
 pub mod export;
 pub mod http;
 pub mod public_site;

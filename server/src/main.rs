@@ -44,11 +44,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
         }
         _ => {
             let rendered = e.render().to_string();
-            let first = rendered
-                .lines()
-                .next()
-                .unwrap_or("invalid usage")
-                .trim_start_matches("error: ");
+            let first = rendered.lines().next().unwrap_or("invalid usage").trim_start_matches("error: ");
             eprintln!("statusdesk: error: {first} (see 'statusdesk --help')");
             ExitCode::from(2)
         }

@@ -79,31 +79,16 @@ async fn screenshot(client: &Client, name: &str) {
 
 /// The visible text of the first element matching `css`.
 async fn text(client: &Client, css: &str) -> String {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    client.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
 }
 
 async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    client.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
 }
 
 /// How wide the page's content is, in CSS pixels.
 async fn content_width(client: &Client) -> u64 {
-    let width = client
-        .execute("return document.documentElement.scrollWidth", vec![])
-        .await
-        .unwrap();
+    let width = client.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap();
     width.as_u64().unwrap()
 }
 
@@ -118,74 +103,32 @@ async fn a_reader_checks_the_status_switches_language_and_reads_a_notice() {
 
     // A Japanese browser gets the Japanese status page.
     client.goto(&format!("{base}/")).await.unwrap();
-    assert_eq!(
-        text(&client, ".overall h1").await,
-        "すべてのサービスは正常に稼働しています"
-    );
-    assert_eq!(
-        client
-            .find_all(Locator::Css(".component-name"))
-            .await
-            .unwrap()
-            .len(),
-        4
-    );
+    assert_eq!(text(&client, ".overall h1").await, "すべてのサービスは正常に稼働しています");
+    assert_eq!(client.find_all(Locator::Css(".component-name")).await.unwrap().len(), 4);
     screenshot(&client, "status-ja").await;
 
     // The switch leads to the English page, and the choice sticks for unprefixed URLs.
     click(&client, ".lang-switch a[hreflang=en]").await;
-    assert_eq!(
-        text(&client, ".overall h1").await,
-        "All systems operational"
-    );
+    assert_eq!(text(&client, ".overall h1").await, "All systems operational");
     client.goto(&format!("{base}/notices")).await.unwrap();
     assert_eq!(text(&client, "main h1").await, "All notices");
 
     // The reference incident, opened from the list.
-    click(
-        &client,
-        "a[href='/en/notices/2021-02-unsent-import-list-mail']",
-    )
-    .await;
-    assert_eq!(
-        text(&client, "article h1").await,
-        "Some emails to imported recipient lists were not sent"
-    );
-    let first = client
-        .find(Locator::Css(".timeline li time"))
-        .await
-        .unwrap();
+    click(&client, "a[href='/en/notices/2021-02-unsent-import-list-mail']").await;
+    assert_eq!(text(&client, "article h1").await, "Some emails to imported recipient lists were not sent");
+    let first = client.find(Locator::Css(".timeline li time")).await.unwrap();
     assert_eq!(first.text().await.unwrap(), "Wed, 24 Feb 2021 21:00 JST");
-    assert_eq!(
-        first.attr("datetime").await.unwrap().as_deref(),
-        Some("2021-02-24T21:00:00+09:00")
-    );
-    assert!(
-        text(&client, ".facts")
-            .await
-            .contains("4 days 20 hours 35 minutes")
-    );
+    assert_eq!(first.attr("datetime").await.unwrap().as_deref(), Some("2021-02-24T21:00:00+09:00"));
+    assert!(text(&client, ".facts").await.contains("4 days 20 hours 35 minutes"));
     assert!(text(&client, ".markdown table").await.contains("76–148"));
     screenshot(&client, "notice-en").await;
 
     // On a 360 px phone nothing overflows sideways.
     client.set_window_size(360, 800).await.unwrap();
-    for path in [
-        "/ja/",
-        "/ja/notices/2021-02-unsent-import-list-mail",
-        "/en/notices",
-    ] {
+    for path in ["/ja/", "/ja/notices/2021-02-unsent-import-list-mail", "/en/notices"] {
         client.goto(&format!("{base}{path}")).await.unwrap();
-        let viewport = client
-            .execute("return window.innerWidth", vec![])
-            .await
-            .unwrap()
-            .as_u64()
-            .unwrap();
-        assert!(
-            content_width(&client).await <= viewport,
-            "{path} is wider than the {viewport} px screen"
-        );
+        let viewport = client.execute("return window.innerWidth", vec![]).await.unwrap().as_u64().unwrap();
+        assert!(content_width(&client).await <= viewport, "{path} is wider than the {viewport} px screen");
     }
     screenshot(&client, "notices-en-phone").await;
 

@@ -25,25 +25,16 @@ fn help_explains_every_command_and_its_environment() {
     }
     let (code, out, _) = run(&["serve", "--help"]);
     assert_eq!(code, 0);
-    for env in [
-        "STATUSDESK_ADDR",
-        "STATUSDESK_CONTENT",
-        "DATABASE_URL",
-        "STATUSDESK_CONFIG",
-        "--demo",
-    ] {
+    for env in ["STATUSDESK_ADDR", "STATUSDESK_CONTENT", "DATABASE_URL", "STATUSDESK_CONFIG", "--demo"] {
         assert!(out.contains(env), "{env} missing from: {out}");
     }
 }
 
 #[test]
 fn bad_usage_is_one_line_and_exit_code_2() {
-    for args in [
-        &["serve", "--bogus"][..],
-        &["serve", "--addr", "not-an-address"],
-        &["frobnicate"],
-        &["export"],
-    ] {
+    for args in
+        [&["serve", "--bogus"][..], &["serve", "--addr", "not-an-address"], &["frobnicate"], &["export"]]
+    {
         let (code, out, err) = run(args);
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(out.is_empty());
@@ -60,45 +51,29 @@ fn lint_prints_findings_and_fails_on_errors() {
     common::copy_dir(&fixtures.join("bad-enum"), dir.path());
     let (code, out, err) = run(&["lint", dir.path().to_str().unwrap()]);
     assert_eq!(code, 1, "{err}");
-    let expected = format!(
-        "{}/notices/notice.md:4: error: `status` is `fixed`",
-        dir.path().display()
-    );
+    let expected = format!("{}/notices/notice.md:4: error: `status` is `fixed`", dir.path().display());
     assert!(out.lines().next().unwrap().starts_with(&expected), "{out}");
     assert_eq!(out.lines().count(), 2);
 
     let (code, _, err) = run(&["lint", fixture_site().to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    assert!(
-        err.contains("4 notices published, 0 error(s), 2 warning(s)"),
-        "{err}"
-    );
+    assert!(err.contains("4 notices published, 0 error(s), 2 warning(s)"), "{err}");
 
     let (code, _, err) = run(&["lint", "/no/such/folder"]);
     assert_eq!(code, 2);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.contains("/no/such/folder/site.toml:1: error: cannot read the file"),
-        "{err}"
-    );
+    assert!(err.contains("/no/such/folder/site.toml:1: error: cannot read the file"), "{err}");
 }
 
 #[test]
 fn export_writes_the_site() {
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("public");
-    let (code, _, err) = run(&[
-        "export",
-        "--out",
-        target.to_str().unwrap(),
-        "--content",
-        fixture_site().to_str().unwrap(),
-    ]);
+    let (code, _, err) =
+        run(&["export", "--out", target.to_str().unwrap(), "--content", fixture_site().to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        std::fs::read_to_string(target.join("en/notices/slow-api/index.html"))
-            .unwrap()
-            .contains("Slow API")
+        std::fs::read_to_string(target.join("en/notices/slow-api/index.html")).unwrap().contains("Slow API")
     );
 }
 
@@ -115,10 +90,7 @@ fn migrate_creates_the_sqlite_database_and_refuses_a_newer_schema() {
     assert!(db, "could mark the database as newer");
     let (code, _, err) = run(&["migrate", "--database-url", &url]);
     assert_eq!(code, 2, "{err}");
-    assert!(
-        err.contains("migration 99999999 that this statusdesk does not know"),
-        "{err}"
-    );
+    assert!(err.contains("migration 99999999 that this statusdesk does not know"), "{err}");
 }
 
 /// Records a migration this binary does not have, as a newer statusdesk would.
@@ -126,7 +98,8 @@ fn rusqlite_free_insert(path: &Path) -> bool {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         use sqlx::Connection;
-        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        let mut conn =
+            sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
         sqlx::query(
             "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
              VALUES (99999999, 'from the future', TRUE, X'00', 0)",
@@ -160,15 +133,8 @@ fn database_problems_are_one_line_with_exit_code_2() {
         assert_eq!(code, 2, "{url}: {err}");
         assert_eq!(err.lines().count(), 1, "{err}");
     }
-    let (_, _, err) = run(&[
-        "migrate",
-        "--database-url",
-        "postgres://app:s3cret@127.0.0.1:9/x",
-    ]);
-    assert!(
-        !err.contains("s3cret"),
-        "the password must never print: {err}"
-    );
+    let (_, _, err) = run(&["migrate", "--database-url", "postgres://app:s3cret@127.0.0.1:9/x"]);
+    assert!(!err.contains("s3cret"), "the password must never print: {err}");
 }
 
 #[test]
@@ -189,8 +155,5 @@ fn serve_reads_a_configuration_file() {
     std::fs::write(&config, "addr = 12\n").unwrap();
     let (code, _, err) = run(&["serve", "--config", config.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(
-        err.contains("statusdesk.toml:1: invalid type: integer `12`, expected socket address"),
-        "{err}"
-    );
+    assert!(err.contains("statusdesk.toml:1: invalid type: integer `12`, expected socket address"), "{err}");
 }

@@ -15,12 +15,7 @@ fn files(root: &Path, dir: &Path, out: &mut Vec<String>) {
         if path.is_dir() {
             files(root, &path, out);
         } else {
-            out.push(
-                path.strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned(),
-            );
+            out.push(path.strip_prefix(root).unwrap().to_string_lossy().into_owned());
         }
     }
 }
@@ -52,10 +47,7 @@ async fn exported_files_are_byte_for_byte_what_the_server_serves() {
         "404.html",
         "en/404.html",
     ] {
-        assert!(
-            exported.iter().any(|f| f == required),
-            "{required} missing from {exported:?}"
-        );
+        assert!(exported.iter().any(|f| f == required), "{required} missing from {exported:?}");
     }
     for file in &exported {
         let url = match file.as_str() {
@@ -64,11 +56,7 @@ async fn exported_files_are_byte_for_byte_what_the_server_serves() {
             f => format!("/{}", f.trim_end_matches("index.html")),
         };
         let response = app.get(&url).await;
-        let expected = if file.ends_with("404.html") {
-            StatusCode::NOT_FOUND
-        } else {
-            StatusCode::OK
-        };
+        let expected = if file.ends_with("404.html") { StatusCode::NOT_FOUND } else { StatusCode::OK };
         assert_eq!(response.status, expected, "{url}");
         let bytes = std::fs::read(target.join(file)).unwrap();
         assert!(bytes == response.body, "{file} differs from GET {url}");
@@ -85,9 +73,6 @@ async fn an_export_replaces_the_previous_one_whole() {
     export(&app.site.current().site, &target).unwrap();
     assert!(!target.join("stale").exists());
     assert!(target.join("index.html").exists());
-    let leftovers: Vec<_> = std::fs::read_dir(out.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let leftovers: Vec<_> = std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers, ["site"], "no staging folder is left behind");
 }

@@ -20,11 +20,7 @@ fn lint(case: &str) -> Vec<String> {
 fn lint_dir(dir: &Path) -> Vec<String> {
     let loaded = content::load(dir, None).expect("the site loads");
     let prefix = format!("{}/", dir.display());
-    loaded
-        .findings
-        .iter()
-        .map(|f| f.to_string().replacen(&prefix, "", 1))
-        .collect()
+    loaded.findings.iter().map(|f| f.to_string().replacen(&prefix, "", 1)).collect()
 }
 
 /// Asserts the findings one by one: each starts with `location` and contains `says`.
@@ -32,39 +28,24 @@ fn assert_findings(case: &str, expected: &[(&str, &str)]) {
     let found = lint(case);
     assert_eq!(found.len(), expected.len(), "{case}: {found:#?}");
     for (finding, (location, says)) in found.iter().zip(expected) {
-        assert!(
-            finding.starts_with(location),
-            "{case}: expected `{location}`, got `{finding}`"
-        );
-        assert!(
-            finding.contains(says),
-            "{case}: expected `{says}` in `{finding}`"
-        );
+        assert!(finding.starts_with(location), "{case}: expected `{location}`, got `{finding}`");
+        assert!(finding.contains(says), "{case}: expected `{says}` in `{finding}`");
     }
 }
 
 #[test]
 fn front_matter_that_is_not_toml() {
-    assert_findings(
-        "invalid-toml",
-        &[("notices/notice.md:3: error:", "front matter:")],
-    );
+    assert_findings("invalid-toml", &[("notices/notice.md:3: error:", "front matter:")]);
 }
 
 #[test]
 fn unknown_fields() {
-    assert_findings(
-        "unknown-field",
-        &[("notices/notice.md:4: error:", "unknown field `colour`")],
-    );
+    assert_findings("unknown-field", &[("notices/notice.md:4: error:", "unknown field `colour`")]);
 }
 
 #[test]
 fn missing_fields() {
-    assert_findings(
-        "missing-field",
-        &[("notices/notice.md:1: error:", "missing field `kind`")],
-    );
+    assert_findings("missing-field", &[("notices/notice.md:1: error:", "missing field `kind`")]);
 }
 
 #[test]
@@ -99,19 +80,13 @@ fn statuses_of_another_kind() {
 fn unknown_component_ids() {
     assert_findings(
         "unknown-component",
-        &[(
-            "notices/notice.md:5: error:",
-            "unknown component `fax`; site.toml defines `email-delivery`",
-        )],
+        &[("notices/notice.md:5: error:", "unknown component `fax`; site.toml defines `email-delivery`")],
     );
 }
 
 #[test]
 fn duplicate_slugs() {
-    assert_findings(
-        "duplicate-slug",
-        &[("notices/b.md:1: error:", "duplicate slug `a`")],
-    );
+    assert_findings("duplicate-slug", &[("notices/b.md:1: error:", "duplicate slug `a`")]);
 }
 
 #[test]
@@ -123,10 +98,7 @@ fn times_without_an_offset() {
                 "notices/notice.md:6: error:",
                 "`started_at` = 2021-02-24T21:00:00 has no UTC offset; write it as 2021-02-24T21:00:00+09:00",
             ),
-            (
-                "notices/notice.md:7: error:",
-                "`published_at` = 2021-02-25 has no time of day and offset",
-            ),
+            ("notices/notice.md:7: error:", "`published_at` = 2021-02-25 has no time of day and offset"),
         ],
     );
 }
@@ -168,10 +140,7 @@ fn entries_after_resolution_must_say_why() {
 fn resolved_incident_without_resolution_time() {
     assert_findings(
         "resolved-without-time",
-        &[(
-            "notices/notice.md:4: error:",
-            "status is `resolved` but `resolved_at` is missing",
-        )],
+        &[("notices/notice.md:4: error:", "status is `resolved` but `resolved_at` is missing")],
     );
 }
 
@@ -181,26 +150,14 @@ fn wrong_weekdays_in_japanese_and_english_prose() {
         "wrong-weekday",
         &[
             // Inside a multi-line timeline text: the line of the date itself.
-            (
-                "notices/notice.md:15: error:",
-                "`3月1日(火)`: 2021-03-01 is a Monday",
-            ),
+            ("notices/notice.md:15: error:", "`3月1日(火)`: 2021-03-01 is a Monday"),
             (
                 "notices/notice.md:20: error:",
                 "`2021年2月24日(木)`: 2021-02-24 is a Wednesday (水), not Thu (木)",
             ),
-            (
-                "notices/notice.md:21: error:",
-                "`2月25日（水）`: 2021-02-25 is a Thursday (木), not Wed (水)",
-            ),
-            (
-                "notices/notice.md:23: error:",
-                "`Thursday, February 24, 2021`: 2021-02-24 is a Wednesday",
-            ),
-            (
-                "notices/notice.md:24: error:",
-                "`Tue 1 Mar 2021`: 2021-03-01 is a Monday (月), not Tue (火)",
-            ),
+            ("notices/notice.md:21: error:", "`2月25日（水）`: 2021-02-25 is a Thursday (木), not Wed (水)"),
+            ("notices/notice.md:23: error:", "`Thursday, February 24, 2021`: 2021-02-24 is a Wednesday"),
+            ("notices/notice.md:24: error:", "`Tue 1 Mar 2021`: 2021-03-01 is a Monday (月), not Tue (火)"),
         ],
     );
 }
@@ -214,10 +171,7 @@ fn mistyped_years_are_warned_about() {
                 "notices/notice.md:12: warning:",
                 "`2012年2月24日(金)` is far outside this notice's dates (2021-02-24 to 2021-03-02); is the year mistyped?",
             ),
-            (
-                "notices/notice.md:13: warning:",
-                "`March 1, 2012` is far outside",
-            ),
+            ("notices/notice.md:13: warning:", "`March 1, 2012` is far outside"),
         ],
     );
 }
@@ -227,27 +181,15 @@ fn impossible_dates() {
     assert_findings(
         "impossible-date",
         &[
-            (
-                "notices/notice.md:11: error:",
-                "`2月30日` is not a date: 2021-02 has no day 30",
-            ),
-            (
-                "notices/notice.md:12: error:",
-                "`13月1日` is not a date: there is no month 13",
-            ),
+            ("notices/notice.md:11: error:", "`2月30日` is not a date: 2021-02 has no day 30"),
+            ("notices/notice.md:12: error:", "`13月1日` is not a date: there is no month 13"),
         ],
     );
 }
 
 #[test]
 fn files_without_front_matter() {
-    assert_findings(
-        "no-front-matter",
-        &[(
-            "notices/notice.md:1: error:",
-            "must start with a `+++` line",
-        )],
-    );
+    assert_findings("no-front-matter", &[("notices/notice.md:1: error:", "must start with a `+++` line")]);
     assert_findings(
         "unclosed-front-matter",
         &[("notices/notice.md:1: error:", "front matter is not closed")],
@@ -266,10 +208,7 @@ fn files_over_256_kib_are_refused() {
     );
     std::fs::write(dir.path().join("notices/big.md"), big).unwrap();
     let found = lint_dir(dir.path());
-    assert_eq!(
-        found,
-        ["notices/big.md:1: error: the file is 270 KiB; notices are limited to 256 KiB"]
-    );
+    assert_eq!(found, ["notices/big.md:1: error: the file is 270 KiB; notices are limited to 256 KiB"]);
 }
 
 #[test]
@@ -278,11 +217,7 @@ fn the_shipped_content_is_clean() {
     let loaded = content::load(&dir, None).unwrap();
     assert!(loaded.findings.is_empty(), "{:#?}", loaded.findings);
     assert!(loaded.notices.len() >= 5);
-    let reference = loaded
-        .notice("2021-02-unsent-import-list-mail")
-        .expect("the reference incident is published");
-    assert_eq!(
-        reference.status,
-        Some(statusdesk_app::model::Status::Resolved)
-    );
+    let reference =
+        loaded.notice("2021-02-unsent-import-list-mail").expect("the reference incident is published");
+    assert_eq!(reference.status, Some(statusdesk_app::model::Status::Resolved));
 }

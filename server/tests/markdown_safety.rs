@@ -35,9 +35,7 @@ fn fragment() -> impl Strategy<Value = String> {
 
 /// The same text as the browser would see it after decoding character references.
 fn lowercase_decoded(html: &str) -> String {
-    html.to_lowercase()
-        .replace("&#58;", ":")
-        .replace("&colon;", ":")
+    html.to_lowercase().replace("&#58;", ":").replace("&colon;", ":")
 }
 
 proptest! {

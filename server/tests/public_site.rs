@@ -16,13 +16,15 @@ async fn status_page_shows_components_from_open_notices() {
     let page = app.get("/").await;
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
-    assert!(
-        html.starts_with("<!DOCTYPE html><html lang=\"ja\">"),
-        "{html}"
-    );
+    assert!(html.starts_with("<!DOCTYPE html><html lang=\"ja\">"), "{html}");
     // The open critical incident puts email delivery in a major outage; the API is fine.
     assert!(html.contains(r#"<span class="component-name">メール配信</span><span class="state state-major_outage">重大な障害</span>"#), "{html}");
-    assert!(html.contains(r#"<span class="component-name">API</span><span class="state state-operational">正常</span>"#), "{html}");
+    assert!(
+        html.contains(
+            r#"<span class="component-name">API</span><span class="state state-operational">正常</span>"#
+        ),
+        "{html}"
+    );
     let active = html.find("対応中の障害").unwrap();
     let upcoming = html.find("予定されているメンテナンス").unwrap();
     let recent = html.find("最近のお知らせ").unwrap();
@@ -37,17 +39,13 @@ async fn notice_page_has_facts_timeline_and_computed_weekdays() {
     let app = TestApp::new();
     let ja = app.get("/ja/notices/delivery-outage").await.text();
     assert!(
-        ja.contains(
-            r#"<time datetime="2021-03-01T16:18:00+09:00">2021年3月1日(月) 16:18 JST</time>"#
-        ),
+        ja.contains(r#"<time datetime="2021-03-01T16:18:00+09:00">2021年3月1日(月) 16:18 JST</time>"#),
         "{ja}"
     );
     assert!(ja.contains("原因を<strong>特定</strong>しました。"), "{ja}");
     let en = app.get("/en/notices/delivery-outage").await.text();
     assert!(
-        en.contains(
-            r#"<time datetime="2021-03-01T16:35:00+09:00">Mon, 1 Mar 2021 16:35 JST</time>"#
-        ),
+        en.contains(r#"<time datetime="2021-03-01T16:35:00+09:00">Mon, 1 Mar 2021 16:35 JST</time>"#),
         "{en}"
     );
     assert!(en.contains("Email delivery stopped"));
@@ -64,83 +62,35 @@ async fn untranslated_notices_fall_back_to_japanese_and_say_so() {
     let html = app.get("/en/notices/japanese-only").await.text();
     assert!(html.contains("日本語だけのお知らせ"));
     assert!(html.contains("This notice is available in Japanese only."));
-    assert!(
-        !html.contains("<script>alert"),
-        "raw script in the body must be removed: {html}"
-    );
+    assert!(!html.contains("<script>alert"), "raw script in the body must be removed: {html}");
 }
 
 #[tokio::test]
 async fn language_comes_from_prefix_then_query_then_cookie_then_accept_language() {
     let app = TestApp::new();
     let lang_of = |html: String| html[..60].contains("lang=\"en\"");
-    assert!(
-        !lang_of(app.get("/notices").await.text()),
-        "default is Japanese"
-    );
-    assert!(lang_of(
-        app.request(
-            "/notices",
-            &[("accept-language", "en-GB,en;q=0.9,ja;q=0.5")]
-        )
-        .await
-        .text()
-    ));
+    assert!(!lang_of(app.get("/notices").await.text()), "default is Japanese");
+    assert!(lang_of(app.request("/notices", &[("accept-language", "en-GB,en;q=0.9,ja;q=0.5")]).await.text()));
     assert!(!lang_of(
-        app.request(
-            "/notices",
-            &[("accept-language", "en"), ("cookie", "lang=ja")]
-        )
-        .await
-        .text()
+        app.request("/notices", &[("accept-language", "en"), ("cookie", "lang=ja")]).await.text()
     ));
-    assert!(lang_of(
-        app.request("/notices?lang=en", &[("cookie", "lang=ja")])
-            .await
-            .text()
-    ));
-    assert!(
-        !lang_of(
-            app.request("/ja/notices", &[("cookie", "lang=en")])
-                .await
-                .text()
-        ),
-        "a prefix wins"
-    );
+    assert!(lang_of(app.request("/notices?lang=en", &[("cookie", "lang=ja")]).await.text()));
+    assert!(!lang_of(app.request("/ja/notices", &[("cookie", "lang=en")]).await.text()), "a prefix wins");
 
     let switched = app.get("/notices?lang=en").await;
-    assert_eq!(
-        switched.header("set-cookie"),
-        Some("lang=en; Path=/; Max-Age=31536000; SameSite=Lax")
-    );
-    assert_eq!(
-        app.get("/notices").await.header("vary"),
-        Some("Accept-Encoding, Accept-Language, Cookie")
-    );
-    assert_eq!(
-        app.get("/en/notices").await.header("vary"),
-        Some("Accept-Encoding")
-    );
+    assert_eq!(switched.header("set-cookie"), Some("lang=en; Path=/; Max-Age=31536000; SameSite=Lax"));
+    assert_eq!(app.get("/notices").await.header("vary"), Some("Accept-Encoding, Accept-Language, Cookie"));
+    assert_eq!(app.get("/en/notices").await.header("vary"), Some("Accept-Encoding"));
 }
 
 #[tokio::test]
 async fn every_page_has_a_language_switch_to_the_same_page() {
     let app = TestApp::new();
-    for path in [
-        "/ja/",
-        "/ja/notices",
-        "/ja/notices/slow-api",
-        "/ja/no-such-page",
-    ] {
+    for path in ["/ja/", "/ja/notices", "/ja/notices/slow-api", "/ja/no-such-page"] {
         let html = app.get(path).await.text();
         let unprefixed = &path[3..];
-        let switch =
-            format!(r#"<a href="/en{unprefixed}?lang=en" hreflang="en" lang="en">English</a>"#);
-        let switch = if path.contains("no-such") {
-            r#"<a href="/en/?lang=en""#.to_string()
-        } else {
-            switch
-        };
+        let switch = format!(r#"<a href="/en{unprefixed}?lang=en" hreflang="en" lang="en">English</a>"#);
+        let switch = if path.contains("no-such") { r#"<a href="/en/?lang=en""#.to_string() } else { switch };
         assert!(html.contains(&switch), "{path}: {html}");
     }
 }
@@ -151,10 +101,7 @@ async fn notices_are_paginated_and_grouped_by_month() {
     let first = app.get("/en/notices").await.text();
     assert!(first.contains("<h2>March 2021</h2>"), "{first}");
     assert!(first.contains("Page 1 / 2"), "{first}");
-    assert!(
-        first.contains(r#"<a rel="next" href="/en/notices/page/2">"#),
-        "{first}"
-    );
+    assert!(first.contains(r#"<a rel="next" href="/en/notices/page/2">"#), "{first}");
     // Newest first: the scheduled maintenance (27 March) before the outage (1 March).
     assert!(first.find("api-maintenance").unwrap() < first.find("delivery-outage").unwrap());
 
@@ -167,17 +114,9 @@ async fn notices_are_paginated_and_grouped_by_month() {
         second.contains("<h2>January 2021</h2>") && second.contains("<h2>December 2020</h2>"),
         "{second}"
     );
-    assert!(
-        second.contains(r#"<a rel="prev" href="/en/notices">"#),
-        "{second}"
-    );
+    assert!(second.contains(r#"<a rel="prev" href="/en/notices">"#), "{second}");
 
-    for bad in [
-        "/en/notices?page=3",
-        "/en/notices?page=0",
-        "/en/notices?page=x",
-        "/en/notices/page/1",
-    ] {
+    for bad in ["/en/notices?page=3", "/en/notices?page=0", "/en/notices?page=x", "/en/notices/page/1"] {
         assert_eq!(app.get(bad).await.status, StatusCode::NOT_FOUND, "{bad}");
     }
 }
@@ -188,15 +127,10 @@ async fn unknown_paths_get_a_real_404_page_in_the_readers_language() {
     let ja = app.get("/no/such/page").await;
     assert_eq!(ja.status, StatusCode::NOT_FOUND);
     assert!(ja.text().contains("ページが見つかりません"));
-    let en = app
-        .request("/notices/no-such-notice", &[("accept-language", "en")])
-        .await;
+    let en = app.request("/notices/no-such-notice", &[("accept-language", "en")]).await;
     assert_eq!(en.status, StatusCode::NOT_FOUND);
     assert!(en.text().contains("Page not found"));
-    assert_eq!(
-        app.get("/en/api/v1/status.json").await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.get("/en/api/v1/status.json").await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -206,28 +140,17 @@ async fn conditional_get_answers_304() {
     let etag = page.header("etag").unwrap().to_string();
     assert!(etag.starts_with('"') && etag.ends_with('"'));
     assert_eq!(page.header("cache-control"), Some("public, max-age=30"));
-    let again = app
-        .request("/en/notices/slow-api", &[("if-none-match", &etag)])
-        .await;
+    let again = app.request("/en/notices/slow-api", &[("if-none-match", &etag)]).await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     assert!(again.body.is_empty());
     assert_eq!(again.header("etag"), Some(etag.as_str()));
-    let weak = app
-        .request(
-            "/en/notices/slow-api",
-            &[("if-none-match", &format!("\"other\", W/{etag}"))],
-        )
-        .await;
+    let weak =
+        app.request("/en/notices/slow-api", &[("if-none-match", &format!("\"other\", W/{etag}"))]).await;
     assert_eq!(weak.status, StatusCode::NOT_MODIFIED);
-    let stale = app
-        .request("/en/notices/slow-api", &[("if-none-match", "\"stale\"")])
-        .await;
+    let stale = app.request("/en/notices/slow-api", &[("if-none-match", "\"stale\"")]).await;
     assert_eq!(stale.status, StatusCode::OK);
     // Another language is another representation with its own validator.
-    assert_ne!(
-        app.get("/ja/notices/slow-api").await.header("etag"),
-        Some(etag.as_str())
-    );
+    assert_ne!(app.get("/ja/notices/slow-api").await.header("etag"), Some(etag.as_str()));
 }
 
 #[tokio::test]
@@ -239,19 +162,13 @@ async fn bodies_come_compressed_when_accepted() {
     let gzip = app.request("/en/", &[("accept-encoding", "gzip")]).await;
     assert_eq!(gzip.header("content-encoding"), Some("gzip"));
     let mut unzipped = Vec::new();
-    flate2::read::GzDecoder::new(&gzip.body[..])
-        .read_to_end(&mut unzipped)
-        .unwrap();
+    flate2::read::GzDecoder::new(&gzip.body[..]).read_to_end(&mut unzipped).unwrap();
     assert_eq!(unzipped, plain.body);
 
-    let br = app
-        .request("/en/", &[("accept-encoding", "gzip, deflate, br")])
-        .await;
+    let br = app.request("/en/", &[("accept-encoding", "gzip, deflate, br")]).await;
     assert_eq!(br.header("content-encoding"), Some("br"));
     let mut unbrotlied = Vec::new();
-    brotli::Decompressor::new(&br.body[..], 4096)
-        .read_to_end(&mut unbrotlied)
-        .unwrap();
+    brotli::Decompressor::new(&br.body[..], 4096).read_to_end(&mut unbrotlied).unwrap();
     assert_eq!(unbrotlied, plain.body);
     assert!(br.body.len() < plain.body.len() / 2);
     assert_eq!(br.header("etag"), plain.header("etag"));
@@ -260,62 +177,27 @@ async fn bodies_come_compressed_when_accepted() {
 #[tokio::test]
 async fn every_response_carries_security_headers() {
     let app = TestApp::new();
-    for path in [
-        "/",
-        "/en/notices/slow-api",
-        "/api/v1/status.json",
-        "/missing",
-        "/healthz",
-        "/readyz",
-    ] {
+    for path in ["/", "/en/notices/slow-api", "/api/v1/status.json", "/missing", "/healthz", "/readyz"] {
         let response = app.get(path).await;
-        let csp = response
-            .header("content-security-policy")
-            .unwrap_or_else(|| panic!("{path}: no CSP"));
-        for directive in [
-            "object-src 'none'",
-            "base-uri 'none'",
-            "frame-ancestors 'none'",
-        ] {
+        let csp = response.header("content-security-policy").unwrap_or_else(|| panic!("{path}: no CSP"));
+        for directive in ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
             assert!(csp.contains(directive), "{path}: {csp}");
         }
-        assert_eq!(
-            response.header("x-content-type-options"),
-            Some("nosniff"),
-            "{path}"
-        );
-        assert_eq!(
-            response.header("referrer-policy"),
-            Some("strict-origin-when-cross-origin"),
-            "{path}"
-        );
-        assert_eq!(
-            response.header("strict-transport-security"),
-            None,
-            "{path}: HSTS only when configured"
-        );
+        assert_eq!(response.header("x-content-type-options"), Some("nosniff"), "{path}");
+        assert_eq!(response.header("referrer-policy"), Some("strict-origin-when-cross-origin"), "{path}");
+        assert_eq!(response.header("strict-transport-security"), None, "{path}: HSTS only when configured");
     }
     let tls = TestApp::with_options(&HttpOptions { hsts: true });
-    assert!(
-        tls.get("/")
-            .await
-            .header("strict-transport-security")
-            .unwrap()
-            .starts_with("max-age=")
-    );
+    assert!(tls.get("/").await.header("strict-transport-security").unwrap().starts_with("max-age="));
 }
 
 #[tokio::test]
 async fn only_get_and_head_are_allowed_on_public_pages() {
     let app = TestApp::new();
-    let post = app
-        .send(Request::post("/").body(Body::empty()).unwrap())
-        .await;
+    let post = app.send(Request::post("/").body(Body::empty()).unwrap()).await;
     assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(post.header("allow"), Some("GET, HEAD"));
-    let head = app
-        .send(Request::head("/en/").body(Body::empty()).unwrap())
-        .await;
+    let head = app.send(Request::head("/en/").body(Body::empty()).unwrap()).await;
     assert_eq!(head.status, StatusCode::OK);
 }
 
@@ -328,10 +210,7 @@ async fn stylesheet_is_served_and_versioned() {
     let css = app.get(href).await;
     assert_eq!(css.status, StatusCode::OK);
     assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
-    assert_eq!(
-        css.header("cache-control"),
-        Some("public, max-age=31536000, immutable")
-    );
+    assert_eq!(css.header("cache-control"), Some("public, max-age=31536000, immutable"));
     assert!(css.text().contains("prefers-color-scheme: dark"));
 }
 
@@ -350,25 +229,12 @@ async fn json_api_describes_status_and_notices() {
     let list = app.get("/api/v1/notices.json").await;
     assert_eq!(list.header("content-type"), Some("application/json"));
     let list: serde_json::Value = serde_json::from_slice(&list.body).unwrap();
-    let slugs: Vec<&str> = list["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["slug"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        slugs,
-        [
-            "api-maintenance",
-            "delivery-outage",
-            "slow-api",
-            "japanese-only"
-        ]
-    );
+    let slugs: Vec<&str> =
+        list["notices"].as_array().unwrap().iter().map(|n| n["slug"].as_str().unwrap()).collect();
+    assert_eq!(slugs, ["api-maintenance", "delivery-outage", "slow-api", "japanese-only"]);
 
     let notice: serde_json::Value =
-        serde_json::from_slice(&app.get("/api/v1/notices/delivery-outage.json").await.body)
-            .unwrap();
+        serde_json::from_slice(&app.get("/api/v1/notices/delivery-outage.json").await.body).unwrap();
     assert_eq!(notice["title"]["en"], "Email delivery stopped");
     assert_eq!(notice["status"], "identified");
     assert_eq!(notice["severity"], "critical");
@@ -380,20 +246,14 @@ async fn json_api_describes_status_and_notices() {
         notice["timeline"][1]["text"]["html"]["en"],
         "<p>The cause is <strong>identified</strong>.</p>\n"
     );
-    assert_eq!(
-        app.get("/api/v1/notices/nope.json").await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.get("/api/v1/notices/nope.json").await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn the_feed_is_valid_atom_with_one_entry_per_notice() {
     let app = TestApp::new();
     let feed = app.get("/en/feed.atom").await;
-    assert_eq!(
-        feed.header("content-type"),
-        Some("application/atom+xml; charset=utf-8")
-    );
+    assert_eq!(feed.header("content-type"), Some("application/atom+xml; charset=utf-8"));
     let xml = feed.text();
     let mut reader = quick_xml::Reader::from_str(&xml);
     let (mut depth, mut entries, mut seen) = (0usize, 0usize, Vec::new());
@@ -404,8 +264,7 @@ async fn the_feed_is_valid_atom_with_one_entry_per_notice() {
                 if depth == 0 {
                     assert_eq!(name, "feed");
                     assert!(
-                        e.attributes()
-                            .any(|a| a.unwrap().value.as_ref() == b"http://www.w3.org/2005/Atom")
+                        e.attributes().any(|a| a.unwrap().value.as_ref() == b"http://www.w3.org/2005/Atom")
                     );
                 }
                 if name == "entry" {
@@ -422,15 +281,7 @@ async fn the_feed_is_valid_atom_with_one_entry_per_notice() {
         }
     }
     assert_eq!(entries, 4);
-    for required in [
-        "id",
-        "title",
-        "updated",
-        "author",
-        "published",
-        "content",
-        "summary",
-    ] {
+    for required in ["id", "title", "updated", "author", "published", "content", "summary"] {
         assert!(seen.iter().any(|s| s == required), "missing <{required}>");
     }
     // Markdown HTML travels escaped inside <content type="html">.
@@ -438,17 +289,10 @@ async fn the_feed_is_valid_atom_with_one_entry_per_notice() {
         .split(r#"<content type="html">"#)
         .skip(1)
         .map(|rest| {
-            quick_xml::escape::unescape(&rest[..rest.find("</content>").unwrap()])
-                .unwrap()
-                .into_owned()
+            quick_xml::escape::unescape(&rest[..rest.find("</content>").unwrap()]).unwrap().into_owned()
         })
         .collect();
-    assert!(
-        contents
-            .iter()
-            .any(|c| c.contains("The cause is <strong>identified</strong>.")),
-        "{contents:?}"
-    );
+    assert!(contents.iter().any(|c| c.contains("The cause is <strong>identified</strong>.")), "{contents:?}");
     assert!(xml.contains("<id>https://status.test/en/notices/delivery-outage</id>"));
     assert!(
         xml.contains("  <updated>2021-03-15T12:00:00+09:00</updated>"),
@@ -473,20 +317,8 @@ async fn public_pages_and_readiness_do_not_need_the_database() {
     assert_eq!(ready["content"]["loaded"], true);
     assert_eq!(ready["content"]["notices"], 4);
     assert_eq!(ready["database"]["reachable"], false);
-    assert!(
-        ready["database"]["error"]
-            .as_str()
-            .unwrap()
-            .contains("cannot connect"),
-        "{ready}"
-    );
-    for path in [
-        "/",
-        "/notices",
-        "/en/notices/slow-api",
-        "/api/v1/status.json",
-        "/feed.atom",
-    ] {
+    assert!(ready["database"]["error"].as_str().unwrap().contains("cannot connect"), "{ready}");
+    for path in ["/", "/notices", "/en/notices/slow-api", "/api/v1/status.json", "/feed.atom"] {
         assert_eq!(app.get(path).await.status, StatusCode::OK, "{path}");
     }
     assert_eq!(app.get("/healthz").await.text(), "ok\n");

@@ -44,41 +44,22 @@ async fn changes_are_published_and_broken_files_keep_their_last_good_version() {
         app.get("/en/notices/new-notice").await.status == StatusCode::OK
     })
     .await;
-    assert!(
-        app.get("/en/notices/new-notice")
-            .await
-            .text()
-            .contains("A new notice")
-    );
+    assert!(app.get("/en/notices/new-notice").await.text().contains("A new notice"));
 
     // Break the file: the published version stays, and the error is recorded.
     let broken = NEW_NOTICE.replace("kind = \"announcement\"", "kind = \"rumour\"");
     std::fs::write(notices.join("new-notice.md"), &broken).unwrap();
-    eventually("the broken edit is seen", async || {
-        app.site.current().site.errors == 1
-    })
-    .await;
+    eventually("the broken edit is seen", async || app.site.current().site.errors == 1).await;
     let current = app.site.current();
     let finding = current.content.errors().next().unwrap().to_string();
     assert!(finding.ends_with("new-notice.md:4: error: `kind` is `rumour`; expected one of `incident`, `maintenance`, `announcement`"), "{finding}");
-    assert!(
-        app.get("/en/notices/new-notice")
-            .await
-            .text()
-            .contains("A new notice")
-    );
+    assert!(app.get("/en/notices/new-notice").await.text().contains("A new notice"));
 
     // Fix it with a new title: the fix is published.
-    std::fs::write(
-        notices.join("new-notice.md"),
-        NEW_NOTICE.replace("A new notice", "A fixed notice"),
-    )
-    .unwrap();
+    std::fs::write(notices.join("new-notice.md"), NEW_NOTICE.replace("A new notice", "A fixed notice"))
+        .unwrap();
     eventually("the fix is served", async || {
-        app.get("/en/notices/new-notice")
-            .await
-            .text()
-            .contains("A fixed notice")
+        app.get("/en/notices/new-notice").await.text().contains("A fixed notice")
     })
     .await;
     assert_eq!(app.site.current().site.errors, 0);
@@ -98,10 +79,7 @@ async fn a_broken_site_toml_keeps_the_last_good_site() {
     app.site.reload();
     let current = app.site.current();
     assert!(
-        current
-            .content
-            .errors()
-            .any(|f| f.to_string().contains("site.toml:1: error:")),
+        current.content.errors().any(|f| f.to_string().contains("site.toml:1: error:")),
         "{:?}",
         current.content.findings
     );

@@ -10,9 +10,7 @@ use regex::Regex;
 async fn page(app: &TestApp, path: &str) -> String {
     let html = app.get(path).await.text();
     let version = Regex::new(r"site\.css\?v=[0-9a-f]+").unwrap();
-    version
-        .replace_all(&html, "site.css?v=[version]")
-        .replace("><", ">\n<")
+    version.replace_all(&html, "site.css?v=[version]").replace("><", ">\n<")
 }
 
 #[tokio::test]

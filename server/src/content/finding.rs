@@ -25,13 +25,7 @@ impl fmt::Display for Finding {
             Level::Error => "error",
             Level::Warning => "warning",
         };
-        write!(
-            f,
-            "{}:{}: {level}: {}",
-            self.path.display(),
-            self.line,
-            self.message
-        )
+        write!(f, "{}:{}: {level}: {}", self.path.display(), self.line, self.message)
     }
 }
 
@@ -43,10 +37,7 @@ pub struct Findings<'a> {
 
 impl<'a> Findings<'a> {
     pub fn new(path: &'a Path) -> Self {
-        Findings {
-            path,
-            list: Vec::new(),
-        }
+        Findings { path, list: Vec::new() }
     }
 
     pub fn error(&mut self, line: usize, message: impl Into<String>) {
@@ -58,12 +49,7 @@ impl<'a> Findings<'a> {
     }
 
     fn push(&mut self, level: Level, line: usize, message: String) {
-        self.list.push(Finding {
-            path: self.path.to_path_buf(),
-            line,
-            level,
-            message,
-        });
+        self.list.push(Finding { path: self.path.to_path_buf(), line, level, message });
     }
 
     pub fn has_errors(&self) -> bool {
@@ -74,9 +60,5 @@ impl<'a> Findings<'a> {
 /// The 1-based line of byte `offset` in `text`.
 pub fn line_of(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());
-    text.as_bytes()[..offset]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1
 }

@@ -31,8 +31,7 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 /// Renders Markdown to sanitised HTML. Headings get stable ids (unique within the call) and a
 /// self-link, so that a reader can link to "Cause" or "Countermeasures".
 pub fn render(markdown: &str) -> String {
-    let options =
-        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let mut ids = HeadingIds::default();
     let mut events = Vec::new();
     let mut heading: Option<(HeadingLevel, Vec<Event>)> = None;
@@ -90,18 +89,10 @@ impl HeadingIds {
             .filter(|w| !w.is_empty())
             .map(str::to_lowercase)
             .collect();
-        let base = if words.is_empty() {
-            "section".to_string()
-        } else {
-            words.join("-")
-        };
+        let base = if words.is_empty() { "section".to_string() } else { words.join("-") };
         let seen = self.0.entry(base.clone()).or_insert(0);
         *seen += 1;
-        if *seen == 1 {
-            base
-        } else {
-            format!("{base}-{seen}")
-        }
+        if *seen == 1 { base } else { format!("{base}-{seen}") }
     }
 }
 
@@ -114,17 +105,16 @@ mod tests {
         let html = render("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~\n\n- [x] done\n- [ ] open\n");
         assert!(html.contains("<table>"), "{html}");
         assert!(html.contains("<del>old</del>"), "{html}");
-        assert!(
-            html.contains(r#"<li><input disabled="" type="checkbox" checked="">"#),
-            "{html}"
-        );
+        assert!(html.contains(r#"<li><input disabled="" type="checkbox" checked="">"#), "{html}");
     }
 
     #[test]
     fn headings_get_unique_anchors() {
         let html = render("## 原因\n\ntext\n\n## Cause and fix\n\n## Cause and fix\n");
         assert!(
-            html.contains(r##"<h2 id="原因">原因 <a class="anchor" href="#原因" rel="noopener noreferrer">#</a></h2>"##),
+            html.contains(
+                r##"<h2 id="原因">原因 <a class="anchor" href="#原因" rel="noopener noreferrer">#</a></h2>"##
+            ),
             "{html}"
         );
         assert!(html.contains(r#"id="cause-and-fix""#), "{html}");
@@ -136,13 +126,7 @@ mod tests {
         let html = render(
             "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[a](javascript:alert(1)) [b](data:text/html,x)\n\n<input type=text value=x>",
         );
-        for bad in [
-            "<script",
-            "onerror",
-            "javascript:",
-            "data:",
-            "type=\"text\"",
-        ] {
+        for bad in ["<script", "onerror", "javascript:", "data:", "type=\"text\""] {
             assert!(!html.contains(bad), "{bad} survived: {html}");
         }
     }

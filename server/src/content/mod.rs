@@ -31,10 +31,7 @@ pub struct Content {
 #[derive(Debug, thiserror::Error)]
 pub enum ContentError {
     #[error("{path}: cannot read the content folder: {source}")]
-    Unreadable {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Unreadable { path: PathBuf, source: std::io::Error },
     #[error("{0}")]
     BadSite(Finding),
 }
@@ -60,10 +57,7 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
         (Some(site), _) => site,
         (None, Some(previous)) => previous.site.clone(),
         (None, None) => {
-            let first = findings
-                .into_iter()
-                .next()
-                .expect("a failed parse reports why");
+            let first = findings.into_iter().next().expect("a failed parse reports why");
             return Err(ContentError::BadSite(first));
         }
     };
@@ -71,16 +65,13 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
     let notices_dir = dir.join("notices");
     let mut paths = Vec::new();
     if notices_dir.exists() {
-        collect_markdown(&notices_dir, &mut paths).map_err(|source| ContentError::Unreadable {
-            path: notices_dir.clone(),
-            source,
-        })?;
+        collect_markdown(&notices_dir, &mut paths)
+            .map_err(|source| ContentError::Unreadable { path: notices_dir.clone(), source })?;
     }
     paths.sort();
 
-    let previous_by_path: HashMap<&Path, &Notice> = previous
-        .map(|p| p.notices.iter().map(|n| (n.path.as_path(), n)).collect())
-        .unwrap_or_default();
+    let previous_by_path: HashMap<&Path, &Notice> =
+        previous.map(|p| p.notices.iter().map(|n| (n.path.as_path(), n)).collect()).unwrap_or_default();
     let mut notices: Vec<Notice> = Vec::new();
     for path in &paths {
         let mut file_findings = Findings::new(path);
@@ -91,23 +82,16 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
                 None
             }
         };
-        let parsed =
-            parsed.and_then(
-                |notice| match notices.iter().find(|n| n.slug == notice.slug) {
-                    Some(first) => {
-                        file_findings.error(
-                            1,
-                            format!(
-                                "duplicate slug `{}`: {} has it already",
-                                notice.slug,
-                                first.path.display()
-                            ),
-                        );
-                        None
-                    }
-                    None => Some(notice),
-                },
-            );
+        let parsed = parsed.and_then(|notice| match notices.iter().find(|n| n.slug == notice.slug) {
+            Some(first) => {
+                file_findings.error(
+                    1,
+                    format!("duplicate slug `{}`: {} has it already", notice.slug, first.path.display()),
+                );
+                None
+            }
+            None => Some(notice),
+        });
         match parsed {
             Some(notice) => notices.push(notice),
             None => {
@@ -125,11 +109,7 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
         let key = |n: &Notice| n.started_at.unwrap_or(n.published_at);
         key(b).cmp(&key(a)).then_with(|| a.slug.cmp(&b.slug))
     });
-    Ok(Content {
-        site,
-        notices,
-        findings,
-    })
+    Ok(Content { site, notices, findings })
 }
 
 fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -138,9 +118,7 @@ fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         if path.is_dir() {
             collect_markdown(&path, out)?;
         } else if path.extension().is_some_and(|e| e == "md")
-            && !path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            && !path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
         {
             out.push(path);
         }

@@ -64,12 +64,7 @@ impl Notice {
 
     /// When the notice last changed: its newest timeline entry or its publication.
     pub fn updated_at(&self) -> DateTime<FixedOffset> {
-        self.timeline
-            .iter()
-            .map(|e| e.at)
-            .chain([self.published_at])
-            .max()
-            .expect("never empty")
+        self.timeline.iter().map(|e| e.at).chain([self.published_at]).max().expect("never empty")
     }
 }
 
@@ -131,37 +126,22 @@ pub fn parse(path: &Path, source: &str, site: &Site, findings: &mut Findings) ->
         Ok(raw) => raw,
         Err(e) => {
             let offset = split.front_matter_offset + e.span().map_or(0, |s| s.start);
-            findings.error(
-                line_of(source, offset),
-                format!("front matter: {}", e.message().trim()),
-            );
+            findings.error(line_of(source, offset), format!("front matter: {}", e.message().trim()));
             return None;
         }
     };
-    Checker {
-        source,
-        split: &split,
-        site,
-        findings,
-    }
-    .check(path, raw)
+    Checker { source, split: &split, site, findings }.check(path, raw)
 }
 
 fn split<'a>(source: &'a str, findings: &mut Findings) -> Option<Split<'a>> {
     let source_no_bom = source.strip_prefix('\u{feff}').unwrap_or(source);
     let bom = source.len() - source_no_bom.len();
     let Some(first_line_end) = source_no_bom.find('\n') else {
-        findings.error(
-            1,
-            "expected front matter: the file must start with a `+++` line",
-        );
+        findings.error(1, "expected front matter: the file must start with a `+++` line");
         return None;
     };
     if source_no_bom[..first_line_end].trim_end() != "+++" {
-        findings.error(
-            1,
-            "expected front matter: the file must start with a `+++` line",
-        );
+        findings.error(1, "expected front matter: the file must start with a `+++` line");
         return None;
     }
     let fm_start = bom + first_line_end + 1;
@@ -175,18 +155,14 @@ fn split<'a>(source: &'a str, findings: &mut Findings) -> Option<Split<'a>> {
         offset += line.len();
     }
     let Some((fm_end, body_start)) = fm_end else {
-        findings.error(
-            1,
-            "front matter is not closed: no `+++` line after the first one",
-        );
+        findings.error(1, "front matter is not closed: no `+++` line after the first one");
         return None;
     };
     let body = &source[body_start..];
     let (body_ja, body_en) = match find_line(body, ENGLISH_MARKER) {
-        Some((marker_start, marker_end)) => (
-            &body[..marker_start],
-            Some((&body[marker_end..], body_start + marker_end)),
-        ),
+        Some((marker_start, marker_end)) => {
+            (&body[..marker_start], Some((&body[marker_end..], body_start + marker_end)))
+        }
         None => (body, None),
     };
     Some(Split {
@@ -221,10 +197,7 @@ struct Checker<'s, 'f, 'p> {
 impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
     /// The file line of a span in the front matter.
     fn line<T>(&self, spanned: &Spanned<T>) -> usize {
-        line_of(
-            self.source,
-            self.split.front_matter_offset + spanned.span().start,
-        )
+        line_of(self.source, self.split.front_matter_offset + spanned.span().start)
     }
 
     /// The line of the `+++` that opens the front matter, for what is missing from it.
@@ -232,11 +205,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         line_of(self.source, self.split.front_matter_offset) - 1
     }
 
-    fn required<'v, T>(
-        &mut self,
-        value: &'v Option<Spanned<T>>,
-        name: &str,
-    ) -> Option<&'v Spanned<T>> {
+    fn required<'v, T>(&mut self, value: &'v Option<Spanned<T>>, name: &str) -> Option<&'v Spanned<T>> {
         if value.is_none() {
             let line = self.header_line();
             self.findings.error(line, format!("missing field `{name}`"));
@@ -256,11 +225,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             let line = self.line(value);
             self.findings.error(
                 line,
-                format!(
-                    "`{field}` is `{}`; expected one of {}",
-                    value.get_ref(),
-                    quoted_list(allowed)
-                ),
+                format!("`{field}` is `{}`; expected one of {}", value.get_ref(), quoted_list(allowed)),
             );
         }
         parsed
@@ -297,9 +262,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                         "`{field}` = {text} has no time of day and offset; write it as {text}T00:00:00+09:00"
                     )
                 } else {
-                    format!(
-                        "`{field}` = {text} is not an RFC 3339 time such as 2021-03-01T17:35:00+09:00"
-                    )
+                    format!("`{field}` = {text} is not an RFC 3339 time such as 2021-03-01T17:35:00+09:00")
                 };
                 self.findings.error(line, message);
                 None
@@ -310,18 +273,13 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
     fn check(mut self, path: &Path, raw: RawFrontMatter) -> Option<Notice> {
         let slug = match &raw.slug {
             Some(slug) => slug.get_ref().clone(),
-            None => path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            None => path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
         };
         if !is_identifier(&slug) {
             let line = raw.slug.as_ref().map_or(1, |s| self.line(s));
             self.findings.error(line, format!("slug `{slug}` must be lowercase letters, digits and `-` (it comes from the file name unless `slug` is set)"));
         }
-        let title = self
-            .required(&raw.title, "title")
-            .map(|t| t.get_ref().clone());
+        let title = self.required(&raw.title, "title").map(|t| t.get_ref().clone());
         if let Some(title) = &raw.title
             && title.get_ref().trim().is_empty()
         {
@@ -335,9 +293,8 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         let status = self.status(&raw, kind);
         let severity = self.severity(&raw, kind);
         let components = self.components(&raw.components);
-        let published_at = self
-            .required(&raw.published_at, "published_at")
-            .and_then(|t| self.time(t, "published_at"));
+        let published_at =
+            self.required(&raw.published_at, "published_at").and_then(|t| self.time(t, "published_at"));
         let started_at = match (&raw.started_at, kind) {
             (Some(t), _) => self.time(t, "started_at"),
             (None, Some(Kind::Incident | Kind::Maintenance)) => {
@@ -346,10 +303,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             }
             (None, _) => None,
         };
-        let resolved_at = raw
-            .resolved_at
-            .as_ref()
-            .and_then(|t| self.time(t, "resolved_at"));
+        let resolved_at = raw.resolved_at.as_ref().and_then(|t| self.time(t, "resolved_at"));
         self.check_resolution(&raw, kind, status, started_at, resolved_at);
         let timeline = self.timeline(&raw.timeline, kind, started_at, resolved_at);
         if let (Some(status), Some(last)) = (status, timeline.iter().rev().find_map(|e| e.status))
@@ -378,10 +332,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         Some(Notice {
             slug,
             path: path.to_path_buf(),
-            title: Translated {
-                ja: title?,
-                en: title_en,
-            },
+            title: Translated { ja: title?, en: title_en },
             kind: kind?,
             status,
             severity,
@@ -396,15 +347,11 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
 
     fn status(&mut self, raw: &RawFrontMatter, kind: Option<Kind>) -> Option<Status> {
         let kind = kind?;
-        let allowed: Vec<&str> = Status::allowed_for(kind)
-            .iter()
-            .map(|s| s.as_str())
-            .collect();
+        let allowed: Vec<&str> = Status::allowed_for(kind).iter().map(|s| s.as_str()).collect();
         match (&raw.status, kind) {
             (Some(s), Kind::Announcement) => {
                 let line = self.line(s);
-                self.findings
-                    .error(line, "announcements have no `status`; remove it");
+                self.findings.error(line, "announcements have no `status`; remove it");
                 None
             }
             (None, Kind::Announcement) => None,
@@ -435,13 +382,10 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
     fn severity(&mut self, raw: &RawFrontMatter, kind: Option<Kind>) -> Option<Severity> {
         let keywords: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
         match (&raw.severity, kind) {
-            (Some(s), Some(Kind::Incident)) => {
-                self.keyword(s, "severity", Severity::from_keyword, &keywords)
-            }
+            (Some(s), Some(Kind::Incident)) => self.keyword(s, "severity", Severity::from_keyword, &keywords),
             (Some(s), Some(_)) => {
                 let line = self.line(s);
-                self.findings
-                    .error(line, "`severity` is for incidents only; remove it");
+                self.findings.error(line, "`severity` is for incidents only; remove it");
                 None
             }
             (None, Some(Kind::Incident)) => {
@@ -467,10 +411,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                     ),
                 );
             } else if components.contains(id.get_ref()) {
-                self.findings.warning(
-                    line,
-                    format!("component `{}` is listed twice", id.get_ref()),
-                );
+                self.findings.warning(line, format!("component `{}` is listed twice", id.get_ref()));
             } else {
                 components.push(id.get_ref().clone());
             }
@@ -490,10 +431,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             && end < start
         {
             let line = self.line(span);
-            self.findings.error(
-                line,
-                format!("`resolved_at` ({end}) is before `started_at` ({start})"),
-            );
+            self.findings.error(line, format!("`resolved_at` ({end}) is before `started_at` ({start})"));
         }
         match (status, &raw.resolved_at) {
             (Some(status), None) if status.is_closed() => {
@@ -527,20 +465,16 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             let entry_line = self.line(entry);
             let entry = entry.get_ref();
             let Some(at_span) = &entry.at else {
-                self.findings
-                    .error(entry_line, "timeline entry without `at`");
+                self.findings.error(entry_line, "timeline entry without `at`");
                 continue;
             };
             let line = self.line(at_span);
             let at = self.time(at_span, "at");
             let status = entry.status.as_ref().and_then(|s| {
                 let kind = kind?;
-                let allowed: Vec<&str> = Status::allowed_for(kind)
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect();
-                let status = Status::from_keyword(s.get_ref())
-                    .filter(|st| Status::allowed_for(kind).contains(st));
+                let allowed: Vec<&str> = Status::allowed_for(kind).iter().map(|s| s.as_str()).collect();
+                let status =
+                    Status::from_keyword(s.get_ref()).filter(|st| Status::allowed_for(kind).contains(st));
                 if status.is_none() {
                     let line = self.line(s);
                     let expected = if allowed.is_empty() {
@@ -548,19 +482,13 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                     } else {
                         format!("one of {}", quoted_list(&allowed))
                     };
-                    self.findings.error(
-                        line,
-                        format!(
-                            "timeline `status` is `{}`; expected {expected}",
-                            s.get_ref()
-                        ),
-                    );
+                    self.findings
+                        .error(line, format!("timeline `status` is `{}`; expected {expected}", s.get_ref()));
                 }
                 status
             });
             let Some(text) = &entry.text else {
-                self.findings
-                    .error(entry_line, "timeline entry without `text`");
+                self.findings.error(entry_line, "timeline entry without `text`");
                 continue;
             };
             let Some(at) = at else { continue };
@@ -572,10 +500,8 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             if let Some(start) = started_at
                 && at < start
             {
-                self.findings.warning(
-                    line,
-                    format!("timeline entry at {at} is before `started_at` ({start})"),
-                );
+                self.findings
+                    .warning(line, format!("timeline entry at {at} is before `started_at` ({start})"));
             }
             let reason = entry.reason.as_ref().map(|r| Translated {
                 ja: r.get_ref().clone(),
@@ -608,10 +534,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         }
         if raw.title_en.is_none() {
             let line = raw.title.as_ref().map_or(1, |t| self.line(t));
-            self.findings.warning(
-                line,
-                "no `title_en`: English readers will see the Japanese title",
-            );
+            self.findings.warning(line, "no `title_en`: English readers will see the Japanese title");
         }
         if self.split.body_en.is_none() && !self.split.body_ja.trim().is_empty() {
             let body = self.split.body_ja;
@@ -622,8 +545,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         for entry in &raw.timeline {
             if entry.get_ref().text_en.is_none() {
                 let line = self.line(entry);
-                self.findings
-                    .warning(line, "timeline entry has no `text_en`");
+                self.findings.warning(line, "timeline entry has no `text_en`");
             }
         }
     }
@@ -657,16 +579,10 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         texts.extend(self.split.body_en.map(|(text, offset)| (offset, text)));
         for entry in &raw.timeline {
             let e = entry.get_ref();
-            for field in [&e.text, &e.text_en, &e.reason, &e.reason_en]
-                .into_iter()
-                .flatten()
-            {
+            for field in [&e.text, &e.text_en, &e.reason, &e.reason_en].into_iter().flatten() {
                 let span = field.span();
                 let offset = self.split.front_matter_offset + span.start;
-                texts.push((
-                    offset,
-                    &self.source[offset..self.split.front_matter_offset + span.end],
-                ));
+                texts.push((offset, &self.source[offset..self.split.front_matter_offset + span.end]));
             }
         }
         for (offset, text) in texts {
@@ -684,17 +600,14 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         anchor: NaiveDate,
         span: (NaiveDate, NaiveDate),
     ) {
-        let year = date
-            .year
-            .unwrap_or_else(|| nearest_year(anchor, date.month, date.day));
+        let year = date.year.unwrap_or_else(|| nearest_year(anchor, date.month, date.day));
         let Some(day) = NaiveDate::from_ymd_opt(year, date.month, date.day) else {
             let why = if !(1..=12).contains(&date.month) {
                 format!("there is no month {}", date.month)
             } else {
                 format!("{year}-{:02} has no day {}", date.month, date.day)
             };
-            self.findings
-                .error(line, format!("`{}` is not a date: {why}", date.text));
+            self.findings.error(line, format!("`{}` is not a date: {why}", date.text));
             return;
         };
         if let Some(written) = date.weekday
@@ -742,9 +655,5 @@ fn nearest_year(anchor: NaiveDate, month: u32, day: u32) -> i32 {
 }
 
 fn quoted_list(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|i| format!("`{i}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
 }

@@ -34,10 +34,8 @@ static JAPANESE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// `Wed 24 Feb 2021`, `Wednesday, 24 February 2021`, `24 Feb 2021`.
 static ENGLISH_DAY_FIRST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"\b(?:{WEEKDAY_EN},?\s+)?(?P<d>\d{{1,2}})\s+{MONTH_EN},?\s+(?P<y>\d{{4}})\b"
-    ))
-    .expect("valid regex")
+    Regex::new(&format!(r"\b(?:{WEEKDAY_EN},?\s+)?(?P<d>\d{{1,2}})\s+{MONTH_EN},?\s+(?P<y>\d{{4}})\b"))
+        .expect("valid regex")
 });
 
 /// `Wednesday, February 24, 2021`, `Feb 24 2021`.
@@ -58,9 +56,9 @@ pub fn find(text: &str) -> Vec<ProseDate<'_>> {
         for caps in regex.captures_iter(text) {
             let month = caps.name("mon").and_then(|m| month_en(m.as_str()));
             let date = prose_date(&caps, month, weekday_en);
-            let overlaps = found.iter().any(|f| {
-                date.start < f.start + f.text.len() && f.start < date.start + date.text.len()
-            });
+            let overlaps = found
+                .iter()
+                .any(|f| date.start < f.start + f.text.len() && f.start < date.start + date.text.len());
             if !overlaps {
                 found.push(date);
             }
@@ -79,10 +77,7 @@ fn prose_date<'a>(
     ProseDate {
         start: whole.start(),
         text: whole.as_str(),
-        year: caps
-            .name("y")
-            .and_then(|y| number(y.as_str()))
-            .map(|y| y as i32),
+        year: caps.name("y").and_then(|y| number(y.as_str())).map(|y| y as i32),
         month: month.unwrap_or(0),
         day: caps.name("d").and_then(|d| number(d.as_str())).unwrap_or(0),
         weekday: caps.name("wd").and_then(|w| weekday(w.as_str())),
@@ -123,13 +118,8 @@ fn weekday_en(w: &str) -> Option<Weekday> {
 }
 
 fn month_en(m: &str) -> Option<u32> {
-    let months = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    months
-        .iter()
-        .position(|&name| m.starts_with(name))
-        .map(|i| i as u32 + 1)
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    months.iter().position(|&name| m.starts_with(name)).map(|i| i as u32 + 1)
 }
 
 #[cfg(test)]
@@ -145,32 +135,17 @@ mod tests {
 
     #[test]
     fn japanese_forms() {
-        assert_eq!(
-            one("2021年2月24日(水)に移行"),
-            (Some(2021), 2, 24, Some(Weekday::Wed))
-        );
+        assert_eq!(one("2021年2月24日(水)に移行"), (Some(2021), 2, 24, Some(Weekday::Wed)));
         assert_eq!(one("2月24日（水）21時"), (None, 2, 24, Some(Weekday::Wed)));
-        assert_eq!(
-            one("２０２１年３月１日（月曜日）"),
-            (Some(2021), 3, 1, Some(Weekday::Mon))
-        );
+        assert_eq!(one("２０２１年３月１日（月曜日）"), (Some(2021), 3, 1, Some(Weekday::Mon)));
         assert_eq!(one("3月12日に更新"), (None, 3, 12, None));
     }
 
     #[test]
     fn english_forms() {
-        assert_eq!(
-            one("on Wednesday, February 24, 2021 at"),
-            (Some(2021), 2, 24, Some(Weekday::Wed))
-        );
-        assert_eq!(
-            one("Wed 24 Feb 2021"),
-            (Some(2021), 2, 24, Some(Weekday::Wed))
-        );
-        assert_eq!(
-            one("Mon, 1 March 2021"),
-            (Some(2021), 3, 1, Some(Weekday::Mon))
-        );
+        assert_eq!(one("on Wednesday, February 24, 2021 at"), (Some(2021), 2, 24, Some(Weekday::Wed)));
+        assert_eq!(one("Wed 24 Feb 2021"), (Some(2021), 2, 24, Some(Weekday::Wed)));
+        assert_eq!(one("Mon, 1 March 2021"), (Some(2021), 3, 1, Some(Weekday::Mon)));
         assert_eq!(one("since March 1st, 2021."), (Some(2021), 3, 1, None));
     }
 

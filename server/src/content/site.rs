@@ -91,9 +91,7 @@ impl Site {
         for code in raw.languages.get_ref() {
             match Lang::from_code(code) {
                 Some(lang) if !languages.contains(&lang) => languages.push(lang),
-                Some(_) => {
-                    findings.error(languages_line, format!("language `{code}` is listed twice"))
-                }
+                Some(_) => findings.error(languages_line, format!("language `{code}` is listed twice")),
                 None => findings.error(
                     languages_line,
                     format!("unknown language `{code}`; the site speaks `ja` and `en`"),
@@ -101,10 +99,7 @@ impl Site {
             }
         }
         if languages.is_empty() {
-            findings.error(
-                languages_line,
-                "`languages` needs at least one of `ja`, `en`",
-            );
+            findings.error(languages_line, "`languages` needs at least one of `ja`, `en`");
         }
         if raw.notices_per_page == 0 {
             findings.error(1, "`notices_per_page` must be at least 1");
@@ -116,16 +111,10 @@ impl Site {
             if !is_identifier(&component.id) {
                 findings.error(
                     line,
-                    format!(
-                        "component id `{}` must be lowercase letters, digits and `-`",
-                        component.id
-                    ),
+                    format!("component id `{}` must be lowercase letters, digits and `-`", component.id),
                 );
             } else if components.iter().any(|c| c.id == component.id) {
-                findings.error(
-                    line,
-                    format!("component id `{}` is used twice", component.id),
-                );
+                findings.error(line, format!("component id `{}` is used twice", component.id));
             } else {
                 components.push(component);
             }
@@ -167,6 +156,5 @@ impl Site {
 pub fn is_identifier(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with('-')
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }

@@ -17,20 +17,14 @@ use crate::public_site::{PublicSite, Resource};
 /// How long browsers and proxies may reuse a page before asking again.
 const PAGE_CACHE: HeaderValue = HeaderValue::from_static("public, max-age=30");
 /// Versioned assets (`?v=` in the URL) never change.
-const IMMUTABLE_CACHE: HeaderValue =
-    HeaderValue::from_static("public, max-age=31536000, immutable");
+const IMMUTABLE_CACHE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
 const VARY_ENCODING: HeaderValue = HeaderValue::from_static("Accept-Encoding");
-const VARY_NEGOTIATED: HeaderValue =
-    HeaderValue::from_static("Accept-Encoding, Accept-Language, Cookie");
+const VARY_NEGOTIATED: HeaderValue = HeaderValue::from_static("Accept-Encoding, Accept-Language, Cookie");
 
 /// The handler behind every path that no other router claims.
 pub async fn serve(State(state): State<AppState>, request: Request) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD {
-        return (
-            StatusCode::METHOD_NOT_ALLOWED,
-            [(header::ALLOW, "GET, HEAD")],
-        )
-            .into_response();
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")]).into_response();
     }
     let published = state.site.site();
     let site = &published.site;
@@ -61,48 +55,26 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Response 
         response.headers_mut().insert(header::VARY, VARY_NEGOTIATED);
     }
     if let Some(lang) = chosen_by_query {
-        let cookie = format!(
-            "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
-            lang.code()
-        );
-        response.headers_mut().insert(
-            header::SET_COOKIE,
-            HeaderValue::from_str(&cookie).expect("ASCII cookie"),
-        );
-        response.headers_mut().insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, max-age=30"),
-        );
+        let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code());
+        response
+            .headers_mut()
+            .insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII cookie"));
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=30"));
     }
     response
 }
 
 /// The response for `resource`: 304 when the client's ETag matches, else the body in the best
 /// encoding the client accepts.
-fn respond(
-    status: StatusCode,
-    resource: &Resource,
-    request: &HeaderMap,
-    versioned: bool,
-) -> Response {
+fn respond(status: StatusCode, resource: &Resource, request: &HeaderMap, versioned: bool) -> Response {
     let mut headers = HeaderMap::new();
     headers.insert(header::ETAG, resource.etag.clone());
-    headers.insert(
-        header::CACHE_CONTROL,
-        if versioned {
-            IMMUTABLE_CACHE
-        } else {
-            PAGE_CACHE
-        },
-    );
+    headers.insert(header::CACHE_CONTROL, if versioned { IMMUTABLE_CACHE } else { PAGE_CACHE });
     headers.insert(header::VARY, VARY_ENCODING);
     if status == StatusCode::OK && etag_matches(request, &resource.etag) {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(resource.content_type),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(resource.content_type));
     let body = match best_encoding(request) {
         Encoding::Brotli => {
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
@@ -120,9 +92,7 @@ fn respond(
 /// Splits a `/ja` or `/en` prefix off the path, when the site publishes that language.
 fn split_language<'p>(path: &'p str, site: &PublicSite) -> (Option<Lang>, &'p str) {
     for &lang in &site.languages {
-        if let Some(rest) = path
-            .strip_prefix('/')
-            .and_then(|p| p.strip_prefix(lang.code()))
+        if let Some(rest) = path.strip_prefix('/').and_then(|p| p.strip_prefix(lang.code()))
             && (rest.is_empty() || rest.starts_with('/'))
         {
             return (Some(lang), rest);
@@ -219,10 +189,7 @@ enum Encoding {
 }
 
 fn best_encoding(headers: &HeaderMap) -> Encoding {
-    let Some(value) = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(value) = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
         return Encoding::Identity;
     };
     let (mut br, mut gzip) = (0.0f32, 0.0f32);
@@ -247,17 +214,11 @@ fn best_encoding(headers: &HeaderMap) -> Encoding {
 }
 
 fn etag_matches(headers: &HeaderMap, etag: &HeaderValue) -> bool {
-    let Some(value) = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(value) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else {
         return false;
     };
     let ours = etag.to_str().unwrap_or_default();
-    value
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == ours)
+    value.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == ours)
 }
 
 #[cfg(test)]
@@ -278,10 +239,7 @@ mod tests {
         assert_eq!(pick("fr, ja;q=0.5, en;q=0.4"), Some(Lang::Ja));
         assert_eq!(pick("en;q=0, ja;q=0.1"), Some(Lang::Ja));
         assert_eq!(pick("de"), None);
-        assert_eq!(
-            accept_language(&headers(header::ACCEPT_LANGUAGE, "en"), &[Lang::Ja]),
-            None
-        );
+        assert_eq!(accept_language(&headers(header::ACCEPT_LANGUAGE, "en"), &[Lang::Ja]), None);
     }
 
     #[test]
@@ -295,18 +253,9 @@ mod tests {
 
     #[test]
     fn pages_map_to_canonical_paths() {
-        let q = |page: &str| Query {
-            page: Some(page.into()),
-            ..Query::default()
-        };
-        assert_eq!(
-            canonical_path("/notices", &q("2")).as_deref(),
-            Some("/notices/page/2")
-        );
-        assert_eq!(
-            canonical_path("/notices/", &q("1")).as_deref(),
-            Some("/notices")
-        );
+        let q = |page: &str| Query { page: Some(page.into()), ..Query::default() };
+        assert_eq!(canonical_path("/notices", &q("2")).as_deref(), Some("/notices/page/2"));
+        assert_eq!(canonical_path("/notices/", &q("1")).as_deref(), Some("/notices"));
         assert_eq!(canonical_path("/notices", &q("0")), None);
         assert_eq!(canonical_path("/notices", &q("x")), None);
         assert_eq!(canonical_path("", &Query::default()).as_deref(), Some("/"));

@@ -17,10 +17,7 @@ pub struct Text {
 
 impl From<&Translated> for Text {
     fn from(t: &Translated) -> Self {
-        Text {
-            ja: t.ja.clone(),
-            en: t.en.clone(),
-        }
+        Text { ja: t.ja.clone(), en: t.en.clone() }
     }
 }
 
@@ -88,10 +85,7 @@ impl From<&Translated> for MarkdownDocument {
     fn from(t: &Translated) -> Self {
         MarkdownDocument {
             markdown: t.into(),
-            html: Text {
-                ja: markdown::render(&t.ja),
-                en: t.en.as_deref().map(markdown::render),
-            },
+            html: Text { ja: markdown::render(&t.ja), en: t.en.as_deref().map(markdown::render) },
         }
     }
 }
@@ -118,18 +112,10 @@ pub fn summary(content: &Content, notice: &Notice) -> NoticeSummary {
 
 pub fn status(content: &Content, stylesheet: &str) -> StatusDocument {
     // States are language-neutral; any language's view computes them.
-    let page = Views {
-        content,
-        lang: Lang::Ja,
-        stylesheet,
-    }
-    .status_page();
+    let page = Views { content, lang: Lang::Ja, stylesheet }.status_page();
     let by_slug = |slug: &str| content.notice(slug).map(|n| summary(content, n));
     StatusDocument {
-        site: Text {
-            ja: content.site.name.ja.clone(),
-            en: Some(content.site.name.en.clone()),
-        },
+        site: Text { ja: content.site.name.ja.clone(), en: Some(content.site.name.en.clone()) },
         overall: page.overall.as_str(),
         components: content
             .site
@@ -137,14 +123,8 @@ pub fn status(content: &Content, stylesheet: &str) -> StatusDocument {
             .iter()
             .map(|c| ComponentDocument {
                 id: c.id.clone(),
-                name: Text {
-                    ja: c.name.ja.clone(),
-                    en: Some(c.name.en.clone()),
-                },
-                description: Text {
-                    ja: c.description.ja.clone(),
-                    en: Some(c.description.en.clone()),
-                },
+                name: Text { ja: c.name.ja.clone(), en: Some(c.name.en.clone()) },
+                description: Text { ja: c.description.ja.clone(), en: Some(c.description.en.clone()) },
                 state: page
                     .components
                     .iter()
@@ -153,27 +133,13 @@ pub fn status(content: &Content, stylesheet: &str) -> StatusDocument {
                     .as_str(),
             })
             .collect(),
-        active: page
-            .active
-            .iter()
-            .filter_map(|n| by_slug(&n.slug))
-            .collect(),
-        upcoming: page
-            .upcoming
-            .iter()
-            .filter_map(|n| by_slug(&n.slug))
-            .collect(),
+        active: page.active.iter().filter_map(|n| by_slug(&n.slug)).collect(),
+        upcoming: page.upcoming.iter().filter_map(|n| by_slug(&n.slug)).collect(),
     }
 }
 
 pub fn notices(content: &Content) -> NoticeList {
-    NoticeList {
-        notices: content
-            .notices
-            .iter()
-            .map(|n| summary(content, n))
-            .collect(),
-    }
+    NoticeList { notices: content.notices.iter().map(|n| summary(content, n)).collect() }
 }
 
 pub fn notice(content: &Content, notice: &Notice) -> NoticeDocument {

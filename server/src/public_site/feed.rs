@@ -32,11 +32,7 @@ struct Entry {
 
 /// Renders the feed of `lang`.
 pub fn render(content: &Content, lang: Lang, stylesheet: &str) -> String {
-    let views = Views {
-        content,
-        lang,
-        stylesheet,
-    };
+    let views = Views { content, lang, stylesheet };
     let base = &content.site.base_url;
     let t = lang.text();
     let entries: Vec<Entry> = content
@@ -46,10 +42,7 @@ pub fn render(content: &Content, lang: Lang, stylesheet: &str) -> String {
             let page = views.notice_page(notice);
             let mut html = String::new();
             for entry in &page.timeline {
-                let status = entry
-                    .status
-                    .map(|s| format!(" [{}]", lang.status(s)))
-                    .unwrap_or_default();
+                let status = entry.status.map(|s| format!(" [{}]", lang.status(s))).unwrap_or_default();
                 html.push_str(&format!(
                     "<p><strong>{}{status}</strong></p>{}",
                     lang.datetime(&entry.at),
@@ -59,10 +52,9 @@ pub fn render(content: &Content, lang: Lang, stylesheet: &str) -> String {
             html.push_str(&page.body_html);
             let summary = match &page.summary.latest_update {
                 Some((at, text)) => format!("{} {}: {text}", t.latest, lang.datetime(at)),
-                None => markdown::to_plain_text(lang.pick(
-                    &notice.body.ja,
-                    notice.body.en.as_deref().unwrap_or(&notice.body.ja),
-                )),
+                None => markdown::to_plain_text(
+                    lang.pick(&notice.body.ja, notice.body.en.as_deref().unwrap_or(&notice.body.ja)),
+                ),
             };
             let url = format!("{base}/{}/notices/{}", lang.code(), notice.slug);
             Entry {
@@ -70,26 +62,17 @@ pub fn render(content: &Content, lang: Lang, stylesheet: &str) -> String {
                 title: format!("[{}] {}", lang.kind(notice.kind), page.summary.title),
                 url,
                 kind: notice.kind.as_str(),
-                published: notice
-                    .published_at
-                    .to_rfc3339_opts(SecondsFormat::Secs, false),
-                updated: notice
-                    .updated_at()
-                    .to_rfc3339_opts(SecondsFormat::Secs, false),
+                published: notice.published_at.to_rfc3339_opts(SecondsFormat::Secs, false),
+                updated: notice.updated_at().to_rfc3339_opts(SecondsFormat::Secs, false),
                 summary,
                 content_html: html,
             }
         })
         .collect();
-    let updated = content
-        .notices
-        .iter()
-        .map(|n| n.updated_at())
-        .max()
-        .map_or_else(
-            || "1970-01-01T00:00:00Z".to_string(),
-            |t| t.to_rfc3339_opts(SecondsFormat::Secs, false),
-        );
+    let updated = content.notices.iter().map(|n| n.updated_at()).max().map_or_else(
+        || "1970-01-01T00:00:00Z".to_string(),
+        |t| t.to_rfc3339_opts(SecondsFormat::Secs, false),
+    );
     Feed {
         lang: lang.code(),
         title: content.site.name.get(lang).to_string(),

@@ -60,11 +60,7 @@ impl LiveSite {
             Ok(content) => {
                 log_findings(&content);
                 let site = PublicSite::build(&content);
-                tracing::info!(
-                    notices = site.notices,
-                    errors = site.errors,
-                    "content reloaded"
-                );
+                tracing::info!(notices = site.notices, errors = site.errors, "content reloaded");
                 self.current.store(Arc::new(Published { content, site }));
             }
             Err(e) => {
@@ -76,12 +72,11 @@ impl LiveSite {
     /// Starts watching the content folder; every change reloads it.
     pub fn watch(self: &Arc<Self>) -> notify::Result<()> {
         let (tx, rx) = mpsc::channel();
-        let mut watcher =
-            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-                if event.is_ok_and(|e| !e.kind.is_access()) {
-                    let _ = tx.send(());
-                }
-            })?;
+        let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            if event.is_ok_and(|e| !e.kind.is_access()) {
+                let _ = tx.send(());
+            }
+        })?;
         watcher.watch(&self.dir, RecursiveMode::Recursive)?;
         *self.watcher.lock().expect("watcher lock") = Some(watcher);
         let live = Arc::downgrade(self);

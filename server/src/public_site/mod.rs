@@ -44,13 +44,7 @@ impl Resource {
     fn new(content_type: &'static str, localized: bool, body: impl Into<Vec<u8>>) -> Arc<Resource> {
         let body: Vec<u8> = body.into();
         let digest = Sha256::digest(&body);
-        let etag = format!(
-            "\"{}\"",
-            digest[..12]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
+        let etag = format!("\"{}\"", digest[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
         Arc::new(Resource {
             content_type,
             etag: HeaderValue::from_str(&etag).expect("hex is a valid header value"),
@@ -84,33 +78,22 @@ impl PublicSite {
     /// Renders everything that `content` publishes.
     pub fn build(content: &Content) -> PublicSite {
         let stylesheet_resource = Resource::new(CSS, false, STYLESHEET);
-        let version = stylesheet_resource
-            .etag
-            .to_str()
-            .unwrap_or_default()
-            .trim_matches('"')[..8]
-            .to_string();
+        let version =
+            stylesheet_resource.etag.to_str().unwrap_or_default().trim_matches('"')[..8].to_string();
         let stylesheet = format!("/style/site.css?v={version}");
         let mut resources = HashMap::new();
         let mut not_found = HashMap::new();
         resources.insert("/style/site.css".to_string(), stylesheet_resource);
 
         for &lang in &content.site.languages {
-            let views = Views {
-                content,
-                lang,
-                stylesheet: &stylesheet,
-            };
+            let views = Views { content, lang, stylesheet: &stylesheet };
             let t = lang.text();
             let prefix = format!("/{}", lang.code());
             let html = |body: String| Resource::new(HTML, true, body);
 
             resources.insert(
                 format!("{prefix}/"),
-                html(pages::status_page(
-                    views.chrome("/", t.status),
-                    views.status_page(),
-                )),
+                html(pages::status_page(views.chrome("/", t.status), views.status_page())),
             );
             let first = views.notice_list_page(1);
             for page in 1..=first.total_pages {
@@ -131,23 +114,15 @@ impl PublicSite {
                 format!("{prefix}/feed.atom"),
                 Resource::new(ATOM, true, feed::render(content, lang, &stylesheet)),
             );
-            not_found.insert(
-                lang,
-                html(pages::not_found_page(views.chrome("/", t.not_found_title))),
-            );
+            not_found.insert(lang, html(pages::not_found_page(views.chrome("/", t.not_found_title))));
         }
 
         let json = |value: &dyn erased::Json| Resource::new(JSON, false, value.to_pretty());
-        resources.insert(
-            "/api/v1/status.json".into(),
-            json(&api::status(content, &stylesheet)),
-        );
+        resources.insert("/api/v1/status.json".into(), json(&api::status(content, &stylesheet)));
         resources.insert("/api/v1/notices.json".into(), json(&api::notices(content)));
         for notice in &content.notices {
-            resources.insert(
-                format!("/api/v1/notices/{}.json", notice.slug),
-                json(&api::notice(content, notice)),
-            );
+            resources
+                .insert(format!("/api/v1/notices/{}.json", notice.slug), json(&api::notice(content, notice)));
         }
 
         PublicSite {
@@ -166,9 +141,7 @@ impl PublicSite {
 
     /// The "not found" page in `lang` (or the default language).
     pub fn not_found(&self, lang: Lang) -> &Arc<Resource> {
-        self.not_found
-            .get(&lang)
-            .unwrap_or_else(|| &self.not_found[&self.default_lang()])
+        self.not_found.get(&lang).unwrap_or_else(|| &self.not_found[&self.default_lang()])
     }
 
     pub fn default_lang(&self) -> Lang {
@@ -177,11 +150,7 @@ impl PublicSite {
 
     /// Every resource with its canonical path, in path order.
     pub fn resources(&self) -> Vec<(&str, &Arc<Resource>)> {
-        let mut all: Vec<_> = self
-            .resources
-            .iter()
-            .map(|(path, r)| (path.as_str(), r))
-            .collect();
+        let mut all: Vec<_> = self.resources.iter().map(|(path, r)| (path.as_str(), r)).collect();
         all.sort_by_key(|(path, _)| *path);
         all
     }
@@ -194,8 +163,7 @@ mod erased {
     }
     impl<T: serde::Serialize> Json for T {
         fn to_pretty(&self) -> String {
-            let mut text =
-                serde_json::to_string_pretty(self).expect("API documents always serialise");
+            let mut text = serde_json::to_string_pretty(self).expect("API documents always serialise");
             text.push('\n');
             text
         }
@@ -210,11 +178,7 @@ fn gzip(body: &[u8]) -> Vec<u8> {
 
 fn brotli(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 9,
-        lgwin: 22,
-        ..Default::default()
-    };
+    let params = brotli::enc::BrotliEncoderParams { quality: 9, lgwin: 22, ..Default::default() };
     brotli::BrotliCompress(&mut &body[..], &mut out, &params).expect("writing to memory");
     out
 }

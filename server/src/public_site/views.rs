@@ -62,12 +62,10 @@ impl<'a> Views<'a> {
             started: notice.started_at.map(|t| self.moment(t)),
             resolved: notice.resolved_at.map(|t| self.moment(t)),
             published: self.moment(notice.published_at),
-            latest_update: notice.timeline.last().map(|e| {
-                (
-                    self.moment(e.at),
-                    markdown::to_plain_text(self.pick(&e.text)),
-                )
-            }),
+            latest_update: notice
+                .timeline
+                .last()
+                .map(|e| (self.moment(e.at), markdown::to_plain_text(self.pick(&e.text)))),
         }
     }
 
@@ -97,11 +95,7 @@ impl<'a> Views<'a> {
         StatusPage {
             overall,
             components,
-            active: notices
-                .iter()
-                .filter(is_active)
-                .map(|n| self.summary(n))
-                .collect(),
+            active: notices.iter().filter(is_active).map(|n| self.summary(n)).collect(),
             upcoming: upcoming.into_iter().map(|n| self.summary(n)).collect(),
             recent: notices
                 .iter()
@@ -117,35 +111,16 @@ impl<'a> Views<'a> {
         let per_page = self.site().notices_per_page;
         let total_pages = self.content.notices.len().div_ceil(per_page).max(1);
         let mut months: Vec<MonthGroup> = Vec::new();
-        for notice in self
-            .content
-            .notices
-            .iter()
-            .skip((page - 1) * per_page)
-            .take(per_page)
-        {
+        for notice in self.content.notices.iter().skip((page - 1) * per_page).take(per_page) {
             let summary = self.summary(notice);
             let local = summary.started.as_ref().unwrap_or(&summary.published).local;
-            let (year, month) = (
-                chrono::Datelike::year(&local),
-                chrono::Datelike::month(&local),
-            );
+            let (year, month) = (chrono::Datelike::year(&local), chrono::Datelike::month(&local));
             match months.last_mut() {
-                Some(group) if group.year == year && group.month == month => {
-                    group.notices.push(summary)
-                }
-                _ => months.push(MonthGroup {
-                    year,
-                    month,
-                    notices: vec![summary],
-                }),
+                Some(group) if group.year == year && group.month == month => group.notices.push(summary),
+                _ => months.push(MonthGroup { year, month, notices: vec![summary] }),
             }
         }
-        NoticeListPage {
-            months,
-            page,
-            total_pages,
-        }
+        NoticeListPage { months, page, total_pages }
     }
 
     pub fn notice_page(&self, notice: &Notice) -> NoticePage {
@@ -205,9 +180,7 @@ fn component_state(notices: &[Notice], component: Option<&str>) -> ComponentStat
 pub fn moment(site: &Site, t: DateTime<FixedOffset>) -> Moment {
     let local = site.time_zone.from_utc_datetime(&t.naive_utc());
     Moment {
-        rfc3339: local
-            .fixed_offset()
-            .to_rfc3339_opts(SecondsFormat::Secs, false),
+        rfc3339: local.fixed_offset().to_rfc3339_opts(SecondsFormat::Secs, false),
         local: local.naive_local(),
         zone: local.format("%Z").to_string(),
     }
@@ -216,8 +189,6 @@ pub fn moment(site: &Site, t: DateTime<FixedOffset>) -> Moment {
 /// The zone as readers know it, e.g. `Asia/Tokyo (JST)`: its name and the abbreviation it
 /// uses on the site's dates.
 fn zone_label(site: &Site) -> String {
-    let sample = site
-        .time_zone
-        .from_utc_datetime(&chrono::DateTime::UNIX_EPOCH.naive_utc());
+    let sample = site.time_zone.from_utc_datetime(&chrono::DateTime::UNIX_EPOCH.naive_utc());
     format!("{} ({})", site.time_zone.name(), sample.format("%Z"))
 }

@@ -2,18 +2,24 @@
 //! migrations under `server/migrations/`. PostgreSQL is the production database shared with the
 //! mail sender; SQLite is the embedded default, so the site runs on a bare machine.
 //!
-//! [`monitor`] keeps a connection in the background for `serve`: the public site never waits for
-//! the database, and `/readyz` reports whether it is reachable.
+//! Queries whose SQL is the same in both dialects are written once ([`portable_store!`]); only
+//! what the dialects force differs (bulk loading: `COPY` on PostgreSQL, batched inserts on
+//! SQLite). [`monitor`] keeps a connection in the background for `serve`: the public site never
+//! waits for the database, and `/readyz` reports whether it is reachable.
 
 pub mod monitor;
 mod postgres;
+pub mod rows;
 mod sqlite;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tokio::sync::mpsc;
 
+use crate::delivery::impact::{Buckets, Impact, Scope};
 pub use monitor::DatabaseMonitor;
+use rows::{Batch, CompanySummary, ReleaseImpactRow};
 
 /// What went wrong talking to the database, in words an operator can act on.
 #[derive(Debug, thiserror::Error)]
@@ -28,9 +34,16 @@ pub enum StoreError {
     NewerSchema { version: i64 },
     #[error("migrating the database failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "the database already holds delivery data; load into an empty database, or pass --replace to delete it first"
+    )]
+    NotEmpty,
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
 }
+
+/// Reports the messages written so far during a bulk load.
+pub type Progress = dyn Fn(u64) + Send + Sync;
 
 /// Everything the site asks of the database, in the words of the domain.
 #[async_trait]
@@ -44,7 +57,172 @@ pub trait Store: Send + Sync {
 
     /// Answers whether the database responds.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Whether any company, release or message is stored.
+    async fn has_delivery_data(&self) -> Result<bool, StoreError>;
+
+    /// Deletes all delivery data, users and the audit log (the demo loader's `--replace`).
+    async fn clear_delivery_data(&self) -> Result<(), StoreError>;
+
+    /// Writes every batch received, as fast as the backend allows, all or nothing: indexes are
+    /// built after the rows are in. Returns the number of rows written.
+    async fn bulk_load(&self, batches: mpsc::Receiver<Batch>, progress: &Progress)
+    -> Result<u64, StoreError>;
+
+    /// Messages queued in the scope's window (of its company, when it names one), delivered or not.
+    async fn messages_in_window(&self, scope: &Scope) -> Result<i64, StoreError>;
+
+    /// Undelivered messages in the scope, counted per release.
+    async fn undelivered_by_release(&self, scope: &Scope) -> Result<Vec<ReleaseImpactRow>, StoreError>;
+
+    /// Every company with its number of releases, messages and undelivered messages.
+    async fn company_summaries(&self) -> Result<Vec<CompanySummary>, StoreError>;
+
+    /// The impact of an incident's scope, computed from the delivery data.
+    async fn impact(&self, scope: &Scope, buckets: &Buckets) -> Result<Impact, StoreError> {
+        let rows = self.undelivered_by_release(scope).await?;
+        let total = self.messages_in_window(scope).await?;
+        Ok(Impact::summarise(scope.clone(), &rows, total, buckets))
+    }
 }
+
+/// The tables the delivery data lives in, children first (the order to delete in).
+const DELIVERY_TABLES: [&str; 8] = [
+    "audit_log",
+    "redelivery_items",
+    "redelivery_requests",
+    "delivery_attempts",
+    "messages",
+    "releases",
+    "users",
+    "companies",
+];
+
+/// Implements [`Store`] for a backend: the queries that are the same in both dialects are written
+/// here once; `bulk_load` is the backend's own (`$store::load`).
+macro_rules! portable_store {
+    ($store:ty, $backend:literal, $migrator:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn migrate(&self) -> Result<usize, StoreError> {
+                $crate::store::migrate_checked(&$migrator, &self.pool).await
+            }
+
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn has_delivery_data(&self) -> Result<bool, StoreError> {
+                let found: Option<i64> = sqlx::query_scalar(
+                    "SELECT 1 FROM companies UNION ALL SELECT 1 FROM releases UNION ALL SELECT 1 FROM messages LIMIT 1",
+                )
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(found.is_some())
+            }
+
+            async fn clear_delivery_data(&self) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                for table in $crate::store::DELIVERY_TABLES {
+                    sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn bulk_load(
+                &self,
+                batches: tokio::sync::mpsc::Receiver<$crate::store::rows::Batch>,
+                progress: &$crate::store::Progress,
+            ) -> Result<u64, StoreError> {
+                self.load(batches, progress).await
+            }
+
+            async fn messages_in_window(&self, scope: &$crate::delivery::impact::Scope) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM messages m
+                     WHERE m.queued_at >= $1 AND m.queued_at < $2
+                       AND ($3 IS NULL OR m.company_id = (SELECT id FROM companies WHERE slug = $3))",
+                )
+                .bind(scope.from)
+                .bind(scope.to)
+                .bind(scope.company.as_deref())
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            async fn undelivered_by_release(
+                &self,
+                scope: &$crate::delivery::impact::Scope,
+            ) -> Result<Vec<$crate::store::rows::ReleaseImpactRow>, StoreError> {
+                let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+                    "SELECT m.release_id, c.slug, c.name, COUNT(*)
+                     FROM messages m
+                     JOIN releases r ON r.id = m.release_id
+                     JOIN companies c ON c.id = m.company_id
+                     WHERE m.status IN ('deferred', 'bounced', 'failed', 'not_sent', 'unknown')
+                       AND m.queued_at >= $1 AND m.queued_at < $2
+                       AND ($3 IS NULL OR m.route = $3)
+                       AND ($4 IS NULL OR m.error_class = $4)
+                       AND ($5 IS NULL OR r.recipient_source = $5)
+                       AND ($6 IS NULL OR r.sender_is_default = $6)
+                       AND ($7 IS NULL OR c.slug = $7)
+                     GROUP BY m.release_id, c.slug, c.name
+                     ORDER BY m.release_id",
+                )
+                .bind(scope.from)
+                .bind(scope.to)
+                .bind(scope.route.map(|r| r.as_str()))
+                .bind(scope.error_class.map(|c| c.as_str()))
+                .bind(scope.recipient_source.map(|s| s.as_str()))
+                .bind(scope.sender.map(|s| s == $crate::delivery::impact::SenderKind::Default))
+                .bind(scope.company.as_deref())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(release_id, company_slug, company_name, messages)| {
+                        $crate::store::rows::ReleaseImpactRow { release_id, company_slug, company_name, messages }
+                    })
+                    .collect())
+            }
+
+            async fn company_summaries(&self) -> Result<Vec<$crate::store::rows::CompanySummary>, StoreError> {
+                let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT c.slug, c.name,
+                            (SELECT COUNT(*) FROM releases r WHERE r.company_id = c.id),
+                            COALESCE(s.messages, 0), COALESCE(s.undelivered, 0)
+                     FROM companies c
+                     LEFT JOIN (
+                         SELECT company_id, COUNT(*) AS messages,
+                                SUM(CASE WHEN status IN ('deferred', 'bounced', 'failed', 'not_sent', 'unknown')
+                                         THEN 1 ELSE 0 END) AS undelivered
+                         FROM messages GROUP BY company_id
+                     ) s ON s.company_id = c.id
+                     ORDER BY c.slug",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(slug, name, releases, messages, undelivered)| $crate::store::rows::CompanySummary {
+                        slug,
+                        name,
+                        releases,
+                        messages,
+                        undelivered,
+                    })
+                    .collect())
+            }
+        }
+    };
+}
+use portable_store;
 
 /// Opens the database named by `url` (`sqlite://...` or `postgres://...`). A SQLite file and
 /// its folder are created when missing.
@@ -72,13 +250,8 @@ where
     let mut conn = pool.acquire().await?;
     conn.ensure_migrations_table().await?;
     let applied = conn.list_applied_migrations().await?;
-    if let Some(unknown) = applied
-        .iter()
-        .find(|a| !migrator.iter().any(|m| m.version == a.version))
-    {
-        return Err(StoreError::NewerSchema {
-            version: unknown.version,
-        });
+    if let Some(unknown) = applied.iter().find(|a| !migrator.iter().any(|m| m.version == a.version)) {
+        return Err(StoreError::NewerSchema { version: unknown.version });
     }
     let before = applied.len();
     drop(conn);
@@ -105,10 +278,7 @@ pub fn redact(url: &str) -> String {
 mod tests {
     #[test]
     fn passwords_never_print() {
-        assert_eq!(
-            super::redact("postgres://app:s3cret@db/x"),
-            "postgres://app:***@db/x"
-        );
+        assert_eq!(super::redact("postgres://app:s3cret@db/x"), "postgres://app:***@db/x");
         assert_eq!(super::redact("postgres://app@db/x"), "postgres://app@db/x");
         assert_eq!(super::redact("sqlite://data/x.db"), "sqlite://data/x.db");
     }

@@ -33,11 +33,7 @@ pub struct DatabaseMonitor {
 
 impl DatabaseMonitor {
     pub fn new(url: &str) -> Arc<Self> {
-        Arc::new(DatabaseMonitor {
-            url: url.to_string(),
-            store: RwLock::new(None),
-            state: RwLock::default(),
-        })
+        Arc::new(DatabaseMonitor { url: url.to_string(), store: RwLock::new(None), state: RwLock::default() })
     }
 
     /// The database URL, without its password.

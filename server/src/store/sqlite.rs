@@ -3,25 +3,29 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use tokio::sync::mpsc;
 
-use super::{Store, StoreError, migrate_checked};
+use super::rows::Batch;
+use super::{Progress, StoreError, portable_store};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// Rows per INSERT statement: SQLite allows 32,766 bound values per statement.
+const ROWS_PER_INSERT: usize = 2_000;
 
 pub struct SqliteStore {
     pool: SqlitePool,
 }
 
+portable_store!(SqliteStore, "sqlite", MIGRATOR);
+
 impl SqliteStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let connect_error = |source| StoreError::Connect {
-            url: url.to_string(),
-            source,
-        };
+        let connect_error = |source| StoreError::Connect { url: url.to_string(), source };
         let options = SqliteConnectOptions::from_str(url)
             .map_err(connect_error)?
             .create_if_missing(true)
@@ -42,20 +46,103 @@ impl SqliteStore {
             .map_err(connect_error)?;
         Ok(SqliteStore { pool })
     }
+
+    /// One transaction: secondary indexes dropped, rows inserted in multi-row statements,
+    /// indexes built again, commit.
+    async fn load(&self, mut batches: mpsc::Receiver<Batch>, progress: &Progress) -> Result<u64, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let indexes: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('releases', 'messages', 'delivery_attempts')",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for (name, _) in &indexes {
+            sqlx::query(&format!("DROP INDEX {name}")).execute(&mut *tx).await?;
+        }
+        let (mut written, mut messages) = (0u64, 0u64);
+        while let Some(batch) = batches.recv().await {
+            written += insert_batch(&mut tx, &batch).await?;
+            messages += batch.messages.len() as u64;
+            progress(messages);
+        }
+        for (_, sql) in &indexes {
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        Ok(written)
+    }
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    fn backend(&self) -> &'static str {
-        "sqlite"
+async fn insert_batch(conn: &mut SqliteConnection, batch: &Batch) -> Result<u64, StoreError> {
+    for rows in batch.companies.chunks(ROWS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO companies (id, slug, name, language, contact_email, created_at) ",
+        );
+        insert.push_values(rows, |mut b, c| {
+            b.push_bind(c.id)
+                .push_bind(&c.slug)
+                .push_bind(&c.name)
+                .push_bind(c.language)
+                .push_bind(&c.contact_email)
+                .push_bind(c.created_at);
+        });
+        insert.build().persistent(rows.len() == ROWS_PER_INSERT).execute(&mut *conn).await?;
     }
-
-    async fn migrate(&self) -> Result<usize, StoreError> {
-        migrate_checked(&MIGRATOR, &self.pool).await
+    for rows in batch.releases.chunks(ROWS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO releases (id, company_id, title, sender_address, sender_is_default, recipient_source, created_at, sent_at) ",
+        );
+        insert.push_values(rows, |mut b, r| {
+            b.push_bind(r.id)
+                .push_bind(r.company_id)
+                .push_bind(&r.title)
+                .push_bind(&r.sender_address)
+                .push_bind(r.sender_is_default)
+                .push_bind(r.recipient_source)
+                .push_bind(r.created_at)
+                .push_bind(r.sent_at);
+        });
+        insert.build().persistent(rows.len() == ROWS_PER_INSERT).execute(&mut *conn).await?;
     }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+    for rows in batch.messages.chunks(ROWS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO messages (id, company_id, release_id, recipient, route, status, error_class, smtp_code, enhanced_code, smtp_reply, attempts, queued_at, last_attempt_at) ",
+        );
+        insert.push_values(rows, |mut b, m| {
+            b.push_bind(m.id)
+                .push_bind(m.company_id)
+                .push_bind(m.release_id)
+                .push_bind(&m.recipient)
+                .push_bind(m.route)
+                .push_bind(m.status)
+                .push_bind(m.error_class)
+                .push_bind(m.smtp_code)
+                .push_bind(m.enhanced_code)
+                .push_bind(&m.smtp_reply)
+                .push_bind(m.attempts)
+                .push_bind(m.queued_at)
+                .push_bind(m.last_attempt_at);
+        });
+        insert.build().persistent(rows.len() == ROWS_PER_INSERT).execute(&mut *conn).await?;
     }
+    for rows in batch.attempts.chunks(ROWS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO delivery_attempts (message_id, generation, attempt, attempted_at, route, smtp_code, enhanced_code, reply, outcome) ",
+        );
+        insert.push_values(rows, |mut b, a| {
+            b.push_bind(a.message_id)
+                .push_bind(0)
+                .push_bind(a.attempt)
+                .push_bind(a.attempted_at)
+                .push_bind(a.route)
+                .push_bind(a.smtp_code)
+                .push_bind(a.enhanced_code)
+                .push_bind(&a.reply)
+                .push_bind(a.outcome);
+        });
+        insert.build().persistent(rows.len() == ROWS_PER_INSERT).execute(&mut *conn).await?;
+    }
+    Ok(batch.rows() as u64)
 }

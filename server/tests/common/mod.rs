@@ -73,20 +73,8 @@ impl TestApp {
         copy_dir(&fixture_site(), &content);
         let site = LiveSite::load(&content).expect("fixture content loads");
         let database = DatabaseMonitor::new(UNREACHABLE_DATABASE);
-        let router = router(
-            AppState {
-                site: site.clone(),
-                database: database.clone(),
-            },
-            options,
-        );
-        TestApp {
-            router,
-            site,
-            database,
-            content,
-            _dir: dir,
-        }
+        let router = router(AppState { site: site.clone(), database: database.clone() }, options);
+        TestApp { router, site, database, content, _dir: dir }
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {
@@ -105,37 +93,20 @@ impl TestApp {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
-        TestResponse {
-            status,
-            headers,
-            body,
-        }
+        let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+        TestResponse { status, headers, body }
     }
 }
 
 /// A port on loopback that was free a moment ago.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// The `statusdesk` binary under test.
 pub fn statusdesk() -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_statusdesk"));
-    command
-        .env_remove("DATABASE_URL")
-        .env_remove("STATUSDESK_CONTENT")
-        .env("RUST_LOG", "warn");
+    command.env_remove("DATABASE_URL").env_remove("STATUSDESK_CONTENT").env("RUST_LOG", "warn");
     command
 }
 
@@ -159,10 +130,7 @@ impl Server {
             .expect("statusdesk starts");
         let server = Server { child, addr };
         for _ in 0..300 {
-            if server
-                .get("/healthz")
-                .is_ok_and(|(status, _)| status == 200)
-            {
+            if server.get("/healthz").is_ok_and(|(status, _)| status == 200) {
                 return server;
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
@@ -174,21 +142,11 @@ impl Server {
     pub fn get(&self, path: &str) -> std::io::Result<(u16, String)> {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(&self.addr)?;
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.addr
-        )?;
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr)?;
         let mut response = String::new();
         stream.read_to_string(&mut response)?;
-        let status = response
-            .get(9..12)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
+        let status = response.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
         Ok((status, body))
     }
 }
@@ -206,10 +164,7 @@ impl Drop for Server {
 pub async fn postgres_database() -> Option<String> {
     use sqlx::Connection;
     let Ok(server) = std::env::var("TEST_DATABASE_URL") else {
-        assert!(
-            !must_run_everything(),
-            "TEST_DATABASE_URL must be set where every test must run"
-        );
+        assert!(!must_run_everything(), "TEST_DATABASE_URL must be set where every test must run");
         eprintln!("TEST_DATABASE_URL is not set: the PostgreSQL half of this test did not run");
         return None;
     };
@@ -218,21 +173,11 @@ pub async fn postgres_database() -> Option<String> {
         "statusdesk_test_{}_{}_{}",
         std::process::id(),
         COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos()
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
     );
-    let mut conn = sqlx::PgConnection::connect(&server)
-        .await
-        .expect("TEST_DATABASE_URL answers");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let base = server
-        .rsplit_once('/')
-        .map_or(server.as_str(), |(base, _)| base);
+    let mut conn = sqlx::PgConnection::connect(&server).await.expect("TEST_DATABASE_URL answers");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
     Some(format!("{base}/{name}"))
 }
 

@@ -1,0 +1,6 @@
+//! The delivery side: what the mail sender's data says. [`impact`] turns an incident's scope
+//! into figures; [`replay`] generates the reference-incident dataset for demos, tests and
+//! benchmarks.
+
+pub mod impact;
+pub mod replay;
