@@ -118,7 +118,7 @@ macro_rules! portable_store {
             }
 
             async fn has_delivery_data(&self) -> Result<bool, StoreError> {
-                let found: Option<i64> = sqlx::query_scalar(
+                let found: Option<i32> = sqlx::query_scalar(
                     "SELECT 1 FROM companies UNION ALL SELECT 1 FROM releases UNION ALL SELECT 1 FROM messages LIMIT 1",
                 )
                 .fetch_optional(&self.pool)
