@@ -47,9 +47,12 @@ pub enum CommandError {
 impl CommandError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            CommandError::Config(_) | CommandError::Content(_) => 2,
+            CommandError::Config(_) | CommandError::Content(_) | CommandError::Usage(_) => 2,
             CommandError::Store(
-                StoreError::UnsupportedUrl(_) | StoreError::Connect { .. } | StoreError::NewerSchema { .. },
+                StoreError::UnsupportedUrl(_)
+                | StoreError::Connect { .. }
+                | StoreError::NewerSchema { .. }
+                | StoreError::NotEmpty,
             ) => 2,
             _ => 1,
         }

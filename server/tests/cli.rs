@@ -157,3 +157,97 @@ fn serve_reads_a_configuration_file() {
     assert_eq!(code, 2);
     assert!(err.contains("statusdesk.toml:1: invalid type: integer `12`, expected socket address"), "{err}");
 }
+
+#[test]
+fn demo_data_impact_and_company_list_work_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/replay.db", dir.path().display());
+    let (code, _, err) = run(&["demo-data", "--scale", "0.0005", "--seed", "3", "--database-url", &url]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.starts_with("sqlite: ") && err.contains(" rows ("), "{err}");
+
+    let (code, _, err) = run(&["demo-data", "--scale", "0.0005", "--database-url", &url]);
+    assert_eq!(code, 2, "a second load must not mix with the first: {err}");
+    assert!(
+        err.contains("already holds delivery data; load into an empty database, or pass --replace"),
+        "{err}"
+    );
+
+    let window = ["--from", "2021-02-24T21:00:00+09:00", "--to", "2021-03-01T17:35:00+09:00"];
+    let mut args = vec!["impact", "--database-url", &url, "--error-class", "sender_domain_unverified"];
+    args.extend(window);
+    let (code, out, err) = run(&[&args[..], &["--format", "json"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let impact: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (impact["companies"].as_i64(), impact["releases"].as_i64(), impact["messages"].as_i64()),
+        (Some(117), Some(228), Some(2310))
+    );
+    let histogram: Vec<i64> =
+        impact["histogram"].as_array().unwrap().iter().map(|b| b["releases"].as_i64().unwrap()).collect();
+    assert_eq!(histogram, [116, 42, 54, 11, 4, 1]);
+    for field in ["total_messages", "share", "min_per_release", "max_per_release", "per_company"] {
+        assert!(impact.get(field).is_some(), "JSON lacks {field}");
+    }
+
+    let (code, out, _) = run(&args);
+    assert_eq!(code, 0);
+    assert!(out.contains("companies  117\nreleases   228\nmessages   2,310 of "), "{out}");
+    let (code, out, _) = run(&[&args[..], &["--format", "csv"]].concat());
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().next(), Some("company,name,releases,messages"));
+    assert_eq!(out.lines().count(), 118);
+
+    let (code, out, _) = run(&["company", "list", "--database-url", &url, "--format", "json"]);
+    assert_eq!(code, 0);
+    let companies: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let companies = companies.as_array().unwrap();
+    assert!(companies.len() >= 200, "thousands at scale 1, at least 200 at any scale");
+    for field in ["slug", "name", "releases", "messages", "undelivered"] {
+        assert!(companies[0].get(field).is_some(), "{field}");
+    }
+}
+
+#[test]
+fn impact_rejects_bad_input_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/empty.db", dir.path().display());
+    let cases: [(&[&str], &str); 5] = [
+        (&["--from", "2021-02-24T21:00:00", "--to", "2021-03-01T17:35:00+09:00"], "has no UTC offset"),
+        (&["--from", "yesterday", "--to", "2021-03-01T17:35:00+09:00"], "is not an RFC 3339 time"),
+        (
+            &["--from", "2021-03-01T17:35:00+09:00", "--to", "2021-02-24T21:00:00+09:00"],
+            "--to (2021-02-24T21:00:00+09:00) must be after --from",
+        ),
+        (
+            &[
+                "--from",
+                "2021-02-24T21:00:00+09:00",
+                "--to",
+                "2021-03-01T17:35:00+09:00",
+                "--buckets",
+                "1-5,7-",
+            ],
+            "should start at 6",
+        ),
+        (
+            &[
+                "--from",
+                "2021-02-24T21:00:00+09:00",
+                "--to",
+                "2021-03-01T17:35:00+09:00",
+                "--error-class",
+                "gremlins",
+            ],
+            "invalid value 'gremlins'",
+        ),
+    ];
+    for (args, says) in cases {
+        let (code, out, err) = run(&[&["impact", "--database-url", &url][..], args].concat());
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(out.is_empty());
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert!(!dir.path().join("empty.db").exists(), "nothing is written for bad input");
+}
