@@ -77,18 +77,39 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
     if let Err(e) = site.watch() {
         tracing::warn!(error = %e, "cannot watch the content folder; changes need a restart");
     }
-    let database = DatabaseMonitor::new(&config.database_url);
-    tokio::spawn(database.clone().run());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|source| CommandError::Listen { addr: config.addr, source })?;
     if config.demo {
-        tracing::info!(database = %database.url(), "demo mode");
+        prepare_demo(&config.database_url).await?;
     }
+    let database = DatabaseMonitor::new(&config.database_url);
+    tokio::spawn(database.clone().run());
     let router = http::router(AppState { site, database }, &HttpOptions { hsts: config.hsts });
     http::serve(listener, router).await?;
     Ok(())
 }
+
+/// Demo mode: the replay at a laptop-friendly scale (loaded once), and logins to try the portal
+/// and the staff console with, printed for the person at the terminal.
+async fn prepare_demo(url: &str) -> Result<(), CommandError> {
+    let store = store::connect(url).await?;
+    store.migrate().await?;
+    if !store.has_delivery_data().await? {
+        eprintln!("Loading the demo data (the reference-incident replay at scale {DEMO_SCALE})...");
+        let options = ReplayOptions { scale: DEMO_SCALE, seed: DEMO_SEED };
+        eprintln!("{}", load_replay(store.as_ref(), options, false).await?);
+    }
+    eprintln!("Demo logins ({}):", store::redact(url));
+    for login in crate::accounts::ensure_demo_logins(store.as_ref()).await? {
+        eprintln!("  {:<40} password: {:<24} {}", login.email, login.password, login.who);
+    }
+    Ok(())
+}
+
+/// Scale and seed of the data `serve --demo` loads.
+const DEMO_SCALE: f64 = 0.01;
+const DEMO_SEED: u64 = 20_210_301;
 
 fn content_dir(dir: Option<PathBuf>) -> PathBuf {
     dir.unwrap_or_else(|| PathBuf::from(DEFAULT_CONTENT))

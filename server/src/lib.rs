@@ -5,6 +5,7 @@
 //! staff console, the [`store`]) → view model → `statusdesk_app` component → HTML. The public site
 //! is built from [`content`] ahead of time and needs no database. `ARCHITECTURE.md` has the map.
 
+pub mod accounts;
 pub mod cli;
 pub mod commands;
 pub mod config;

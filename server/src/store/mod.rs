@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use crate::delivery::impact::{Buckets, Impact, Scope};
 pub use monitor::DatabaseMonitor;
-use rows::{Batch, CompanySummary, ReleaseImpactRow};
+use rows::{Batch, CompanySummary, NewUser, ReleaseImpactRow};
 
 /// What went wrong talking to the database, in words an operator can act on.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +77,12 @@ pub trait Store: Send + Sync {
 
     /// Every company with its number of releases, messages and undelivered messages.
     async fn company_summaries(&self) -> Result<Vec<CompanySummary>, StoreError>;
+
+    /// Whether a user with this email (ignoring case) exists.
+    async fn user_exists(&self, email: &str) -> Result<bool, StoreError>;
+
+    /// Creates a user with an already hashed password; returns its id.
+    async fn add_user(&self, user: &NewUser, password_hash: &str) -> Result<i64, StoreError>;
 
     /// The impact of an incident's scope, computed from the delivery data.
     async fn impact(&self, scope: &Scope, buckets: &Buckets) -> Result<Impact, StoreError> {
@@ -190,6 +196,30 @@ macro_rules! portable_store {
                         $crate::store::rows::ReleaseImpactRow { release_id, company_slug, company_name, messages }
                     })
                     .collect())
+            }
+
+            async fn user_exists(&self, email: &str) -> Result<bool, StoreError> {
+                let found: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = lower($1)")
+                    .bind(email)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(found.is_some())
+            }
+
+            async fn add_user(&self, user: &$crate::store::rows::NewUser, password_hash: &str) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar(
+                    "INSERT INTO users (company_id, email, name, role, password_hash, created_at)
+                     VALUES ((SELECT id FROM companies WHERE slug = $1), $2, $3, $4, $5, $6)
+                     RETURNING id",
+                )
+                .bind(user.company.as_deref())
+                .bind(&user.email)
+                .bind(&user.name)
+                .bind(if user.company.is_some() { "company" } else { "staff" })
+                .bind(password_hash)
+                .bind(chrono::Utc::now())
+                .fetch_one(&self.pool)
+                .await?)
             }
 
             async fn company_summaries(&self) -> Result<Vec<$crate::store::rows::CompanySummary>, StoreError> {

@@ -89,3 +89,11 @@ pub struct ReleaseImpactRow {
     pub company_name: String,
     pub messages: i64,
 }
+
+/// A user to create: a company's (`company` is its slug) or staff (`None`).
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub company: Option<String>,
+    pub email: String,
+    pub name: String,
+}
