@@ -311,3 +311,49 @@ fn window_times_are_the_reference_window() {
     let (from, to): (DateTime<Utc>, DateTime<Utc>) = replay::window();
     assert_eq!((to - from).num_minutes(), 4 * 1440 + 20 * 60 + 35);
 }
+
+#[tokio::test]
+async fn traffic_counts_are_exact_for_any_window() {
+    for (url, store, _dir) in backends().await {
+        load_replay(store.as_ref(), 0.0005, 5).await;
+        let (from, to) = replay::window();
+        // Windows aligned to the hour and not, short and long, inside and across the data.
+        let windows = [
+            (from, to),
+            (from - Duration::days(3), to + Duration::days(3)),
+            (from + Duration::minutes(7), from + Duration::minutes(52)),
+            (from + Duration::seconds(3599), to - Duration::seconds(1)),
+            (to - Duration::hours(30), to + Duration::hours(30) + Duration::seconds(17)),
+        ];
+        for (start, end) in windows {
+            let counted = store.messages_in_window(&Scope::window(start, end)).await.unwrap();
+            let direct = direct_count(&url, start, end).await;
+            assert_eq!(counted, direct, "{url}: {start} to {end}");
+        }
+        // Deleting messages keeps the counts right.
+        execute(&url, "DELETE FROM delivery_attempts WHERE message_id IN (SELECT id FROM messages WHERE release_id = 1)").await.unwrap();
+        execute(&url, "DELETE FROM messages WHERE release_id = 1").await.unwrap();
+        let counted = store
+            .messages_in_window(&Scope::window(from - Duration::days(3), to + Duration::days(3)))
+            .await
+            .unwrap();
+        assert_eq!(
+            counted,
+            direct_count(&url, from - Duration::days(3), to + Duration::days(3)).await,
+            "{url}"
+        );
+    }
+}
+
+/// Counts messages queued in `[from, to)` straight from the table.
+async fn direct_count(url: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+    use sqlx::Connection;
+    let sql = "SELECT COUNT(*) FROM messages WHERE queued_at >= $1 AND queued_at < $2";
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).bind(from).bind(to).fetch_one(&mut conn).await.unwrap()
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).bind(from).bind(to).fetch_one(&mut conn).await.unwrap()
+    }
+}

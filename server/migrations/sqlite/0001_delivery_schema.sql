@@ -58,7 +58,6 @@ CREATE TABLE messages (
 );
 
 CREATE TABLE delivery_attempts (
-    id            INTEGER PRIMARY KEY,
     message_id    INTEGER NOT NULL REFERENCES messages (id),
     generation    INTEGER NOT NULL CHECK (generation >= 0),
     attempt       INTEGER NOT NULL CHECK (attempt >= 1),
@@ -68,7 +67,7 @@ CREATE TABLE delivery_attempts (
     enhanced_code TEXT,
     reply         TEXT,
     outcome       TEXT NOT NULL CHECK (outcome IN ('in_flight', 'sent', 'deferred', 'bounced', 'failed', 'not_sent', 'unknown')),
-    UNIQUE (message_id, generation, attempt)
+    PRIMARY KEY (message_id, generation, attempt)
 );
 
 CREATE TABLE suppressions (

@@ -105,9 +105,31 @@ const DELIVERY_TABLES: [&str; 8] = [
 ];
 
 /// Implements [`Store`] for a backend: the queries that are the same in both dialects are written
-/// here once; `bulk_load` is the backend's own (`$store::load`).
+/// here once; `bulk_load` and `messages_in_window` are the backend's own (`$store::load`,
+/// `$store::window_messages`).
 macro_rules! portable_store {
     ($store:ty, $backend:literal, $migrator:expr) => {
+        impl $store {
+            /// Messages queued in `[from, to)`, of one company when `company` names it.
+            async fn count_queued(
+                &self,
+                from: chrono::DateTime<chrono::Utc>,
+                to: chrono::DateTime<chrono::Utc>,
+                company: Option<&str>,
+            ) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM messages m
+                     WHERE m.queued_at >= $1 AND m.queued_at < $2
+                       AND ($3 IS NULL OR m.company_id = (SELECT id FROM companies WHERE slug = $3))",
+                )
+                .bind(from)
+                .bind(to)
+                .bind(company)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
             fn backend(&self) -> &'static str {
@@ -150,36 +172,31 @@ macro_rules! portable_store {
             }
 
             async fn messages_in_window(&self, scope: &$crate::delivery::impact::Scope) -> Result<i64, StoreError> {
-                Ok(sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM messages m
-                     WHERE m.queued_at >= $1 AND m.queued_at < $2
-                       AND ($3 IS NULL OR m.company_id = (SELECT id FROM companies WHERE slug = $3))",
-                )
-                .bind(scope.from)
-                .bind(scope.to)
-                .bind(scope.company.as_deref())
-                .fetch_one(&self.pool)
-                .await?)
+                self.window_messages(scope).await
             }
 
             async fn undelivered_by_release(
                 &self,
                 scope: &$crate::delivery::impact::Scope,
             ) -> Result<Vec<$crate::store::rows::ReleaseImpactRow>, StoreError> {
+                // Count first (from the covering partial index), then name the companies.
                 let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
-                    "SELECT m.release_id, c.slug, c.name, COUNT(*)
-                     FROM messages m
-                     JOIN releases r ON r.id = m.release_id
-                     JOIN companies c ON c.id = m.company_id
-                     WHERE m.status IN ('deferred', 'bounced', 'failed', 'not_sent', 'unknown')
-                       AND m.queued_at >= $1 AND m.queued_at < $2
-                       AND ($3 IS NULL OR m.route = $3)
-                       AND ($4 IS NULL OR m.error_class = $4)
-                       AND ($5 IS NULL OR r.recipient_source = $5)
-                       AND ($6 IS NULL OR r.sender_is_default = $6)
-                       AND ($7 IS NULL OR c.slug = $7)
-                     GROUP BY m.release_id, c.slug, c.name
-                     ORDER BY m.release_id",
+                    "SELECT u.release_id, c.slug, c.name, u.messages
+                     FROM (
+                         SELECT m.release_id, m.company_id, COUNT(*) AS messages
+                         FROM messages m
+                         JOIN releases r ON r.id = m.release_id
+                         WHERE m.status IN ('deferred', 'bounced', 'failed', 'not_sent', 'unknown')
+                           AND m.queued_at >= $1 AND m.queued_at < $2
+                           AND ($3 IS NULL OR m.route = $3)
+                           AND ($4 IS NULL OR m.error_class = $4)
+                           AND ($5 IS NULL OR r.recipient_source = $5)
+                           AND ($6 IS NULL OR r.sender_is_default = $6)
+                           AND ($7 IS NULL OR m.company_id = (SELECT id FROM companies WHERE slug = $7))
+                         GROUP BY m.release_id, m.company_id
+                     ) u
+                     JOIN companies c ON c.id = u.company_id
+                     ORDER BY u.release_id",
                 )
                 .bind(scope.from)
                 .bind(scope.to)

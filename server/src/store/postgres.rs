@@ -1,16 +1,16 @@
 //! The PostgreSQL store: the production database, shared with the mail sender.
 
-use std::fmt::Write;
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, DurationRound, Utc};
 use sqlx::PgConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use tokio::sync::mpsc;
 
 use super::rows::Batch;
 use super::{Progress, StoreError, portable_store, redact};
+use crate::delivery::impact::Scope;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -36,31 +36,85 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
-    /// One transaction: the big tables' keys and indexes dropped, every row streamed in with
-    /// `COPY`, keys and indexes built again; then statistics and identity sequences brought up
-    /// to date.
+    /// Messages in the scope's window: whole hours from `message_hours` (kept by triggers), the
+    /// partial hours at either end counted from `messages`.
+    async fn window_messages(&self, scope: &Scope) -> Result<i64, StoreError> {
+        let company = scope.company.as_deref();
+        let first_hour = ceil_hour(scope.from);
+        let last_hour = floor_hour(scope.to);
+        if first_hour >= last_hour {
+            return self.count_queued(scope.from, scope.to, company).await;
+        }
+        let whole_hours: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(messages), 0)::BIGINT FROM message_hours
+             WHERE hour >= $1 AND hour < $2
+               AND ($3::TEXT IS NULL OR company_id = (SELECT id FROM companies WHERE slug = $3))",
+        )
+        .bind(first_hour.naive_utc())
+        .bind(last_hour.naive_utc())
+        .bind(company)
+        .fetch_one(&self.pool)
+        .await?;
+        let head = self.count_queued(scope.from, first_hour, company).await?;
+        let tail = self.count_queued(last_hour, scope.to, company).await?;
+        Ok(whole_hours + head + tail)
+    }
+
+    /// One transaction: the big tables' keys, indexes and per-hour trigger taken down, every row
+    /// streamed in with binary `COPY` (`FREEZE`: the rows need no vacuum afterwards), then keys,
+    /// indexes and per-hour counts built in one pass each; statistics and identity sequences
+    /// brought up to date after the commit.
     async fn load(&self, mut batches: mpsc::Receiver<Batch>, progress: &Progress) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
+        let occupied: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM messages)").fetch_one(&mut *tx).await?;
+        if occupied {
+            return Err(StoreError::NotEmpty);
+        }
         sqlx::query("SET LOCAL maintenance_work_mem = '512MB'").execute(&mut *tx).await?;
         let rebuild = Rebuild::take_down(&mut tx).await?;
+        // Empty already; truncating them in this transaction is what allows COPY ... FREEZE.
+        sqlx::query("TRUNCATE messages, delivery_attempts").execute(&mut *tx).await?;
+        sqlx::query("ALTER TABLE messages DISABLE TRIGGER messages_hours_insert").execute(&mut *tx).await?;
+        // Encoding runs on its own thread, so the server never waits for the next batch's bytes.
+        let (encoded_sender, mut encoded) = mpsc::channel::<Encoded>(4);
+        let encoder = tokio::task::spawn_blocking(move || {
+            while let Some(batch) = batches.blocking_recv() {
+                if encoded_sender.blocking_send(Encoded::from(&batch)).is_err() {
+                    break;
+                }
+            }
+        });
         let (mut written, mut messages) = (0u64, 0u64);
-        while let Some(batch) = batches.recv().await {
-            copy_batch(&mut tx, &batch).await?;
-            written += batch.rows() as u64;
-            messages += batch.messages.len() as u64;
+        while let Some(batch) = encoded.recv().await {
+            for (statement, data) in batch.copies {
+                let mut copy = tx.copy_in_raw(statement).await?;
+                copy.send(data).await?;
+                copy.finish().await?;
+            }
+            written += batch.rows;
+            messages += batch.messages;
             progress(messages);
         }
+        encoder.await.map_err(|e| StoreError::Query(sqlx::Error::Io(std::io::Error::other(e))))?;
         rebuild.put_back(&mut tx).await?;
+        sqlx::query(
+            "INSERT INTO message_hours (hour, company_id, messages)
+             SELECT date_trunc('hour', queued_at AT TIME ZONE 'UTC'), company_id, COUNT(*) FROM messages GROUP BY 1, 2
+             ON CONFLICT (hour, company_id) DO UPDATE SET messages = message_hours.messages + EXCLUDED.messages",
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("ALTER TABLE messages ENABLE TRIGGER messages_hours_insert").execute(&mut *tx).await?;
         tx.commit().await?;
-        for table in ["companies", "releases", "messages", "delivery_attempts"] {
+        for table in ["companies", "releases", "messages"] {
             sqlx::query(&format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT MAX(id) FROM {table}), 1))"
             ))
             .execute(&self.pool)
             .await?;
         }
-        // Statistics for the planner, and a visibility map for index-only scans.
-        sqlx::query("VACUUM ANALYZE companies, releases, messages, delivery_attempts")
+        sqlx::query("ANALYZE companies, releases, messages, delivery_attempts, message_hours")
             .execute(&self.pool)
             .await?;
         Ok(written)
@@ -119,136 +173,148 @@ impl Rebuild {
     }
 }
 
-async fn copy_batch(conn: &mut PgConnection, batch: &Batch) -> Result<(), StoreError> {
-    let mut text = CopyText::default();
-    if !batch.companies.is_empty() {
+/// One batch as binary `COPY` data: a statement and its bytes per table.
+struct Encoded {
+    copies: Vec<(&'static str, Vec<u8>)>,
+    rows: u64,
+    messages: u64,
+}
+
+impl From<&Batch> for Encoded {
+    fn from(batch: &Batch) -> Encoded {
+        let mut encoded =
+            Encoded { copies: Vec::new(), rows: batch.rows() as u64, messages: batch.messages.len() as u64 };
+        encoded.add(batch);
+        encoded
+    }
+}
+
+impl Encoded {
+    fn add(&mut self, batch: &Batch) {
+        let mut copy = CopyBinary::default();
         for c in &batch.companies {
-            text.row(|r| {
-                r.int(c.id)
-                    .text(&c.slug)
-                    .text(&c.name)
-                    .text(c.language)
-                    .text(&c.contact_email)
-                    .time(c.created_at)
-            });
+            copy.row(6)
+                .int8(c.id)
+                .text(&c.slug)
+                .text(&c.name)
+                .text(c.language)
+                .text(&c.contact_email)
+                .time(c.created_at);
         }
-        text.send(conn, "COPY companies (id, slug, name, language, contact_email, created_at) FROM STDIN")
-            .await?;
-    }
-    for rel in &batch.releases {
-        text.row(|r| {
-            r.int(rel.id)
-                .int(rel.company_id)
-                .text(&rel.title)
-                .text(&rel.sender_address)
-                .boolean(rel.sender_is_default)
-                .text(rel.recipient_source)
-                .time(rel.created_at)
-                .time(rel.sent_at)
-        });
-    }
-    text.send(
-        conn,
-        "COPY releases (id, company_id, title, sender_address, sender_is_default, recipient_source, created_at, sent_at) FROM STDIN",
-    )
-    .await?;
-    for m in &batch.messages {
-        text.row(|r| {
-            r.int(m.id)
-                .int(m.company_id)
-                .int(m.release_id)
+        self.take(
+            &mut copy,
+            "COPY companies (id, slug, name, language, contact_email, created_at) FROM STDIN (FORMAT binary)",
+        );
+        for r in &batch.releases {
+            copy.row(8)
+                .int8(r.id)
+                .int8(r.company_id)
+                .text(&r.title)
+                .text(&r.sender_address)
+                .boolean(r.sender_is_default)
+                .text(r.recipient_source)
+                .time(r.created_at)
+                .time(r.sent_at);
+        }
+        self.take(
+        &mut copy,
+        "COPY releases (id, company_id, title, sender_address, sender_is_default, recipient_source, created_at, sent_at) FROM STDIN (FORMAT binary)",
+    );
+        for m in &batch.messages {
+            copy.row(13)
+                .int8(m.id)
+                .int8(m.company_id)
+                .int8(m.release_id)
                 .text(&m.recipient)
                 .text(m.route)
                 .text(m.status)
                 .maybe_text(m.error_class)
-                .maybe_int(m.smtp_code.map(i64::from))
+                .maybe_int4(m.smtp_code)
                 .maybe_text(m.enhanced_code)
                 .maybe_text(m.smtp_reply.as_deref())
-                .int(m.attempts.into())
+                .int4(m.attempts)
                 .time(m.queued_at)
-                .time(m.last_attempt_at)
-        });
-    }
-    text.send(
-        conn,
-        "COPY messages (id, company_id, release_id, recipient, route, status, error_class, smtp_code, enhanced_code, smtp_reply, attempts, queued_at, last_attempt_at) FROM STDIN",
-    )
-    .await?;
-    for a in &batch.attempts {
-        text.row(|r| {
-            r.int(a.message_id)
-                .int(0)
-                .int(a.attempt.into())
+                .time(m.last_attempt_at);
+        }
+        self.take(
+        &mut copy,
+        "COPY messages (id, company_id, release_id, recipient, route, status, error_class, smtp_code, enhanced_code, smtp_reply, attempts, queued_at, last_attempt_at) FROM STDIN (FORMAT binary, FREEZE)",
+    );
+        for a in &batch.attempts {
+            copy.row(9)
+                .int8(a.message_id)
+                .int4(0)
+                .int4(a.attempt)
                 .time(a.attempted_at)
                 .text(a.route)
-                .maybe_int(a.smtp_code.map(i64::from))
+                .maybe_int4(a.smtp_code)
                 .maybe_text(a.enhanced_code)
                 .maybe_text(a.reply.as_deref())
-                .text(a.outcome)
-        });
-    }
-    text.send(
-        conn,
-        "COPY delivery_attempts (message_id, generation, attempt, attempted_at, route, smtp_code, enhanced_code, reply, outcome) FROM STDIN",
-    )
-    .await
-}
-
-/// Rows in `COPY ... FROM STDIN` text format: tab-separated, `\N` for NULL, backslash escapes.
-#[derive(Default)]
-struct CopyText {
-    buf: String,
-    first: bool,
-}
-
-impl CopyText {
-    fn row(&mut self, fields: impl FnOnce(&mut Self) -> &mut Self) {
-        self.first = true;
-        fields(self);
-        self.buf.push('\n');
+                .text(a.outcome);
+        }
+        self.take(
+        &mut copy,
+        "COPY delivery_attempts (message_id, generation, attempt, attempted_at, route, smtp_code, enhanced_code, reply, outcome) FROM STDIN (FORMAT binary, FREEZE)",
+    );
     }
 
-    fn separate(&mut self) {
-        if !std::mem::take(&mut self.first) {
-            self.buf.push('\t');
+    /// Moves the rows collected in `copy` into this batch, to be sent with `statement`.
+    fn take(&mut self, copy: &mut CopyBinary, statement: &'static str) {
+        if let Some(data) = copy.finish() {
+            self.copies.push((statement, data));
         }
     }
+}
 
-    fn int(&mut self, value: i64) -> &mut Self {
-        self.separate();
-        let _ = write!(self.buf, "{value}");
+/// Rows in PostgreSQL's binary `COPY` format: what the server parses fastest (no text to turn
+/// back into numbers and times).
+#[derive(Default)]
+struct CopyBinary {
+    buf: Vec<u8>,
+}
+
+/// Microseconds from the Unix epoch to PostgreSQL's, 2000-01-01T00:00:00Z.
+const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+impl CopyBinary {
+    fn row(&mut self, fields: i16) -> &mut Self {
+        if self.buf.is_empty() {
+            self.buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+            self.buf.extend_from_slice(&0i32.to_be_bytes()); // flags
+            self.buf.extend_from_slice(&0i32.to_be_bytes()); // header extension
+        }
+        self.buf.extend_from_slice(&fields.to_be_bytes());
         self
+    }
+
+    fn field(&mut self, bytes: &[u8]) -> &mut Self {
+        self.buf.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+        self.buf.extend_from_slice(bytes);
+        self
+    }
+
+    fn int8(&mut self, value: i64) -> &mut Self {
+        self.field(&value.to_be_bytes())
+    }
+
+    fn int4(&mut self, value: i32) -> &mut Self {
+        self.field(&value.to_be_bytes())
     }
 
     fn text(&mut self, value: &str) -> &mut Self {
-        self.separate();
-        for c in value.chars() {
-            match c {
-                '\\' => self.buf.push_str("\\\\"),
-                '\t' => self.buf.push_str("\\t"),
-                '\n' => self.buf.push_str("\\n"),
-                '\r' => self.buf.push_str("\\r"),
-                c => self.buf.push(c),
-            }
-        }
-        self
+        self.field(value.as_bytes())
     }
 
     fn boolean(&mut self, value: bool) -> &mut Self {
-        self.separate();
-        self.buf.push(if value { 't' } else { 'f' });
-        self
+        self.field(&[u8::from(value)])
     }
 
     fn time(&mut self, value: DateTime<Utc>) -> &mut Self {
-        self.separate();
-        self.buf.push_str(&value.to_rfc3339_opts(SecondsFormat::AutoSi, true));
-        self
+        self.int8(value.timestamp_micros() - POSTGRES_EPOCH_MICROS)
     }
 
     fn null(&mut self) -> &mut Self {
-        self.separate();
-        self.buf.push_str("\\N");
+        self.buf.extend_from_slice(&(-1i32).to_be_bytes());
         self
     }
 
@@ -259,21 +325,29 @@ impl CopyText {
         }
     }
 
-    fn maybe_int(&mut self, value: Option<i64>) -> &mut Self {
+    fn maybe_int4(&mut self, value: Option<i32>) -> &mut Self {
         match value {
-            Some(v) => self.int(v),
+            Some(v) => self.int4(v),
             None => self.null(),
         }
     }
 
-    /// Sends the rows collected so far with `statement`, and starts afresh.
-    async fn send(&mut self, conn: &mut PgConnection, statement: &str) -> Result<(), StoreError> {
+    /// The rows collected so far, with the trailer; `None` when there are none. Starts afresh.
+    fn finish(&mut self) -> Option<Vec<u8>> {
         if self.buf.is_empty() {
-            return Ok(());
+            return None;
         }
-        let mut copy = conn.copy_in_raw(statement).await?;
-        copy.send(std::mem::take(&mut self.buf).into_bytes()).await?;
-        copy.finish().await?;
-        Ok(())
+        let mut data = std::mem::take(&mut self.buf);
+        data.extend_from_slice(&(-1i16).to_be_bytes());
+        Some(data)
     }
+}
+
+fn floor_hour(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(chrono::TimeDelta::hours(1)).expect("an hour divides any instant")
+}
+
+fn ceil_hour(t: DateTime<Utc>) -> DateTime<Utc> {
+    let floor = floor_hour(t);
+    if floor == t { t } else { floor + chrono::TimeDelta::hours(1) }
 }

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 
 use super::rows::Batch;
 use super::{Progress, StoreError, portable_store};
+use crate::delivery::impact::Scope;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -45,6 +46,11 @@ impl SqliteStore {
             .await
             .map_err(connect_error)?;
         Ok(SqliteStore { pool })
+    }
+
+    /// Messages in the scope's window: counted through the `messages_queued_at` index.
+    async fn window_messages(&self, scope: &Scope) -> Result<i64, StoreError> {
+        self.count_queued(scope.from, scope.to, scope.company.as_deref()).await
     }
 
     /// One transaction: secondary indexes dropped, rows inserted in multi-row statements,
