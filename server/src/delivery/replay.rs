@@ -34,7 +34,7 @@ const MESSAGES_PER_SECOND: i64 = 200;
 /// Messages per batch handed to the loader.
 const BATCH_MESSAGES: usize = 20_000;
 /// Traffic in each of the two days either side of the window, relative to the window's.
-const SIDE_TRAFFIC: f64 = 0.2;
+const SIDE_TRAFFIC: f64 = 0.15;
 
 /// The reference window, `[start, end)`: 2021-02-24 21:00 to 2021-03-01 17:35 JST.
 pub fn window() -> (DateTime<Utc>, DateTime<Utc>) {

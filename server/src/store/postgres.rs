@@ -71,7 +71,7 @@ impl PgStore {
         if occupied {
             return Err(StoreError::NotEmpty);
         }
-        sqlx::query("SET LOCAL maintenance_work_mem = '512MB'").execute(&mut *tx).await?;
+        sqlx::query("SET LOCAL maintenance_work_mem = '1GB'").execute(&mut *tx).await?;
         let rebuild = Rebuild::take_down(&mut tx).await?;
         // Empty already; truncating them in this transaction is what allows COPY ... FREEZE.
         sqlx::query("TRUNCATE messages, delivery_attempts").execute(&mut *tx).await?;
