@@ -33,18 +33,15 @@ pub const DEFAULT_SENDER: &str = "info@pressmail.example";
 const MESSAGES_PER_SECOND: i64 = 200;
 /// Messages per batch handed to the loader.
 const BATCH_MESSAGES: usize = 20_000;
-/// Traffic in each of the two days either side of the window, relative to the window's.
+/// Messages in each of the two-day periods either side of the window, relative to the window's.
 const SIDE_TRAFFIC: f64 = 0.15;
 
 /// The reference window, `[start, end)`: 2021-02-24 21:00 to 2021-03-01 17:35 JST.
 pub fn window() -> (DateTime<Utc>, DateTime<Utc>) {
     let jst = chrono::FixedOffset::east_opt(9 * 3600).expect("valid offset");
-    let at = |d, h, m| {
-        jst.with_ymd_and_hms(2021, if d > 28 { 3 } else { 2 }, if d > 28 { d - 28 } else { d }, h, m, 0)
-            .unwrap()
-            .to_utc()
-    };
-    (at(24, 21, 0), at(29, 17, 35))
+    let start = jst.with_ymd_and_hms(2021, 2, 24, 21, 0, 0).unwrap();
+    let end = jst.with_ymd_and_hms(2021, 3, 1, 17, 35, 0).unwrap();
+    (start.to_utc(), end.to_utc())
 }
 
 /// What to generate.

@@ -3,8 +3,8 @@
 //! mail sender; SQLite is the embedded default, so the site runs on a bare machine.
 //!
 //! Queries whose SQL is the same in both dialects are written once ([`portable_store!`]); only
-//! what the dialects force differs (bulk loading: `COPY` on PostgreSQL, batched inserts on
-//! SQLite). [`monitor`] keeps a connection in the background for `serve`: the public site never
+//! what the dialects force differs: bulk loading (`COPY` on PostgreSQL, batched inserts on
+//! SQLite) and counting a window's traffic (per-hour sums on PostgreSQL). [`monitor`] keeps a connection in the background for `serve`: the public site never
 //! waits for the database, and `/readyz` reports whether it is reachable.
 
 pub mod monitor;
