@@ -229,6 +229,13 @@ async fn impact(args: ImpactArgs) -> Result<(), CommandError> {
         )));
     }
     let store = open(&args.database).await?;
+    if let Some(slug) = &args.company
+        && !store.company_exists(slug).await?
+    {
+        return Err(CommandError::Usage(format!(
+            "--company: there is no company `{slug}`; `statusdesk company list` shows them"
+        )));
+    }
     let scope = Scope {
         from: args.from,
         to: args.to,

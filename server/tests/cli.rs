@@ -198,6 +198,10 @@ fn demo_data_impact_and_company_list_work_together() {
     assert_eq!(out.lines().next(), Some("company,name,releases,messages"));
     assert_eq!(out.lines().count(), 118);
 
+    let (code, _, err) = run(&[&args[..], &["--company", "no-such-company"]].concat());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("there is no company `no-such-company`"), "{err}");
+
     let (code, out, _) = run(&["company", "list", "--database-url", &url, "--format", "json"]);
     assert_eq!(code, 0);
     let companies: serde_json::Value = serde_json::from_str(&out).unwrap();

@@ -78,6 +78,9 @@ pub trait Store: Send + Sync {
     /// Every company with its number of releases, messages and undelivered messages.
     async fn company_summaries(&self) -> Result<Vec<CompanySummary>, StoreError>;
 
+    /// Whether a company with this slug exists.
+    async fn company_exists(&self, slug: &str) -> Result<bool, StoreError>;
+
     /// Whether a user with this email (ignoring case) exists.
     async fn user_exists(&self, email: &str) -> Result<bool, StoreError>;
 
@@ -213,6 +216,14 @@ macro_rules! portable_store {
                         $crate::store::rows::ReleaseImpactRow { release_id, company_slug, company_name, messages }
                     })
                     .collect())
+            }
+
+            async fn company_exists(&self, slug: &str) -> Result<bool, StoreError> {
+                let found: Option<i64> = sqlx::query_scalar("SELECT id FROM companies WHERE slug = $1")
+                    .bind(slug)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(found.is_some())
             }
 
             async fn user_exists(&self, email: &str) -> Result<bool, StoreError> {
