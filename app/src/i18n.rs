@@ -4,7 +4,7 @@
 
 use chrono::{Datelike, NaiveDateTime, Timelike, Weekday};
 
-use crate::model::{ComponentState, Kind, Moment, Severity, Status};
+use crate::model::{ComponentState, DeliveryStatus, FailureReason, Kind, Moment, Severity, Status};
 
 /// A language the site is published in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -303,6 +303,354 @@ static EN: Text = Text {
     latest: "Latest update",
 };
 
+impl Lang {
+    /// A count with its thousands grouped, the same in both languages: `14,012,784`.
+    pub fn number(self, n: i64) -> String {
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+        if n < 0 {
+            out.push('-');
+        }
+        for (i, digit) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(digit);
+        }
+        out
+    }
+
+    /// Where a message stands, in the reader's words.
+    pub fn delivery_status(self, status: DeliveryStatus) -> &'static str {
+        match status {
+            DeliveryStatus::Queued => self.pick("送信待ち", "Queued"),
+            DeliveryStatus::Sent => self.pick("送信済み", "Sent"),
+            DeliveryStatus::Deferred => self.pick("保留(再試行中)", "Deferred (retrying)"),
+            DeliveryStatus::Bounced => self.pick("差し戻し(バウンス)", "Bounced"),
+            DeliveryStatus::Failed => self.pick("失敗", "Failed"),
+            DeliveryStatus::NotSent => self.pick("未送信", "Not sent"),
+            DeliveryStatus::Unknown => self.pick("不明", "Unknown"),
+        }
+    }
+
+    /// Why a message was not delivered, in words for someone who does not run mail servers.
+    pub fn failure_reason(self, reason: FailureReason) -> &'static str {
+        match reason {
+            FailureReason::MailboxUnknown => {
+                self.pick("宛先のメールアドレスが存在しません", "The address does not exist")
+            }
+            FailureReason::DomainNotFound => self.pick(
+                "宛先のドメイン(@以降)が見つかりません",
+                "The address's domain (after the @) does not exist",
+            ),
+            FailureReason::MailboxFull => {
+                self.pick("受信者のメールボックスが満杯です", "The recipient's mailbox is full")
+            }
+            FailureReason::RejectedAsSpam => self.pick(
+                "受信側のサーバーに迷惑メールと判定され、受け取りを拒否されました",
+                "The receiving server refused it as spam",
+            ),
+            FailureReason::Timeout => self.pick(
+                "受信側のサーバーから時間内に応答がありませんでした",
+                "The receiving server did not answer in time",
+            ),
+            FailureReason::SenderDomainUnverified => self.pick(
+                "送信元ドメインが認証されていなかったため送信されませんでした",
+                "Not sent: the sender's domain was not verified",
+            ),
+            FailureReason::ConnectionLost => self.pick(
+                "送信中に受信側のサーバーとの接続が切れました",
+                "The connection to the receiving server was lost while sending",
+            ),
+        }
+    }
+
+    /// Where a release's recipients came from (`media_list`, `import_list`); any other
+    /// keyword is returned as it is.
+    pub fn recipient_source(self, keyword: &str) -> &str {
+        match keyword {
+            "media_list" => self.pick("当サービスの媒体リスト", "The service's media list"),
+            "import_list" => self.pick("取り込んだ独自リスト", "A list the company imported"),
+            other => other,
+        }
+    }
+
+    /// Too many failed logins: when to try again.
+    pub fn login_throttled(self, minutes: u64) -> String {
+        let minutes = minutes.max(1);
+        match self {
+            Lang::Ja => format!(
+                "ログインの失敗が続いたため、一時的にログインできません。{minutes}分ほど経ってから、もう一度お試しください。"
+            ),
+            Lang::En => format!(
+                "Too many failed attempts. Please try again in {minutes} minute{}.",
+                plural(minutes as i64)
+            ),
+        }
+    }
+
+    /// The size of an incident's impact on the company, above its list of releases.
+    pub fn incident_messages(self, messages: i64) -> String {
+        let n = self.number(messages);
+        match self {
+            Lang::Ja => format!("この障害により、{n}件のメールが届いていません。"),
+            Lang::En => {
+                format!("{n} message{} could not be delivered because of this incident.", plural(messages))
+            }
+        }
+    }
+
+    /// A count of messages, e.g. in a list of releases: `1,204件` or `1,204 messages`.
+    pub fn messages(self, messages: i64) -> String {
+        let n = self.number(messages);
+        match self {
+            Lang::Ja => format!("{n}件"),
+            Lang::En => format!("{n} message{}", plural(messages)),
+        }
+    }
+
+    /// How many recipients match the filter.
+    pub fn matching_recipients(self, matching: i64) -> String {
+        let n = self.number(matching);
+        match self {
+            Lang::Ja => format!("条件に一致する宛先: {n}件"),
+            Lang::En => {
+                format!("{n} recipient{} match{}", plural(matching), if matching == 1 { "es" } else { "" })
+            }
+        }
+    }
+
+    /// The staff form named no company.
+    pub fn unknown_company(self, slug: &str) -> String {
+        match self {
+            Lang::Ja => format!("「{slug}」に該当する企業はありません。"),
+            Lang::En => format!("No company has the slug “{slug}”."),
+        }
+    }
+}
+
+fn plural(n: i64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Fixed text of the company portal.
+pub struct PortalText {
+    pub portal: &'static str,
+    pub releases: &'static str,
+    pub staff: &'static str,
+    pub signed_in_as: &'static str,
+    pub logout: &'static str,
+    pub status_page: &'static str,
+    pub login_title: &'static str,
+    pub login_intro: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub login_button: &'static str,
+    pub login_invalid: &'static str,
+    pub session_ended: &'static str,
+    pub logged_out: &'static str,
+    pub form_expired: &'static str,
+    pub incident_heading: &'static str,
+    pub title_words: &'static str,
+    pub sent_from: &'static str,
+    pub sent_to: &'static str,
+    pub undelivered_only: &'static str,
+    pub apply_filter: &'static str,
+    pub clear_filter: &'static str,
+    pub title: &'static str,
+    pub sent_at: &'static str,
+    pub redelivered_total: &'static str,
+    pub total: &'static str,
+    pub undelivered: &'static str,
+    pub undelivered_only_option: &'static str,
+    pub needs_attention: &'static str,
+    pub no_releases: &'static str,
+    pub no_matching_releases: &'static str,
+    pub newer: &'static str,
+    pub older: &'static str,
+    pub first_page: &'static str,
+    pub pick_title: &'static str,
+    pub pick_intro: &'static str,
+    pub company_slug: &'static str,
+    pub show: &'static str,
+    pub affected_companies: &'static str,
+    pub company: &'static str,
+    pub no_affected: &'static str,
+    pub sender: &'static str,
+    pub default_sender: &'static str,
+    pub own_sender: &'static str,
+    pub recipient_source: &'static str,
+    pub results: &'static str,
+    pub recipients: &'static str,
+    pub status: &'static str,
+    pub all: &'static str,
+    pub address_part: &'static str,
+    pub csv: &'static str,
+    pub address: &'static str,
+    pub attempts: &'static str,
+    pub last_attempt: &'static str,
+    pub reason: &'static str,
+    pub redelivered: &'static str,
+    pub no_recipients: &'static str,
+    pub back_to_releases: &'static str,
+    pub not_found_title: &'static str,
+    pub not_found_body: &'static str,
+    pub unavailable_title: &'static str,
+    pub unavailable_body: &'static str,
+    pub unavailable_status: &'static str,
+    pub forbidden_title: &'static str,
+    pub forbidden_body: &'static str,
+    pub portal_top: &'static str,
+}
+
+impl Lang {
+    /// The company portal's fixed text.
+    pub fn portal(self) -> &'static PortalText {
+        match self {
+            Lang::Ja => &PORTAL_JA,
+            Lang::En => &PORTAL_EN,
+        }
+    }
+}
+
+static PORTAL_JA: PortalText = PortalText {
+    portal: "企業ポータル",
+    releases: "リリース一覧",
+    staff: "運営スタッフ",
+    signed_in_as: "ログイン中",
+    logout: "ログアウト",
+    status_page: "稼働状況ページ",
+    login_title: "企業ポータルにログイン",
+    login_intro: "ご登録のメールアドレスとパスワードを入力してください。",
+    email: "メールアドレス",
+    password: "パスワード",
+    login_button: "ログイン",
+    login_invalid: "メールアドレスまたはパスワードが正しくありません。",
+    session_ended: "一定時間が経過したため、ログアウトしました。お手数ですが、もう一度ログインしてください。",
+    logged_out: "ログアウトしました。",
+    form_expired: "フォームの有効期限が切れたか、別のサイトから送信されました。もう一度ログインしてください。",
+    incident_heading: "障害の影響",
+    title_words: "タイトル",
+    sent_from: "送信日(から)",
+    sent_to: "送信日(まで)",
+    undelivered_only: "届いていないメールがあるリリースのみ",
+    apply_filter: "絞り込む",
+    clear_filter: "条件をクリア",
+    title: "タイトル",
+    sent_at: "送信日時",
+    redelivered_total: "再送で送信",
+    total: "合計",
+    undelivered: "未達",
+    undelivered_only_option: "未達のみ",
+    needs_attention: "要確認",
+    no_releases: "まだ配信したリリースはありません。",
+    no_matching_releases: "条件に一致するリリースはありません。",
+    newer: "前のページ",
+    older: "次のページ",
+    first_page: "最初のページ",
+    pick_title: "企業の選択",
+    pick_intro: "表示する企業の ID(スラッグ)を入力してください。",
+    company_slug: "企業 ID",
+    show: "表示",
+    affected_companies: "障害の影響を受けた企業",
+    company: "企業",
+    no_affected: "障害の影響を受けた企業はありません。",
+    sender: "送信元アドレス",
+    default_sender: "サービス標準の送信元",
+    own_sender: "企業独自のアドレス",
+    recipient_source: "宛先リスト",
+    results: "配信結果",
+    recipients: "宛先",
+    status: "状況",
+    all: "すべて",
+    address_part: "メールアドレス(一部)",
+    csv: "CSV でダウンロード",
+    address: "メールアドレス",
+    attempts: "試行回数",
+    last_attempt: "最終試行",
+    reason: "理由",
+    redelivered: "再送",
+    no_recipients: "条件に一致する宛先はありません。",
+    back_to_releases: "リリース一覧へ戻る",
+    not_found_title: "ページが見つかりません",
+    not_found_body: "お探しのページは見つかりませんでした。URL をご確認のうえ、リリース一覧からお探しください。",
+    unavailable_title: "ただいま企業ポータルをご利用いただけません",
+    unavailable_body: "配信データベースに接続できないため、一時的にご利用いただけない状態です。お手数ですが、数分ほど経ってから再度お試しください。",
+    unavailable_status: "障害やメンテナンスの情報は、稼働状況ページで引き続きご確認いただけます。",
+    forbidden_title: "フォームの有効期限が切れました",
+    forbidden_body: "フォームの有効期限が切れたか、別のサイトから送信されたため、処理できませんでした。前のページに戻ってページを再読み込みし、もう一度お試しください。",
+    portal_top: "企業ポータルのトップへ",
+};
+
+static PORTAL_EN: PortalText = PortalText {
+    portal: "Company portal",
+    releases: "Your releases",
+    staff: "Staff",
+    signed_in_as: "Signed in as",
+    logout: "Log out",
+    status_page: "Public status page",
+    login_title: "Log in to the company portal",
+    login_intro: "Enter the email address and password of your account.",
+    email: "Email address",
+    password: "Password",
+    login_button: "Log in",
+    login_invalid: "The email address or password is incorrect.",
+    session_ended: "Your session has ended. Please log in again.",
+    logged_out: "You have logged out.",
+    form_expired: "The form expired or was sent from another site. Please log in again.",
+    incident_heading: "Affected by an incident",
+    title_words: "Title contains",
+    sent_from: "Sent from",
+    sent_to: "Sent until",
+    undelivered_only: "Only releases with undelivered messages",
+    apply_filter: "Filter",
+    clear_filter: "Clear filters",
+    title: "Title",
+    sent_at: "Date sent",
+    redelivered_total: "Sent on redelivery",
+    total: "Total",
+    undelivered: "Undelivered",
+    undelivered_only_option: "Undelivered only",
+    needs_attention: "Needs attention",
+    no_releases: "No releases have been sent yet.",
+    no_matching_releases: "No releases match these filters.",
+    newer: "Previous page",
+    older: "Next page",
+    first_page: "First page",
+    pick_title: "Choose a company",
+    pick_intro: "Enter the slug of the company to view.",
+    company_slug: "Company slug",
+    show: "Show",
+    affected_companies: "Companies affected by incidents",
+    company: "Company",
+    no_affected: "No company was affected by a known incident.",
+    sender: "Sender address",
+    default_sender: "the service's default sender",
+    own_sender: "the company's own address",
+    recipient_source: "Recipients from",
+    results: "Delivery results",
+    recipients: "Recipients",
+    status: "Status",
+    all: "All",
+    address_part: "Address contains",
+    csv: "Download as CSV",
+    address: "Address",
+    attempts: "Attempts",
+    last_attempt: "Last attempt",
+    reason: "Reason",
+    redelivered: "Redelivered",
+    no_recipients: "No recipients match these filters.",
+    back_to_releases: "Back to your releases",
+    not_found_title: "Page not found",
+    not_found_body: "We could not find that page. Please check the address, or look for the release in your list.",
+    unavailable_title: "The company portal is temporarily unavailable",
+    unavailable_body: "We cannot reach the delivery database right now. Please try again in a few minutes.",
+    unavailable_status: "The public status page keeps working and has the latest on incidents and maintenance.",
+    forbidden_title: "This form has expired",
+    forbidden_body: "The form expired or was sent from another site, so it was not processed. Go back, reload the page and try again.",
+    portal_top: "Go to the company portal",
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,5 +674,24 @@ mod tests {
         assert_eq!(Lang::En.duration(4 * 1440 + 19 * 60 + 35), "4 days 19 hours 35 minutes");
         assert_eq!(Lang::En.duration(61), "1 hour 1 minute");
         assert_eq!(Lang::Ja.duration(0), "0分");
+    }
+
+    #[test]
+    fn numbers_group_thousands() {
+        assert_eq!(Lang::Ja.number(14_012_784), "14,012,784");
+        assert_eq!(Lang::En.number(14_012_784), "14,012,784");
+        assert_eq!(Lang::En.number(0), "0");
+        assert_eq!(Lang::En.number(999), "999");
+        assert_eq!(Lang::En.number(1000), "1,000");
+        assert_eq!(Lang::En.number(-1234), "-1,234");
+        assert_eq!(Lang::En.number(i64::MIN), "-9,223,372,036,854,775,808");
+    }
+
+    #[test]
+    fn counts_agree_in_number() {
+        assert_eq!(Lang::En.matching_recipients(1), "1 recipient matches");
+        assert_eq!(Lang::En.matching_recipients(2500), "2,500 recipients match");
+        assert_eq!(Lang::En.login_throttled(1), "Too many failed attempts. Please try again in 1 minute.");
+        assert_eq!(Lang::En.recipient_source("other"), "other");
     }
 }

@@ -6,5 +6,6 @@ pub mod i18n;
 pub mod layout;
 pub mod model;
 pub mod pages;
+pub mod portal;
 
 pub use i18n::Lang;

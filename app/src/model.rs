@@ -220,3 +220,265 @@ pub struct NoticePage {
     /// the site's main language.
     pub untranslated: bool,
 }
+
+// ---------------------------------------------------------------------------------------------
+// The company portal (logged in). Every link arrives ready to use (`href`): the server adds the
+// `company=` parameter that staff views carry, and keeps the filters across pages.
+
+/// Where a message stands, as the delivery database records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DeliveryStatus {
+    Queued,
+    Sent,
+    Deferred,
+    Bounced,
+    Failed,
+    NotSent,
+    Unknown,
+}
+
+keyword_enum!(DeliveryStatus {
+    Queued => "queued",
+    Sent => "sent",
+    Deferred => "deferred",
+    Bounced => "bounced",
+    Failed => "failed",
+    NotSent => "not_sent",
+    Unknown => "unknown",
+});
+
+impl DeliveryStatus {
+    /// Whether the message has not (yet) reached its recipient for good.
+    pub fn is_undelivered(self) -> bool {
+        !matches!(self, DeliveryStatus::Sent | DeliveryStatus::Queued)
+    }
+}
+
+/// Why a message was not delivered, as the delivery database classifies it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FailureReason {
+    MailboxUnknown,
+    DomainNotFound,
+    MailboxFull,
+    RejectedAsSpam,
+    Timeout,
+    SenderDomainUnverified,
+    ConnectionLost,
+}
+
+keyword_enum!(FailureReason {
+    MailboxUnknown => "mailbox_unknown",
+    DomainNotFound => "domain_not_found",
+    MailboxFull => "mailbox_full",
+    RejectedAsSpam => "rejected_as_spam",
+    Timeout => "timeout",
+    SenderDomainUnverified => "sender_domain_unverified",
+    ConnectionLost => "connection_lost",
+});
+
+/// A release's messages counted by outcome. `sent` counts first deliveries, `redelivered` the
+/// messages a redelivery got through; together with the rest they add up to every message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub queued: i64,
+    pub sent: i64,
+    pub redelivered: i64,
+    pub deferred: i64,
+    pub bounced: i64,
+    pub failed: i64,
+    pub not_sent: i64,
+    pub unknown: i64,
+}
+
+impl Totals {
+    /// Every message of the release, whatever its outcome.
+    pub fn messages(&self) -> i64 {
+        self.queued
+            + self.sent
+            + self.redelivered
+            + self.deferred
+            + self.bounced
+            + self.failed
+            + self.not_sent
+            + self.unknown
+    }
+
+    /// Messages that did not reach their recipient (every status but sent and queued).
+    pub fn undelivered(&self) -> i64 {
+        self.deferred + self.bounced + self.failed + self.not_sent + self.unknown
+    }
+}
+
+/// The frame of every portal page: who is signed in and as which company.
+#[derive(Clone, Debug)]
+pub struct PortalChrome {
+    pub lang: Lang,
+    pub site_name: String,
+    pub stylesheet: String,
+    /// The page title, without the site name.
+    pub title: String,
+    pub user_email: String,
+    /// Staff see any company: then `true`, and `company` is the one being viewed, if any.
+    pub staff: bool,
+    pub company: Option<CompanyRef>,
+    /// The session's CSRF token, for the logout form (and every other form that posts).
+    pub csrf: String,
+    /// This page in each language: `(lang, href)`.
+    pub languages: Vec<(Lang, String)>,
+    /// `/portal`, with `?company=` for staff.
+    pub home_href: String,
+}
+
+/// A company as the portal names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompanyRef {
+    pub slug: String,
+    pub name: String,
+}
+
+/// Pagination links of a keyset-paged list; `None` where there is no such page.
+#[derive(Clone, Debug, Default)]
+pub struct Pager {
+    pub first: Option<String>,
+    pub newer: Option<String>,
+    pub older: Option<String>,
+}
+
+/// The release list's filters as the reader set them (echoed into the form).
+#[derive(Clone, Debug, Default)]
+pub struct ReleaseFilterView {
+    /// Words in the title.
+    pub q: String,
+    /// `YYYY-MM-DD`, in the site's time zone; empty when not set.
+    pub from: String,
+    pub to: String,
+    pub undelivered_only: bool,
+    /// A problem with the filters, already in the page's language (e.g. a malformed date).
+    pub error: Option<String>,
+    /// Where the form posts its GET to, with the hidden `company` field for staff.
+    pub company_slug: Option<String>,
+}
+
+/// One release in the portal's list.
+#[derive(Clone, Debug)]
+pub struct ReleaseRowView {
+    pub id: i64,
+    pub title: String,
+    pub href: String,
+    pub sent_at: Option<Moment>,
+    pub totals: Totals,
+}
+
+/// An incident that left messages of this company undelivered.
+#[derive(Clone, Debug)]
+pub struct IncidentBanner {
+    pub title: String,
+    /// The public notice.
+    pub notice_href: String,
+    pub releases: Vec<AffectedRelease>,
+    pub messages: i64,
+}
+
+/// A release with messages an incident left undelivered, and how many.
+#[derive(Clone, Debug)]
+pub struct AffectedRelease {
+    pub title: String,
+    pub href: String,
+    pub messages: i64,
+}
+
+/// `/portal`: the company's releases.
+#[derive(Clone, Debug)]
+pub struct PortalHomePage {
+    pub banners: Vec<IncidentBanner>,
+    pub filter: ReleaseFilterView,
+    pub releases: Vec<ReleaseRowView>,
+    pub pager: Pager,
+}
+
+/// `/portal` for staff before a company is chosen: a form for the slug, and the companies the
+/// known incidents affected.
+#[derive(Clone, Debug)]
+pub struct StaffPickPage {
+    /// The slug typed, when it named no company.
+    pub unknown_slug: Option<String>,
+    pub affected: Vec<(CompanyRef, String, i64)>,
+}
+
+/// The release's facts on its page.
+#[derive(Clone, Debug)]
+pub struct ReleaseView {
+    pub id: i64,
+    pub title: String,
+    pub sender_address: String,
+    /// `true`: the service's default sender address; `false`: the company's own.
+    pub sender_is_default: bool,
+    /// `media_list` or `import_list`.
+    pub recipient_source: String,
+    pub sent_at: Option<Moment>,
+    pub totals: Totals,
+}
+
+/// The recipient list's filters as the reader set them.
+#[derive(Clone, Debug, Default)]
+pub struct RecipientFilterView {
+    /// `""` (all), `undelivered`, or a [`DeliveryStatus`] keyword.
+    pub status: String,
+    /// Part of an address.
+    pub q: String,
+    pub company_slug: Option<String>,
+}
+
+/// One recipient of a release.
+#[derive(Clone, Debug)]
+pub struct RecipientView {
+    pub address: String,
+    pub status: DeliveryStatus,
+    /// Redelivered at least once (generation above 0).
+    pub redelivered: bool,
+    pub attempts: i32,
+    pub last_attempt: Option<Moment>,
+    pub reason: Option<FailureReason>,
+    /// The last SMTP reply in full: code, enhanced code and text, e.g. `554 5.7.1 Sender
+    /// domain not verified`.
+    pub smtp_reply: Option<String>,
+}
+
+/// `/portal/releases/{id}`.
+#[derive(Clone, Debug)]
+pub struct ReleasePage {
+    pub release: ReleaseView,
+    pub filter: RecipientFilterView,
+    pub recipients: Vec<RecipientView>,
+    /// Recipients matching the filter.
+    pub matching: i64,
+    pub pager: Pager,
+    /// The CSV export of the recipients matching the filter.
+    pub csv_href: String,
+}
+
+/// Why the login form is shown again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginNotice {
+    /// Unknown address, wrong password or disabled account: always the same words.
+    Invalid,
+    /// Too many failed attempts: try again after this many minutes (at least 1).
+    Throttled { minutes: u64 },
+    /// The session ended (idle too long, or past its lifetime): log in again.
+    SessionEnded,
+    /// Logged out.
+    LoggedOut,
+    /// The form was too old or came from another site (CSRF check failed).
+    FormExpired,
+}
+
+/// `/login`.
+#[derive(Clone, Debug)]
+pub struct LoginPage {
+    pub notice: Option<LoginNotice>,
+    /// The address typed, kept on a failed attempt.
+    pub email: String,
+    pub csrf: String,
+    /// The local path to go to after login, if any.
+    pub next: String,
+}

@@ -1,5 +1,6 @@
-//! The command line: `serve`, `lint`, `export`, `migrate`. Every flag can also come from the
-//! environment (named in `--help`) or, for `serve`, from a TOML configuration file.
+//! The command line: `serve`, `lint`, `export`, `migrate`, `demo-data`, `impact`, `company`,
+//! `user`. Every flag can also come from the environment (named in `--help`) or, for `serve`,
+//! from a TOML configuration file.
 
 use std::path::PathBuf;
 
@@ -47,6 +48,9 @@ pub enum Command {
     /// Companies.
     #[command(subcommand)]
     Company(CompanyCommand),
+    /// Users who log in to the portal (a company's) or the staff console (staff).
+    #[command(subcommand)]
+    User(UserCommand),
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +118,87 @@ pub struct ImpactArgs {
 pub enum CompanyCommand {
     /// List companies with their releases, messages and undelivered messages.
     List(CompanyListArgs),
+    /// Create a company.
+    Add(CompanyAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompanyAddArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Short name in URLs: lower-case letters, digits and hyphens (acme-pr)
+    #[arg(long, value_parser = parse_slug)]
+    pub slug: String,
+
+    /// The company's name as people know it
+    #[arg(long)]
+    pub name: String,
+
+    /// The language of its notifications
+    #[arg(long, value_parser = ["ja", "en"], default_value = "ja")]
+    pub language: String,
+
+    /// Where notifications to the company go
+    #[arg(long)]
+    pub contact_email: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input (one line).
+    Add(UserAddArgs),
+    /// Disable a user: it can no longer log in, and its sessions end at once.
+    Disable(UserDisableArgs),
+    /// List users with their company and whether they are disabled.
+    List(UserListArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("role").required(true).args(["company", "staff"]))]
+pub struct UserAddArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// The address the user logs in with
+    #[arg(long, value_parser = parse_email)]
+    pub email: String,
+
+    /// The user's company (its slug)
+    #[arg(long)]
+    pub company: Option<String>,
+
+    /// A support staff member: sees every company
+    #[arg(long)]
+    pub staff: bool,
+
+    /// The user's name
+    #[arg(long, default_value = "")]
+    pub name: String,
+
+    /// Read the password from standard input (required: passwords never go on the command line)
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UserDisableArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// The user's address
+    #[arg(long)]
+    pub email: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UserListArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Output: a readable table, JSON or CSV
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +229,47 @@ fn parse_time(value: &str) -> Result<DateTime<Utc>, String> {
     }
 }
 
+fn parse_slug(value: &str) -> Result<String, String> {
+    let valid = value.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if valid {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "`{value}` is not a slug: use lower-case letters, digits and hyphens, not starting with a hyphen"
+        ))
+    }
+}
+
+fn parse_email(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    match value.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty() && domain.contains('.') && !value.contains(char::is_whitespace) =>
+        {
+            Ok(value.to_string())
+        }
+        _ => Err(format!("`{value}` is not an email address")),
+    }
+}
+
+/// A duration written as a number and a unit: `90s`, `30m`, `12h`.
+pub fn parse_duration(value: &str) -> Result<std::time::Duration, String> {
+    let value = value.trim();
+    let split = value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(format!("`{value}` is not a duration such as 90s, 30m or 12h")),
+    };
+    match number.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(std::time::Duration::from_secs(n * seconds)),
+        _ => Err(format!("`{value}` is not a duration such as 90s, 30m or 12h")),
+    }
+}
+
 fn parse_scale(value: &str) -> Result<f64, String> {
     match value.parse::<f64>() {
         Ok(scale) if scale > 0.0 && scale <= 10.0 => Ok(scale),
@@ -169,12 +295,21 @@ pub struct ServeArgs {
     #[arg(long, env = "STATUSDESK_DEMO")]
     pub demo: bool,
 
-    /// Send Strict-Transport-Security: set when the site is reached over HTTPS.
+    /// The site is reached over HTTPS: send Strict-Transport-Security, and mark the session
+    /// cookies Secure with the __Host- prefix.
     #[arg(long, env = "STATUSDESK_HSTS")]
     pub hsts: bool,
 
-    /// A TOML file with any of: addr, content, database_url, demo, hsts. Flags and the
-    /// environment take precedence over it.
+    /// A portal session unused this long ends: 90s, 30m, 2h [default: 30m]
+    #[arg(long, env = "STATUSDESK_SESSION_IDLE", value_parser = parse_duration)]
+    pub session_idle: Option<std::time::Duration>,
+
+    /// A portal session ends this long after login, used or not [default: 12h]
+    #[arg(long, env = "STATUSDESK_SESSION_LIFETIME", value_parser = parse_duration)]
+    pub session_lifetime: Option<std::time::Duration>,
+
+    /// A TOML file with any of: addr, content, database_url, demo, hsts, session_idle,
+    /// session_lifetime. Flags and the environment take precedence over it.
     #[arg(long, env = "STATUSDESK_CONFIG")]
     pub config: Option<PathBuf>,
 }

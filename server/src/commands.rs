@@ -8,9 +8,10 @@ use std::time::Instant;
 
 use chrono::FixedOffset;
 
+use crate::accounts;
 use crate::cli::{
-    Command, CompanyCommand, CompanyListArgs, DatabaseArgs, DemoDataArgs, ExportArgs, Format, ImpactArgs,
-    LintArgs, ServeArgs,
+    Command, CompanyAddArgs, CompanyCommand, CompanyListArgs, DatabaseArgs, DemoDataArgs, ExportArgs, Format,
+    ImpactArgs, LintArgs, ServeArgs, UserAddArgs, UserCommand, UserDisableArgs, UserListArgs,
 };
 use crate::config::{ConfigError, DEFAULT_CONTENT, DEFAULT_DATABASE_URL, ServeConfig};
 use crate::content::{self, ContentError, Level};
@@ -19,6 +20,9 @@ use crate::delivery::replay::{Replay, ReplayOptions};
 use crate::http::{self, AppState, HttpOptions};
 use crate::public_site::PublicSite;
 use crate::public_site::live::LiveSite;
+use crate::store::accounts::NewCompany;
+use crate::store::portal::AuditEntry;
+use crate::store::rows::NewUser;
 use crate::store::{self, DatabaseMonitor, Store, StoreError};
 
 /// A command's failure, with the exit code it maps to.
@@ -52,7 +56,8 @@ impl CommandError {
                 StoreError::UnsupportedUrl(_)
                 | StoreError::Connect { .. }
                 | StoreError::NewerSchema { .. }
-                | StoreError::NotEmpty,
+                | StoreError::NotEmpty
+                | StoreError::AlreadyExists(_),
             ) => 2,
             _ => 1,
         }
@@ -68,6 +73,10 @@ pub async fn run(command: Command) -> Result<(), CommandError> {
         Command::DemoData(args) => demo_data(args).await,
         Command::Impact(args) => impact(args).await,
         Command::Company(CompanyCommand::List(args)) => company_list(args).await,
+        Command::Company(CompanyCommand::Add(args)) => company_add(args).await,
+        Command::User(UserCommand::Add(args)) => user_add(args).await,
+        Command::User(UserCommand::Disable(args)) => user_disable(args).await,
+        Command::User(UserCommand::List(args)) => user_list(args).await,
     }
 }
 
@@ -85,7 +94,9 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
     }
     let database = DatabaseMonitor::new(&config.database_url);
     tokio::spawn(database.clone().run());
-    let router = http::router(AppState { site, database }, &HttpOptions { hsts: config.hsts });
+    let options = HttpOptions { hsts: config.hsts, sessions: config.sessions, ..HttpOptions::default() };
+    crate::accounts::warm_up();
+    let router = http::router(AppState::new(site, database, &options), &options);
     http::serve(listener, router).await?;
     Ok(())
 }
@@ -251,7 +262,13 @@ async fn impact(args: ImpactArgs) -> Result<(), CommandError> {
         Format::Csv => {
             println!("company,name,releases,messages");
             for c in &impact.per_company {
-                println!("{},{},{},{}", csv(&c.company), csv(&c.name), c.releases, c.messages);
+                println!(
+                    "{},{},{},{}",
+                    crate::csv::field(&c.company),
+                    crate::csv::field(&c.name),
+                    c.releases,
+                    c.messages
+                );
             }
         }
         Format::Table => print!("{}", impact_table(&impact)),
@@ -291,7 +308,14 @@ async fn company_list(args: CompanyListArgs) -> Result<(), CommandError> {
         Format::Csv => {
             println!("slug,name,releases,messages,undelivered");
             for c in &companies {
-                println!("{},{},{},{},{}", csv(&c.slug), csv(&c.name), c.releases, c.messages, c.undelivered);
+                println!(
+                    "{},{},{},{},{}",
+                    crate::csv::field(&c.slug),
+                    crate::csv::field(&c.name),
+                    c.releases,
+                    c.messages,
+                    c.undelivered
+                );
             }
         }
         Format::Table => {
@@ -311,26 +335,121 @@ async fn company_list(args: CompanyListArgs) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// `14012784` as `14,012,784`.
-fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
+async fn company_add(args: CompanyAddArgs) -> Result<(), CommandError> {
+    let store = open(&args.database).await?;
+    let company = NewCompany {
+        slug: args.slug,
+        name: args.name.trim().to_string(),
+        language: args.language,
+        contact_email: args.contact_email,
+    };
+    if company.name.is_empty() {
+        return Err(CommandError::Usage("--name: the company needs a name".into()));
     }
-    if n < 0 { format!("-{out}") } else { out }
+    store.add_company(&company).await?;
+    eprintln!("company `{}` ({}) created", company.slug, company.name);
+    Ok(())
 }
 
-/// A CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
-fn csv(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_string()
+async fn user_add(args: UserAddArgs) -> Result<(), CommandError> {
+    let store = open(&args.database).await?;
+    if let Some(slug) = &args.company
+        && store.company(slug).await?.is_none()
+    {
+        return Err(CommandError::Usage(format!(
+            "--company: there is no company `{slug}`; create it with `statusdesk company add`"
+        )));
     }
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = password.strip_suffix('\n').unwrap_or(&password);
+    let password = password.strip_suffix('\r').unwrap_or(password).to_string();
+    accounts::check_password(&password).map_err(|e| CommandError::Usage(format!("standard input: {e}")))?;
+    let user = NewUser { company: args.company, email: args.email, name: args.name };
+    let hash = accounts::hash_password(password).await;
+    store.add_user(&user, &hash).await?;
+    let role = user.company.as_deref().map_or("staff".to_string(), |c| format!("a user of `{c}`"));
+    eprintln!("user {} created: {role}", user.email);
+    Ok(())
+}
+
+async fn user_disable(args: UserDisableArgs) -> Result<(), CommandError> {
+    let store = open(&args.database).await?;
+    if !store.disable_user(&args.email, chrono::Utc::now()).await? {
+        return Err(CommandError::Usage(format!("--email: there is no user `{}`", args.email)));
+    }
+    store
+        .record_audit(&AuditEntry {
+            actor_id: None,
+            actor: "cli".into(),
+            action: "user.disable".into(),
+            company_id: None,
+            target: Some(args.email.clone()),
+            detail: None,
+        })
+        .await?;
+    eprintln!("user {} disabled; its sessions have ended", args.email);
+    Ok(())
+}
+
+/// A user as `user list` prints it.
+#[derive(serde::Serialize)]
+struct UserLine {
+    email: String,
+    name: String,
+    company: Option<String>,
+    role: &'static str,
+    disabled: bool,
+    created_at: String,
+}
+
+async fn user_list(args: UserListArgs) -> Result<(), CommandError> {
+    let store = open(&args.database).await?;
+    let users: Vec<UserLine> = store
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| UserLine {
+            role: if u.is_staff() { "staff" } else { "company" },
+            company: u.company.map(|c| c.slug),
+            disabled: u.disabled_at.is_some(),
+            created_at: jst(u.created_at),
+            email: u.email,
+            name: u.name,
+        })
+        .collect();
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&users).expect("serialisable")),
+        Format::Csv => {
+            println!("email,name,company,role,disabled,created_at");
+            for u in &users {
+                let company = u.company.as_deref().unwrap_or("");
+                println!(
+                    "{},{},{},{},{},{}",
+                    crate::csv::field(&u.email),
+                    crate::csv::field(&u.name),
+                    crate::csv::field(company),
+                    u.role,
+                    u.disabled,
+                    u.created_at
+                );
+            }
+        }
+        Format::Table => {
+            println!("{:<40} {:<8} {:<32} {:<9} name", "email", "role", "company", "state");
+            for u in &users {
+                let state = if u.disabled { "disabled" } else { "active" };
+                let company = u.company.as_deref().unwrap_or("-");
+                println!("{:<40} {:<8} {:<32} {:<9} {}", u.email, u.role, company, state, u.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `14012784` as `14,012,784`.
+fn thousands(n: i64) -> String {
+    statusdesk_app::Lang::En.number(n)
 }
 
 /// A time as the service's people read it: in Japan, with its offset.

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::cli::ServeArgs;
+use crate::cli::{ServeArgs, parse_duration};
+use crate::http::session::SessionSettings;
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_CONTENT: &str = "content";
@@ -30,6 +31,8 @@ pub struct ServeConfig {
     pub database_url: String,
     pub demo: bool,
     pub hsts: bool,
+    /// Session timeouts (`secure` is set from `hsts` when the router is built).
+    pub sessions: SessionSettings,
 }
 
 /// The configuration file: every key optional.
@@ -43,13 +46,34 @@ struct FileConfig {
     demo: bool,
     #[serde(default)]
     hsts: bool,
+    session_idle: Option<toml::Spanned<String>>,
+    session_lifetime: Option<toml::Spanned<String>>,
 }
 
 impl ServeConfig {
     pub fn resolve(args: ServeArgs) -> Result<ServeConfig, ConfigError> {
-        let file = match &args.config {
+        let (file, source) = match &args.config {
             Some(path) => read_file(path)?,
-            None => FileConfig::default(),
+            None => (FileConfig::default(), String::new()),
+        };
+        // A duration from the file, reported at its line when malformed.
+        let duration =
+            |value: &Option<toml::Spanned<String>>| -> Result<Option<std::time::Duration>, ConfigError> {
+                let Some(value) = value else { return Ok(None) };
+                parse_duration(value.get_ref()).map(Some).map_err(|message| ConfigError::Invalid {
+                    path: args.config.clone().unwrap_or_default(),
+                    line: crate::content::finding::line_of(&source, value.span().start),
+                    message,
+                })
+            };
+        let defaults = SessionSettings::default();
+        let sessions = SessionSettings {
+            idle: args.session_idle.or(duration(&file.session_idle)?).unwrap_or(defaults.idle),
+            lifetime: args
+                .session_lifetime
+                .or(duration(&file.session_lifetime)?)
+                .unwrap_or(defaults.lifetime),
+            secure: false,
         };
         let demo = args.demo || file.demo;
         let database_url = args
@@ -62,18 +86,21 @@ impl ServeConfig {
             database_url,
             demo,
             hsts: args.hsts || file.hsts,
+            sessions,
         })
     }
 }
 
-fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+/// The file's settings, and its text (for the lines of later messages).
+fn read_file(path: &Path) -> Result<(FileConfig, String), ConfigError> {
     let source = std::fs::read_to_string(path)
         .map_err(|source| ConfigError::Unreadable { path: path.to_path_buf(), source })?;
-    toml::from_str(&source).map_err(|e| ConfigError::Invalid {
+    let file = toml::from_str(&source).map_err(|e| ConfigError::Invalid {
         path: path.to_path_buf(),
         line: e.span().map_or(1, |s| crate::content::finding::line_of(&source, s.start)),
         message: e.message().trim().to_string(),
-    })
+    })?;
+    Ok((file, source))
 }
 
 #[cfg(test)]
@@ -81,7 +108,16 @@ mod tests {
     use super::*;
 
     fn args(config: Option<PathBuf>) -> ServeArgs {
-        ServeArgs { addr: None, content: None, database_url: None, demo: false, hsts: false, config }
+        ServeArgs {
+            addr: None,
+            content: None,
+            database_url: None,
+            demo: false,
+            hsts: false,
+            session_idle: None,
+            session_lifetime: None,
+            config,
+        }
     }
 
     #[test]
@@ -109,6 +145,26 @@ mod tests {
         let file = dir.path().join("statusdesk.toml");
         std::fs::write(&file, "addr = \"127.0.0.1:1\"\nport = 3\n").unwrap();
         let error = ServeConfig::resolve(args(Some(file))).unwrap_err().to_string();
-        assert!(error.ends_with("statusdesk.toml:2: unknown field `port`, expected one of `addr`, `content`, `database_url`, `demo`, `hsts`"), "{error}");
+        assert!(error.ends_with("statusdesk.toml:2: unknown field `port`, expected one of `addr`, `content`, `database_url`, `demo`, `hsts`, `session_idle`, `session_lifetime`"), "{error}");
+    }
+
+    #[test]
+    fn session_timeouts_come_from_flags_or_the_file_and_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("statusdesk.toml");
+        std::fs::write(&file, "session_idle = \"10m\"\nsession_lifetime = \"8h\"\n").unwrap();
+        let resolved = ServeConfig::resolve(args(Some(file.clone()))).unwrap();
+        assert_eq!(resolved.sessions.idle, std::time::Duration::from_secs(600));
+        assert_eq!(resolved.sessions.lifetime, std::time::Duration::from_secs(8 * 3600));
+        let mut flags = args(Some(file.clone()));
+        flags.session_idle = Some(std::time::Duration::from_secs(5));
+        assert_eq!(ServeConfig::resolve(flags).unwrap().sessions.idle, std::time::Duration::from_secs(5));
+
+        std::fs::write(&file, "hsts = true\nsession_idle = \"soon\"\n").unwrap();
+        let error = ServeConfig::resolve(args(Some(file))).unwrap_err().to_string();
+        assert!(
+            error.ends_with("statusdesk.toml:2: `soon` is not a duration such as 90s, 30m or 12h"),
+            "{error}"
+        );
     }
 }

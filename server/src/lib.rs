@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod content;
+pub mod csv;
 pub mod delivery;
 pub mod export;
 pub mod http;

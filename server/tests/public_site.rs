@@ -187,7 +187,7 @@ async fn every_response_carries_security_headers() {
         assert_eq!(response.header("referrer-policy"), Some("strict-origin-when-cross-origin"), "{path}");
         assert_eq!(response.header("strict-transport-security"), None, "{path}: HSTS only when configured");
     }
-    let tls = TestApp::with_options(&HttpOptions { hsts: true });
+    let tls = TestApp::with_options(&HttpOptions { hsts: true, ..HttpOptions::default() });
     assert!(tls.get("/").await.header("strict-transport-security").unwrap().starts_with("max-age="));
 }
 

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime};
+use clap::ValueEnum;
 use serde::Deserialize;
 use statusdesk_app::i18n::weekday_ja;
 use statusdesk_app::model::{Kind, Severity, Status};
@@ -14,6 +15,7 @@ use super::finding::{Findings, line_of};
 use super::markdown::MAX_FILE_BYTES;
 use super::prose_dates;
 use super::site::{Site, is_identifier};
+use crate::delivery::impact::{ErrorClass, RecipientSource, Route, Scope, SenderKind};
 
 /// The line that separates the Japanese body from its English translation.
 pub const ENGLISH_MARKER: &str = "<!-- lang: en -->";
@@ -54,6 +56,9 @@ pub struct Notice {
     pub published_at: DateTime<FixedOffset>,
     pub timeline: Vec<TimelineEntry>,
     pub body: Translated,
+    /// Which undelivered messages the incident covers (`[impact]`), for the figures computed from
+    /// the delivery database and the portal's banner. Incidents only.
+    pub impact: Option<Scope>,
 }
 
 impl Notice {
@@ -84,6 +89,19 @@ struct RawFrontMatter {
     published_at: Option<Spanned<toml::Value>>,
     #[serde(default)]
     timeline: Vec<Spanned<RawEntry>>,
+    impact: Option<Spanned<RawImpact>>,
+}
+
+/// `[impact]`: an incident's scope in the delivery database.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImpact {
+    from: Option<Spanned<toml::Value>>,
+    to: Option<Spanned<toml::Value>>,
+    route: Option<Spanned<String>>,
+    error_class: Option<Spanned<String>>,
+    recipient_source: Option<Spanned<String>>,
+    sender: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -326,6 +344,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             en: self.split.body_en.map(|(en, _)| en.trim().to_string()),
         };
         self.check_prose_dates(&raw, started_at, resolved_at, published_at, &timeline);
+        let impact = raw.impact.as_ref().and_then(|impact| self.impact(impact, kind));
         if self.findings.has_errors() {
             return None;
         }
@@ -342,6 +361,73 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             published_at: published_at?,
             timeline,
             body,
+            impact,
+        })
+    }
+
+    /// `[impact]`: incidents only; a window with offsets, `to` after `from`; filters from the
+    /// database's closed lists.
+    fn impact(&mut self, raw: &Spanned<RawImpact>, kind: Option<Kind>) -> Option<Scope> {
+        let line = self.line(raw);
+        if kind.is_some_and(|k| k != Kind::Incident) {
+            self.findings.error(line, "`[impact]` is for incidents only; remove it");
+            return None;
+        }
+        let table = raw.get_ref();
+        let missing =
+            |name: &str| format!("`[impact]` needs `{name}`, a time such as 2021-02-24T21:00:00+09:00");
+        let from = match &table.from {
+            Some(t) => self.time(t, "impact.from"),
+            None => {
+                self.findings.error(line, missing("from"));
+                None
+            }
+        };
+        let to = match &table.to {
+            Some(t) => self.time(t, "impact.to"),
+            None => {
+                self.findings.error(line, missing("to"));
+                None
+            }
+        };
+        let route = table.route.as_ref().map(|v| self.filter::<Route>(v, "impact.route"));
+        let error_class =
+            table.error_class.as_ref().map(|v| self.filter::<ErrorClass>(v, "impact.error_class"));
+        let recipient_source = table
+            .recipient_source
+            .as_ref()
+            .map(|v| self.filter::<RecipientSource>(v, "impact.recipient_source"));
+        let sender = table.sender.as_ref().map(|v| self.filter::<SenderKind>(v, "impact.sender"));
+        let (from, to) = (from?, to?);
+        if to <= from {
+            let line = table.to.as_ref().map_or(line, |t| self.line(t));
+            self.findings.error(line, format!("`impact.to` ({to}) must be after `impact.from` ({from})"));
+            return None;
+        }
+        Some(Scope {
+            from: from.to_utc(),
+            to: to.to_utc(),
+            route: route.transpose().ok()?,
+            error_class: error_class.transpose().ok()?,
+            recipient_source: recipient_source.transpose().ok()?,
+            sender: sender.transpose().ok()?,
+            company: None,
+        })
+    }
+
+    /// A filter value of `[impact]`: one of the enum's keywords. `Err` once reported.
+    fn filter<T: ValueEnum>(&mut self, value: &Spanned<String>, field: &str) -> Result<T, ()> {
+        T::from_str(value.get_ref(), false).map_err(|_| {
+            let allowed: Vec<String> = T::value_variants()
+                .iter()
+                .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+                .collect();
+            let allowed: Vec<&str> = allowed.iter().map(String::as_str).collect();
+            let line = self.line(value);
+            self.findings.error(
+                line,
+                format!("`{field}` is `{}`; expected one of {}", value.get_ref(), quoted_list(&allowed)),
+            );
         })
     }
 

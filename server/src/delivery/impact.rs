@@ -79,7 +79,7 @@ pub const UNDELIVERED: [&str; 5] = ["deferred", "bounced", "failed", "not_sent",
 
 /// Which undelivered messages an incident covers: those queued in `[from, to)` that match
 /// every filter given.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Scope {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,

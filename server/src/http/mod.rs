@@ -1,10 +1,17 @@
-//! The HTTP interface: one router per audience, merged here. Today that is the public site
-//! (pre-rendered pages, feeds, JSON API) and the health endpoints; the portal and staff routers
-//! join with their own session layers, which never wrap the public routes.
+//! The HTTP interface: one router per audience, merged here. The public site (pre-rendered
+//! pages, feeds, JSON API) and the health endpoints need nothing but memory; the company portal
+//! ([`portal`], with `/login` and `/logout`) has its own session layer, which never wraps the
+//! public routes.
 
 mod health;
+mod login;
+mod pages;
+mod portal;
 mod public;
+mod recipients_csv;
 mod security;
+pub mod session;
+pub mod throttle;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,21 +20,44 @@ use axum::Router;
 use axum::routing::get;
 use tower_http::trace::TraceLayer;
 
+use crate::delivery::incidents::IncidentImpacts;
 use crate::public_site::live::LiveSite;
 use crate::store::DatabaseMonitor;
+use session::SessionSettings;
+use throttle::{LoginThrottle, ThrottleSettings};
 
 /// What every handler may use.
 #[derive(Clone)]
 pub struct AppState {
     pub site: Arc<LiveSite>,
     pub database: Arc<DatabaseMonitor>,
+    pub sessions: SessionSettings,
+    pub throttle: Arc<LoginThrottle>,
+    /// Each published incident's figures, for the portal's banners.
+    pub incidents: Arc<IncidentImpacts>,
+}
+
+impl AppState {
+    pub fn new(site: Arc<LiveSite>, database: Arc<DatabaseMonitor>, options: &HttpOptions) -> AppState {
+        AppState {
+            site,
+            database,
+            sessions: SessionSettings { secure: options.hsts, ..options.sessions },
+            throttle: Arc::new(LoginThrottle::new(options.throttle)),
+            incidents: Arc::default(),
+        }
+    }
 }
 
 /// Settings of the HTTP layer itself.
 #[derive(Clone, Debug, Default)]
 pub struct HttpOptions {
-    /// Send `Strict-Transport-Security`: set when the site is served over TLS.
+    /// The site is reached over HTTPS: send `Strict-Transport-Security`, and mark the session
+    /// cookies `Secure` with the `__Host-` prefix.
     pub hsts: bool,
+    /// Session timeouts (`secure` follows `hsts`).
+    pub sessions: SessionSettings,
+    pub throttle: ThrottleSettings,
 }
 
 /// The whole application.
@@ -35,6 +65,8 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/login", get(login::show).post(login::submit))
+        .merge(portal::router(state.clone()))
         .fallback(public::serve)
         .with_state(state)
         .layer(axum::middleware::map_response_with_state(
@@ -48,7 +80,9 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "serving");
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 async fn shutdown_signal() {

@@ -145,7 +145,7 @@ impl Query {
     }
 }
 
-fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
+pub(super) fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -155,7 +155,7 @@ fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
 }
 
 /// The published language the client prefers most, by `Accept-Language` q-values.
-fn accept_language(headers: &HeaderMap, published: &[Lang]) -> Option<Lang> {
+pub(super) fn accept_language(headers: &HeaderMap, published: &[Lang]) -> Option<Lang> {
     let value = headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
     let mut best: Option<(f32, Lang)> = None;
     for item in value.split(',') {

@@ -72,6 +72,8 @@ pub struct PublicSite {
     pub notices: usize,
     /// How many errors the last load found (files not published, or kept at an earlier version).
     pub errors: usize,
+    /// URL of the stylesheet, versioned by its content (the portal's pages link it too).
+    pub stylesheet: String,
 }
 
 impl PublicSite {
@@ -131,6 +133,7 @@ impl PublicSite {
             languages: content.site.languages.clone(),
             notices: content.notices.len(),
             errors: content.errors().count(),
+            stylesheet,
         }
     }
 

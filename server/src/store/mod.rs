@@ -4,10 +4,13 @@
 //!
 //! Queries whose SQL is the same in both dialects are written once ([`portable_store!`]); only
 //! what the dialects force differs: bulk loading (`COPY` on PostgreSQL, batched inserts on
-//! SQLite) and counting a window's traffic (per-hour sums on PostgreSQL). [`monitor`] keeps a connection in the background for `serve`: the public site never
-//! waits for the database, and `/readyz` reports whether it is reachable.
+//! SQLite) and counting a window's traffic (per-hour sums on PostgreSQL). [`monitor`] keeps a
+//! connection in the background for `serve`: the public site never waits for the database, and
+//! `/readyz` reports whether it is reachable.
 
+pub mod accounts;
 pub mod monitor;
+pub mod portal;
 mod postgres;
 pub mod rows;
 mod sqlite;
@@ -18,8 +21,10 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 
 use crate::delivery::impact::{Buckets, Impact, Scope};
+pub use accounts::AccountStore;
 pub use monitor::DatabaseMonitor;
-use rows::{Batch, CompanySummary, NewUser, ReleaseImpactRow};
+pub use portal::PortalStore;
+use rows::{Batch, CompanySummary, ReleaseImpactRow};
 
 /// What went wrong talking to the database, in words an operator can act on.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +43,9 @@ pub enum StoreError {
         "the database already holds delivery data; load into an empty database, or pass --replace to delete it first"
     )]
     NotEmpty,
+    /// A unique key refused the row; the message names what exists already.
+    #[error("{0}")]
+    AlreadyExists(String),
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
 }
@@ -45,9 +53,10 @@ pub enum StoreError {
 /// Reports the messages written so far during a bulk load.
 pub type Progress = dyn Fn(u64) + Send + Sync;
 
-/// Everything the site asks of the database, in the words of the domain.
+/// Everything the site asks of the database, in the words of the domain: the delivery data
+/// here, accounts and sessions in [`AccountStore`], the portal's reads in [`PortalStore`].
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: AccountStore + PortalStore {
     /// Which backend this is: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -81,12 +90,6 @@ pub trait Store: Send + Sync {
     /// Whether a company with this slug exists.
     async fn company_exists(&self, slug: &str) -> Result<bool, StoreError>;
 
-    /// Whether a user with this email (ignoring case) exists.
-    async fn user_exists(&self, email: &str) -> Result<bool, StoreError>;
-
-    /// Creates a user with an already hashed password; returns its id.
-    async fn add_user(&self, user: &NewUser, password_hash: &str) -> Result<i64, StoreError>;
-
     /// The impact of an incident's scope, computed from the delivery data.
     async fn impact(&self, scope: &Scope, buckets: &Buckets) -> Result<Impact, StoreError> {
         let rows = self.undelivered_by_release(scope).await?;
@@ -96,22 +99,35 @@ pub trait Store: Send + Sync {
 }
 
 /// The tables the delivery data lives in, children first (the order to delete in).
-const DELIVERY_TABLES: [&str; 8] = [
+const DELIVERY_TABLES: [&str; 10] = [
     "audit_log",
+    "sessions",
     "redelivery_items",
     "redelivery_requests",
     "delivery_attempts",
     "messages",
+    "release_counts",
     "releases",
     "users",
     "companies",
 ];
 
-/// Implements [`Store`] for a backend: the queries that are the same in both dialects are written
-/// here once; `bulk_load` and `messages_in_window` are the backend's own (`$store::load`,
-/// `$store::window_messages`).
+/// Counts every release's messages again, after a bulk load wrote them with the counting
+/// triggers off.
+const RECOUNT_RELEASES: [&str; 2] = [
+    "DELETE FROM release_counts",
+    "INSERT INTO release_counts (release_id, status, redelivered, messages)
+     SELECT release_id, status, generation > 0, COUNT(*) FROM messages GROUP BY release_id, status, generation > 0",
+];
+
+/// Implements [`Store`], [`AccountStore`] and [`PortalStore`] for a backend: the queries that are
+/// the same in both dialects are written here once; `bulk_load` and `messages_in_window` are the
+/// backend's own (`$store::load`, `$store::window_messages`).
 macro_rules! portable_store {
     ($store:ty, $backend:literal, $migrator:expr) => {
+        $crate::store::accounts::portable_accounts!($store);
+        $crate::store::portal::portable_portal!($store);
+
         impl $store {
             /// Messages queued in `[from, to)`, of one company when `company` names it.
             async fn count_queued(
@@ -224,30 +240,6 @@ macro_rules! portable_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 Ok(found.is_some())
-            }
-
-            async fn user_exists(&self, email: &str) -> Result<bool, StoreError> {
-                let found: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = lower($1)")
-                    .bind(email)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(found.is_some())
-            }
-
-            async fn add_user(&self, user: &$crate::store::rows::NewUser, password_hash: &str) -> Result<i64, StoreError> {
-                Ok(sqlx::query_scalar(
-                    "INSERT INTO users (company_id, email, name, role, password_hash, created_at)
-                     VALUES ((SELECT id FROM companies WHERE slug = $1), $2, $3, $4, $5, $6)
-                     RETURNING id",
-                )
-                .bind(user.company.as_deref())
-                .bind(&user.email)
-                .bind(&user.name)
-                .bind(if user.company.is_some() { "company" } else { "staff" })
-                .bind(password_hash)
-                .bind(chrono::Utc::now())
-                .fetch_one(&self.pool)
-                .await?)
             }
 
             async fn company_summaries(&self) -> Result<Vec<$crate::store::rows::CompanySummary>, StoreError> {

@@ -9,7 +9,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use tokio::sync::mpsc;
 
 use super::rows::Batch;
-use super::{Progress, StoreError, portable_store, redact};
+use super::{Progress, RECOUNT_RELEASES, StoreError, portable_store, redact};
 use crate::delivery::impact::Scope;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -60,9 +60,9 @@ impl PgStore {
         Ok(whole_hours + head + tail)
     }
 
-    /// One transaction: the big tables' keys, indexes and per-hour trigger taken down, every row
+    /// One transaction: the big tables' keys, indexes and counting triggers taken down, every row
     /// streamed in with binary `COPY` (`FREEZE`: the rows need no vacuum afterwards), then keys,
-    /// indexes and per-hour counts built in one pass each; statistics and identity sequences
+    /// indexes, per-hour and per-release counts built in one pass each; statistics and identity sequences
     /// brought up to date after the commit.
     async fn load(&self, mut batches: mpsc::Receiver<Batch>, progress: &Progress) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -75,7 +75,8 @@ impl PgStore {
         let rebuild = Rebuild::take_down(&mut tx).await?;
         // Empty already; truncating them in this transaction is what allows COPY ... FREEZE.
         sqlx::query("TRUNCATE messages, delivery_attempts").execute(&mut *tx).await?;
-        sqlx::query("ALTER TABLE messages DISABLE TRIGGER messages_hours_insert").execute(&mut *tx).await?;
+        // The per-hour and per-release counts are computed once at the end instead.
+        sqlx::query("ALTER TABLE messages DISABLE TRIGGER USER").execute(&mut *tx).await?;
         // Encoding runs on its own thread, so the server never waits for the next batch's bytes.
         let (encoded_sender, mut encoded) = mpsc::channel::<Encoded>(4);
         let encoder = tokio::task::spawn_blocking(move || {
@@ -105,7 +106,10 @@ impl PgStore {
         )
         .execute(&mut *tx)
         .await?;
-        sqlx::query("ALTER TABLE messages ENABLE TRIGGER messages_hours_insert").execute(&mut *tx).await?;
+        for statement in RECOUNT_RELEASES {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
+        sqlx::query("ALTER TABLE messages ENABLE TRIGGER USER").execute(&mut *tx).await?;
         tx.commit().await?;
         for table in ["companies", "releases", "messages"] {
             sqlx::query(&format!(
@@ -114,9 +118,11 @@ impl PgStore {
             .execute(&self.pool)
             .await?;
         }
-        sqlx::query("ANALYZE companies, releases, messages, delivery_attempts, message_hours")
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "ANALYZE companies, releases, messages, delivery_attempts, message_hours, release_counts",
+        )
+        .execute(&self.pool)
+        .await?;
         Ok(written)
     }
 }

@@ -10,7 +10,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::mpsc;
 
 use super::rows::Batch;
-use super::{Progress, StoreError, portable_store};
+use super::{Progress, RECOUNT_RELEASES, StoreError, portable_store};
 use crate::delivery::impact::Scope;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -53,18 +53,20 @@ impl SqliteStore {
         self.count_queued(scope.from, scope.to, scope.company.as_deref()).await
     }
 
-    /// One transaction: secondary indexes dropped, rows inserted in multi-row statements,
-    /// indexes built again, commit.
+    /// One transaction: secondary indexes and the counting triggers dropped, rows inserted in
+    /// multi-row statements, indexes and triggers created again, releases counted, commit.
     async fn load(&self, mut batches: mpsc::Receiver<Batch>, progress: &Progress) -> Result<u64, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let indexes: Vec<(String, String)> = sqlx::query_as(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('releases', 'messages', 'delivery_attempts')",
+        // Secondary indexes, and the triggers that count each release's messages row by row.
+        let taken_down: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT type, name, sql FROM sqlite_master
+             WHERE type IN ('index', 'trigger') AND sql IS NOT NULL AND tbl_name IN ('releases', 'messages', 'delivery_attempts')",
         )
         .fetch_all(&mut *tx)
         .await?;
-        for (name, _) in &indexes {
-            sqlx::query(&format!("DROP INDEX {name}")).execute(&mut *tx).await?;
+        for (kind, name, _) in &taken_down {
+            sqlx::query(&format!("DROP {kind} {name}")).execute(&mut *tx).await?;
         }
         let (mut written, mut messages) = (0u64, 0u64);
         while let Some(batch) = batches.recv().await {
@@ -72,8 +74,11 @@ impl SqliteStore {
             messages += batch.messages.len() as u64;
             progress(messages);
         }
-        for (_, sql) in &indexes {
+        for (_, _, sql) in &taken_down {
             sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        for statement in RECOUNT_RELEASES {
+            sqlx::query(statement).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         sqlx::query("ANALYZE").execute(&self.pool).await?;

@@ -73,7 +73,7 @@ impl TestApp {
         copy_dir(&fixture_site(), &content);
         let site = LiveSite::load(&content).expect("fixture content loads");
         let database = DatabaseMonitor::new(UNREACHABLE_DATABASE);
-        let router = router(AppState { site: site.clone(), database: database.clone() }, options);
+        let router = router(AppState::new(site.clone(), database.clone(), options), options);
         TestApp { router, site, database, content, _dir: dir }
     }
 
@@ -186,3 +186,5 @@ pub async fn postgres_database() -> Option<String> {
 pub fn must_run_everything() -> bool {
     std::env::var_os("CI").is_some() || std::env::var_os("STATUSDESK_FULL_TESTS").is_some()
 }
+
+pub mod portal;

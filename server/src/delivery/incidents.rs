@@ -1,0 +1,102 @@
+//! Which companies each published incident affected: for every incident notice with an
+//! `[impact]` scope, its undelivered messages per release, computed from the delivery database
+//! and kept for a few minutes, so that the portal's banner costs no query of its own.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::content::Content;
+use crate::content::notice::Notice;
+use crate::delivery::impact::Scope;
+use crate::store::rows::ReleaseImpactRow;
+use crate::store::{Store, StoreError};
+
+/// How long computed figures are used before they are computed again.
+const FRESH_FOR: Duration = Duration::from_secs(300);
+
+/// An incident and the releases of one company it left with undelivered messages.
+#[derive(Clone, Debug)]
+pub struct CompanyIncident<'c> {
+    pub notice: &'c Notice,
+    /// (release id, undelivered messages), by release id.
+    pub releases: Vec<(i64, i64)>,
+}
+
+#[derive(Clone)]
+struct Computed {
+    scope: Scope,
+    at: Instant,
+    rows: Arc<Vec<ReleaseImpactRow>>,
+}
+
+/// The figures of every incident with a scope, by notice slug.
+#[derive(Default)]
+pub struct IncidentImpacts {
+    computed: Mutex<HashMap<String, Computed>>,
+}
+
+impl IncidentImpacts {
+    /// The undelivered messages per release of the incident `notice`, from the cache while
+    /// fresh and while its scope is unchanged.
+    async fn rows(
+        &self,
+        store: &dyn Store,
+        notice: &Notice,
+        scope: &Scope,
+    ) -> Result<Arc<Vec<ReleaseImpactRow>>, StoreError> {
+        if let Some(hit) = self.computed.lock().expect("cache lock").get(&notice.slug)
+            && hit.scope == *scope
+            && hit.at.elapsed() < FRESH_FOR
+        {
+            return Ok(hit.rows.clone());
+        }
+        let rows = Arc::new(store.undelivered_by_release(scope).await?);
+        self.computed.lock().expect("cache lock").insert(
+            notice.slug.clone(),
+            Computed { scope: scope.clone(), at: Instant::now(), rows: rows.clone() },
+        );
+        Ok(rows)
+    }
+
+    /// Every incident of `content` that affected the company `slug`, newest first.
+    pub async fn for_company<'c>(
+        &self,
+        store: &dyn Store,
+        content: &'c Content,
+        slug: &str,
+    ) -> Result<Vec<CompanyIncident<'c>>, StoreError> {
+        let mut found = Vec::new();
+        for notice in &content.notices {
+            let Some(scope) = &notice.impact else { continue };
+            let rows = self.rows(store, notice, scope).await?;
+            let releases: Vec<(i64, i64)> =
+                rows.iter().filter(|r| r.company_slug == slug).map(|r| (r.release_id, r.messages)).collect();
+            if !releases.is_empty() {
+                found.push(CompanyIncident { notice, releases });
+            }
+        }
+        Ok(found)
+    }
+
+    /// The companies any incident of `content` affected: (slug, name, undelivered messages),
+    /// most affected first.
+    pub async fn affected_companies(
+        &self,
+        store: &dyn Store,
+        content: &Content,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let mut totals: HashMap<(String, String), i64> = HashMap::new();
+        for notice in &content.notices {
+            let Some(scope) = &notice.impact else { continue };
+            for row in self.rows(store, notice, scope).await?.iter() {
+                *totals.entry((row.company_slug.clone(), row.company_name.clone())).or_default() +=
+                    row.messages;
+            }
+        }
+        let mut companies: Vec<(String, String, i64)> =
+            totals.into_iter().map(|((slug, name), messages)| (slug, name, messages)).collect();
+        companies.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        Ok(companies)
+    }
+}

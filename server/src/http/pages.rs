@@ -1,0 +1,143 @@
+//! The portal's pages from the server's side: the reader's language, the frame every page is
+//! drawn in, and the answers any portal route may give (403, 404, 503). Portal pages are
+//! personal: never cached, never indexed.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use statusdesk_app::Lang;
+use statusdesk_app::model::{CompanyRef, Moment, PortalChrome};
+use statusdesk_app::portal;
+
+use super::AppState;
+use super::public::{accept_language, cookie_lang};
+use super::session::Viewer;
+use crate::content::site::Site;
+use crate::store::accounts::CompanyRecord;
+
+const PRIVATE: HeaderValue = HeaderValue::from_static("no-store");
+
+/// What every portal page needs before anything is looked up: the language and the site.
+pub struct PortalPage {
+    pub lang: Lang,
+    site: Site,
+    stylesheet: String,
+    /// The request's path and query without `lang=`, to link this page in each language.
+    path: String,
+    query: Vec<(String, String)>,
+    /// `?lang=` chose the language: remember it in the `lang` cookie.
+    chosen: bool,
+}
+
+impl PortalPage {
+    /// The page at `uri`. The language is `?lang=`, else the `lang` cookie, else
+    /// `Accept-Language`, else the site's first language.
+    pub fn new(state: &AppState, headers: &HeaderMap, uri: &Uri) -> PortalPage {
+        let published = state.site.current();
+        let site = published.content.site.clone();
+        let mut pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
+        let chosen = pairs.iter().find(|(k, _)| k == "lang").and_then(|(_, v)| Lang::from_code(v));
+        pairs.retain(|(k, _)| k != "lang");
+        let lang = chosen
+            .or_else(|| cookie_lang(headers))
+            .or_else(|| accept_language(headers, &site.languages))
+            .unwrap_or(site.default_lang());
+        PortalPage {
+            lang,
+            stylesheet: published.site.stylesheet.clone(),
+            site,
+            path: uri.path().to_string(),
+            query: pairs,
+            chosen: chosen.is_some(),
+        }
+    }
+
+    /// The frame of a page titled `title`, for `viewer` (if logged in) looking at `company`.
+    pub fn chrome(
+        &self,
+        title: &str,
+        viewer: Option<&Viewer>,
+        company: Option<&CompanyRecord>,
+    ) -> PortalChrome {
+        let staff = viewer.is_some_and(|v| v.user.is_staff());
+        let home_href = match company {
+            Some(c) if staff => format!("/portal?{}", encode(&[("company", c.slug.as_str())])),
+            _ => "/portal".to_string(),
+        };
+        PortalChrome {
+            lang: self.lang,
+            site_name: self.site.name.get(self.lang).to_string(),
+            stylesheet: self.stylesheet.clone(),
+            title: title.to_string(),
+            user_email: viewer.map(|v| v.user.email.clone()).unwrap_or_default(),
+            staff,
+            company: company.map(|c| CompanyRef { slug: c.slug.clone(), name: c.name.clone() }),
+            csrf: viewer.map(|v| v.csrf.clone()).unwrap_or_default(),
+            languages: self
+                .site
+                .languages
+                .iter()
+                .map(|&lang| {
+                    let mut pairs: Vec<(&str, &str)> =
+                        self.query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                    pairs.push(("lang", lang.code()));
+                    (lang, format!("{}?{}", self.path, encode(&pairs)))
+                })
+                .collect(),
+            home_href,
+        }
+    }
+
+    /// An instant as readers of this site see it.
+    pub fn moment(&self, t: DateTime<Utc>) -> Moment {
+        crate::public_site::views::moment(&self.site, t.fixed_offset())
+    }
+
+    /// The site's time zone.
+    pub fn site(&self) -> &Site {
+        &self.site
+    }
+
+    /// An HTML response: private, and remembering the language chosen with `?lang=`.
+    pub fn respond(&self, status: StatusCode, html: String) -> Response {
+        let mut response =
+            (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+        response.headers_mut().insert(header::CACHE_CONTROL, PRIVATE);
+        if self.chosen {
+            let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", self.lang.code());
+            response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII"));
+        }
+        response
+    }
+}
+
+/// A query string from pairs.
+pub fn encode(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs).expect("strings encode")
+}
+
+/// 503: the database cannot be reached. Plain, in the reader's language; the public pages keep
+/// working and the page says so.
+pub fn unavailable(page: &PortalPage) -> Response {
+    let title = page.lang.portal().unavailable_title;
+    let mut response = page
+        .respond(StatusCode::SERVICE_UNAVAILABLE, portal::unavailable_page(page.chrome(title, None, None)));
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+    response
+}
+
+/// 403: a POST without the session's CSRF token, or from another site. Nothing was changed.
+pub fn forbidden(page: &PortalPage) -> Response {
+    let title = page.lang.portal().forbidden_title;
+    page.respond(StatusCode::FORBIDDEN, portal::forbidden_page(page.chrome(title, None, None)))
+}
+
+/// 404 for the portal: the same page whether the thing is another company's or does not exist.
+pub fn not_found(page: &PortalPage, viewer: &Viewer, company: Option<&CompanyRecord>) -> Response {
+    let title = page.lang.portal().not_found_title;
+    page.respond(
+        StatusCode::NOT_FOUND,
+        portal::portal_not_found_page(page.chrome(title, Some(viewer), company)),
+    )
+}

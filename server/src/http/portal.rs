@@ -1,0 +1,558 @@
+//! The company portal: `/portal` (a company's releases with their totals, the incidents that
+//! affected it) and `/portal/releases/{id}` (one release and every recipient), with the CSV
+//! export in [`super::recipients_csv`].
+//!
+//! Tenancy: the company comes from the session only (a staff member names it with
+//! `?company=SLUG`, and every such view is audited). A release is looked up together with the
+//! company's id, before the method is even considered, so another company's release and a
+//! missing one are the same 404, for GET and POST alike; each such attempt is audited.
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::Response;
+use axum::routing::{any, get, post};
+use axum::{Extension, Router};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde::Deserialize;
+use statusdesk_app::model::{
+    AffectedRelease, DeliveryStatus, FailureReason, IncidentBanner, Pager, PortalHomePage,
+    RecipientFilterView, RecipientView, ReleaseFilterView, ReleasePage, ReleaseRowView, ReleaseView,
+    StaffPickPage, Totals,
+};
+use statusdesk_app::portal;
+
+use super::pages::{self, PortalPage, encode};
+use super::session::{self, Viewer};
+use super::{AppState, login, recipients_csv};
+use crate::store::accounts::CompanyRecord;
+use crate::store::portal::{
+    AuditEntry, Direction, RecipientQuery, RecipientRecord, ReleaseCursor, ReleaseQuery, ReleaseRecord,
+    StatusFilter,
+};
+use crate::store::{Store, StoreError};
+
+/// Releases per page of `/portal`.
+const RELEASES_PER_PAGE: usize = 25;
+/// Recipients per page of a release.
+const RECIPIENTS_PER_PAGE: usize = 100;
+
+/// The portal's routes, all behind the session layer.
+pub fn router(state: AppState) -> Router<AppState> {
+    let in_scope = || from_fn_with_state(state.clone(), resolve_release);
+    Router::new()
+        .route("/portal", get(home))
+        .route("/portal/releases/{id}", get(release).layer(in_scope()))
+        .route("/portal/releases/{id}/recipients.csv", get(recipients_csv::export).layer(in_scope()))
+        .route("/portal/{*rest}", any(unknown))
+        .route("/logout", post(login::logout))
+        .layer(from_fn_with_state(state, session::require_login))
+}
+
+/// A release the viewer may see, and its company: put in the request by [`resolve_release`].
+#[derive(Clone, Debug)]
+pub struct ReleaseInScope {
+    pub company: CompanyRecord,
+    pub release: ReleaseRecord,
+}
+
+/// The company the viewer is looking at: their own, or for staff the one named by `?company=`
+/// (`None` when staff named none, or an unknown one).
+async fn company_in_view(
+    store: &dyn Store,
+    viewer: &Viewer,
+    requested: Option<&str>,
+) -> Result<Option<CompanyRecord>, StoreError> {
+    match (&viewer.user.company, requested) {
+        (Some(own), _) => Ok(Some(own.clone())),
+        (None, Some(slug)) if !slug.trim().is_empty() => store.company(slug.trim()).await,
+        (None, _) => Ok(None),
+    }
+}
+
+/// Writes a line to the audit log; a failure is logged, never shown.
+async fn audit(store: &dyn Store, viewer: &Viewer, action: &str, company: Option<&CompanyRecord>, uri: &Uri) {
+    let entry = AuditEntry {
+        actor_id: Some(viewer.user.id),
+        actor: viewer.user.email.clone(),
+        action: action.to_string(),
+        company_id: company.map(|c| c.id),
+        target: Some(uri.path_and_query().map_or_else(|| uri.path().to_string(), |p| p.to_string())),
+        detail: None,
+    };
+    if let Err(e) = store.record_audit(&entry).await {
+        tracing::warn!(error = %e, action, "cannot write the audit log");
+    }
+}
+
+/// Staff looking at a company's pages leave a line in the audit log.
+async fn audit_staff_view(store: &dyn Store, viewer: &Viewer, company: &CompanyRecord, uri: &Uri) {
+    if viewer.user.is_staff() {
+        audit(store, viewer, "portal.view", Some(company), uri).await;
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CompanyParam {
+    company: Option<String>,
+}
+
+/// Finds `{id}` among the viewer's company's releases, or answers 404 (and audits the attempt).
+async fn resolve_release(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    Query(param): Query<CompanyParam>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let page = PortalPage::new(&state, request.headers(), request.uri());
+    let Some(store) = state.database.store() else { return pages::unavailable(&page) };
+    let found = async {
+        let Some(company) = company_in_view(store.as_ref(), &viewer, param.company.as_deref()).await? else {
+            return Ok(None);
+        };
+        let Ok(id) = id.parse::<i64>() else { return Ok(None) };
+        Ok::<_, StoreError>(
+            store.release(company.id, id).await?.map(|release| ReleaseInScope { company, release }),
+        )
+    }
+    .await;
+    match found {
+        Ok(Some(scope)) => {
+            request.extensions_mut().insert(scope);
+            next.run(request).await
+        }
+        Ok(None) => {
+            tracing::warn!(user = %viewer.user.email, path = %request.uri().path(), "release not found for this user");
+            audit(store.as_ref(), &viewer, "portal.denied", viewer.user.company.as_ref(), request.uri())
+                .await;
+            pages::not_found(&page, &viewer, viewer.user.company.as_ref())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot look up a release");
+            pages::unavailable(&page)
+        }
+    }
+}
+
+/// Any other path under `/portal`.
+async fn unknown(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let page = PortalPage::new(&state, &headers, &uri);
+    pages::not_found(&page, &viewer, viewer.user.company.as_ref())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct HomeParams {
+    company: Option<String>,
+    q: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    undelivered: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+}
+
+/// `/portal`.
+async fn home(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(params): Query<HomeParams>,
+) -> Response {
+    let page = PortalPage::new(&state, &headers, &uri);
+    let Some(store) = state.database.store() else { return pages::unavailable(&page) };
+    match home_page(&state, store.as_ref(), &viewer, &page, &uri, params).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot build the portal page");
+            pages::unavailable(&page)
+        }
+    }
+}
+
+async fn home_page(
+    state: &AppState,
+    store: &dyn Store,
+    viewer: &Viewer,
+    page: &PortalPage,
+    uri: &Uri,
+    params: HomeParams,
+) -> Result<Response, StoreError> {
+    let lang = page.lang;
+    let t = lang.portal();
+    let published = state.site.current();
+    let Some(company) = company_in_view(store, viewer, params.company.as_deref()).await? else {
+        // Staff who have not chosen a company (or named an unknown one).
+        let affected = state.incidents.affected_companies(store, &published.content).await?;
+        let pick = StaffPickPage {
+            unknown_slug: params.company.filter(|s| !s.trim().is_empty()),
+            affected: affected
+                .into_iter()
+                .map(|(slug, name, messages)| {
+                    let href = format!("/portal?{}", encode(&[("company", &slug)]));
+                    (statusdesk_app::model::CompanyRef { slug, name }, href, messages)
+                })
+                .collect(),
+        };
+        let chrome = page.chrome(t.pick_title, Some(viewer), None);
+        return Ok(page.respond(StatusCode::OK, portal::staff_pick_page(chrome, pick)));
+    };
+    audit_staff_view(store, viewer, &company, uri).await;
+    let staff_slug = viewer.user.is_staff().then(|| company.slug.clone());
+
+    let (sent_from, from_error) = day_start(page, params.from.as_deref(), 0);
+    let (sent_before, to_error) = day_start(page, params.to.as_deref(), 1);
+    let undelivered_only = params.undelivered.as_deref().is_some_and(|v| !v.is_empty() && v != "0");
+    let cursor = release_cursor(&params);
+    let query = ReleaseQuery {
+        company_id: company.id,
+        title: params.q.clone(),
+        sent_from,
+        sent_before,
+        undelivered_only,
+        cursor,
+        limit: RELEASES_PER_PAGE as i64 + 1,
+    };
+    let rows = store.releases(&query).await?;
+    let (rows, more) = trim_page(rows, RELEASES_PER_PAGE, cursor.map(|(d, _)| d));
+
+    // Every link keeps the filters (and the company, for staff).
+    let mut base: Vec<(&str, String)> = Vec::new();
+    if let Some(slug) = &staff_slug {
+        base.push(("company", slug.clone()));
+    }
+    for (key, value) in [("q", &params.q), ("from", &params.from), ("to", &params.to)] {
+        if let Some(value) = value.as_ref().filter(|v| !v.trim().is_empty()) {
+            base.push((key, value.trim().to_string()));
+        }
+    }
+    if undelivered_only {
+        base.push(("undelivered", "1".into()));
+    }
+    let link = |extra: Option<(&str, String)>| {
+        let mut pairs: Vec<(&str, &str)> = base.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        if let Some((k, v)) = &extra {
+            pairs.push((k, v));
+        }
+        if pairs.is_empty() { "/portal".to_string() } else { format!("/portal?{}", encode(&pairs)) }
+    };
+    let cursor_of = |r: &ReleaseRecord| r.sent_at.map(|t| format!("{}.{}", t.timestamp_micros(), r.id));
+    let pager = pager(
+        cursor.map(|(d, _)| d),
+        more,
+        rows.first().and_then(cursor_of).map(|c| link(Some(("before", c)))),
+        rows.last().and_then(cursor_of).map(|c| link(Some(("after", c)))),
+        link(None),
+    );
+    let release_href = |id: i64| match &staff_slug {
+        Some(slug) => format!("/portal/releases/{id}?{}", encode(&[("company", slug)])),
+        None => format!("/portal/releases/{id}"),
+    };
+    let releases = rows
+        .into_iter()
+        .map(|r| ReleaseRowView {
+            id: r.id,
+            href: release_href(r.id),
+            title: r.title,
+            sent_at: r.sent_at.map(|t| page.moment(t)),
+            totals: r.totals,
+        })
+        .collect();
+
+    let mut banners = Vec::new();
+    for incident in state.incidents.for_company(store, &published.content, &company.slug).await? {
+        let ids: Vec<i64> = incident.releases.iter().map(|(id, _)| *id).collect();
+        let titles: std::collections::HashMap<i64, String> =
+            store.release_titles(company.id, &ids).await?.into_iter().collect();
+        banners.push(IncidentBanner {
+            title: lang
+                .pick(
+                    &incident.notice.title.ja,
+                    incident.notice.title.en.as_deref().unwrap_or(&incident.notice.title.ja),
+                )
+                .to_string(),
+            notice_href: format!("/{}/notices/{}", lang.code(), incident.notice.slug),
+            messages: incident.releases.iter().map(|(_, n)| n).sum(),
+            releases: incident
+                .releases
+                .iter()
+                .map(|(id, messages)| AffectedRelease {
+                    title: titles.get(id).cloned().unwrap_or_default(),
+                    href: release_href(*id),
+                    messages: *messages,
+                })
+                .collect(),
+        });
+    }
+    let filter = ReleaseFilterView {
+        q: params.q.unwrap_or_default(),
+        from: params.from.unwrap_or_default(),
+        to: params.to.unwrap_or_default(),
+        undelivered_only,
+        error: from_error.or(to_error),
+        company_slug: staff_slug,
+    };
+    let chrome = page.chrome(t.releases, Some(viewer), Some(&company));
+    let home = PortalHomePage { banners, filter, releases, pager };
+    Ok(page.respond(StatusCode::OK, portal::portal_home_page(chrome, home)))
+}
+
+/// The start of the day `date` (`YYYY-MM-DD` in the site's time zone) plus `days`; with the
+/// reader's message when it is not a date.
+fn day_start(page: &PortalPage, date: Option<&str>, days: u64) -> (Option<DateTime<Utc>>, Option<String>) {
+    let Some(date) = date.map(str::trim).filter(|d| !d.is_empty()) else { return (None, None) };
+    let parsed = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok().and_then(|d| {
+        let day = d.checked_add_days(chrono::Days::new(days))?;
+        page.site().time_zone.from_local_datetime(&day.and_hms_opt(0, 0, 0)?).earliest()
+    });
+    match parsed {
+        Some(t) => (Some(t.to_utc()), None),
+        None => {
+            let message = page.lang.pick(
+                "日付は 2021-03-01 のように年-月-日で入力してください",
+                "Write dates as year-month-day, such as 2021-03-01",
+            );
+            (None, Some(format!("{message}: {date}")))
+        }
+    }
+}
+
+/// The cursor of `?after=` or `?before=` (`microseconds.id`); a malformed one is ignored.
+fn release_cursor(params: &HomeParams) -> Option<(Direction, ReleaseCursor)> {
+    let parse = |value: &str| {
+        let (micros, id) = value.split_once('.')?;
+        let sent_at = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+        Some(ReleaseCursor { sent_at, id: id.parse().ok()? })
+    };
+    if let Some(c) = params.after.as_deref().and_then(parse) {
+        return Some((Direction::After, c));
+    }
+    params.before.as_deref().and_then(parse).map(|c| (Direction::Before, c))
+}
+
+/// A page of at most `n` rows from `rows` (fetched with one extra), and whether there are more
+/// beyond it in the direction it was fetched.
+fn trim_page<T>(mut rows: Vec<T>, n: usize, direction: Option<Direction>) -> (Vec<T>, bool) {
+    let more = rows.len() > n;
+    if more {
+        match direction {
+            // Fetched backwards: the extra row is the one farthest back, now first.
+            Some(Direction::Before) => {
+                rows.remove(0);
+            }
+            _ => rows.truncate(n),
+        }
+    }
+    (rows, more)
+}
+
+/// Links around a page: `newer`/`older` go from its first/last row.
+fn pager(
+    direction: Option<Direction>,
+    more: bool,
+    newer: Option<String>,
+    older: Option<String>,
+    first: String,
+) -> Pager {
+    match direction {
+        None => Pager { first: None, newer: None, older: more.then_some(older).flatten() },
+        Some(Direction::After) => Pager { first: Some(first), newer, older: more.then_some(older).flatten() },
+        Some(Direction::Before) => {
+            Pager { first: more.then_some(first), newer: more.then_some(newer).flatten(), older }
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RecipientParams {
+    pub status: Option<String>,
+    pub q: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+}
+
+impl RecipientParams {
+    /// The status filter: `undelivered`, a status keyword, or anything else for all.
+    pub fn status_filter(&self) -> StatusFilter {
+        match self.status.as_deref().unwrap_or("") {
+            "undelivered" => StatusFilter::Undelivered,
+            keyword => DeliveryStatus::from_keyword(keyword).map_or(StatusFilter::All, StatusFilter::Only),
+        }
+    }
+
+    pub fn query(&self, scope: &ReleaseInScope) -> RecipientQuery {
+        RecipientQuery {
+            company_id: scope.company.id,
+            release_id: scope.release.id,
+            status: self.status_filter(),
+            address: self.q.clone(),
+        }
+    }
+}
+
+/// How many recipients a filter without an address part matches, from the release's totals.
+fn matching_from_totals(totals: &Totals, filter: StatusFilter) -> i64 {
+    match filter {
+        StatusFilter::All => totals.messages(),
+        StatusFilter::Undelivered => totals.undelivered(),
+        StatusFilter::Only(status) => match status {
+            DeliveryStatus::Queued => totals.queued,
+            DeliveryStatus::Sent => totals.sent + totals.redelivered,
+            DeliveryStatus::Deferred => totals.deferred,
+            DeliveryStatus::Bounced => totals.bounced,
+            DeliveryStatus::Failed => totals.failed,
+            DeliveryStatus::NotSent => totals.not_sent,
+            DeliveryStatus::Unknown => totals.unknown,
+        },
+    }
+}
+
+/// A recipient as the page shows it.
+fn recipient_view(page: &PortalPage, r: RecipientRecord) -> RecipientView {
+    // The reply as the server sent it; the bare codes when only they were recorded.
+    let reply = r.smtp_reply.filter(|reply| !reply.is_empty()).or_else(|| {
+        let codes: Vec<String> =
+            [r.smtp_code.map(|c| c.to_string()), r.enhanced_code].into_iter().flatten().collect();
+        (!codes.is_empty()).then(|| codes.join(" "))
+    });
+    RecipientView {
+        status: DeliveryStatus::from_keyword(&r.status).unwrap_or(DeliveryStatus::Unknown),
+        redelivered: r.generation > 0,
+        attempts: r.attempts,
+        last_attempt: r.last_attempt_at.map(|t| page.moment(t)),
+        reason: r.error_class.as_deref().and_then(FailureReason::from_keyword),
+        smtp_reply: reply,
+        address: r.recipient,
+    }
+}
+
+/// `/portal/releases/{id}`.
+async fn release(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Extension(scope): Extension<ReleaseInScope>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(params): Query<RecipientParams>,
+) -> Response {
+    let page = PortalPage::new(&state, &headers, &uri);
+    let Some(store) = state.database.store() else { return pages::unavailable(&page) };
+    match release_page(store.as_ref(), &viewer, &page, &uri, &scope, params).await {
+        Ok(html) => page.respond(StatusCode::OK, html),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot build the release page");
+            pages::unavailable(&page)
+        }
+    }
+}
+
+async fn release_page(
+    store: &dyn Store,
+    viewer: &Viewer,
+    page: &PortalPage,
+    uri: &Uri,
+    scope: &ReleaseInScope,
+    params: RecipientParams,
+) -> Result<String, StoreError> {
+    audit_staff_view(store, viewer, &scope.company, uri).await;
+    let query = params.query(scope);
+    let cursor = match (&params.after, &params.before) {
+        (Some(after), _) => Some((Direction::After, after.as_str())),
+        (None, Some(before)) => Some((Direction::Before, before.as_str())),
+        (None, None) => None,
+    };
+    let rows = store.recipients(&query, cursor, RECIPIENTS_PER_PAGE as i64 + 1).await?;
+    let (rows, more) = trim_page(rows, RECIPIENTS_PER_PAGE, cursor.map(|(d, _)| d));
+    let matching = match query.address.as_deref().filter(|a| !a.trim().is_empty()) {
+        None => matching_from_totals(&scope.release.totals, query.status),
+        Some(_) => store.count_recipients(&query).await?,
+    };
+
+    let staff_slug = viewer.user.is_staff().then(|| scope.company.slug.clone());
+    let status = match query.status {
+        StatusFilter::All => String::new(),
+        StatusFilter::Undelivered => "undelivered".to_string(),
+        StatusFilter::Only(s) => s.as_str().to_string(),
+    };
+    let mut base: Vec<(&str, &str)> = Vec::new();
+    if let Some(slug) = &staff_slug {
+        base.push(("company", slug));
+    }
+    if !status.is_empty() {
+        base.push(("status", &status));
+    }
+    let q = params.q.as_deref().map(str::trim).unwrap_or("");
+    if !q.is_empty() {
+        base.push(("q", q));
+    }
+    let path = format!("/portal/releases/{}", scope.release.id);
+    let link = |path: &str, extra: Option<(&str, &str)>| {
+        let mut pairs = base.clone();
+        pairs.extend(extra);
+        if pairs.is_empty() { path.to_string() } else { format!("{path}?{}", encode(&pairs)) }
+    };
+    let pager = pager(
+        cursor.map(|(d, _)| d),
+        more,
+        rows.first().map(|r| link(&path, Some(("before", &r.recipient)))),
+        rows.last().map(|r| link(&path, Some(("after", &r.recipient)))),
+        link(&path, None),
+    );
+    let csv_href = link(&format!("{path}/recipients.csv"), None);
+    let release = &scope.release;
+    let view = ReleasePage {
+        release: ReleaseView {
+            id: release.id,
+            title: release.title.clone(),
+            sender_address: release.sender_address.clone(),
+            sender_is_default: release.sender_is_default,
+            recipient_source: release.recipient_source.clone(),
+            sent_at: release.sent_at.map(|t| page.moment(t)),
+            totals: release.totals,
+        },
+        filter: RecipientFilterView { status, q: q.to_string(), company_slug: staff_slug },
+        recipients: rows.into_iter().map(|r| recipient_view(page, r)).collect(),
+        matching,
+        pager,
+        csv_href,
+    };
+    let chrome = page.chrome(&release.title, Some(viewer), Some(&scope.company));
+    Ok(portal::release_page(chrome, view))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_trim_the_extra_row_on_the_side_they_were_fetched_towards() {
+        assert_eq!(trim_page(vec![1, 2, 3], 2, None), (vec![1, 2], true));
+        assert_eq!(trim_page(vec![1, 2, 3], 2, Some(Direction::After)), (vec![1, 2], true));
+        assert_eq!(trim_page(vec![1, 2, 3], 2, Some(Direction::Before)), (vec![2, 3], true));
+        assert_eq!(trim_page(vec![1, 2], 2, Some(Direction::Before)), (vec![1, 2], false));
+    }
+
+    #[test]
+    fn the_pager_links_only_to_pages_that_exist() {
+        let links = |d, more| pager(d, more, Some("newer".into()), Some("older".into()), "first".into());
+        let first_page = links(None, true);
+        assert_eq!(
+            (first_page.first, first_page.newer, first_page.older.as_deref()),
+            (None, None, Some("older"))
+        );
+        let last_page = links(Some(Direction::After), false);
+        assert_eq!((last_page.first.as_deref(), last_page.older), (Some("first"), None));
+        let back_to_start = links(Some(Direction::Before), false);
+        assert_eq!(
+            (back_to_start.first, back_to_start.newer, back_to_start.older.as_deref()),
+            (None, None, Some("older"))
+        );
+    }
+}
