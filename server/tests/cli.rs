@@ -255,3 +255,88 @@ fn impact_rejects_bad_input_in_one_line() {
     }
     assert!(!dir.path().join("empty.db").exists(), "nothing is written for bad input");
 }
+
+/// Runs `statusdesk` with `input` on standard input.
+fn run_with_input(args: &[&str], input: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = statusdesk()
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn companies_and_users_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/accounts.db", dir.path().display());
+    let db = ["--database-url", url.as_str()];
+    let with_db = |args: &[&'static str]| [args, &db[..]].concat();
+
+    let (code, _, err) = run(&with_db(&["company", "add", "--slug", "acme-pr", "--name", "Acme PR"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&with_db(&["company", "add", "--slug", "acme-pr", "--name", "Again"]));
+    assert_eq!(
+        (code, err.trim()),
+        (2, "statusdesk: error: a company with the slug `acme-pr` already exists")
+    );
+    let (code, _, err) = run(&with_db(&["company", "add", "--slug", "Acme PR", "--name", "x"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("not a slug"), "{err}");
+
+    let add = |email: &'static str, role: &[&'static str]| {
+        [&["user", "add", "--email", email, "--password-stdin"][..], role, &db[..]].concat()
+    };
+    let (code, _, err) =
+        run_with_input(&add("pr@acme.example", &["--company", "acme-pr"]), "correct horse battery\n");
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run_with_input(
+        &add("staff@statusdesk.example", &["--staff", "--name", "Support"]),
+        "a long staff secret\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    for (password, says) in [
+        ("short\n", "at least 8 characters, this one has 5"),
+        ("password1\n", "one of the 1,000 most common passwords"),
+        (&*format!("{}\n", "x".repeat(129)), "at most 128 characters"),
+    ] {
+        let (code, _, err) = run_with_input(&add("new@acme.example", &["--company", "acme-pr"]), password);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(says) && err.starts_with("statusdesk: error: standard input: "), "{err}");
+    }
+    let (code, _, err) =
+        run_with_input(&add("PR@acme.example", &["--company", "acme-pr"]), "another good one\n");
+    assert_eq!(
+        (code, err.trim()),
+        (2, "statusdesk: error: a user with the address `PR@acme.example` already exists")
+    );
+    let (code, _, err) = run_with_input(&add("x@acme.example", &["--company", "nope"]), "another good one\n");
+    assert_eq!(code, 2);
+    assert!(err.contains("there is no company `nope`"), "{err}");
+    let (code, _, err) = run(&with_db(&["user", "add", "--email", "y@acme.example", "--password-stdin"]));
+    assert_eq!(code, 2, "--company or --staff is required: {err}");
+
+    let (code, out, _) = run(&with_db(&["user", "list", "--format", "csv"]));
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "email,name,company,role,disabled,created_at");
+    assert!(lines[1].starts_with("staff@statusdesk.example,Support,,staff,false,"), "staff first: {out}");
+    assert!(lines[2].starts_with("pr@acme.example,,acme-pr,company,false,"), "{out}");
+    assert_eq!(lines.len(), 3, "refused users were not created: {out}");
+
+    let (code, _, err) = run(&with_db(&["user", "disable", "--email", "PR@ACME.EXAMPLE"]));
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = run(&with_db(&["user", "list"]));
+    assert!(out.lines().any(|l| l.starts_with("pr@acme.example") && l.contains("disabled")), "{out}");
+    let (code, _, err) = run(&with_db(&["user", "disable", "--email", "ghost@acme.example"]));
+    assert_eq!((code, err.trim()), (2, "statusdesk: error: --email: there is no user `ghost@acme.example`"));
+}

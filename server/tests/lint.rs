@@ -221,3 +221,21 @@ fn the_shipped_content_is_clean() {
         loaded.notice("2021-02-unsent-import-list-mail").expect("the reference incident is published");
     assert_eq!(reference.status, Some(statusdesk_app::model::Status::Resolved));
 }
+
+#[test]
+fn impact_scopes() {
+    assert_findings(
+        "bad-impact",
+        &[
+            ("notices/maintenance.md:9: error:", "`[impact]` is for incidents only"),
+            (
+                "notices/notice.md:12: error:",
+                "`impact.to` (2021-03-01 10:00:00 +09:00) must be after `impact.from`",
+            ),
+            (
+                "notices/notice.md:13: error:",
+                "`impact.route` is `satellite`; expected one of `legacy`, `cloud`",
+            ),
+        ],
+    );
+}

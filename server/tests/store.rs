@@ -357,3 +357,38 @@ async fn direct_count(url: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 
         sqlx::query_scalar(sql).bind(from).bind(to).fetch_one(&mut conn).await.unwrap()
     }
 }
+
+#[tokio::test]
+async fn release_totals_follow_every_write_to_messages() {
+    for (url, store, _dir) in backends().await {
+        load(store.as_ref(), vec![hand_made()]).await.unwrap();
+        let totals =
+            |store: Arc<dyn Store>| async move { store.release(1, 1).await.unwrap().unwrap().totals };
+        // After the bulk load (counted in one pass).
+        let loaded = totals(store.clone()).await;
+        assert_eq!((loaded.sent, loaded.bounced, loaded.messages()), (1, 1, 2), "{url}");
+        // Written by the mail sender, one statement each: an insert, a redelivery, a delete.
+        execute(
+            &url,
+            "INSERT INTO messages (id, company_id, release_id, recipient, route, status, attempts, generation, queued_at) \
+             VALUES (100, 1, 1, 'late@example.jp', 'legacy', 'queued', 0, 0, '2022-05-11T00:00:00+00:00')",
+        )
+        .await
+        .unwrap();
+        assert_eq!(totals(store.clone()).await.queued, 1, "{url}");
+        execute(&url, "UPDATE messages SET status = 'sent', error_class = NULL, generation = 1 WHERE id = 2")
+            .await
+            .unwrap();
+        let redelivered = totals(store.clone()).await;
+        assert_eq!(
+            (redelivered.bounced, redelivered.redelivered, redelivered.undelivered()),
+            (0, 1, 0),
+            "{url}"
+        );
+        execute(&url, "DELETE FROM messages WHERE id = 100").await.unwrap();
+        let after = totals(store.clone()).await;
+        assert_eq!((after.queued, after.sent, after.redelivered, after.messages()), (0, 1, 1, 2), "{url}");
+        // Another company's release is not found, whatever its id.
+        assert!(store.release(2, 1).await.unwrap().is_none(), "{url}");
+    }
+}

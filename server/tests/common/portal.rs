@@ -153,6 +153,25 @@ pub struct PortalApp {
 impl PortalApp {
     /// The app over `url` (migrated, filled with [`fixture_batch`] and the four users).
     pub async fn start(url: &str, options: HttpOptions) -> PortalApp {
+        let users = [
+            (ACME_USER, Some("acme")),
+            (ACME_COLLEAGUE, Some("acme")),
+            (BRAVO_USER, Some("bravo")),
+            (STAFF_USER, None),
+        ];
+        let users: Vec<(String, Option<String>)> =
+            users.iter().map(|(email, company)| (email.to_string(), company.map(Into::into))).collect();
+        PortalApp::start_with(url, options, fixture_batch(), &users).await
+    }
+
+    /// The app over `url` holding `batch` and `users` (address, company slug), every user with
+    /// the password [`PASSWORD`].
+    pub async fn start_with(
+        url: &str,
+        options: HttpOptions,
+        batch: Batch,
+        users: &[(String, Option<String>)],
+    ) -> PortalApp {
         let dir = tempfile::tempdir().unwrap();
         let content = dir.path().join("content");
         copy_dir(&fixture_site(), &content);
@@ -160,17 +179,12 @@ impl PortalApp {
         let store = store::connect(url).await.unwrap();
         store.migrate().await.unwrap();
         let (sender, receiver) = tokio::sync::mpsc::channel(1);
-        sender.send(fixture_batch()).await.unwrap();
+        sender.send(batch).await.unwrap();
         drop(sender);
         store.bulk_load(receiver, &|_| {}).await.unwrap();
         let hash = statusdesk::accounts::hash_password(PASSWORD.into()).await;
-        for (email, company) in [
-            (ACME_USER, Some("acme")),
-            (ACME_COLLEAGUE, Some("acme")),
-            (BRAVO_USER, Some("bravo")),
-            (STAFF_USER, None),
-        ] {
-            let user = NewUser { company: company.map(Into::into), email: email.into(), name: String::new() };
+        for (email, company) in users {
+            let user = NewUser { company: company.clone(), email: email.clone(), name: String::new() };
             store.add_user(&user, &hash).await.unwrap();
         }
         let database = DatabaseMonitor::new(url);
@@ -188,6 +202,23 @@ impl PortalApp {
 
     pub fn browser(&self) -> Browser {
         Browser::new(self.router.clone(), "192.0.2.10:50000")
+    }
+
+    /// A browser with a session for `email` made directly in the database (no password check:
+    /// for tests that are about what a logged-in user sees).
+    pub async fn session_for(&self, email: &str) -> Browser {
+        let user = self.store.user_by_email(email).await.unwrap().expect("the user exists");
+        let token = statusdesk::http::session::new_token();
+        let session = statusdesk::store::accounts::NewSession {
+            token_hash: statusdesk::http::session::token_hash(&token),
+            user_id: user.id,
+            csrf_token: statusdesk::http::session::new_token(),
+            at: Utc::now(),
+        };
+        self.store.create_session(&session).await.unwrap();
+        let mut browser = self.browser();
+        browser.cookies.insert("statusdesk-session".into(), token);
+        browser
     }
 
     /// How many lines of the audit log have this action.
