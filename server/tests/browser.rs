@@ -1,6 +1,7 @@
 //! What a person sees, in real headless Chromium driven through WebDriver (chromedriver):
-//! the status page, the language switch, a notice. Screenshots are kept under
-//! `target/test-artifacts/`.
+//! the status page, the language switch, a notice; a company user of the demo logging in to the
+//! portal, opening the release the incident hit hardest, filtering it and downloading the CSV.
+//! Screenshots are kept under `target/test-artifacts/`.
 
 mod common;
 
@@ -23,9 +24,10 @@ impl Drop for Driver {
     }
 }
 
-/// Starts chromedriver and a headless Chromium session, or `None` where they are not installed
-/// (in CI their absence is a failure: `.ci/run` installs them).
-async fn browser() -> Option<(Driver, Client)> {
+/// Starts chromedriver and a headless Chromium session that saves downloads into `downloads`,
+/// or `None` where they are not installed (in CI their absence is a failure: `.ci/run` installs
+/// them).
+async fn browser(downloads: &Path) -> Option<(Driver, Client)> {
     if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
         assert!(
             !common::must_run_everything(),
@@ -53,7 +55,11 @@ async fn browser() -> Option<(Driver, Client)> {
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--window-size=1000,1400", "--lang=ja",
             ],
-            "prefs": { "intl.accept_languages": "ja" }
+            "prefs": {
+                "intl.accept_languages": "ja",
+                "download.default_directory": downloads,
+                "download.prompt_for_download": false
+            }
         }),
     );
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -94,7 +100,8 @@ async fn content_width(client: &Client) -> u64 {
 
 #[tokio::test]
 async fn a_reader_checks_the_status_switches_language_and_reads_a_notice() {
-    let Some((_driver, client)) = browser().await else {
+    let downloads = tempfile::tempdir().unwrap();
+    let Some((_driver, client)) = browser(downloads.path()).await else {
         return;
     };
     let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
@@ -131,6 +138,99 @@ async fn a_reader_checks_the_status_switches_language_and_reads_a_notice() {
         assert!(content_width(&client).await <= viewport, "{path} is wider than the {viewport} px screen");
     }
     screenshot(&client, "notices-en-phone").await;
+
+    client.close().await.unwrap();
+}
+
+/// The address and password of the demo's company user, from `statusdesk user list`.
+fn demo_company_user(database_url: &str) -> String {
+    let output = common::statusdesk()
+        .args(["user", "list", "--format", "csv", "--database-url", database_url])
+        .output()
+        .unwrap();
+    let list = String::from_utf8(output.stdout).unwrap();
+    let line = list.lines().skip(1).find(|l| l.contains(",company,")).expect("a demo company user");
+    line.split(',').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_company_user_finds_the_undelivered_messages_and_downloads_them() {
+    let downloads = tempfile::tempdir().unwrap();
+    let Some((_driver, client)) = browser(downloads.path()).await else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}/demo.db", work.path().display());
+    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
+    let server = Server::start_demo(&content, &database_url);
+    let base = format!("http://{}", server.addr);
+    let email = demo_company_user(&database_url);
+
+    // The portal sends a visitor to the login form, and back after logging in.
+    client.goto(&format!("{base}/portal")).await.unwrap();
+    assert!(client.current_url().await.unwrap().path().ends_with("/login"));
+    client.find(Locator::Css("input[name=email]")).await.unwrap().send_keys(&email).await.unwrap();
+    client
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys("demo-company-password")
+        .await
+        .unwrap();
+    screenshot(&client, "portal-login").await;
+    click(&client, "form.login button[type=submit]").await;
+    client.wait().for_url(&format!("{base}/portal").parse().unwrap()).await.unwrap();
+
+    // The banner names the incident and its releases; open the one it hit hardest.
+    let banner = text(&client, ".incident-banner").await;
+    assert!(
+        banner.contains("インポートリスト宛てのメールの一部が配信されていなかった件について"),
+        "{banner}"
+    );
+    screenshot(&client, "portal-home").await;
+    let mut hardest = (0, String::new());
+    for item in client.find_all(Locator::Css(".incident-banner li")).await.unwrap() {
+        let count = item.find(Locator::Css(".count")).await.unwrap().text().await.unwrap();
+        let count: i64 = count.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap();
+        let href = item.find(Locator::Css("a")).await.unwrap().attr("href").await.unwrap().unwrap();
+        if count > hardest.0 {
+            hardest = (count, href);
+        }
+    }
+    assert_eq!(hardest.0, 148, "the reference incident's largest release");
+    client.goto(&format!("{base}{}", hardest.1)).await.unwrap();
+
+    // Only the undelivered recipients, then their CSV.
+    let status = client.find(Locator::Css("select[name=status]")).await.unwrap();
+    status.select_by_value("undelivered").await.unwrap();
+    click(&client, "form.recipient-filter button[type=submit]").await;
+    for _ in 0..50 {
+        if client.current_url().await.unwrap().query().unwrap_or("").contains("status=undelivered") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(client.current_url().await.unwrap().query().unwrap_or("").contains("status=undelivered"));
+    let rows = client.find_all(Locator::Css("table.recipients tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), 100, "the first page of 148");
+    for row in &rows {
+        assert_ne!(row.attr("data-status").await.unwrap().as_deref(), Some("sent"));
+    }
+    screenshot(&client, "portal-release-undelivered").await;
+    click(&client, "a.csv").await;
+    let file =
+        downloads.path().join(format!("release-{}-recipients.csv", hardest.1.rsplit('/').next().unwrap()));
+    for _ in 0..100 {
+        if file.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let csv = std::fs::read_to_string(&file).expect("the CSV was downloaded");
+    assert!(csv.starts_with('\u{feff}'), "with a byte-order mark");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.iter().filter(|l| l.contains(",not_sent,")).count(), 148, "every unsent message");
+    assert!(!lines.iter().any(|l| l.contains(",sent,")), "and nothing that was delivered");
 
     client.close().await.unwrap();
 }

@@ -119,12 +119,22 @@ pub struct Server {
 impl Server {
     /// Starts `serve` on a free port and waits (at most 30 s) until `/healthz` answers.
     pub fn start(content: &Path, database_url: &str) -> Server {
+        Server::start_with(content, database_url, &[])
+    }
+
+    /// `serve --demo` over `database_url`: the demo data and logins are created first.
+    pub fn start_demo(content: &Path, database_url: &str) -> Server {
+        Server::start_with(content, database_url, &["--demo"])
+    }
+
+    fn start_with(content: &Path, database_url: &str, flags: &[&str]) -> Server {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let child = statusdesk()
             .args(["serve", "--addr", &addr, "--content"])
             .arg(content)
             .args(["--database-url", database_url])
+            .args(flags)
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("statusdesk starts");
