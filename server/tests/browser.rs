@@ -15,12 +15,19 @@ use fantoccini::{Client, ClientBuilder, Locator};
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-struct Driver(Child);
+/// chromedriver, and the profile folder of the Chromium it starts: when the test ends, passed or
+/// not, both go, and so does every Chromium process started with that profile.
+struct Driver {
+    process: Child,
+    profile: tempfile::TempDir,
+}
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+        let profile = format!("--user-data-dir={}", self.profile.path().display());
+        let _ = Command::new("pkill").args(["-KILL", "-f", "--", &profile]).status();
     }
 }
 
@@ -37,14 +44,16 @@ async fn browser(downloads: &Path) -> Option<(Driver, Client)> {
         return None;
     }
     let port = free_port();
-    let driver = Driver(
-        Command::new(CHROMEDRIVER)
+    let profile = tempfile::tempdir().unwrap();
+    let driver = Driver {
+        process: Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts"),
-    );
+        profile,
+    };
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".into(),
@@ -54,6 +63,7 @@ async fn browser(downloads: &Path) -> Option<(Driver, Client)> {
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--window-size=1000,1400", "--lang=ja",
+                format!("--user-data-dir={}", driver.profile.path().display()),
             ],
             "prefs": {
                 "intl.accept_languages": "ja",

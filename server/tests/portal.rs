@@ -225,6 +225,7 @@ async fn forged_posts_are_refused_and_change_nothing() {
             .await;
         assert_eq!(response.status, StatusCode::FORBIDDEN);
         assert!(other.session_cookie().is_none());
+        assert!(response.text().contains("name=\"password\""), "the form comes back, with a fresh token");
     });
 }
 
@@ -511,4 +512,51 @@ async fn with_the_database_down_the_portal_says_so_and_the_public_site_serves() 
     assert_eq!(app.get("/").await.status, StatusCode::OK);
     assert_eq!(app.get("/ja/notices").await.status, StatusCode::OK);
     assert_eq!(app.get("/login").await.status, StatusCode::OK, "the form itself needs no database");
+}
+
+#[tokio::test]
+async fn over_https_the_session_cookie_is_secure_and_host_prefixed() {
+    let https = HttpOptions { hsts: true, ..options() };
+    on_every_backend!(https.clone(), |app| {
+        let mut browser = app.browser();
+        let form = browser.get("/login").await;
+        let login_cookie = header(&form.headers, "set-cookie").to_string();
+        assert!(
+            login_cookie.starts_with("__Host-statusdesk-login=") && login_cookie.ends_with("; Secure"),
+            "{login_cookie}"
+        );
+        let csrf = hidden_field(&form.text(), "csrf");
+        let fields = [("email", ACME_USER), ("password", PASSWORD), ("csrf", csrf.as_str())];
+        // Over HTTPS a form posted from the plain-HTTP origin is another site's.
+        let plain = browser.post("/login", &fields, &[("origin", "http://portal.test")]).await;
+        assert_eq!(plain.status, StatusCode::FORBIDDEN, "{}", app.url);
+        let response = browser.post("/login", &fields, &[("origin", "https://portal.test")]).await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER);
+        let session = response
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .find(|c| c.starts_with("__Host-statusdesk-session="))
+            .expect("the session cookie")
+            .to_string();
+        assert!(session.ends_with("; Path=/; HttpOnly; SameSite=Lax; Secure"), "{session}");
+        assert_eq!(browser.get("/portal").await.status, StatusCode::OK);
+        assert!(
+            header(&browser.get("/portal").await.headers, "strict-transport-security").contains("max-age=")
+        );
+    });
+}
+
+#[tokio::test]
+async fn public_pages_never_touch_the_session() {
+    on_every_backend!(options(), |app| {
+        let mut browser = app.browser().logged_in(ACME_USER).await;
+        for path in ["/", "/ja/notices", "/api/v1/status.json", "/feed.atom"] {
+            let response = browser.get(path).await;
+            assert_eq!(response.status, StatusCode::OK, "{path}");
+            assert!(response.headers.get("set-cookie").is_none(), "{path} sets no cookie");
+            assert!(!response.text().contains(ACME_USER), "{path} is the same for everyone");
+        }
+    });
 }

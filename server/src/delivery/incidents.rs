@@ -1,6 +1,7 @@
 //! Which companies each published incident affected: for every incident notice with an
 //! `[impact]` scope, its undelivered messages per release, computed from the delivery database
-//! and kept for a few minutes, so that the portal's banner costs no query of its own.
+//! and kept (refreshed in the background every few minutes), so that the portal's banner costs
+//! no query of its own.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,8 @@ struct Computed {
     scope: Scope,
     at: Instant,
     rows: Arc<Vec<ReleaseImpactRow>>,
+    /// A newer computation is under way.
+    refreshing: bool,
 }
 
 /// The figures of every incident with a scope, by notice slug.
@@ -37,32 +40,58 @@ pub struct IncidentImpacts {
 }
 
 impl IncidentImpacts {
-    /// The undelivered messages per release of the incident `notice`, from the cache while
-    /// fresh and while its scope is unchanged.
+    /// The undelivered messages per release of the incident `notice`. Computed on first use (or
+    /// when the scope changed); once older than [`FRESH_FOR`], the last figures are still
+    /// answered while one background task computes new ones, so no reader waits for them.
     async fn rows(
-        &self,
-        store: &dyn Store,
+        self: &Arc<Self>,
+        store: &Arc<dyn Store>,
         notice: &Notice,
         scope: &Scope,
     ) -> Result<Arc<Vec<ReleaseImpactRow>>, StoreError> {
-        if let Some(hit) = self.computed.lock().expect("cache lock").get(&notice.slug)
-            && hit.scope == *scope
-            && hit.at.elapsed() < FRESH_FOR
         {
-            return Ok(hit.rows.clone());
+            let mut computed = self.computed.lock().expect("cache lock");
+            if let Some(hit) = computed.get_mut(&notice.slug)
+                && hit.scope == *scope
+            {
+                if hit.at.elapsed() >= FRESH_FOR && !hit.refreshing {
+                    hit.refreshing = true;
+                    let (this, store, slug, scope) =
+                        (self.clone(), store.clone(), notice.slug.clone(), scope.clone());
+                    tokio::spawn(async move {
+                        let result = this.compute(store.as_ref(), &slug, &scope).await;
+                        if let Err(e) = result {
+                            tracing::warn!(error = %e, notice = %slug, "cannot refresh the incident's figures");
+                            if let Some(entry) = this.computed.lock().expect("cache lock").get_mut(&slug) {
+                                entry.refreshing = false;
+                            }
+                        }
+                    });
+                }
+                return Ok(hit.rows.clone());
+            }
         }
+        self.compute(store.as_ref(), &notice.slug, scope).await
+    }
+
+    async fn compute(
+        &self,
+        store: &dyn Store,
+        slug: &str,
+        scope: &Scope,
+    ) -> Result<Arc<Vec<ReleaseImpactRow>>, StoreError> {
         let rows = Arc::new(store.undelivered_by_release(scope).await?);
         self.computed.lock().expect("cache lock").insert(
-            notice.slug.clone(),
-            Computed { scope: scope.clone(), at: Instant::now(), rows: rows.clone() },
+            slug.to_string(),
+            Computed { scope: scope.clone(), at: Instant::now(), rows: rows.clone(), refreshing: false },
         );
         Ok(rows)
     }
 
     /// Every incident of `content` that affected the company `slug`, newest first.
     pub async fn for_company<'c>(
-        &self,
-        store: &dyn Store,
+        self: &Arc<Self>,
+        store: &Arc<dyn Store>,
         content: &'c Content,
         slug: &str,
     ) -> Result<Vec<CompanyIncident<'c>>, StoreError> {
@@ -82,8 +111,8 @@ impl IncidentImpacts {
     /// The companies any incident of `content` affected: (slug, name, undelivered messages),
     /// most affected first.
     pub async fn affected_companies(
-        &self,
-        store: &dyn Store,
+        self: &Arc<Self>,
+        store: &Arc<dyn Store>,
         content: &Content,
     ) -> Result<Vec<(String, String, i64)>, StoreError> {
         let mut totals: HashMap<(String, String), i64> = HashMap::new();

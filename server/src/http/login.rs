@@ -95,14 +95,6 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
         return pages::forbidden(&page);
     };
     let settings = state.sessions;
-    let expected = cookie(&headers, settings.login_cookie_name()).unwrap_or("");
-    if !from_this_site(&headers, settings.secure)
-        || expected.is_empty()
-        || !same_secret(&login.csrf, expected)
-    {
-        tracing::warn!("refused a login form without its token or from another site");
-        return pages::forbidden(&page);
-    }
     let next = local_path(&login.next).unwrap_or("").to_string();
     let again = |status, notice| {
         let email = login.email.clone();
@@ -113,6 +105,15 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
             LoginPage { notice: Some(notice), email, csrf: new_token(), next: next.clone() },
         )
     };
+    let expected = cookie(&headers, settings.login_cookie_name()).unwrap_or("");
+    if !from_this_site(&headers, settings.secure)
+        || expected.is_empty()
+        || !same_secret(&login.csrf, expected)
+    {
+        // Nothing is checked or changed; the form comes back with a fresh token to try again.
+        tracing::warn!("refused a login form without its token or from another site");
+        return again(StatusCode::FORBIDDEN, LoginNotice::FormExpired);
+    }
     if let Err(wait) = state.throttle.check(&login.email, client) {
         let seconds = wait.as_secs().max(1);
         let mut response =

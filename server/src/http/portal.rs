@@ -7,6 +7,8 @@
 //! company's id, before the method is even considered, so another company's release and a
 //! missing one are the same 404, for GET and POST alike; each such attempt is audited.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::middleware::{Next, from_fn_with_state};
@@ -71,7 +73,13 @@ async fn company_in_view(
 }
 
 /// Writes a line to the audit log; a failure is logged, never shown.
-async fn audit(store: &dyn Store, viewer: &Viewer, action: &str, company: Option<&CompanyRecord>, uri: &Uri) {
+pub(super) async fn audit(
+    store: &dyn Store,
+    viewer: &Viewer,
+    action: &str,
+    company: Option<&CompanyRecord>,
+    uri: &Uri,
+) {
     let entry = AuditEntry {
         actor_id: Some(viewer.user.id),
         actor: viewer.user.email.clone(),
@@ -168,7 +176,7 @@ async fn home(
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
-    match home_page(&state, store.as_ref(), &viewer, &page, &uri, params).await {
+    match home_page(&state, &store, &viewer, &page, &uri, params).await {
         Ok(response) => response,
         Err(e) => {
             tracing::warn!(error = %e, "cannot build the portal page");
@@ -179,7 +187,7 @@ async fn home(
 
 async fn home_page(
     state: &AppState,
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     viewer: &Viewer,
     page: &PortalPage,
     uri: &Uri,
@@ -188,7 +196,7 @@ async fn home_page(
     let lang = page.lang;
     let t = lang.portal();
     let published = state.site.current();
-    let Some(company) = company_in_view(store, viewer, params.company.as_deref()).await? else {
+    let Some(company) = company_in_view(store.as_ref(), viewer, params.company.as_deref()).await? else {
         // Staff who have not chosen a company (or named an unknown one).
         let affected = state.incidents.affected_companies(store, &published.content).await?;
         let pick = StaffPickPage {
@@ -204,7 +212,7 @@ async fn home_page(
         let chrome = page.chrome(t.pick_title, Some(viewer), None);
         return Ok(page.respond(StatusCode::OK, portal::staff_pick_page(chrome, pick)));
     };
-    audit_staff_view(store, viewer, &company, uri).await;
+    audit_staff_view(store.as_ref(), viewer, &company, uri).await;
     let staff_slug = viewer.user.is_staff().then(|| company.slug.clone());
 
     let (sent_from, from_error) = day_start(page, params.from.as_deref(), 0);

@@ -18,7 +18,7 @@ use super::pages::{self, PortalPage};
 use super::portal::{RecipientParams, ReleaseInScope};
 use super::session::Viewer;
 use crate::csv::{field, spreadsheet_field};
-use crate::store::portal::{AuditEntry, RecipientRecord};
+use crate::store::portal::RecipientRecord;
 
 const BOM: &str = "\u{feff}";
 
@@ -95,17 +95,7 @@ pub async fn export(
     let page = PortalPage::new(&state, &headers, &uri);
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
     if viewer.user.is_staff() {
-        let entry = AuditEntry {
-            actor_id: Some(viewer.user.id),
-            actor: viewer.user.email.clone(),
-            action: "portal.export".into(),
-            company_id: Some(scope.company.id),
-            target: Some(uri.to_string()),
-            detail: None,
-        };
-        if let Err(e) = store.record_audit(&entry).await {
-            tracing::warn!(error = %e, "cannot write the audit log");
-        }
+        super::portal::audit(store.as_ref(), &viewer, "portal.export", Some(&scope.company), &uri).await;
     }
     let (lang, zone) = (page.lang, page.site().time_zone);
     let release = std::sync::Arc::new((scope.release.id.to_string(), scope.release.title.clone()));
