@@ -530,6 +530,8 @@ async fn over_https_the_session_cookie_is_secure_and_host_prefixed() {
         // Over HTTPS a form posted from the plain-HTTP origin is another site's.
         let plain = browser.post("/login", &fields, &[("origin", "http://portal.test")]).await;
         assert_eq!(plain.status, StatusCode::FORBIDDEN, "{}", app.url);
+        let csrf = hidden_field(&plain.text(), "csrf");
+        let fields = [("email", ACME_USER), ("password", PASSWORD), ("csrf", csrf.as_str())];
         let response = browser.post("/login", &fields, &[("origin", "https://portal.test")]).await;
         assert_eq!(response.status, StatusCode::SEE_OTHER);
         let session = response
