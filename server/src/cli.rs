@@ -51,6 +51,46 @@ pub enum Command {
     /// Users who log in to the portal (a company's) or the staff console (staff).
     #[command(subcommand)]
     User(UserCommand),
+    /// Send queued redeliveries (SMTP to a relay, or .eml files into an outbox) until stopped.
+    /// `serve` runs a dispatcher too unless `--no-dispatch`; more may run against PostgreSQL.
+    Dispatch(DispatchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DispatchArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    #[command(flatten)]
+    pub mail: MailArgs,
+
+    /// Stop once nothing is due (instead of waiting for more work)
+    #[arg(long)]
+    pub until_idle: bool,
+}
+
+/// Where redelivered mail goes, and how the dispatcher holds its work.
+#[derive(Clone, Debug, Args)]
+pub struct MailArgs {
+    /// SMTP relay: smtps://HOST:PORT (TLS), smtp://HOST:PORT?tls=required (STARTTLS),
+    /// smtp://HOST:PORT?tls=opportunistic (STARTTLS when offered) or smtp://HOST:PORT (plain, for
+    /// a relay on this machine); USER:PASSWORD@ before the host to log in. Without it, messages
+    /// are written to the outbox folder
+    #[arg(long, env = "STATUSDESK_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// Folder for .eml files when there is no --smtp-url [default: data/outbox]
+    #[arg(long, env = "STATUSDESK_OUTBOX")]
+    pub outbox: Option<PathBuf>,
+
+    /// SMTP connections kept open to the relay
+    #[arg(long, env = "STATUSDESK_SMTP_CONNECTIONS", default_value_t = 4)]
+    pub smtp_connections: u32,
+
+    /// How long a dispatcher holds a claimed item (90s, 5m): an item held longer by a dispatcher
+    /// that died is taken back
+    #[arg(long, env = "STATUSDESK_DISPATCH_LEASE", value_parser = parse_duration, default_value = "5m")]
+    pub lease: std::time::Duration,
 }
 
 #[derive(Debug, Args)]
@@ -307,6 +347,13 @@ pub struct ServeArgs {
     /// A portal session ends this long after login, used or not [default: 12h]
     #[arg(long, env = "STATUSDESK_SESSION_LIFETIME", value_parser = parse_duration)]
     pub session_lifetime: Option<std::time::Duration>,
+
+    /// Do not run the redelivery dispatcher in this process (run `statusdesk dispatch` instead).
+    #[arg(long, env = "STATUSDESK_NO_DISPATCH")]
+    pub no_dispatch: bool,
+
+    #[command(flatten)]
+    pub mail: MailArgs,
 
     /// A TOML file with any of: addr, content, database_url, demo, hsts, session_idle,
     /// session_lifetime. Flags and the environment take precedence over it.

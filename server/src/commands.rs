@@ -10,13 +10,15 @@ use chrono::FixedOffset;
 
 use crate::accounts;
 use crate::cli::{
-    Command, CompanyAddArgs, CompanyCommand, CompanyListArgs, DatabaseArgs, DemoDataArgs, ExportArgs, Format,
-    ImpactArgs, LintArgs, ServeArgs, UserAddArgs, UserCommand, UserDisableArgs, UserListArgs,
+    Command, CompanyAddArgs, CompanyCommand, CompanyListArgs, DatabaseArgs, DemoDataArgs, DispatchArgs,
+    ExportArgs, Format, ImpactArgs, LintArgs, MailArgs, ServeArgs, UserAddArgs, UserCommand, UserDisableArgs,
+    UserListArgs,
 };
 use crate::config::{ConfigError, DEFAULT_CONTENT, DEFAULT_DATABASE_URL, ServeConfig};
 use crate::content::{self, ContentError, Level};
 use crate::delivery::impact::{Impact, Scope};
 use crate::delivery::replay::{Replay, ReplayOptions};
+use crate::dispatch::{DispatchSettings, Dispatcher, Mailer};
 use crate::http::{self, AppState, HttpOptions};
 use crate::public_site::PublicSite;
 use crate::public_site::live::LiveSite;
@@ -36,6 +38,8 @@ pub enum CommandError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Export(#[from] crate::export::ExportError),
+    #[error(transparent)]
+    Mailer(#[from] crate::dispatch::mailer::MailerError),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("{0}")]
@@ -51,7 +55,10 @@ pub enum CommandError {
 impl CommandError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            CommandError::Config(_) | CommandError::Content(_) | CommandError::Usage(_) => 2,
+            CommandError::Config(_)
+            | CommandError::Content(_)
+            | CommandError::Usage(_)
+            | CommandError::Mailer(_) => 2,
             CommandError::Store(
                 StoreError::UnsupportedUrl(_)
                 | StoreError::Connect { .. }
@@ -77,6 +84,7 @@ pub async fn run(command: Command) -> Result<(), CommandError> {
         Command::User(UserCommand::Add(args)) => user_add(args).await,
         Command::User(UserCommand::Disable(args)) => user_disable(args).await,
         Command::User(UserCommand::List(args)) => user_list(args).await,
+        Command::Dispatch(args) => dispatch(args).await,
     }
 }
 
@@ -92,12 +100,79 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
     if config.demo {
         prepare_demo(&config.database_url).await?;
     }
+    let mailer = if config.dispatch { Some(mailer(&config.mail)?) } else { None };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        http::shutdown_signal().await;
+        let _ = stop.send(true);
+    });
     let database = DatabaseMonitor::new(&config.database_url);
     tokio::spawn(database.clone().run());
+    let dispatcher = mailer.map(|mailer| {
+        let (database, stopped, settings) =
+            (database.clone(), stopped.clone(), dispatch_settings(&config.mail));
+        tokio::spawn(async move {
+            let store = loop {
+                if let Some(store) = database.store() {
+                    break store;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            };
+            if let Err(e) = Dispatcher::new(store, mailer, settings).run(stopped, false).await {
+                tracing::error!(error = %e, "the redelivery dispatcher stopped");
+            }
+        })
+    });
     let options = HttpOptions { hsts: config.hsts, sessions: config.sessions, ..HttpOptions::default() };
     crate::accounts::warm_up();
     let router = http::router(AppState::new(site, database, &options), &options);
-    http::serve(listener, router).await?;
+    let mut until_stopped = stopped.clone();
+    http::serve(listener, router, async move {
+        let _ = until_stopped.wait_for(|stop| *stop).await;
+    })
+    .await?;
+    if let Some(dispatcher) = dispatcher {
+        // The message in flight is finished and recorded before the process ends.
+        let _ = dispatcher.await;
+    }
+    Ok(())
+}
+
+/// The mailer `args` describe: SMTP to the relay, or the outbox folder.
+fn mailer(args: &MailArgs) -> Result<Mailer, CommandError> {
+    let timeout = (args.lease / 2).min(std::time::Duration::from_secs(60));
+    Ok(match &args.smtp_url {
+        Some(url) => Mailer::smtp(url, args.smtp_connections, timeout)?,
+        None => Mailer::outbox(args.outbox.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_OUTBOX)))?,
+    })
+}
+
+fn dispatch_settings(args: &MailArgs) -> DispatchSettings {
+    DispatchSettings { lease: args.lease, ..DispatchSettings::default() }
+}
+
+/// Where redelivered messages are written without an SMTP relay.
+const DEFAULT_OUTBOX: &str = "data/outbox";
+
+async fn dispatch(args: DispatchArgs) -> Result<(), CommandError> {
+    let store = open(&args.database).await?;
+    let mailer = mailer(&args.mail)?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        http::shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let report =
+        Dispatcher::new(store, mailer, dispatch_settings(&args.mail)).run(stopped, args.until_idle).await?;
+    eprintln!(
+        "dispatch: {} sent, {} deferred, {} failed, {} unknown; taken back from stopped dispatchers: {} unknown, {} due again",
+        report.sent,
+        report.deferred,
+        report.failed,
+        report.unknown,
+        report.taken_back_unknown,
+        report.requeued
+    );
     Ok(())
 }
 
@@ -218,6 +293,8 @@ pub async fn load_replay(
     let progress_bar = bar.clone();
     let rows = store.bulk_load(receiver, &move |n| progress_bar.set_position(n)).await?;
     generator.await.map_err(|e| CommandError::Io(std::io::Error::other(e)))?;
+    // The replay's releases keep their content, so that they can be redelivered.
+    store.fill_missing_release_contents().await?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     Ok(format!(

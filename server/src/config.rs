@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::cli::{ServeArgs, parse_duration};
+use crate::cli::{MailArgs, ServeArgs, parse_duration};
 use crate::http::session::SessionSettings;
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -33,6 +33,9 @@ pub struct ServeConfig {
     pub hsts: bool,
     /// Session timeouts (`secure` is set from `hsts` when the router is built).
     pub sessions: SessionSettings,
+    /// Run the redelivery dispatcher beside the site.
+    pub dispatch: bool,
+    pub mail: MailArgs,
 }
 
 /// The configuration file: every key optional.
@@ -87,6 +90,8 @@ impl ServeConfig {
             demo,
             hsts: args.hsts || file.hsts,
             sessions,
+            dispatch: !args.no_dispatch,
+            mail: args.mail,
         })
     }
 }
@@ -116,6 +121,13 @@ mod tests {
             hsts: false,
             session_idle: None,
             session_lifetime: None,
+            no_dispatch: false,
+            mail: crate::cli::MailArgs {
+                smtp_url: None,
+                outbox: None,
+                smtp_connections: 4,
+                lease: std::time::Duration::from_secs(300),
+            },
             config,
         }
     }

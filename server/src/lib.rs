@@ -12,6 +12,7 @@ pub mod config;
 pub mod content;
 pub mod csv;
 pub mod delivery;
+pub mod dispatch;
 pub mod export;
 pub mod http;
 pub mod public_site;

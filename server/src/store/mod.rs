@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod monitor;
 pub mod portal;
 mod postgres;
+pub mod redelivery;
 pub mod rows;
 mod sqlite;
 
@@ -24,6 +25,7 @@ use crate::delivery::impact::{Buckets, Impact, Scope};
 pub use accounts::AccountStore;
 pub use monitor::DatabaseMonitor;
 pub use portal::PortalStore;
+pub use redelivery::RedeliveryStore;
 use rows::{Batch, CompanySummary, ReleaseImpactRow};
 
 /// What went wrong talking to the database, in words an operator can act on.
@@ -54,9 +56,10 @@ pub enum StoreError {
 pub type Progress = dyn Fn(u64) + Send + Sync;
 
 /// Everything the site asks of the database, in the words of the domain: the delivery data
-/// here, accounts and sessions in [`AccountStore`], the portal's reads in [`PortalStore`].
+/// here, accounts and sessions in [`AccountStore`], the portal's reads in [`PortalStore`],
+/// redelivery requests and the dispatcher's queue in [`RedeliveryStore`].
 #[async_trait]
-pub trait Store: AccountStore + PortalStore {
+pub trait Store: AccountStore + PortalStore + RedeliveryStore {
     /// Which backend this is: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -84,6 +87,10 @@ pub trait Store: AccountStore + PortalStore {
     /// Undelivered messages in the scope, counted per release.
     async fn undelivered_by_release(&self, scope: &Scope) -> Result<Vec<ReleaseImpactRow>, StoreError>;
 
+    /// Gives every release without stored content one made from its title (the replay's
+    /// releases, whose text the generator does not invent). Returns how many it gave.
+    async fn fill_missing_release_contents(&self) -> Result<u64, StoreError>;
+
     /// Every company with its number of releases, messages and undelivered messages.
     async fn company_summaries(&self) -> Result<Vec<CompanySummary>, StoreError>;
 
@@ -99,7 +106,7 @@ pub trait Store: AccountStore + PortalStore {
 }
 
 /// The tables the delivery data lives in, children first (the order to delete in).
-const DELIVERY_TABLES: [&str; 10] = [
+const DELIVERY_TABLES: [&str; 11] = [
     "audit_log",
     "sessions",
     "redelivery_items",
@@ -107,6 +114,7 @@ const DELIVERY_TABLES: [&str; 10] = [
     "delivery_attempts",
     "messages",
     "release_counts",
+    "release_contents",
     "releases",
     "users",
     "companies",
@@ -120,13 +128,15 @@ const RECOUNT_RELEASES: [&str; 2] = [
      SELECT release_id, status, generation > 0, COUNT(*) FROM messages GROUP BY release_id, status, generation > 0",
 ];
 
-/// Implements [`Store`], [`AccountStore`] and [`PortalStore`] for a backend: the queries that are
-/// the same in both dialects are written here once; `bulk_load` and `messages_in_window` are the
-/// backend's own (`$store::load`, `$store::window_messages`).
+/// Implements [`Store`], [`AccountStore`], [`PortalStore`] and [`RedeliveryStore`] for a backend:
+/// the queries that are the same in both dialects are written here once; `bulk_load` and
+/// `messages_in_window` are the backend's own (`$store::load`, `$store::window_messages`), and
+/// `$claim_lock` is what its dialect adds to the dispatcher's claim.
 macro_rules! portable_store {
-    ($store:ty, $backend:literal, $migrator:expr) => {
+    ($store:ty, $backend:literal, $migrator:expr, $claim_lock:literal) => {
         $crate::store::accounts::portable_accounts!($store);
         $crate::store::portal::portable_portal!($store);
+        $crate::store::redelivery::portable_redelivery!($store, $claim_lock);
 
         impl $store {
             /// Messages queued in `[from, to)`, of one company when `company` names it.
@@ -232,6 +242,20 @@ macro_rules! portable_store {
                         $crate::store::rows::ReleaseImpactRow { release_id, company_slug, company_name, messages }
                     })
                     .collect())
+            }
+
+            async fn fill_missing_release_contents(&self) -> Result<u64, StoreError> {
+                Ok(sqlx::query(
+                    "INSERT INTO release_contents (release_id, subject, body_text)
+                     SELECT r.id, r.title, r.title || '
+
+' || 'This release was sent by ' || r.sender_address || '.'
+                     FROM releases r
+                     WHERE NOT EXISTS (SELECT 1 FROM release_contents c WHERE c.release_id = r.id)",
+                )
+                .execute(&self.pool)
+                .await?
+                .rows_affected())
             }
 
             async fn company_exists(&self, slug: &str) -> Result<bool, StoreError> {

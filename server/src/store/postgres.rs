@@ -21,7 +21,7 @@ pub struct PgStore {
     pool: PgPool,
 }
 
-portable_store!(PgStore, "postgres", MIGRATOR);
+portable_store!(PgStore, "postgres", MIGRATOR, "FOR UPDATE SKIP LOCKED");
 
 impl PgStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {

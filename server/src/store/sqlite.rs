@@ -22,7 +22,7 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
-portable_store!(SqliteStore, "sqlite", MIGRATOR);
+portable_store!(SqliteStore, "sqlite", MIGRATOR, "");
 
 impl SqliteStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {

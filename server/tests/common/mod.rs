@@ -198,3 +198,4 @@ pub fn must_run_everything() -> bool {
 }
 
 pub mod portal;
+pub mod smtp;

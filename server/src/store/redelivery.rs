@@ -1,0 +1,573 @@
+//! Redelivery in the database: planning which of a release's messages may be sent again,
+//! creating a request (idempotent, within a daily quota), and the dispatcher's side — claiming
+//! items under a lease, recording each attempt as in flight just before it is sent, recording
+//! the outcome, and taking back items whose dispatcher died (one that was in flight has an
+//! unknown outcome and is never sent again automatically; one not yet started is due again).
+//!
+//! The rules live in the database (migration 0005 and the keys of 0001): an item takes only an
+//! undelivered, unsuppressed message, as its next generation, once (`UNIQUE (message_id,
+//! generation)`); one request per idempotency key. The code here only keeps requests from
+//! tripping over them.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::StoreError;
+
+/// Why an undelivered message of a selection is not redelivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    /// It was delivered: never resent.
+    Delivered,
+    /// Queued for its first delivery.
+    Queued,
+    /// A redelivery of it is queued or under way.
+    BeingRedelivered,
+    /// Its address is suppressed (hard bounce, complaint, unsubscribe, staff).
+    Suppressed,
+    /// Its last outcome is unknown (it may have arrived): a person decides.
+    OutcomeUnknown,
+    /// The release's content is no longer kept.
+    ContentUnavailable,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Delivered => "delivered",
+            SkipReason::Queued => "queued",
+            SkipReason::BeingRedelivered => "being_redelivered",
+            SkipReason::Suppressed => "suppressed",
+            SkipReason::OutcomeUnknown => "outcome_unknown",
+            SkipReason::ContentUnavailable => "content_unavailable",
+        }
+    }
+
+    fn from_str(s: &str) -> Option<SkipReason> {
+        [
+            SkipReason::Delivered,
+            SkipReason::Queued,
+            SkipReason::BeingRedelivered,
+            SkipReason::Suppressed,
+            SkipReason::OutcomeUnknown,
+            SkipReason::ContentUnavailable,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+}
+
+/// What a redelivery of a selection would do.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RedeliveryPlan {
+    /// The messages it would send again.
+    pub messages: Vec<i64>,
+    /// The selected messages it would not, by reason.
+    pub skipped: BTreeMap<SkipReason, i64>,
+}
+
+/// A request to create.
+#[derive(Clone, Debug)]
+pub struct NewRequest {
+    pub company_id: i64,
+    pub release_id: Option<i64>,
+    pub requested_by: Option<i64>,
+    /// Staff acting for the company: the reason, required.
+    pub on_behalf_reason: Option<String>,
+    /// From the confirmation form: the same key is the same request.
+    pub idempotency_key: String,
+    /// Messages the company may have redelivered per day (UTC), this request included.
+    pub daily_cap: i64,
+    pub messages: Vec<i64>,
+}
+
+/// What creating a request did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestOutcome {
+    /// A new request with this many items (messages taken meanwhile by another request are left
+    /// out).
+    Created { id: i64, items: i64 },
+    /// The key was used before: that request, unchanged.
+    Existing { id: i64 },
+    /// Over the company's daily cap: nothing was created.
+    OverQuota { used: i64, cap: i64 },
+    /// None of the messages can be redelivered any more.
+    Empty,
+}
+
+/// An item a dispatcher has claimed, with everything needed to send it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClaimedItem {
+    pub item_id: i64,
+    pub message_id: i64,
+    pub generation: i32,
+    /// This attempt's number (1 for the first).
+    pub attempt: i32,
+    /// The claim's lease: every later write names it, so a dispatcher that lost its item
+    /// changes nothing.
+    pub lease_until: DateTime<Utc>,
+    pub recipient: String,
+    pub route: String,
+    pub sender_address: String,
+    pub subject: String,
+    pub body_text: String,
+}
+
+/// How an attempt ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// 2xx: accepted by the receiving server.
+    Sent,
+    /// 4xx or a connection that never got going: tried again at `retry_at`.
+    Deferred { retry_at: DateTime<Utc> },
+    /// 5xx, or deferred too many times: given up.
+    Failed,
+    /// Cut off after the message may have gone out: never sent again automatically.
+    Unknown,
+}
+
+/// The outcome of one attempt, with the server's words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptResult {
+    pub outcome: AttemptOutcome,
+    pub smtp_code: Option<i32>,
+    pub enhanced_code: Option<String>,
+    pub reply: Option<String>,
+    /// For `Failed` and `Unknown`: the message's error class from then on.
+    pub error_class: Option<&'static str>,
+}
+
+/// Items of a request by status.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestProgress {
+    pub status: String,
+    pub by_status: BTreeMap<String, i64>,
+}
+
+/// Redelivery requests and the dispatcher's queue.
+#[async_trait]
+pub trait RedeliveryStore: Send + Sync {
+    /// What redelivering `messages` (ids of the company's messages; others are ignored) would do.
+    async fn plan_redelivery(&self, company_id: i64, messages: &[i64]) -> Result<RedeliveryPlan, StoreError>;
+
+    /// Creates the request for `request.messages`, in one transaction: at most once per key,
+    /// within the daily cap, each message only if it still may be redelivered.
+    async fn request_redelivery(
+        &self,
+        request: &NewRequest,
+        now: DateTime<Utc>,
+    ) -> Result<RequestOutcome, StoreError>;
+
+    /// Claims up to `limit` due items until `lease_until`; competing dispatchers never claim the
+    /// same item.
+    async fn claim_redeliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<ClaimedItem>, StoreError>;
+
+    /// Records the claimed item's attempt as in flight: the last thing before sending. `false`
+    /// when the lease was lost meanwhile (then it must not be sent).
+    async fn begin_attempt(&self, item: &ClaimedItem, now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Records how a claimed item's attempt ended. `false` when the item's lease was lost
+    /// meanwhile (it was taken back as unknown): nothing is changed then.
+    async fn finish_redelivery(
+        &self,
+        item: &ClaimedItem,
+        result: &AttemptResult,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Items whose lease ran out: their dispatcher died. One that was in flight may have gone
+    /// out, so it (with its message and attempt) becomes unknown and is never sent again
+    /// automatically; one claimed but not started is due again. Returns (unknown, requeued).
+    async fn take_back_abandoned(&self, now: DateTime<Utc>) -> Result<(u64, u64), StoreError>;
+
+    /// Marks requests whose every item reached an end (sent, failed, unknown) as done; returns
+    /// their ids.
+    async fn complete_requests(&self, now: DateTime<Utc>) -> Result<Vec<i64>, StoreError>;
+
+    async fn request_progress(&self, request_id: i64) -> Result<RequestProgress, StoreError>;
+}
+
+/// The planning query: each selected message of the company with the reason it would be skipped
+/// (NULL: it would be redelivered). The ids are integers written into the statement.
+pub(super) fn plan_sql(ids: &[i64]) -> String {
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    format!(
+        "SELECT m.id,
+            CASE
+                WHEN m.status = 'sent' THEN 'delivered'
+                WHEN m.status = 'queued' THEN 'queued'
+                WHEN EXISTS (SELECT 1 FROM redelivery_items i WHERE i.message_id = m.id
+                             AND i.status IN ('queued', 'sending', 'deferred')) THEN 'being_redelivered'
+                WHEN m.status = 'unknown' THEN 'outcome_unknown'
+                WHEN EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.address) = lower(m.recipient)
+                             AND (s.company_id IS NULL OR s.company_id = m.company_id)) THEN 'suppressed'
+                WHEN NOT EXISTS (SELECT 1 FROM release_contents c WHERE c.release_id = m.release_id)
+                    THEN 'content_unavailable'
+            END
+         FROM messages m WHERE m.company_id = $1 AND m.id IN ({list}) ORDER BY m.id"
+    )
+}
+
+/// Folds the planning query's rows into a plan.
+pub(super) fn plan_from(rows: Vec<(i64, Option<String>)>) -> RedeliveryPlan {
+    let mut plan = RedeliveryPlan::default();
+    for (id, skip) in rows {
+        match skip.as_deref().and_then(SkipReason::from_str) {
+            Some(reason) => *plan.skipped.entry(reason).or_default() += 1,
+            None => plan.messages.push(id),
+        }
+    }
+    plan
+}
+
+/// Inserts the items of a request: only messages that may still be redelivered, skipping any a
+/// concurrent request took first.
+pub(super) fn insert_items_sql(ids: &[i64]) -> String {
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    format!(
+        "INSERT INTO redelivery_items (request_id, message_id, generation, status, attempts, next_attempt_at, updated_at)
+         SELECT $1, m.id, m.generation + 1, 'queued', 0, $3, $3
+         FROM messages m
+         WHERE m.company_id = $2 AND m.id IN ({list})
+           AND m.status IN ('deferred', 'bounced', 'failed', 'not_sent')
+           AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.address) = lower(m.recipient)
+                           AND (s.company_id IS NULL OR s.company_id = m.company_id))
+           AND EXISTS (SELECT 1 FROM release_contents c WHERE c.release_id = m.release_id)
+         ON CONFLICT (message_id, generation) DO NOTHING"
+    )
+}
+
+/// Implements [`RedeliveryStore`] for a backend whose struct has a `pool`; `$lock` is what the
+/// dialect adds to the claim's subquery so that competing dispatchers skip each other's rows.
+macro_rules! portable_redelivery {
+    ($store:ty, $lock:literal) => {
+        #[async_trait::async_trait]
+        impl $crate::store::redelivery::RedeliveryStore for $store {
+            async fn plan_redelivery(
+                &self,
+                company_id: i64,
+                messages: &[i64],
+            ) -> Result<$crate::store::redelivery::RedeliveryPlan, StoreError> {
+                let mut rows = Vec::new();
+                for chunk in messages.chunks(1_000) {
+                    let part: Vec<(i64, Option<String>)> =
+                        sqlx::query_as(&$crate::store::redelivery::plan_sql(chunk))
+                            .bind(company_id)
+                            .fetch_all(&self.pool)
+                            .await?;
+                    rows.extend(part);
+                }
+                Ok($crate::store::redelivery::plan_from(rows))
+            }
+
+            async fn request_redelivery(
+                &self,
+                request: &$crate::store::redelivery::NewRequest,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<$crate::store::redelivery::RequestOutcome, StoreError> {
+                use $crate::store::redelivery::RequestOutcome;
+                let mut tx = self.pool.begin().await?;
+                // One request at a time per company: the quota below counts what is committed.
+                sqlx::query("UPDATE companies SET id = id WHERE id = $1").bind(request.company_id).execute(&mut *tx).await?;
+                let created: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO redelivery_requests
+                         (company_id, release_id, requested_by, on_behalf, reason, idempotency_key, status, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)
+                     ON CONFLICT (company_id, idempotency_key) DO NOTHING
+                     RETURNING id",
+                )
+                .bind(request.company_id)
+                .bind(request.release_id)
+                .bind(request.requested_by)
+                .bind(request.on_behalf_reason.is_some())
+                .bind(&request.on_behalf_reason)
+                .bind(&request.idempotency_key)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(id) = created else {
+                    let id: i64 = sqlx::query_scalar(
+                        "SELECT id FROM redelivery_requests WHERE company_id = $1 AND idempotency_key = $2",
+                    )
+                    .bind(request.company_id)
+                    .bind(&request.idempotency_key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    return Ok(RequestOutcome::Existing { id });
+                };
+                let day = now.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+                let used: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM redelivery_items i JOIN redelivery_requests r ON r.id = i.request_id
+                     WHERE r.company_id = $1 AND r.created_at >= $2",
+                )
+                .bind(request.company_id)
+                .bind(day)
+                .fetch_one(&mut *tx)
+                .await?;
+                if used + request.messages.len() as i64 > request.daily_cap {
+                    return Ok(RequestOutcome::OverQuota { used, cap: request.daily_cap });
+                }
+                let mut items = 0;
+                for chunk in request.messages.chunks(1_000) {
+                    items += sqlx::query(&$crate::store::redelivery::insert_items_sql(chunk))
+                        .bind(id)
+                        .bind(request.company_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected() as i64;
+                }
+                if items == 0 {
+                    return Ok(RequestOutcome::Empty);
+                }
+                tx.commit().await?;
+                Ok(RequestOutcome::Created { id, items })
+            }
+
+            async fn claim_redeliveries(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                lease_until: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::redelivery::ClaimedItem>, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let claimed: Vec<(i64,)> = sqlx::query_as(concat!(
+                    "UPDATE redelivery_items SET status = 'sending', lease_until = $2, updated_at = $1
+                     WHERE id IN (SELECT id FROM redelivery_items
+                                  WHERE status IN ('queued', 'deferred') AND next_attempt_at <= $1
+                                  ORDER BY next_attempt_at, id LIMIT $3 ",
+                    $lock,
+                    ") AND status IN ('queued', 'deferred') RETURNING id"
+                ))
+                .bind(now)
+                .bind(lease_until)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+                if claimed.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let list = claimed.iter().map(|(id,)| id.to_string()).collect::<Vec<_>>().join(", ");
+                let items = sqlx::query_as(&format!(
+                    "SELECT i.id AS item_id, i.message_id, i.generation, i.attempts + 1 AS attempt, i.lease_until,
+                            m.recipient, m.route, r.sender_address, c.subject, c.body_text
+                     FROM redelivery_items i
+                     JOIN messages m ON m.id = i.message_id
+                     JOIN releases r ON r.id = m.release_id
+                     JOIN release_contents c ON c.release_id = m.release_id
+                     WHERE i.id IN ({list}) ORDER BY i.id"
+                ))
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(items)
+            }
+
+            async fn begin_attempt(
+                &self,
+                item: &$crate::store::redelivery::ClaimedItem,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let kept = sqlx::query(
+                    "UPDATE redelivery_items SET attempts = $3, updated_at = $4
+                     WHERE id = $1 AND status = 'sending' AND lease_until = $2",
+                )
+                .bind(item.item_id)
+                .bind(item.lease_until)
+                .bind(item.attempt)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if kept == 0 {
+                    return Ok(false);
+                }
+                sqlx::query(
+                    "INSERT INTO delivery_attempts (message_id, generation, attempt, attempted_at, route, outcome)
+                     VALUES ($1, $2, $3, $4, $5, 'in_flight')",
+                )
+                .bind(item.message_id)
+                .bind(item.generation)
+                .bind(item.attempt)
+                .bind(now)
+                .bind(&item.route)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn finish_redelivery(
+                &self,
+                item: &$crate::store::redelivery::ClaimedItem,
+                result: &$crate::store::redelivery::AttemptResult,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<bool, StoreError> {
+                use $crate::store::redelivery::AttemptOutcome;
+                let (status, retry_at) = match result.outcome {
+                    AttemptOutcome::Sent => ("sent", now),
+                    AttemptOutcome::Deferred { retry_at } => ("deferred", retry_at),
+                    AttemptOutcome::Failed => ("failed", now),
+                    AttemptOutcome::Unknown => ("unknown", now),
+                };
+                let mut tx = self.pool.begin().await?;
+                let kept = sqlx::query(
+                    "UPDATE redelivery_items SET status = $3, next_attempt_at = $4, lease_until = NULL, updated_at = $5
+                     WHERE id = $1 AND status = 'sending' AND lease_until = $2",
+                )
+                .bind(item.item_id)
+                .bind(item.lease_until)
+                .bind(status)
+                .bind(retry_at)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if kept == 0 {
+                    return Ok(false);
+                }
+                sqlx::query(
+                    "UPDATE delivery_attempts SET outcome = $4, smtp_code = $5, enhanced_code = $6, reply = $7
+                     WHERE message_id = $1 AND generation = $2 AND attempt = $3",
+                )
+                .bind(item.message_id)
+                .bind(item.generation)
+                .bind(item.attempt)
+                .bind(status)
+                .bind(result.smtp_code)
+                .bind(&result.enhanced_code)
+                .bind(&result.reply)
+                .execute(&mut *tx)
+                .await?;
+                // The message itself changes once the item reaches an end.
+                if !matches!(result.outcome, AttemptOutcome::Deferred { .. }) {
+                    sqlx::query(
+                        "UPDATE messages SET status = $3, generation = $2, attempts = attempts + $4,
+                                error_class = $5, smtp_code = $6, enhanced_code = $7, smtp_reply = $8, last_attempt_at = $9
+                         WHERE id = $1",
+                    )
+                    .bind(item.message_id)
+                    .bind(item.generation)
+                    .bind(status)
+                    .bind(item.attempt)
+                    .bind(if status == "sent" { None } else { result.error_class })
+                    .bind(result.smtp_code)
+                    .bind(&result.enhanced_code)
+                    .bind(&result.reply)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn take_back_abandoned(&self, now: chrono::DateTime<chrono::Utc>) -> Result<(u64, u64), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                // In flight when the dispatcher died: the message may have gone out.
+                let unknown: Vec<(i64, i32, i32)> = sqlx::query_as(
+                    "UPDATE redelivery_items SET status = 'unknown', lease_until = NULL, updated_at = $1
+                     WHERE status = 'sending' AND lease_until < $1
+                       AND EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.message_id = redelivery_items.message_id
+                                   AND a.generation = redelivery_items.generation AND a.attempt = redelivery_items.attempts
+                                   AND a.outcome = 'in_flight')
+                     RETURNING message_id, generation, attempts",
+                )
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await?;
+                for (message_id, generation, attempt) in &unknown {
+                    sqlx::query(
+                        "UPDATE delivery_attempts SET outcome = 'unknown', reply = 'the dispatcher stopped during this attempt'
+                         WHERE message_id = $1 AND generation = $2 AND attempt = $3",
+                    )
+                    .bind(message_id)
+                    .bind(generation)
+                    .bind(attempt)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "UPDATE messages SET status = 'unknown', generation = $2, error_class = 'connection_lost',
+                                attempts = attempts + $3, last_attempt_at = $4
+                         WHERE id = $1",
+                    )
+                    .bind(message_id)
+                    .bind(generation)
+                    .bind(attempt)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                // Claimed but never started: simply due again.
+                let requeued = sqlx::query(
+                    "UPDATE redelivery_items SET status = 'queued', lease_until = NULL, updated_at = $1
+                     WHERE status = 'sending' AND lease_until < $1",
+                )
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                tx.commit().await?;
+                Ok((unknown.len() as u64, requeued))
+            }
+
+            async fn complete_requests(&self, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<i64>, StoreError> {
+                Ok(sqlx::query_scalar(
+                    "UPDATE redelivery_requests SET status = 'done', completed_at = $1
+                     WHERE status IN ('pending', 'in_progress')
+                       AND NOT EXISTS (SELECT 1 FROM redelivery_items i WHERE i.request_id = redelivery_requests.id
+                                       AND i.status IN ('queued', 'sending', 'deferred'))
+                     RETURNING id",
+                )
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn request_progress(
+                &self,
+                request_id: i64,
+            ) -> Result<$crate::store::redelivery::RequestProgress, StoreError> {
+                let status: String = sqlx::query_scalar("SELECT status FROM redelivery_requests WHERE id = $1")
+                    .bind(request_id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let rows: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT status, COUNT(*) FROM redelivery_items WHERE request_id = $1 GROUP BY status",
+                )
+                .bind(request_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok($crate::store::redelivery::RequestProgress { status, by_status: rows.into_iter().collect() })
+            }
+        }
+    };
+}
+pub(super) use portable_redelivery;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_count_each_reason() {
+        let plan = plan_from(vec![
+            (1, None),
+            (2, Some("delivered".into())),
+            (3, Some("delivered".into())),
+            (4, Some("suppressed".into())),
+            (5, None),
+        ]);
+        assert_eq!(plan.messages, vec![1, 5]);
+        assert_eq!(plan.skipped.get(&SkipReason::Delivered), Some(&2));
+        assert_eq!(plan.skipped.get(&SkipReason::Suppressed), Some(&1));
+    }
+}
