@@ -4,7 +4,9 @@
 
 use chrono::{Datelike, NaiveDateTime, Timelike, Weekday};
 
-use crate::model::{ComponentState, DeliveryStatus, FailureReason, Kind, Moment, Severity, Status};
+use crate::model::{
+    ComponentState, DeliveryStatus, FailureReason, Kind, Moment, Severity, SkipReason, Status,
+};
 
 /// A language the site is published in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -650,6 +652,130 @@ static PORTAL_EN: PortalText = PortalText {
     forbidden_body: "The form expired or was sent from another site, so it was not processed. Go back, reload the page and try again.",
     portal_top: "Go to the company portal",
 };
+
+/// Fixed text of redelivery: the form on a release, its confirmation and its progress.
+pub struct RedeliveryText {
+    pub heading: &'static str,
+    pub intro: &'static str,
+    pub filter_button: &'static str,
+    pub selected_button: &'static str,
+    pub select: &'static str,
+    pub confirm_title: &'static str,
+    pub skipped_heading: &'static str,
+    pub confirm_button: &'static str,
+    pub back: &'static str,
+    pub reason_label: &'static str,
+    pub reason_missing: &'static str,
+    pub nothing: &'static str,
+    pub progress_heading: &'static str,
+    pub on_behalf: &'static str,
+    pub in_progress: &'static str,
+    pub done: &'static str,
+    pub queued: &'static str,
+    pub sent: &'static str,
+    pub failed: &'static str,
+    pub unknown: &'static str,
+}
+
+static REDELIVERY_JA: RedeliveryText = RedeliveryText {
+    heading: "届いていないメールの再送",
+    intro: "再送は一度だけ行われます。配信済みのメールが再び送られることはありません。",
+    filter_button: "この条件で表示中の未達の宛先に再送…",
+    selected_button: "選択した宛先に再送…",
+    select: "再送する",
+    confirm_title: "再送の確認",
+    skipped_heading: "再送しないもの",
+    confirm_button: "再送する",
+    back: "戻る",
+    reason_label: "企業に代わって再送する理由(必須)",
+    reason_missing: "代理で再送する理由を入力してください。",
+    nothing: "再送できる宛先がありません。",
+    progress_heading: "再送の状況",
+    on_behalf: "サポート担当による代理の依頼",
+    in_progress: "再送中",
+    done: "完了",
+    queued: "送信待ち",
+    sent: "送信済み",
+    failed: "失敗",
+    unknown: "結果不明",
+};
+
+static REDELIVERY_EN: RedeliveryText = RedeliveryText {
+    heading: "Redeliver what did not arrive",
+    intro: "Each message is redelivered once at most; a delivered message is never sent again.",
+    filter_button: "Redeliver to the undelivered recipients of this filter…",
+    selected_button: "Redeliver to the selected recipients…",
+    select: "Redeliver",
+    confirm_title: "Confirm the redelivery",
+    skipped_heading: "Not sent again",
+    confirm_button: "Redeliver",
+    back: "Back",
+    reason_label: "Why you redeliver on the company's behalf (required)",
+    reason_missing: "Give the reason for redelivering on the company's behalf.",
+    nothing: "There is nothing to redeliver.",
+    progress_heading: "Redeliveries",
+    on_behalf: "requested by support on the company's behalf",
+    in_progress: "in progress",
+    done: "done",
+    queued: "queued",
+    sent: "sent",
+    failed: "failed",
+    unknown: "outcome unknown",
+};
+
+impl Lang {
+    /// Redelivery's fixed text.
+    pub fn redelivery(self) -> &'static RedeliveryText {
+        match self {
+            Lang::Ja => &REDELIVERY_JA,
+            Lang::En => &REDELIVERY_EN,
+        }
+    }
+
+    /// Why a selected message is not sent again, in the reader's words.
+    pub fn skip_reason(self, reason: SkipReason) -> &'static str {
+        match reason {
+            SkipReason::Delivered => {
+                self.pick("配信済み(二重に送ることはありません)", "already delivered (never sent twice)")
+            }
+            SkipReason::Queued => self.pick("初回の送信待ち", "still queued for its first delivery"),
+            SkipReason::BeingRedelivered => self.pick("すでに再送の手続き中", "already being redelivered"),
+            SkipReason::Suppressed => self.pick(
+                "配信停止中の宛先(不達・苦情・配信停止)",
+                "suppressed address (bounce, complaint or unsubscribe)",
+            ),
+            SkipReason::OutcomeUnknown => self.pick(
+                "結果不明(届いている可能性があるため、担当者が判断します)",
+                "outcome unknown (it may have arrived: a person decides)",
+            ),
+            SkipReason::ContentUnavailable => {
+                self.pick("配信内容の保存期間が終了しています", "the release's content is no longer kept")
+            }
+        }
+    }
+
+    /// `N messages will be sent again to N recipients.`
+    pub fn redelivery_summary(self, messages: i64) -> String {
+        let n = self.number(messages);
+        match self {
+            Lang::Ja => format!("{n}件の宛先に、{n}件のメールを再送します。"),
+            Lang::En => format!("{n} messages will be sent again, to {n} recipients."),
+        }
+    }
+
+    /// The refusal of a request over the company's daily cap.
+    pub fn over_quota(self, used: i64, cap: i64) -> String {
+        let (used, cap) = (self.number(used), self.number(cap));
+        match self {
+            Lang::Ja => format!(
+                "1日の再送の上限({cap}件)を超えるため受け付けられませんでした。本日はすでに{used}件を再送しています。"
+            ),
+            Lang::En => {
+                format!("Refused: over the daily limit of {cap} redelivered messages ({used} already today).")
+            }
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

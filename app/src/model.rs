@@ -327,6 +327,8 @@ pub struct PortalChrome {
     pub languages: Vec<(Lang, String)>,
     /// `/portal`, with `?company=` for staff.
     pub home_href: String,
+    /// Reload the page after this many seconds (a redelivery in progress), without script.
+    pub refresh_seconds: Option<u32>,
 }
 
 /// A company as the portal names it.
@@ -432,6 +434,8 @@ pub struct RecipientFilterView {
 /// One recipient of a release.
 #[derive(Clone, Debug)]
 pub struct RecipientView {
+    /// The message's id: the value of its checkbox in the redelivery form.
+    pub message_id: i64,
     pub address: String,
     pub status: DeliveryStatus,
     /// Redelivered at least once (generation above 0).
@@ -455,6 +459,64 @@ pub struct ReleasePage {
     pub pager: Pager,
     /// The CSV export of the recipients matching the filter.
     pub csv_href: String,
+    /// Where the redelivery form posts (`/portal/releases/{id}/redeliver`, with `?company=` for
+    /// staff), and the session's CSRF token it carries.
+    pub redeliver_action: String,
+    pub csrf: String,
+    /// Redelivery requests of this release, newest first.
+    pub redeliveries: Vec<RedeliveryProgress>,
+}
+
+/// Why a selected message is not redelivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    Delivered,
+    Queued,
+    BeingRedelivered,
+    Suppressed,
+    OutcomeUnknown,
+    ContentUnavailable,
+}
+
+keyword_enum!(SkipReason {
+    Delivered => "delivered",
+    Queued => "queued",
+    BeingRedelivered => "being_redelivered",
+    Suppressed => "suppressed",
+    OutcomeUnknown => "outcome_unknown",
+    ContentUnavailable => "content_unavailable",
+});
+
+/// One redelivery request and how far it got.
+#[derive(Clone, Debug)]
+pub struct RedeliveryProgress {
+    pub requested_at: Moment,
+    /// Staff asked for it on the company's behalf.
+    pub on_behalf: bool,
+    pub done: bool,
+    pub queued: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub unknown: i64,
+}
+
+/// The confirmation of a redelivery: exactly what will happen before anything does.
+#[derive(Clone, Debug)]
+pub struct RedeliverConfirmPage {
+    pub release_title: String,
+    pub release_href: String,
+    /// Messages that will be sent again (one per recipient).
+    pub messages: i64,
+    pub skipped: Vec<(SkipReason, i64)>,
+    /// Where the confirmation posts, and the fields it carries: the selection, the CSRF token,
+    /// the idempotency key.
+    pub confirm_action: String,
+    pub hidden: Vec<(String, String)>,
+    /// Staff act on the company's behalf and must give a reason.
+    pub needs_reason: bool,
+    pub reason: String,
+    /// Why the request was not made (over the daily cap, nothing left, no reason given).
+    pub error: Option<String>,
 }
 
 /// Why the login form is shown again.

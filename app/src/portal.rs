@@ -11,7 +11,7 @@ use crate::i18n::Lang;
 use crate::layout::time;
 use crate::model::{
     DeliveryStatus, IncidentBanner, LoginNotice, LoginPage, Moment, Pager, PortalChrome, PortalHomePage,
-    RecipientView, ReleasePage, ReleaseRowView, StaffPickPage,
+    RecipientView, RedeliverConfirmPage, RedeliveryProgress, ReleasePage, ReleaseRowView, StaffPickPage,
 };
 
 /// Renders a complete portal document: `<!DOCTYPE html>` and the frame around `main`.
@@ -60,6 +60,7 @@ fn portal_document(chrome: PortalChrome, main: impl IntoView + 'static) -> Strin
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="robots" content="noindex"/>
+                {chrome.refresh_seconds.map(|s| view! { <meta http-equiv="refresh" content=s.to_string()/> })}
                 <title>{title}</title>
                 <link rel="stylesheet" href=chrome.stylesheet/>
             </head>
@@ -380,8 +381,16 @@ fn recipient_row(lang: Lang, r: RecipientView) -> impl IntoView + use<> {
     let reason =
         r.reason.map(|reason| view! { <span class="reason-text">{lang.failure_reason(reason)}</span> });
     let reply = r.smtp_reply.map(|reply| view! { <code class="smtp-reply">{reply}</code> });
+    // Undelivered rows can be chosen for redelivery (an unknown outcome is a person's call, made
+    // elsewhere); the boxes belong to the redelivery form by its id.
+    let choosable = r.status.is_undelivered() && r.status != DeliveryStatus::Unknown;
+    let choose = choosable.then(|| {
+        let label = format!("{}: {}", lang.redelivery().select, r.address);
+        view! { <input type="checkbox" name="m" value=r.message_id.to_string() form="redeliver" aria-label=label/> }
+    });
     view! {
         <tr data-status=r.status.as_str()>
+            <td class="choose">{choose}</td>
             <td class="address">{r.address}</td>
             <td class="status">{delivery_badge(lang, r.status)}{redelivered}</td>
             <td class="num">{lang.number(i64::from(r.attempts))}</td>
@@ -430,6 +439,7 @@ pub fn release_page(chrome: PortalChrome, page: ReleasePage) -> String {
                 <table class="recipients">
                     <thead>
                         <tr>
+                            <th scope="col"><span class="visually-hidden">{lang.redelivery().select}</span></th>
                             <th scope="col">{p.address}</th>
                             <th scope="col">{p.status}</th>
                             <th scope="col" class="num">{p.attempts}</th>
@@ -464,6 +474,7 @@ pub fn release_page(chrome: PortalChrome, page: ReleasePage) -> String {
                     <tfoot>{total_row(p.total, t.messages())}</tfoot>
                 </table>
             </section>
+            {redelivery_progress(lang, page.redeliveries)}
             <section class="recipient-list">
                 <h2>{p.recipients}</h2>
                 <form method="get" class="recipient-filter">
@@ -482,11 +493,121 @@ pub fn release_page(chrome: PortalChrome, page: ReleasePage) -> String {
                     {lang.matching_recipients(page.matching)}" "
                     <a class="csv" href=page.csv_href download>{p.csv}</a>
                 </p>
+                {redeliver_form(lang, &page.redeliver_action, &page.csrf, &f.status, &f.q)}
                 {recipients}
                 {pager(lang, page.pager)}
             </section>
         </article>
         <p class="more"><a href=chrome.home_href.clone()>"← "{p.back_to_releases}</a></p>
+    };
+    portal_document(chrome, main)
+}
+
+/// The redelivery form: its checkboxes are in the recipient table (`form="redeliver"`); its two
+/// buttons redeliver the chosen rows, or every undelivered recipient of the current filter.
+fn redeliver_form(lang: Lang, action: &str, csrf: &str, status: &str, q: &str) -> impl IntoView + use<> {
+    let r = lang.redelivery();
+    view! {
+        <form id="redeliver" method="post" action=action.to_string() class="redeliver">
+            <input type="hidden" name="csrf" value=csrf.to_string()/>
+            <input type="hidden" name="status" value=status.to_string()/>
+            <input type="hidden" name="q" value=q.to_string()/>
+            <p class="hint">{r.intro}</p>
+            <p class="actions">
+                <button type="submit" name="scope" value="selected">{r.selected_button}</button>" "
+                <button type="submit" name="scope" value="filter" class="secondary">{r.filter_button}</button>
+            </p>
+        </form>
+    }
+}
+
+/// The release's redelivery requests and how far each got.
+fn redelivery_progress(lang: Lang, requests: Vec<RedeliveryProgress>) -> impl IntoView + use<> {
+    let r = lang.redelivery();
+    (!requests.is_empty()).then(|| {
+        let items = requests
+            .into_iter()
+            .map(|q| {
+                let state = if q.done { r.done } else { r.in_progress };
+                let behalf = q.on_behalf.then(|| view! { " "<span class="badge staff">{r.on_behalf}</span> });
+                let count = |label: &'static str, n: i64, class: &'static str| {
+                    view! { <li class=class>{label}": "{lang.number(n)}</li> }
+                };
+                view! {
+                    <li class=if q.done { "request done" } else { "request in-progress" }>
+                        <p>{time(lang, &q.requested_at)}" — "<strong class="state">{state}</strong>{behalf}</p>
+                        <ul class="counts">
+                            {count(r.queued, q.queued, "queued")}
+                            {count(r.sent, q.sent, "sent")}
+                            {count(r.failed, q.failed, "failed")}
+                            {count(r.unknown, q.unknown, "unknown")}
+                        </ul>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <section class="redeliveries" aria-live="polite">
+                <h2>{r.progress_heading}</h2>
+                <ul>{items}</ul>
+            </section>
+        }
+    })
+}
+
+/// The confirmation of a redelivery: how many messages go to how many recipients, what is left
+/// out and why; for staff, the reason they act on the company's behalf.
+pub fn redeliver_confirm_page(chrome: PortalChrome, page: RedeliverConfirmPage) -> String {
+    let lang = chrome.lang;
+    let r = lang.redelivery();
+    let skipped = (!page.skipped.is_empty()).then(|| {
+        let rows = page
+            .skipped
+            .iter()
+            .map(|(reason, n)| {
+                view! { <li data-reason=reason.as_str()>{lang.skip_reason(*reason)}": "{lang.number(*n)}</li> }
+            })
+            .collect_view();
+        view! {
+            <section class="skipped">
+                <h2>{r.skipped_heading}</h2>
+                <ul>{rows}</ul>
+            </section>
+        }
+    });
+    let error = page.error.clone().map(|e| view! { <p class="notice error" role="alert">{e}</p> });
+    let form = (page.messages > 0 && page.error.as_ref().is_none_or(|_| page.needs_reason)).then(|| {
+        let hidden = page
+            .hidden
+            .iter()
+            .map(|(name, value)| view! { <input type="hidden" name=name.clone() value=value.clone()/> })
+            .collect_view();
+        let reason = page.needs_reason.then(|| {
+            view! {
+                <p class="field">
+                    <label for="reason">{r.reason_label}</label>
+                    <textarea id="reason" name="reason" required rows="3">{page.reason.clone()}</textarea>
+                </p>
+            }
+        });
+        view! {
+            <form method="post" action=page.confirm_action.clone() class="redeliver-confirm">
+                {hidden}
+                {reason}
+                <p class="actions"><button type="submit">{r.confirm_button}</button></p>
+            </form>
+        }
+    });
+    let summary =
+        if page.messages > 0 { lang.redelivery_summary(page.messages) } else { r.nothing.to_string() };
+    let main = view! {
+        <h1>{r.confirm_title}</h1>
+        <p class="release-name"><a href=page.release_href.clone()>{page.release_title.clone()}</a></p>
+        {error}
+        <p class="summary"><strong>{summary}</strong></p>
+        {skipped}
+        {form}
+        <p class="more"><a href=page.release_href.clone()>"← "{r.back}</a></p>
     };
     portal_document(chrome, main)
 }
@@ -534,8 +655,8 @@ mod tests {
 
     use super::*;
     use crate::model::{
-        AffectedRelease, CompanyRef, FailureReason, RecipientFilterView, ReleaseFilterView, ReleaseView,
-        Totals,
+        AffectedRelease, CompanyRef, FailureReason, RecipientFilterView, RedeliveryProgress,
+        ReleaseFilterView, ReleaseView, SkipReason, Totals,
     };
 
     fn chrome(lang: Lang) -> PortalChrome {
@@ -550,6 +671,7 @@ mod tests {
             csrf: "tok-123".into(),
             languages: vec![(Lang::Ja, "/portal?lang=ja".into()), (Lang::En, "/portal?lang=en".into())],
             home_href: "/portal".into(),
+            refresh_seconds: None,
         }
     }
 
@@ -595,11 +717,15 @@ mod tests {
             recipients,
             pager: Pager::default(),
             csv_href: "/portal/releases/7/recipients.csv".into(),
+            redeliver_action: "/portal/releases/7/redeliver".into(),
+            csrf: "tok-123".into(),
+            redeliveries: Vec::new(),
         }
     }
 
     fn bounced(address: &str) -> RecipientView {
         RecipientView {
+            message_id: 41,
             address: address.into(),
             status: DeliveryStatus::Bounced,
             redelivered: true,
@@ -840,5 +966,68 @@ mod tests {
         for html in [unavailable_page(chrome(Lang::Ja)), forbidden_page(logged_out(Lang::En))] {
             assert!(html.starts_with("<!DOCTYPE html>") && !html.contains("<!>"));
         }
+    }
+
+    #[test]
+    fn undelivered_rows_can_be_chosen_for_the_redelivery_form() {
+        let mut sent = bounced("ok@media.jp");
+        sent.status = DeliveryStatus::Sent;
+        sent.message_id = 42;
+        let html =
+            release_page(chrome(Lang::En), release_page_with("", vec![bounced("gone@media.jp"), sent]));
+        assert!(
+            html.contains(r#"<form id="redeliver" method="post" action="/portal/releases/7/redeliver""#),
+            "{html}"
+        );
+        assert!(html.contains(r#"<input type="hidden" name="csrf" value="tok-123">"#));
+        assert!(html.contains(r#"name="m" value="41" form="redeliver""#), "the bounced row has a box");
+        assert!(!html.contains(r#"value="42" form="redeliver""#), "the delivered row has none");
+        assert!(!html.contains("http-equiv=\"refresh\""), "nothing in progress: no reload");
+    }
+
+    #[test]
+    fn progress_reloads_the_page_while_a_redelivery_runs() {
+        let mut page = release_page_with("", Vec::new());
+        page.redeliveries = vec![RedeliveryProgress {
+            requested_at: moment(),
+            on_behalf: true,
+            done: false,
+            queued: 3,
+            sent: 145,
+            failed: 0,
+            unknown: 0,
+        }];
+        let html = release_page(PortalChrome { refresh_seconds: Some(5), ..chrome(Lang::Ja) }, page);
+        assert!(html.contains(r#"<meta http-equiv="refresh" content="5">"#), "{html}");
+        assert!(html.contains("送信済み: 145") && html.contains("再送中") && html.contains("代理"));
+    }
+
+    #[test]
+    fn the_confirmation_states_what_will_happen_and_asks_staff_why() {
+        let page = RedeliverConfirmPage {
+            release_title: "Launch".into(),
+            release_href: "/portal/releases/7".into(),
+            messages: 148,
+            skipped: vec![(SkipReason::Delivered, 493), (SkipReason::OutcomeUnknown, 2)],
+            confirm_action: "/portal/releases/7/redeliver/confirm".into(),
+            hidden: vec![("key".into(), "k-1".into()), ("m".into(), "5".into())],
+            needs_reason: true,
+            reason: String::new(),
+            error: None,
+        };
+        let html = redeliver_confirm_page(chrome(Lang::En), page.clone());
+        assert!(html.contains("148 messages will be sent again, to 148 recipients."), "{html}");
+        assert!(html.contains("already delivered (never sent twice): 493"));
+        assert!(html.contains("outcome unknown (it may have arrived: a person decides): 2"));
+        assert!(html.contains(r#"<input type="hidden" name="key" value="k-1">"#));
+        assert!(html.contains(r#"<textarea id="reason" name="reason" required"#));
+        let refused = redeliver_confirm_page(
+            chrome(Lang::En),
+            RedeliverConfirmPage { needs_reason: false, error: Some("over the limit".into()), ..page },
+        );
+        assert!(
+            refused.contains("over the limit") && !refused.contains("redeliver-confirm"),
+            "no form when refused"
+        );
     }
 }

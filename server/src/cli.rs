@@ -348,6 +348,10 @@ pub struct ServeArgs {
     #[arg(long, env = "STATUSDESK_SESSION_LIFETIME", value_parser = parse_duration)]
     pub session_lifetime: Option<std::time::Duration>,
 
+    /// Messages a company may have redelivered per day [default: 10000]
+    #[arg(long, env = "STATUSDESK_REDELIVERY_DAILY_CAP")]
+    pub redelivery_daily_cap: Option<i64>,
+
     /// Do not run the redelivery dispatcher in this process (run `statusdesk dispatch` instead).
     #[arg(long, env = "STATUSDESK_NO_DISPATCH")]
     pub no_dispatch: bool,

@@ -123,7 +123,12 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
             }
         })
     });
-    let options = HttpOptions { hsts: config.hsts, sessions: config.sessions, ..HttpOptions::default() };
+    let options = HttpOptions {
+        hsts: config.hsts,
+        sessions: config.sessions,
+        redelivery_daily_cap: config.redelivery_daily_cap,
+        ..HttpOptions::default()
+    };
     crate::accounts::warm_up();
     let router = http::router(AppState::new(site, database, &options), &options);
     let mut until_stopped = stopped.clone();

@@ -35,6 +35,7 @@ pub struct ServeConfig {
     pub sessions: SessionSettings,
     /// Run the redelivery dispatcher beside the site.
     pub dispatch: bool,
+    pub redelivery_daily_cap: i64,
     pub mail: MailArgs,
 }
 
@@ -91,6 +92,9 @@ impl ServeConfig {
             hsts: args.hsts || file.hsts,
             sessions,
             dispatch: !args.no_dispatch,
+            redelivery_daily_cap: args
+                .redelivery_daily_cap
+                .unwrap_or(crate::http::DEFAULT_REDELIVERY_DAILY_CAP),
             mail: args.mail,
         })
     }
@@ -122,6 +126,7 @@ mod tests {
             session_idle: None,
             session_lifetime: None,
             no_dispatch: false,
+            redelivery_daily_cap: None,
             mail: crate::cli::MailArgs {
                 smtp_url: None,
                 outbox: None,

@@ -255,7 +255,12 @@ async fn another_companys_objects_are_not_found_for_every_route_and_method() {
         let mut attempts = 0;
         for id in [BRAVO_RELEASES[0].to_string(), BRAVO_RELEASES[1].to_string(), "999999".into(), "x".into()]
         {
-            for path in [format!("/portal/releases/{id}"), format!("/portal/releases/{id}/recipients.csv")] {
+            for path in [
+                format!("/portal/releases/{id}"),
+                format!("/portal/releases/{id}/recipients.csv"),
+                format!("/portal/releases/{id}/redeliver"),
+                format!("/portal/releases/{id}/redeliver/confirm"),
+            ] {
                 for with_company in [false, true] {
                     // A company user naming the other company gets nothing more.
                     let path = if with_company { format!("{path}?company=bravo") } else { path.clone() };
@@ -287,6 +292,12 @@ async fn another_companys_objects_are_not_found_for_every_route_and_method() {
             )
             .await;
         assert_eq!(own_post.status, StatusCode::METHOD_NOT_ALLOWED);
+        for id in BRAVO_RELEASES {
+            assert!(
+                app.store.release_redeliveries(2, id).await.unwrap().is_empty(),
+                "no request was made for bravo"
+            );
+        }
     });
 }
 

@@ -150,7 +150,7 @@ async fn a_plan_says_why_each_message_is_skipped() {
         execute(&url, "INSERT INTO suppressions (company_id, address, reason, created_at) VALUES (NULL, 'reader4@media.test', 'complaint', '2021-03-02T00:00:00+00:00')").await.unwrap();
         let first = store.request_redelivery(&request("first", vec![1]), Utc::now()).await.unwrap();
         assert!(matches!(first, RequestOutcome::Created { items: 1, .. }), "{url}: {first:?}");
-        let plan = store.plan_redelivery(1, &[1, 2, 3, 4, 5, 6, 7, 999]).await.unwrap();
+        let plan = store.plan_redelivery(1, Some(1), &[1, 2, 3, 4, 5, 6, 7, 999]).await.unwrap();
         assert_eq!(plan.messages, vec![2, 3], "{url}");
         let skipped: Vec<(SkipReason, i64)> = plan.skipped.into_iter().collect();
         assert_eq!(
@@ -165,7 +165,7 @@ async fn a_plan_says_why_each_message_is_skipped() {
             "{url}"
         );
         execute(&url, "DELETE FROM release_contents").await.unwrap();
-        let gone = store.plan_redelivery(1, &[2, 3]).await.unwrap();
+        let gone = store.plan_redelivery(1, None, &[2, 3]).await.unwrap();
         assert_eq!(gone.skipped.get(&SkipReason::ContentUnavailable), Some(&2), "{url}");
         assert!(matches!(
             store.request_redelivery(&request("late", vec![2, 3]), Utc::now()).await.unwrap(),

@@ -9,6 +9,7 @@ mod pages;
 mod portal;
 mod public;
 mod recipients_csv;
+mod redelivery;
 mod security;
 pub mod session;
 pub mod throttle;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// Each published incident's figures, for the portal's banners.
     pub incidents: Arc<IncidentImpacts>,
+    /// Messages a company may have redelivered per day.
+    pub redelivery_daily_cap: i64,
 }
 
 impl AppState {
@@ -45,12 +48,13 @@ impl AppState {
             sessions: SessionSettings { secure: options.hsts, ..options.sessions },
             throttle: Arc::new(LoginThrottle::new(options.throttle)),
             incidents: Arc::default(),
+            redelivery_daily_cap: options.redelivery_daily_cap,
         }
     }
 }
 
 /// Settings of the HTTP layer itself.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct HttpOptions {
     /// The site is reached over HTTPS: send `Strict-Transport-Security`, and mark the session
     /// cookies `Secure` with the `__Host-` prefix.
@@ -58,6 +62,23 @@ pub struct HttpOptions {
     /// Session timeouts (`secure` follows `hsts`).
     pub sessions: SessionSettings,
     pub throttle: ThrottleSettings,
+    /// Messages a company may have redelivered per day (UTC).
+    pub redelivery_daily_cap: i64,
+}
+
+/// The daily redelivery cap unless configured: more than the reference incident's 2,310
+/// messages for one company, far less than a runaway loop would send.
+pub const DEFAULT_REDELIVERY_DAILY_CAP: i64 = 10_000;
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            hsts: false,
+            sessions: SessionSettings::default(),
+            throttle: ThrottleSettings::default(),
+            redelivery_daily_cap: DEFAULT_REDELIVERY_DAILY_CAP,
+        }
+    }
 }
 
 /// The whole application.

@@ -86,6 +86,7 @@ impl PortalPage {
                 })
                 .collect(),
             home_href,
+            refresh_seconds: None,
         }
     }
 

@@ -19,14 +19,14 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 use statusdesk_app::model::{
     AffectedRelease, DeliveryStatus, FailureReason, IncidentBanner, Pager, PortalHomePage,
-    RecipientFilterView, RecipientView, ReleaseFilterView, ReleasePage, ReleaseRowView, ReleaseView,
-    StaffPickPage, Totals,
+    RecipientFilterView, RecipientView, RedeliveryProgress, ReleaseFilterView, ReleasePage, ReleaseRowView,
+    ReleaseView, StaffPickPage, Totals,
 };
 use statusdesk_app::portal;
 
 use super::pages::{self, PortalPage, encode};
 use super::session::{self, Viewer};
-use super::{AppState, login, recipients_csv};
+use super::{AppState, login, recipients_csv, redelivery};
 use crate::store::accounts::CompanyRecord;
 use crate::store::portal::{
     AuditEntry, Direction, RecipientQuery, RecipientRecord, ReleaseCursor, ReleaseQuery, ReleaseRecord,
@@ -46,6 +46,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/portal", get(home))
         .route("/portal/releases/{id}", get(release).layer(in_scope()))
         .route("/portal/releases/{id}/recipients.csv", get(recipients_csv::export).layer(in_scope()))
+        .route("/portal/releases/{id}/redeliver", post(redelivery::plan).layer(in_scope()))
+        .route("/portal/releases/{id}/redeliver/confirm", post(redelivery::confirm).layer(in_scope()))
         .route("/portal/{*rest}", any(unknown))
         .route("/logout", post(login::logout))
         .layer(from_fn_with_state(state, session::require_login))
@@ -79,6 +81,7 @@ pub(super) async fn audit(
     action: &str,
     company: Option<&CompanyRecord>,
     uri: &Uri,
+    detail: Option<String>,
 ) {
     let entry = AuditEntry {
         actor_id: Some(viewer.user.id),
@@ -86,7 +89,7 @@ pub(super) async fn audit(
         action: action.to_string(),
         company_id: company.map(|c| c.id),
         target: Some(uri.path_and_query().map_or_else(|| uri.path().to_string(), |p| p.to_string())),
-        detail: None,
+        detail,
     };
     if let Err(e) = store.record_audit(&entry).await {
         tracing::warn!(error = %e, action, "cannot write the audit log");
@@ -96,7 +99,7 @@ pub(super) async fn audit(
 /// Staff looking at a company's pages leave a line in the audit log.
 async fn audit_staff_view(store: &dyn Store, viewer: &Viewer, company: &CompanyRecord, uri: &Uri) {
     if viewer.user.is_staff() {
-        audit(store, viewer, "portal.view", Some(company), uri).await;
+        audit(store, viewer, "portal.view", Some(company), uri, None).await;
     }
 }
 
@@ -133,8 +136,15 @@ async fn resolve_release(
         }
         Ok(None) => {
             tracing::warn!(user = %viewer.user.email, path = %request.uri().path(), "release not found for this user");
-            audit(store.as_ref(), &viewer, "portal.denied", viewer.user.company.as_ref(), request.uri())
-                .await;
+            audit(
+                store.as_ref(),
+                &viewer,
+                "portal.denied",
+                viewer.user.company.as_ref(),
+                request.uri(),
+                None,
+            )
+            .await;
             pages::not_found(&page, &viewer, viewer.user.company.as_ref())
         }
         Err(e) => {
@@ -382,8 +392,9 @@ fn pager(
 pub struct RecipientParams {
     pub status: Option<String>,
     pub q: Option<String>,
-    after: Option<String>,
-    before: Option<String>,
+    /// Keyset cursors: the page after (or before) this address.
+    pub after: Option<String>,
+    pub before: Option<String>,
 }
 
 impl RecipientParams {
@@ -431,6 +442,7 @@ fn recipient_view(page: &PortalPage, r: RecipientRecord) -> RecipientView {
         (!codes.is_empty()).then(|| codes.join(" "))
     });
     RecipientView {
+        message_id: r.id,
         status: DeliveryStatus::from_keyword(&r.status).unwrap_or(DeliveryStatus::Unknown),
         redelivered: r.generation > 0,
         attempts: r.attempts,
@@ -514,6 +526,28 @@ async fn release_page(
         link(&path, None),
     );
     let csv_href = link(&format!("{path}/recipients.csv"), None);
+    let redeliver_action = match &staff_slug {
+        Some(slug) => format!("{path}/redeliver?{}", encode(&[("company", slug)])),
+        None => format!("{path}/redeliver"),
+    };
+    let redeliveries: Vec<RedeliveryProgress> = store
+        .release_redeliveries(scope.company.id, scope.release.id)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let n = |status: &str| r.by_status.get(status).copied().unwrap_or(0);
+            RedeliveryProgress {
+                requested_at: page.moment(r.created_at),
+                on_behalf: r.on_behalf,
+                done: r.status == "done",
+                queued: n("queued") + n("sending") + n("deferred"),
+                sent: n("sent"),
+                failed: n("failed"),
+                unknown: n("unknown"),
+            }
+        })
+        .collect();
+    let in_progress = redeliveries.iter().any(|r| !r.done);
     let release = &scope.release;
     let view = ReleasePage {
         release: ReleaseView {
@@ -530,8 +564,13 @@ async fn release_page(
         matching,
         pager,
         csv_href,
+        redeliver_action,
+        csrf: viewer.csrf.clone(),
+        redeliveries,
     };
-    let chrome = page.chrome(&release.title, Some(viewer), Some(&scope.company));
+    let mut chrome = page.chrome(&release.title, Some(viewer), Some(&scope.company));
+    // While a redelivery is under way the page reloads itself; no script needed.
+    chrome.refresh_seconds = in_progress.then_some(5);
     Ok(portal::release_page(chrome, view))
 }
 

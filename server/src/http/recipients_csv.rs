@@ -95,7 +95,8 @@ pub async fn export(
     let page = PortalPage::new(&state, &headers, &uri);
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
     if viewer.user.is_staff() {
-        super::portal::audit(store.as_ref(), &viewer, "portal.export", Some(&scope.company), &uri).await;
+        super::portal::audit(store.as_ref(), &viewer, "portal.export", Some(&scope.company), &uri, None)
+            .await;
     }
     let (lang, zone) = (page.lang, page.site().time_zone);
     let release = std::sync::Arc::new((scope.release.id.to_string(), scope.release.title.clone()));

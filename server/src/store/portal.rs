@@ -107,6 +107,8 @@ pub struct RecipientQuery {
 /// One recipient's message, as the portal shows it.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct RecipientRecord {
+    /// The message's id.
+    pub id: i64,
     pub recipient: String,
     pub status: String,
     pub generation: i32,
@@ -171,6 +173,9 @@ pub trait PortalStore: Send + Sync {
 
     /// How many recipients match.
     async fn count_recipients(&self, query: &RecipientQuery) -> Result<i64, StoreError>;
+
+    /// The ids of the messages that match.
+    async fn message_ids(&self, query: &RecipientQuery) -> Result<Vec<i64>, StoreError>;
 
     /// Every matching recipient in address order, streamed in chunks of [`CHUNK_ROWS`] through a
     /// small buffer, so that memory stays flat however large the release.
@@ -303,7 +308,7 @@ fn recipient_conditions(query: &RecipientQuery) -> Sql {
     sql
 }
 
-const RECIPIENT_COLUMNS: &str = "SELECT m.recipient, m.status, m.generation, m.attempts, m.last_attempt_at, \
+const RECIPIENT_COLUMNS: &str = "SELECT m.id, m.recipient, m.status, m.generation, m.attempts, m.last_attempt_at, \
      m.error_class, m.smtp_code, m.enhanced_code, m.smtp_reply FROM messages m";
 
 pub(super) fn recipients_sql(
@@ -331,6 +336,11 @@ pub(super) fn recipients_sql(
 pub(super) fn count_recipients_sql(query: &RecipientQuery) -> (String, Vec<Param>) {
     let conditions = recipient_conditions(query);
     (format!("SELECT COUNT(*) FROM messages m{}", conditions.text), conditions.params)
+}
+
+pub(super) fn message_ids_sql(query: &RecipientQuery) -> (String, Vec<Param>) {
+    let conditions = recipient_conditions(query);
+    (format!("SELECT m.id FROM messages m{} ORDER BY m.id", conditions.text), conditions.params)
 }
 
 pub(super) fn stream_recipients_sql(query: &RecipientQuery) -> (String, Vec<Param>) {
@@ -471,6 +481,11 @@ macro_rules! portable_portal {
             async fn count_recipients(&self, query: &$crate::store::portal::RecipientQuery) -> Result<i64, StoreError> {
                 let (sql, params) = $crate::store::portal::count_recipients_sql(query);
                 Ok($crate::store::portal::bind_params!(sqlx::query_scalar(&sql), params).fetch_one(&self.pool).await?)
+            }
+
+            async fn message_ids(&self, query: &$crate::store::portal::RecipientQuery) -> Result<Vec<i64>, StoreError> {
+                let (sql, params) = $crate::store::portal::message_ids_sql(query);
+                Ok($crate::store::portal::bind_params!(sqlx::query_scalar(&sql), params).fetch_all(&self.pool).await?)
             }
 
             fn stream_recipients(

@@ -14,50 +14,9 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+pub use statusdesk_app::model::SkipReason;
+
 use super::StoreError;
-
-/// Why an undelivered message of a selection is not redelivered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SkipReason {
-    /// It was delivered: never resent.
-    Delivered,
-    /// Queued for its first delivery.
-    Queued,
-    /// A redelivery of it is queued or under way.
-    BeingRedelivered,
-    /// Its address is suppressed (hard bounce, complaint, unsubscribe, staff).
-    Suppressed,
-    /// Its last outcome is unknown (it may have arrived): a person decides.
-    OutcomeUnknown,
-    /// The release's content is no longer kept.
-    ContentUnavailable,
-}
-
-impl SkipReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SkipReason::Delivered => "delivered",
-            SkipReason::Queued => "queued",
-            SkipReason::BeingRedelivered => "being_redelivered",
-            SkipReason::Suppressed => "suppressed",
-            SkipReason::OutcomeUnknown => "outcome_unknown",
-            SkipReason::ContentUnavailable => "content_unavailable",
-        }
-    }
-
-    fn from_str(s: &str) -> Option<SkipReason> {
-        [
-            SkipReason::Delivered,
-            SkipReason::Queued,
-            SkipReason::BeingRedelivered,
-            SkipReason::Suppressed,
-            SkipReason::OutcomeUnknown,
-            SkipReason::ContentUnavailable,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
-    }
-}
 
 /// What a redelivery of a selection would do.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -139,6 +98,16 @@ pub struct AttemptResult {
     pub error_class: Option<&'static str>,
 }
 
+/// A request as the release page lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestSummary {
+    pub id: i64,
+    pub created_at: DateTime<Utc>,
+    pub on_behalf: bool,
+    pub status: String,
+    pub by_status: BTreeMap<String, i64>,
+}
+
 /// Items of a request by status.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RequestProgress {
@@ -149,8 +118,21 @@ pub struct RequestProgress {
 /// Redelivery requests and the dispatcher's queue.
 #[async_trait]
 pub trait RedeliveryStore: Send + Sync {
-    /// What redelivering `messages` (ids of the company's messages; others are ignored) would do.
-    async fn plan_redelivery(&self, company_id: i64, messages: &[i64]) -> Result<RedeliveryPlan, StoreError>;
+    /// What redelivering `messages` would do: ids of the company's messages (of `release`, when
+    /// it names one); others are ignored.
+    async fn plan_redelivery(
+        &self,
+        company_id: i64,
+        release: Option<i64>,
+        messages: &[i64],
+    ) -> Result<RedeliveryPlan, StoreError>;
+
+    /// The company's redelivery requests for a release, newest first, with their items by status.
+    async fn release_redeliveries(
+        &self,
+        company_id: i64,
+        release_id: i64,
+    ) -> Result<Vec<RequestSummary>, StoreError>;
 
     /// Creates the request for `request.messages`, in one transaction: at most once per key,
     /// within the daily cap, each message only if it still may be redelivered.
@@ -211,7 +193,8 @@ pub(super) fn plan_sql(ids: &[i64]) -> String {
                 WHEN NOT EXISTS (SELECT 1 FROM release_contents c WHERE c.release_id = m.release_id)
                     THEN 'content_unavailable'
             END
-         FROM messages m WHERE m.company_id = $1 AND m.id IN ({list}) ORDER BY m.id"
+         FROM messages m WHERE m.company_id = $1 AND ($2 IS NULL OR m.release_id = $2) AND m.id IN ({list})
+         ORDER BY m.id"
     )
 }
 
@@ -219,7 +202,7 @@ pub(super) fn plan_sql(ids: &[i64]) -> String {
 pub(super) fn plan_from(rows: Vec<(i64, Option<String>)>) -> RedeliveryPlan {
     let mut plan = RedeliveryPlan::default();
     for (id, skip) in rows {
-        match skip.as_deref().and_then(SkipReason::from_str) {
+        match skip.as_deref().and_then(SkipReason::from_keyword) {
             Some(reason) => *plan.skipped.entry(reason).or_default() += 1,
             None => plan.messages.push(id),
         }
@@ -253,6 +236,7 @@ macro_rules! portable_redelivery {
             async fn plan_redelivery(
                 &self,
                 company_id: i64,
+                release: Option<i64>,
                 messages: &[i64],
             ) -> Result<$crate::store::redelivery::RedeliveryPlan, StoreError> {
                 let mut rows = Vec::new();
@@ -260,11 +244,44 @@ macro_rules! portable_redelivery {
                     let part: Vec<(i64, Option<String>)> =
                         sqlx::query_as(&$crate::store::redelivery::plan_sql(chunk))
                             .bind(company_id)
+                            .bind(release)
                             .fetch_all(&self.pool)
                             .await?;
                     rows.extend(part);
                 }
                 Ok($crate::store::redelivery::plan_from(rows))
+            }
+
+            async fn release_redeliveries(
+                &self,
+                company_id: i64,
+                release_id: i64,
+            ) -> Result<Vec<$crate::store::redelivery::RequestSummary>, StoreError> {
+                let requests: Vec<(i64, chrono::DateTime<chrono::Utc>, bool, String)> = sqlx::query_as(
+                    "SELECT id, created_at, on_behalf, status FROM redelivery_requests
+                     WHERE company_id = $1 AND release_id = $2 ORDER BY created_at DESC, id DESC LIMIT 20",
+                )
+                .bind(company_id)
+                .bind(release_id)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut summaries = Vec::new();
+                for (id, created_at, on_behalf, status) in requests {
+                    let counts: Vec<(String, i64)> = sqlx::query_as(
+                        "SELECT status, COUNT(*) FROM redelivery_items WHERE request_id = $1 GROUP BY status",
+                    )
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    summaries.push($crate::store::redelivery::RequestSummary {
+                        id,
+                        created_at,
+                        on_behalf,
+                        status,
+                        by_status: counts.into_iter().collect(),
+                    });
+                }
+                Ok(summaries)
             }
 
             async fn request_redelivery(

@@ -182,6 +182,7 @@ impl PortalApp {
         sender.send(batch).await.unwrap();
         drop(sender);
         store.bulk_load(receiver, &|_| {}).await.unwrap();
+        store.fill_missing_release_contents().await.unwrap();
         let hash = statusdesk::accounts::hash_password(PASSWORD.into()).await;
         for (email, company) in users {
             let user = NewUser { company: company.clone(), email: email.clone(), name: String::new() };

@@ -1,0 +1,219 @@
+//! Redelivery from the portal. The form on a release page posts its selection (chosen rows, or
+//! every undelivered recipient of the current filter) to `…/redeliver`, which answers with the
+//! confirmation: how many messages go to how many recipients, what is left out and why. Nothing
+//! is created until that page is confirmed (`…/redeliver/confirm`), once per idempotency key:
+//! submitting it twice, or fifty times at once, makes one request. Staff must give a reason; their
+//! request is recorded as made on the company's behalf. Both steps are CSRF-checked POSTs behind
+//! the session layer, and the release was resolved for the viewer's company before either runs.
+
+use axum::Extension;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use statusdesk_app::model::RedeliverConfirmPage;
+use statusdesk_app::portal;
+
+use super::AppState;
+use super::pages::{self, PortalPage, encode};
+use super::portal::{ReleaseInScope, audit};
+use super::session::{Viewer, new_token};
+use crate::store::portal::{RecipientQuery, StatusFilter};
+use crate::store::redelivery::{NewRequest, RequestOutcome};
+use crate::store::{Store, StoreError};
+
+/// What the release page's form selected.
+#[derive(Debug, Default)]
+struct Selection {
+    /// `selected`: the checked rows; anything else: the filter's undelivered recipients.
+    scope: String,
+    messages: Vec<i64>,
+    status: String,
+    q: String,
+}
+
+/// A posted form's fields, repeated names included.
+type Fields = Vec<(String, String)>;
+
+fn field<'f>(fields: &'f Fields, name: &str) -> &'f str {
+    fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+}
+
+impl Selection {
+    fn from_fields(fields: &Fields) -> Selection {
+        Selection {
+            scope: field(fields, "scope").to_string(),
+            messages: fields.iter().filter(|(k, _)| k == "m").filter_map(|(_, v)| v.parse().ok()).collect(),
+            status: field(fields, "status").to_string(),
+            q: field(fields, "q").to_string(),
+        }
+    }
+
+    /// The candidate messages: the checked ones, or every undelivered one the filter shows.
+    async fn candidates(&self, store: &dyn Store, scope: &ReleaseInScope) -> Result<Vec<i64>, StoreError> {
+        if self.scope == "selected" {
+            return Ok(self.messages.clone());
+        }
+        let params = super::portal::RecipientParams {
+            status: Some(self.status.clone()),
+            q: Some(self.q.clone()),
+            ..Default::default()
+        };
+        let status = match params.status_filter() {
+            StatusFilter::All => StatusFilter::Undelivered,
+            other => other,
+        };
+        let query = RecipientQuery { status, ..params.query(scope) };
+        store.message_ids(&query).await
+    }
+
+    /// The fields that carry the selection to the confirmation.
+    fn hidden(&self) -> Fields {
+        let mut fields = vec![
+            ("scope".to_string(), self.scope.clone()),
+            ("status".to_string(), self.status.clone()),
+            ("q".to_string(), self.q.clone()),
+        ];
+        fields.extend(self.messages.iter().map(|m| ("m".to_string(), m.to_string())));
+        fields
+    }
+}
+
+/// The release page's URL, with `?company=` for staff.
+fn release_href(viewer: &Viewer, scope: &ReleaseInScope, suffix: &str) -> String {
+    let path = format!("/portal/releases/{}{suffix}", scope.release.id);
+    if viewer.user.is_staff() {
+        format!("{path}?{}", encode(&[("company", &scope.company.slug)]))
+    } else {
+        path
+    }
+}
+
+/// The confirmation page for `selection`, with `error` when the last confirmation was refused.
+#[allow(clippy::too_many_arguments)]
+async fn confirmation(
+    store: &dyn Store,
+    viewer: &Viewer,
+    scope: &ReleaseInScope,
+    page: &PortalPage,
+    selection: &Selection,
+    (reason, error): (String, Option<String>),
+    key: String,
+) -> Result<Response, StoreError> {
+    let candidates = selection.candidates(store, scope).await?;
+    let plan = store.plan_redelivery(scope.company.id, Some(scope.release.id), &candidates).await?;
+    let mut hidden = selection.hidden();
+    hidden.push(("csrf".into(), viewer.csrf.clone()));
+    hidden.push(("key".into(), key));
+    let view = RedeliverConfirmPage {
+        release_title: scope.release.title.clone(),
+        release_href: release_href(viewer, scope, ""),
+        messages: plan.messages.len() as i64,
+        skipped: plan.skipped.into_iter().collect(),
+        confirm_action: release_href(viewer, scope, "/redeliver/confirm"),
+        hidden,
+        needs_reason: viewer.user.is_staff(),
+        reason,
+        error: error.clone(),
+    };
+    let title = page.lang.redelivery().confirm_title;
+    let chrome = page.chrome(title, Some(viewer), Some(&scope.company));
+    let status = if error.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
+    Ok(page.respond(status, portal::redeliver_confirm_page(chrome, view)))
+}
+
+/// `POST /portal/releases/{id}/redeliver`: the confirmation of what the form selected.
+pub async fn plan(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Extension(scope): Extension<ReleaseInScope>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let page = PortalPage::new(&state, &headers, &uri);
+    let Some(store) = state.database.store() else { return pages::unavailable(&page) };
+    let selection = Selection::from_fields(&fields);
+    let answer =
+        confirmation(store.as_ref(), &viewer, &scope, &page, &selection, (String::new(), None), new_token())
+            .await;
+    answer.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot plan a redelivery");
+        pages::unavailable(&page)
+    })
+}
+
+/// `POST /portal/releases/{id}/redeliver/confirm`: creates the request (once per key).
+pub async fn confirm(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Extension(scope): Extension<ReleaseInScope>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let page = PortalPage::new(&state, &headers, &uri);
+    let Some(store) = state.database.store() else { return pages::unavailable(&page) };
+    let selection = Selection::from_fields(&fields);
+    let key = field(&fields, "key").to_string();
+    let reason = field(&fields, "reason").trim().to_string();
+    let r = page.lang.redelivery();
+    let refuse = |error: String| {
+        let (store, viewer, scope, page, selection) = (store.clone(), &viewer, &scope, &page, &selection);
+        let (reason, key) = (reason.clone(), key.clone());
+        async move {
+            confirmation(store.as_ref(), viewer, scope, page, selection, (reason, Some(error)), key).await
+        }
+    };
+    let result = async {
+        if key.len() < 16 {
+            // Not from the confirmation page.
+            return Ok(pages::forbidden(&page));
+        }
+        if viewer.user.is_staff() && reason.is_empty() {
+            return refuse(r.reason_missing.to_string()).await;
+        }
+        let candidates = selection.candidates(store.as_ref(), &scope).await?;
+        let plan = store.plan_redelivery(scope.company.id, Some(scope.release.id), &candidates).await?;
+        let request = NewRequest {
+            company_id: scope.company.id,
+            release_id: Some(scope.release.id),
+            requested_by: Some(viewer.user.id),
+            on_behalf_reason: viewer.user.is_staff().then(|| reason.clone()),
+            idempotency_key: key.clone(),
+            daily_cap: state.redelivery_daily_cap,
+            messages: plan.messages,
+        };
+        match store.request_redelivery(&request, Utc::now()).await? {
+            RequestOutcome::Created { id, items } => {
+                let detail = match &request.on_behalf_reason {
+                    Some(reason) => {
+                        format!("request {id}: {items} messages; on the company's behalf: {reason}")
+                    }
+                    None => format!("request {id}: {items} messages"),
+                };
+                tracing::info!(user = %viewer.user.email, company = %scope.company.slug, "{detail}");
+                audit(
+                    store.as_ref(),
+                    &viewer,
+                    "redelivery.request",
+                    Some(&scope.company),
+                    &uri,
+                    Some(detail),
+                )
+                .await;
+                Ok(Redirect::to(&release_href(&viewer, &scope, "")).into_response())
+            }
+            RequestOutcome::Existing { .. } => {
+                Ok(Redirect::to(&release_href(&viewer, &scope, "")).into_response())
+            }
+            RequestOutcome::OverQuota { used, cap } => refuse(page.lang.over_quota(used, cap)).await,
+            RequestOutcome::Empty => refuse(r.nothing.to_string()).await,
+        }
+    }
+    .await;
+    result.unwrap_or_else(|e: StoreError| {
+        tracing::warn!(error = %e, "cannot create a redelivery request");
+        pages::unavailable(&page)
+    })
+}

@@ -1,0 +1,211 @@
+//! Redelivery from the portal, through the router on SQLite and PostgreSQL: the form on a
+//! release, the confirmation that states what will happen, one request per confirmation however
+//! often it is sent, staff acting on a company's behalf with a reason, the daily cap, and the
+//! release page following the dispatcher's progress.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::portal::*;
+use statusdesk::dispatch::{DispatchSettings, Dispatcher, Mailer};
+use statusdesk::http::HttpOptions;
+
+macro_rules! on_every_backend {
+    ($options:expr, |$app:ident| $body:block) => {{
+        let dir = tempfile::tempdir().unwrap();
+        for url in database_urls(dir.path()).await {
+            let $app = PortalApp::start(&url, $options).await;
+            $body
+        }
+    }};
+}
+
+const ORIGIN: (&str, &str) = ("origin", "http://portal.test");
+
+/// Every hidden field of the first form posting to `action`, in order.
+fn form_fields(html: &str, action: &str) -> Vec<(String, String)> {
+    let start =
+        html.find(&format!("action=\"{action}\"")).unwrap_or_else(|| panic!("no form to {action}: {html}"));
+    let form = &html[start..html[start..].find("</form>").unwrap() + start];
+    form.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .map(|rest| {
+            let (name, rest) = rest.split_once('"').unwrap();
+            let value = rest.split_once("value=\"").unwrap().1.split('"').next().unwrap();
+            (name.to_string(), value.replace("&amp;", "&"))
+        })
+        .collect()
+}
+
+fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+#[tokio::test]
+async fn a_company_user_confirms_a_redelivery_once_and_watches_it_complete() {
+    on_every_backend!(HttpOptions::default(), |app| {
+        let mut browser = app.browser().logged_in(ACME_USER).await;
+        let release = format!("/portal/releases/{BIG_RELEASE}");
+        let page = browser.get(&release).await.text();
+        let csrf = hidden_field(&page, "csrf");
+        // Everything undelivered that the filter shows: 100 of the 250 recipients
+        // (25 each not sent, bounced, deferred, failed).
+        let plan = browser
+            .post(
+                &format!("{release}/redeliver"),
+                &[("csrf", &csrf), ("scope", "filter"), ("status", "undelivered"), ("q", "")],
+                &[ORIGIN],
+            )
+            .await;
+        assert_eq!(plan.status, StatusCode::OK, "{}: {}", app.url, plan.text());
+        let confirm_page = plan.text();
+        assert!(confirm_page.contains("100件の宛先に、100件のメールを再送します。"), "{confirm_page}");
+        assert_eq!(app.store.release_redeliveries(1, BIG_RELEASE).await.unwrap().len(), 0, "nothing yet");
+
+        let confirm = form_fields(&confirm_page, &format!("{release}/redeliver/confirm"));
+        assert!(confirm.iter().any(|(k, v)| k == "key" && v.len() >= 16), "an idempotency key: {confirm:?}");
+        for _ in 0..3 {
+            let done =
+                browser.post(&format!("{release}/redeliver/confirm"), &pairs(&confirm), &[ORIGIN]).await;
+            assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+            assert_eq!(header(&done.headers, "location"), release);
+        }
+        let requests = app.store.release_redeliveries(1, BIG_RELEASE).await.unwrap();
+        assert_eq!(requests.len(), 1, "{}: the same confirmation three times is one request", app.url);
+        assert_eq!(requests[0].by_status.get("queued"), Some(&100));
+        assert!(!requests[0].on_behalf);
+
+        // The release page shows the progress and reloads itself until it is done.
+        let waiting = browser.get(&release).await.text();
+        assert!(waiting.contains(r#"<meta http-equiv="refresh" content="5">"#), "{waiting}");
+        assert!(waiting.contains("送信待ち: 100"));
+        // Asked again, the same recipients are already being redelivered.
+        let again = browser
+            .post(
+                &format!("{release}/redeliver"),
+                &[("csrf", &csrf), ("scope", "filter"), ("status", "undelivered")],
+                &[ORIGIN],
+            )
+            .await
+            .text();
+        assert!(
+            again.contains("すでに再送の手続き中: 100") && again.contains("再送できる宛先がありません"),
+            "{again}"
+        );
+
+        let outbox = tempfile::tempdir().unwrap();
+        let (_stop, stopped) = tokio::sync::watch::channel(false);
+        let mailer = Mailer::outbox(outbox.path().to_path_buf()).unwrap();
+        let report = Dispatcher::new(app.store.clone(), mailer, DispatchSettings::default())
+            .run(stopped, true)
+            .await
+            .unwrap();
+        assert_eq!(report.sent, 100);
+        let finished = browser.get(&release).await.text();
+        assert!(!finished.contains("http-equiv=\"refresh\""), "done: no more reloading");
+        assert!(finished.contains("完了") && finished.contains("送信済み: 100"), "{finished}");
+        let release_now = app.store.release(1, BIG_RELEASE).await.unwrap().unwrap();
+        assert_eq!((release_now.totals.redelivered, release_now.totals.undelivered()), (100, 0));
+        let audited = app.store.audit_log(100).await.unwrap();
+        assert!(audited.iter().any(|e| e.action == "redelivery.request"
+            && e.detail.as_deref().is_some_and(|d| d.ends_with(": 100 messages"))));
+    });
+}
+
+#[tokio::test]
+async fn chosen_rows_are_redelivered_and_delivered_ones_are_never_resent() {
+    on_every_backend!(HttpOptions::default(), |app| {
+        let mut browser = app.browser().logged_in(ACME_USER).await;
+        let release = format!("/portal/releases/{BIG_RELEASE}");
+        let page = browser.get(&format!("{release}?q=reader00")).await.text();
+        let csrf = hidden_field(&page, "csrf");
+        // reader000–005 were delivered, 006 not sent, 007 bounced, 008 deferred, 009 failed.
+        let boxes: Vec<String> = page
+            .split("name=\"m\" value=\"")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap().to_string())
+            .collect();
+        assert_eq!(boxes.len(), 4, "{}: only undelivered rows have a box", app.url);
+        // A forged form naming a delivered message (id 1) and another company's (bravo's) too.
+        let mut fields = vec![("csrf", csrf.as_str()), ("scope", "selected"), ("m", "1")];
+        let bravo_message = "281";
+        fields.push(("m", bravo_message));
+        fields.extend(boxes.iter().map(|b| ("m", b.as_str())));
+        let plan = browser.post(&format!("{release}/redeliver"), &fields, &[ORIGIN]).await.text();
+        assert!(plan.contains("4件の宛先に、4件のメールを再送します。"), "{plan}");
+        assert!(plan.contains("配信済み(二重に送ることはありません): 1"), "{plan}");
+        let confirm = form_fields(&plan, &format!("{release}/redeliver/confirm"));
+        browser.post(&format!("{release}/redeliver/confirm"), &pairs(&confirm), &[ORIGIN]).await;
+        let requests = app.store.release_redeliveries(1, BIG_RELEASE).await.unwrap();
+        assert_eq!(requests[0].by_status.get("queued"), Some(&4), "{}", app.url);
+        assert!(app.store.release_redeliveries(2, 101).await.unwrap().is_empty());
+    });
+}
+
+#[tokio::test]
+async fn staff_redeliver_on_a_companys_behalf_only_with_a_reason() {
+    on_every_backend!(HttpOptions::default(), |app| {
+        let mut staff = app.browser().logged_in(STAFF_USER).await;
+        let release = format!("/portal/releases/{BIG_RELEASE}");
+        let page = staff.get(&format!("{release}?company=acme")).await.text();
+        assert!(page.contains(&format!("action=\"{release}/redeliver?company=acme\"")), "{page}");
+        let csrf = hidden_field(&page, "csrf");
+        let plan = staff
+            .post(
+                &format!("{release}/redeliver?company=acme"),
+                &[("csrf", &csrf), ("scope", "filter"), ("status", "not_sent")],
+                &[ORIGIN],
+            )
+            .await
+            .text();
+        assert!(plan.contains("name=\"reason\""), "staff are asked why: {plan}");
+        let action = format!("{release}/redeliver/confirm?company=acme");
+        let confirm = form_fields(&plan, &action);
+        let refused = staff.post(&action, &pairs(&confirm), &[ORIGIN]).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", app.url);
+        assert!(refused.text().contains("代理で再送する理由を入力してください"));
+        assert!(app.store.release_redeliveries(1, BIG_RELEASE).await.unwrap().is_empty());
+        let mut with_reason = pairs(&confirm);
+        with_reason.push(("reason", "The company asked by phone after the incident"));
+        let done = staff.post(&action, &with_reason, &[ORIGIN]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER);
+        assert_eq!(header(&done.headers, "location"), format!("{release}?company=acme"));
+        let requests = app.store.release_redeliveries(1, BIG_RELEASE).await.unwrap();
+        assert!(requests[0].on_behalf);
+        assert_eq!(requests[0].by_status.get("queued"), Some(&25));
+        let audited = app.store.audit_log(100).await.unwrap();
+        let line = audited.iter().find(|e| e.action == "redelivery.request").expect("audited");
+        assert_eq!(line.actor, STAFF_USER);
+        assert!(
+            line.detail.as_deref().unwrap().contains("on the company's behalf: The company asked by phone")
+        );
+    });
+}
+
+#[tokio::test]
+async fn a_request_over_the_daily_cap_is_refused_clearly() {
+    let capped = HttpOptions { redelivery_daily_cap: 30, ..HttpOptions::default() };
+    on_every_backend!(capped.clone(), |app| {
+        let mut browser = app.browser().logged_in(ACME_USER).await;
+        let release = format!("/portal/releases/{BIG_RELEASE}");
+        let csrf = browser.csrf().await;
+        let plan = browser
+            .post(
+                &format!("{release}/redeliver"),
+                &[("csrf", &csrf), ("scope", "filter"), ("status", "undelivered")],
+                &[ORIGIN],
+            )
+            .await
+            .text();
+        let confirm = form_fields(&plan, &format!("{release}/redeliver/confirm"));
+        let refused =
+            browser.post(&format!("{release}/redeliver/confirm"), &pairs(&confirm), &[ORIGIN]).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", app.url);
+        assert!(
+            refused.text().contains("1日の再送の上限(30件)を超えるため受け付けられませんでした"),
+            "{}",
+            refused.text()
+        );
+        assert!(app.store.release_redeliveries(1, BIG_RELEASE).await.unwrap().is_empty(), "nothing created");
+    });
+}
