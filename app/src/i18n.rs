@@ -675,6 +675,11 @@ pub struct RedeliveryText {
     pub sent: &'static str,
     pub failed: &'static str,
     pub unknown: &'static str,
+    pub question: &'static str,
+    pub answer_redeliver: &'static str,
+    pub answer_leave: &'static str,
+    pub answered_redeliver: &'static str,
+    pub answered_leave: &'static str,
 }
 
 static REDELIVERY_JA: RedeliveryText = RedeliveryText {
@@ -698,6 +703,11 @@ static REDELIVERY_JA: RedeliveryText = RedeliveryText {
     sent: "送信済み",
     failed: "失敗",
     unknown: "結果不明",
+    question: "この障害で送信されなかったメールを再送しますか。",
+    answer_redeliver: "未送信のメールを再送する",
+    answer_leave: "再送しない",
+    answered_redeliver: "回答済み: 未送信のメールを再送する",
+    answered_leave: "回答済み: 再送しない",
 };
 
 static REDELIVERY_EN: RedeliveryText = RedeliveryText {
@@ -721,6 +731,11 @@ static REDELIVERY_EN: RedeliveryText = RedeliveryText {
     sent: "sent",
     failed: "failed",
     unknown: "outcome unknown",
+    question: "Should the messages this incident left unsent be redelivered?",
+    answer_redeliver: "Redeliver the unsent messages",
+    answer_leave: "Leave them",
+    answered_redeliver: "Answered: redeliver the unsent messages",
+    answered_leave: "Answered: leave them",
 };
 
 impl Lang {

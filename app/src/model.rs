@@ -371,7 +371,7 @@ pub struct ReleaseRowView {
     pub totals: Totals,
 }
 
-/// An incident that left messages of this company undelivered.
+/// An incident that left messages of this company undelivered, and the question it asks.
 #[derive(Clone, Debug)]
 pub struct IncidentBanner {
     pub title: String,
@@ -379,6 +379,24 @@ pub struct IncidentBanner {
     pub notice_href: String,
     pub releases: Vec<AffectedRelease>,
     pub messages: i64,
+    /// The company's answer, once given.
+    pub answer: Option<IncidentAnswerView>,
+    /// Where the question's two buttons post, and the session's CSRF token.
+    pub answer_action: String,
+    pub csrf: String,
+    /// Staff answer on the company's behalf and must say why.
+    pub needs_reason: bool,
+    /// Why the last answer was not taken.
+    pub error: Option<String>,
+}
+
+/// "Redeliver the unsent messages" or "leave them", as answered.
+#[derive(Clone, Debug)]
+pub struct IncidentAnswerView {
+    pub redeliver: bool,
+    pub at: Moment,
+    pub by: Option<String>,
+    pub on_behalf: bool,
 }
 
 /// A release with messages an incident left undelivered, and how many.

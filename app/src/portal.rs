@@ -10,8 +10,9 @@ use leptos::prelude::*;
 use crate::i18n::Lang;
 use crate::layout::time;
 use crate::model::{
-    DeliveryStatus, IncidentBanner, LoginNotice, LoginPage, Moment, Pager, PortalChrome, PortalHomePage,
-    RecipientView, RedeliverConfirmPage, RedeliveryProgress, ReleasePage, ReleaseRowView, StaffPickPage,
+    DeliveryStatus, IncidentAnswerView, IncidentBanner, LoginNotice, LoginPage, Moment, Pager, PortalChrome,
+    PortalHomePage, RecipientView, RedeliverConfirmPage, RedeliveryProgress, ReleasePage, ReleaseRowView,
+    StaffPickPage,
 };
 
 /// Renders a complete portal document: `<!DOCTYPE html>` and the frame around `main`.
@@ -201,8 +202,54 @@ fn incident_banner(lang: Lang, banner: IncidentBanner) -> impl IntoView + use<> 
             <h2><a href=banner.notice_href>{banner.title}</a></h2>
             <p>{lang.incident_messages(banner.messages)}</p>
             <ul class="affected-releases">{releases}</ul>
+            {incident_question(lang, banner.answer, banner.answer_action, banner.csrf, banner.needs_reason, banner.error)}
         </section>
     }
+}
+
+/// The incident's question — redeliver the unsent messages, or leave them — or its answer.
+fn incident_question(
+    lang: Lang,
+    answer: Option<IncidentAnswerView>,
+    action: String,
+    csrf: String,
+    needs_reason: bool,
+    error: Option<String>,
+) -> AnyView {
+    let r = lang.redelivery();
+    if let Some(answer) = answer {
+        let said = if answer.redeliver { r.answered_redeliver } else { r.answered_leave };
+        let by = answer.by.map(|by| view! { " "<span class="by">{by}</span> });
+        let behalf = answer.on_behalf.then(|| view! { " "<span class="badge staff">{r.on_behalf}</span> });
+        return view! {
+            <p class="incident-answer answered">
+                <strong>{said}</strong>" ("{time(lang, &answer.at)}{by}")"{behalf}
+            </p>
+        }
+        .into_any();
+    }
+    let error = error.map(|e| view! { <p class="notice error">{e}</p> });
+    let reason = needs_reason.then(|| {
+        view! {
+            <p class="field">
+                <label for="incident-reason">{r.reason_label}</label>
+                <textarea id="incident-reason" name="reason" required rows="2"></textarea>
+            </p>
+        }
+    });
+    view! {
+        <form method="post" action=action class="incident-answer">
+            <input type="hidden" name="csrf" value=csrf/>
+            <p class="question">{r.question}</p>
+            {error}
+            {reason}
+            <p class="actions">
+                <button type="submit" name="answer" value="redeliver">{r.answer_redeliver}</button>" "
+                <button type="submit" name="answer" value="leave" class="secondary">{r.answer_leave}</button>
+            </p>
+        </form>
+    }
+    .into_any()
 }
 
 /// One release in the list; rows with undelivered messages are marked in words as well as
@@ -846,6 +893,11 @@ mod tests {
                     messages: 14_012,
                 }],
                 messages: 14_012,
+                answer: None,
+                answer_action: "/portal/incidents/mail-delay/answer".into(),
+                csrf: "tok-123".into(),
+                needs_reason: false,
+                error: None,
             }],
             filter: ReleaseFilterView {
                 q: "launch".into(),

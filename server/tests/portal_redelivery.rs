@@ -209,3 +209,90 @@ async fn a_request_over_the_daily_cap_is_refused_clearly() {
         assert!(app.store.release_redeliveries(1, BIG_RELEASE).await.unwrap().is_empty(), "nothing created");
     });
 }
+
+#[tokio::test]
+async fn the_incident_question_is_answered_once_and_redeliver_sends_what_it_left_unsent() {
+    on_every_backend!(HttpOptions::default(), |app| {
+        let mut browser = app.browser().logged_in(ACME_USER).await;
+        let home = browser.get("/portal").await.text();
+        let action = "/portal/incidents/delivery-outage/answer";
+        assert!(home.contains(&format!("action=\"{action}\"")), "{}: the banner asks: {home}", app.url);
+        let csrf = hidden_field(&home, "csrf");
+        let answered = browser.post(action, &[("csrf", &csrf), ("answer", "redeliver")], &[ORIGIN]).await;
+        assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.text());
+        assert_eq!(header(&answered.headers, "location"), "/portal");
+        let answer = app.store.incident_answer(1, "delivery-outage").await.unwrap().expect("recorded");
+        assert_eq!(
+            (answer.answer.as_str(), answer.answered_by.as_deref(), answer.on_behalf),
+            ("redeliver", Some(ACME_USER), false)
+        );
+        // 25 unsent on release 1 and 1 on release 2: every message the incident left unsent.
+        let audit = app.store.audit_log(100).await.unwrap();
+        let lines: Vec<_> = audit.iter().filter(|e| e.action == "incident.answer").collect();
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].detail.as_deref().unwrap().ends_with(": 26 messages)"), "{:?}", lines[0].detail);
+
+        // Answering again, either way, changes nothing.
+        for again in ["leave", "redeliver"] {
+            let response = browser.post(action, &[("csrf", &csrf), ("answer", again)], &[ORIGIN]).await;
+            assert_eq!(response.status, StatusCode::SEE_OTHER);
+        }
+        assert_eq!(
+            app.store.incident_answer(1, "delivery-outage").await.unwrap().unwrap().answer,
+            "redeliver"
+        );
+        assert_eq!(
+            app.store.audit_log(100).await.unwrap().iter().filter(|e| e.action == "incident.answer").count(),
+            1
+        );
+        let after = browser.get("/portal").await.text();
+        assert!(
+            after.contains("回答済み: 未送信のメールを再送する")
+                && !after.contains(&format!("action=\"{action}\""))
+        );
+
+        // An incident that did not affect the company cannot be answered.
+        let other = browser
+            .post(
+                "/portal/incidents/api-maintenance/answer",
+                &[("csrf", &csrf), ("answer", "leave")],
+                &[ORIGIN],
+            )
+            .await;
+        assert_eq!(other.status, StatusCode::NOT_FOUND);
+    });
+}
+
+#[tokio::test]
+async fn staff_answer_for_a_company_only_with_a_reason() {
+    on_every_backend!(HttpOptions::default(), |app| {
+        let mut staff = app.browser().logged_in(STAFF_USER).await;
+        let home = staff.get("/portal?company=bravo").await.text();
+        let action = "/portal/incidents/delivery-outage/answer?company=bravo";
+        assert!(home.contains(&format!("action=\"{}\"", action.replace('&', "&amp;"))), "{home}");
+        let csrf = hidden_field(&home, "csrf");
+        let refused = staff.post(action, &[("csrf", &csrf), ("answer", "leave")], &[ORIGIN]).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", app.url);
+        assert!(refused.text().contains("代理で再送する理由を入力してください"));
+        assert!(app.store.incident_answer(2, "delivery-outage").await.unwrap().is_none());
+        let done = staff
+            .post(
+                action,
+                &[("csrf", &csrf), ("answer", "leave"), ("reason", "Bravo chose to resend by hand")],
+                &[ORIGIN],
+            )
+            .await;
+        assert_eq!(header(&done.headers, "location"), "/portal?company=bravo");
+        let answer = app.store.incident_answer(2, "delivery-outage").await.unwrap().unwrap();
+        assert_eq!((answer.answer.as_str(), answer.on_behalf), ("leave", true));
+        let line = app
+            .store
+            .audit_log(100)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.action == "incident.answer")
+            .unwrap();
+        assert!(line.detail.unwrap().contains("on the company's behalf: Bravo chose to resend by hand"));
+    });
+}

@@ -93,6 +93,7 @@ fn request(key: &str, messages: Vec<i64>) -> NewRequest {
         idempotency_key: key.into(),
         daily_cap: 100_000,
         messages,
+        incident: None,
     }
 }
 

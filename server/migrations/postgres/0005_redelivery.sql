@@ -38,3 +38,16 @@ CREATE TRIGGER redelivery_items_allowed BEFORE INSERT ON redelivery_items
 CREATE INDEX redelivery_items_request ON redelivery_items (request_id, status);
 -- Items a dispatcher is sending, for taking back the ones whose dispatcher died.
 CREATE INDEX redelivery_items_leased ON redelivery_items (lease_until) WHERE status = 'sending';
+
+-- A company's answer to an incident's question: redeliver the messages it left unsent, or leave
+-- them. One answer per company and incident; "redeliver" names the request it created.
+CREATE TABLE incident_answers (
+    company_id  BIGINT NOT NULL REFERENCES companies (id),
+    notice_slug TEXT NOT NULL,
+    answer      TEXT NOT NULL CHECK (answer IN ('redeliver', 'leave')),
+    answered_by BIGINT REFERENCES users (id),
+    on_behalf   BOOLEAN NOT NULL DEFAULT FALSE,
+    request_id  BIGINT REFERENCES redelivery_requests (id),
+    answered_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (company_id, notice_slug)
+);

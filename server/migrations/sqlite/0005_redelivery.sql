@@ -20,3 +20,14 @@ END;
 
 CREATE INDEX redelivery_items_request ON redelivery_items (request_id, status);
 CREATE INDEX redelivery_items_leased ON redelivery_items (lease_until) WHERE status = 'sending';
+
+CREATE TABLE incident_answers (
+    company_id  INTEGER NOT NULL REFERENCES companies (id),
+    notice_slug TEXT NOT NULL,
+    answer      TEXT NOT NULL CHECK (answer IN ('redeliver', 'leave')),
+    answered_by INTEGER REFERENCES users (id),
+    on_behalf   BOOLEAN NOT NULL DEFAULT FALSE,
+    request_id  INTEGER REFERENCES redelivery_requests (id),
+    answered_at TEXT NOT NULL,
+    PRIMARY KEY (company_id, notice_slug)
+);

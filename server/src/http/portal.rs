@@ -18,9 +18,9 @@ use axum::{Extension, Router};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 use statusdesk_app::model::{
-    AffectedRelease, DeliveryStatus, FailureReason, IncidentBanner, Pager, PortalHomePage,
-    RecipientFilterView, RecipientView, RedeliveryProgress, ReleaseFilterView, ReleasePage, ReleaseRowView,
-    ReleaseView, StaffPickPage, Totals,
+    AffectedRelease, DeliveryStatus, FailureReason, IncidentAnswerView, IncidentBanner, Pager,
+    PortalHomePage, RecipientFilterView, RecipientView, RedeliveryProgress, ReleaseFilterView, ReleasePage,
+    ReleaseRowView, ReleaseView, StaffPickPage, Totals,
 };
 use statusdesk_app::portal;
 
@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/portal/releases/{id}/recipients.csv", get(recipients_csv::export).layer(in_scope()))
         .route("/portal/releases/{id}/redeliver", post(redelivery::plan).layer(in_scope()))
         .route("/portal/releases/{id}/redeliver/confirm", post(redelivery::confirm).layer(in_scope()))
+        .route("/portal/incidents/{slug}/answer", post(redelivery::answer_incident))
         .route("/portal/{*rest}", any(unknown))
         .route("/logout", post(login::logout))
         .layer(from_fn_with_state(state, session::require_login))
@@ -62,7 +63,7 @@ pub struct ReleaseInScope {
 
 /// The company the viewer is looking at: their own, or for staff the one named by `?company=`
 /// (`None` when staff named none, or an unknown one).
-async fn company_in_view(
+pub(super) async fn company_in_view(
     store: &dyn Store,
     viewer: &Viewer,
     requested: Option<&str>,
@@ -166,8 +167,8 @@ async fn unknown(
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct HomeParams {
-    company: Option<String>,
+pub(super) struct HomeParams {
+    pub(super) company: Option<String>,
     q: Option<String>,
     from: Option<String>,
     to: Option<String>,
@@ -186,7 +187,7 @@ async fn home(
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
-    match home_page(&state, &store, &viewer, &page, &uri, params).await {
+    match home_page(&state, &store, &viewer, &page, &uri, params, None).await {
         Ok(response) => response,
         Err(e) => {
             tracing::warn!(error = %e, "cannot build the portal page");
@@ -195,13 +196,16 @@ async fn home(
     }
 }
 
-async fn home_page(
+/// `/portal` for the viewer; `banner_error` names an incident (by slug) whose question was
+/// answered in a way that could not be taken, and why.
+pub(super) async fn home_page(
     state: &AppState,
     store: &Arc<dyn Store>,
     viewer: &Viewer,
     page: &PortalPage,
     uri: &Uri,
     params: HomeParams,
+    banner_error: Option<(&str, String)>,
 ) -> Result<Response, StoreError> {
     let lang = page.lang;
     let t = lang.portal();
@@ -289,7 +293,23 @@ async fn home_page(
         let ids: Vec<i64> = incident.releases.iter().map(|(id, _)| *id).collect();
         let titles: std::collections::HashMap<i64, String> =
             store.release_titles(company.id, &ids).await?.into_iter().collect();
+        let slug = &incident.notice.slug;
+        let answer = store.incident_answer(company.id, slug).await?.map(|a| IncidentAnswerView {
+            redeliver: a.answer == "redeliver",
+            at: page.moment(a.answered_at),
+            by: a.answered_by,
+            on_behalf: a.on_behalf,
+        });
+        let answer_action = match &staff_slug {
+            Some(company) => format!("/portal/incidents/{slug}/answer?{}", encode(&[("company", company)])),
+            None => format!("/portal/incidents/{slug}/answer"),
+        };
         banners.push(IncidentBanner {
+            answer,
+            answer_action,
+            csrf: viewer.csrf.clone(),
+            needs_reason: viewer.user.is_staff(),
+            error: banner_error.as_ref().filter(|(s, _)| s == slug).map(|(_, e)| e.clone()),
             title: lang
                 .pick(
                     &incident.notice.title.ja,
@@ -395,6 +415,13 @@ pub struct RecipientParams {
     /// Keyset cursors: the page after (or before) this address.
     pub after: Option<String>,
     pub before: Option<String>,
+}
+
+impl HomeParams {
+    /// The first page of `company`'s releases (for staff: the company named), no filters.
+    pub(super) fn first_page(company: Option<String>) -> HomeParams {
+        HomeParams { company, ..HomeParams::default() }
+    }
 }
 
 impl RecipientParams {

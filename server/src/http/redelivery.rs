@@ -5,9 +5,15 @@
 //! submitting it twice, or fifty times at once, makes one request. Staff must give a reason; their
 //! request is recorded as made on the company's behalf. Both steps are CSRF-checked POSTs behind
 //! the session layer, and the release was resolved for the viewer's company before either runs.
+//!
+//! An incident's banner asks its question — redeliver the messages it left unsent, or leave them
+//! — and [`answer_incident`] records the answer once per company and incident; "redeliver"
+//! creates the request for all of them in the same transaction.
 
 use axum::Extension;
-use axum::extract::{Form, State};
+use std::sync::Arc;
+
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -16,7 +22,7 @@ use statusdesk_app::portal;
 
 use super::AppState;
 use super::pages::{self, PortalPage, encode};
-use super::portal::{ReleaseInScope, audit};
+use super::portal::{HomeParams, ReleaseInScope, audit, company_in_view, home_page};
 use super::session::{Viewer, new_token};
 use crate::store::portal::{RecipientQuery, StatusFilter};
 use crate::store::redelivery::{NewRequest, RequestOutcome};
@@ -183,6 +189,7 @@ pub async fn confirm(
             idempotency_key: key.clone(),
             daily_cap: state.redelivery_daily_cap,
             messages: plan.messages,
+            incident: None,
         };
         match store.request_redelivery(&request, Utc::now()).await? {
             RequestOutcome::Created { id, items } => {
@@ -208,7 +215,9 @@ pub async fn confirm(
                 Ok(Redirect::to(&release_href(&viewer, &scope, "")).into_response())
             }
             RequestOutcome::OverQuota { used, cap } => refuse(page.lang.over_quota(used, cap)).await,
-            RequestOutcome::Empty => refuse(r.nothing.to_string()).await,
+            RequestOutcome::Empty | RequestOutcome::AlreadyAnswered { .. } => {
+                refuse(r.nothing.to_string()).await
+            }
         }
     }
     .await;
@@ -216,4 +225,128 @@ pub async fn confirm(
         tracing::warn!(error = %e, "cannot create a redelivery request");
         pages::unavailable(&page)
     })
+}
+
+/// `POST /portal/incidents/{slug}/answer`: the company's answer to an incident's question
+/// (`answer` = `redeliver` or `leave`; staff add a `reason`). Only an incident that affected the
+/// company can be answered (anything else is the portal's 404); a second answer changes nothing.
+pub async fn answer_incident(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(slug): Path<String>,
+    Query(params): Query<HomeParams>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let page = PortalPage::new(&state, &headers, &uri);
+    let Some(store) = state.database.store() else { return pages::unavailable(&page) };
+    let result = answer(&state, &store, &viewer, &page, &uri, &slug, params, &fields).await;
+    result.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot record an incident answer");
+        pages::unavailable(&page)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn answer(
+    state: &AppState,
+    store: &Arc<dyn Store>,
+    viewer: &Viewer,
+    page: &PortalPage,
+    uri: &Uri,
+    slug: &str,
+    params: HomeParams,
+    fields: &Fields,
+) -> Result<Response, StoreError> {
+    let Some(company) = company_in_view(store.as_ref(), viewer, params.company.as_deref()).await? else {
+        return Ok(pages::not_found(page, viewer, None));
+    };
+    let published = state.site.current();
+    let affected = state.incidents.for_company(store, &published.content, &company.slug).await?;
+    let Some(scope) = affected.iter().find(|i| i.notice.slug == slug).and_then(|i| i.notice.impact.clone())
+    else {
+        audit(store.as_ref(), viewer, "portal.denied", Some(&company), uri, None).await;
+        return Ok(pages::not_found(page, viewer, Some(&company)));
+    };
+    let staff = viewer.user.is_staff();
+    let reason = field(fields, "reason").trim().to_string();
+    let r = page.lang.redelivery();
+    let home = || match staff {
+        true => format!("/portal?{}", encode(&[("company", &company.slug)])),
+        false => "/portal".to_string(),
+    };
+    let again = |error: String| {
+        home_page(
+            state,
+            store,
+            viewer,
+            page,
+            uri,
+            HomeParams::first_page(params.company.clone()),
+            Some((slug, error)),
+        )
+    };
+    if staff && reason.is_empty() {
+        let mut response = again(r.reason_missing.to_string()).await?;
+        *response.status_mut() = StatusCode::CONFLICT;
+        return Ok(response);
+    }
+    let detail = |what: &str| match staff {
+        true => format!("{slug}: {what}; on the company's behalf: {reason}"),
+        false => format!("{slug}: {what}"),
+    };
+    match field(fields, "answer") {
+        "leave" => {
+            if store
+                .leave_incident(company.id, slug, Some(viewer.user.id), staff, Utc::now())
+                .await?
+                .is_none()
+            {
+                audit(store.as_ref(), viewer, "incident.answer", Some(&company), uri, Some(detail("leave")))
+                    .await;
+            }
+        }
+        "redeliver" => {
+            let candidates = store.incident_messages(&scope, company.id).await?;
+            let plan = store.plan_redelivery(company.id, None, &candidates).await?;
+            let request = NewRequest {
+                company_id: company.id,
+                release_id: None,
+                requested_by: Some(viewer.user.id),
+                on_behalf_reason: staff.then(|| reason.clone()),
+                idempotency_key: format!("incident:{slug}"),
+                daily_cap: state.redelivery_daily_cap,
+                messages: plan.messages,
+                incident: Some(slug.to_string()),
+            };
+            match store.request_redelivery(&request, Utc::now()).await? {
+                RequestOutcome::Created { id, items } => {
+                    let what = format!("redeliver (request {id}: {items} messages)");
+                    audit(
+                        store.as_ref(),
+                        viewer,
+                        "incident.answer",
+                        Some(&company),
+                        uri,
+                        Some(detail(&what)),
+                    )
+                    .await;
+                }
+                RequestOutcome::Existing { .. } | RequestOutcome::AlreadyAnswered { .. } => {}
+                RequestOutcome::OverQuota { used, cap } => {
+                    let mut response = again(page.lang.over_quota(used, cap)).await?;
+                    *response.status_mut() = StatusCode::CONFLICT;
+                    return Ok(response);
+                }
+                RequestOutcome::Empty => {
+                    let mut response = again(r.nothing.to_string()).await?;
+                    *response.status_mut() = StatusCode::CONFLICT;
+                    return Ok(response);
+                }
+            }
+        }
+        _ => return Ok(pages::forbidden(page)),
+    }
+    Ok(Redirect::to(&home()).into_response())
 }

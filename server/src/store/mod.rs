@@ -106,9 +106,10 @@ pub trait Store: AccountStore + PortalStore + RedeliveryStore {
 }
 
 /// The tables the delivery data lives in, children first (the order to delete in).
-const DELIVERY_TABLES: [&str; 11] = [
+const DELIVERY_TABLES: [&str; 12] = [
     "audit_log",
     "sessions",
+    "incident_answers",
     "redelivery_items",
     "redelivery_requests",
     "delivery_attempts",

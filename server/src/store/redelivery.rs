@@ -40,6 +40,9 @@ pub struct NewRequest {
     /// Messages the company may have redelivered per day (UTC), this request included.
     pub daily_cap: i64,
     pub messages: Vec<i64>,
+    /// The incident (notice slug) whose question this request answers with "redeliver": the
+    /// answer is recorded in the same transaction, once.
+    pub incident: Option<String>,
 }
 
 /// What creating a request did.
@@ -54,6 +57,19 @@ pub enum RequestOutcome {
     OverQuota { used: i64, cap: i64 },
     /// None of the messages can be redelivered any more.
     Empty,
+    /// The incident's question was answered before (with this answer): nothing more happens.
+    AlreadyAnswered { answer: String },
+}
+
+/// A company's answer to an incident's question.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct IncidentAnswer {
+    /// `redeliver` or `leave`.
+    pub answer: String,
+    pub answered_at: DateTime<Utc>,
+    /// Who answered (their address), when known.
+    pub answered_by: Option<String>,
+    pub on_behalf: bool,
 }
 
 /// An item a dispatcher has claimed, with everything needed to send it.
@@ -174,6 +190,31 @@ pub trait RedeliveryStore: Send + Sync {
     async fn complete_requests(&self, now: DateTime<Utc>) -> Result<Vec<i64>, StoreError>;
 
     async fn request_progress(&self, request_id: i64) -> Result<RequestProgress, StoreError>;
+
+    /// Records "leave them" as the company's answer to an incident. Returns the earlier answer
+    /// when there is one (then nothing changes).
+    async fn leave_incident(
+        &self,
+        company_id: i64,
+        notice_slug: &str,
+        answered_by: Option<i64>,
+        on_behalf: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// The company's answer to an incident, if it gave one.
+    async fn incident_answer(
+        &self,
+        company_id: i64,
+        notice_slug: &str,
+    ) -> Result<Option<IncidentAnswer>, StoreError>;
+
+    /// The company's messages an incident's scope left undelivered.
+    async fn incident_messages(
+        &self,
+        scope: &crate::delivery::impact::Scope,
+        company_id: i64,
+    ) -> Result<Vec<i64>, StoreError>;
 }
 
 /// The planning query: each selected message of the company with the reason it would be skipped
@@ -309,6 +350,30 @@ macro_rules! portable_redelivery {
                 .bind(now)
                 .fetch_optional(&mut *tx)
                 .await?;
+                if let Some(slug) = &request.incident {
+                    let answered: Option<i32> = sqlx::query_scalar(
+                        "INSERT INTO incident_answers (company_id, notice_slug, answer, answered_by, on_behalf, answered_at)
+                         VALUES ($1, $2, 'redeliver', $3, $4, $5)
+                         ON CONFLICT (company_id, notice_slug) DO NOTHING RETURNING 1",
+                    )
+                    .bind(request.company_id)
+                    .bind(slug)
+                    .bind(request.requested_by)
+                    .bind(request.on_behalf_reason.is_some())
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if answered.is_none() {
+                        let answer: String = sqlx::query_scalar(
+                            "SELECT answer FROM incident_answers WHERE company_id = $1 AND notice_slug = $2",
+                        )
+                        .bind(request.company_id)
+                        .bind(slug)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        return Ok(RequestOutcome::AlreadyAnswered { answer });
+                    }
+                }
                 let Some(id) = created else {
                     let id: i64 = sqlx::query_scalar(
                         "SELECT id FROM redelivery_requests WHERE company_id = $1 AND idempotency_key = $2",
@@ -343,6 +408,14 @@ macro_rules! portable_redelivery {
                 }
                 if items == 0 {
                     return Ok(RequestOutcome::Empty);
+                }
+                if let Some(slug) = &request.incident {
+                    sqlx::query("UPDATE incident_answers SET request_id = $3 WHERE company_id = $1 AND notice_slug = $2")
+                        .bind(request.company_id)
+                        .bind(slug)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 tx.commit().await?;
                 Ok(RequestOutcome::Created { id, items })
@@ -545,6 +618,84 @@ macro_rules! portable_redelivery {
                      RETURNING id",
                 )
                 .bind(now)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn leave_incident(
+                &self,
+                company_id: i64,
+                notice_slug: &str,
+                answered_by: Option<i64>,
+                on_behalf: bool,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Option<String>, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let inserted: Option<i32> = sqlx::query_scalar(
+                    "INSERT INTO incident_answers (company_id, notice_slug, answer, answered_by, on_behalf, answered_at)
+                     VALUES ($1, $2, 'leave', $3, $4, $5)
+                     ON CONFLICT (company_id, notice_slug) DO NOTHING RETURNING 1",
+                )
+                .bind(company_id)
+                .bind(notice_slug)
+                .bind(answered_by)
+                .bind(on_behalf)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let earlier = match inserted {
+                    Some(_) => None,
+                    None => Some(
+                        sqlx::query_scalar("SELECT answer FROM incident_answers WHERE company_id = $1 AND notice_slug = $2")
+                            .bind(company_id)
+                            .bind(notice_slug)
+                            .fetch_one(&mut *tx)
+                            .await?,
+                    ),
+                };
+                tx.commit().await?;
+                Ok(earlier)
+            }
+
+            async fn incident_answer(
+                &self,
+                company_id: i64,
+                notice_slug: &str,
+            ) -> Result<Option<$crate::store::redelivery::IncidentAnswer>, StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT a.answer, a.answered_at, u.email AS answered_by, a.on_behalf
+                     FROM incident_answers a LEFT JOIN users u ON u.id = a.answered_by
+                     WHERE a.company_id = $1 AND a.notice_slug = $2",
+                )
+                .bind(company_id)
+                .bind(notice_slug)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn incident_messages(
+                &self,
+                scope: &$crate::delivery::impact::Scope,
+                company_id: i64,
+            ) -> Result<Vec<i64>, StoreError> {
+                Ok(sqlx::query_scalar(
+                    "SELECT m.id FROM messages m JOIN releases r ON r.id = m.release_id
+                     WHERE m.company_id = $1
+                       AND m.status IN ('deferred', 'bounced', 'failed', 'not_sent', 'unknown')
+                       AND m.queued_at >= $2 AND m.queued_at < $3
+                       AND ($4 IS NULL OR m.route = $4)
+                       AND ($5 IS NULL OR m.error_class = $5)
+                       AND ($6 IS NULL OR r.recipient_source = $6)
+                       AND ($7 IS NULL OR r.sender_is_default = $7)
+                     ORDER BY m.id",
+                )
+                .bind(company_id)
+                .bind(scope.from)
+                .bind(scope.to)
+                .bind(scope.route.map(|r| r.as_str()))
+                .bind(scope.error_class.map(|c| c.as_str()))
+                .bind(scope.recipient_source.map(|s| s.as_str()))
+                .bind(scope.sender.map(|s| s == $crate::delivery::impact::SenderKind::Default))
                 .fetch_all(&self.pool)
                 .await?)
             }
