@@ -87,6 +87,14 @@ pub struct MailArgs {
     #[arg(long, env = "STATUSDESK_SMTP_CONNECTIONS", default_value_t = 4)]
     pub smtp_connections: u32,
 
+    /// Sender of the site's own emails (completion of a redelivery)
+    #[arg(long, env = "STATUSDESK_MAIL_FROM", default_value = "statusdesk <noreply@statusdesk.invalid>")]
+    pub mail_from: String,
+
+    /// The site's address as companies reach it, for links in emails
+    #[arg(long, env = "STATUSDESK_PUBLIC_URL", default_value = "http://127.0.0.1:3000")]
+    pub public_url: String,
+
     /// How long a dispatcher holds a claimed item (90s, 5m): an item held longer by a dispatcher
     /// that died is taken back
     #[arg(long, env = "STATUSDESK_DISPATCH_LEASE", value_parser = parse_duration, default_value = "5m")]

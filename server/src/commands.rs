@@ -18,7 +18,7 @@ use crate::config::{ConfigError, DEFAULT_CONTENT, DEFAULT_DATABASE_URL, ServeCon
 use crate::content::{self, ContentError, Level};
 use crate::delivery::impact::{Impact, Scope};
 use crate::delivery::replay::{Replay, ReplayOptions};
-use crate::dispatch::{DispatchSettings, Dispatcher, Mailer};
+use crate::dispatch::{DispatchSettings, Dispatcher, Mailer, NoticeSettings};
 use crate::http::{self, AppState, HttpOptions};
 use crate::public_site::PublicSite;
 use crate::public_site::live::LiveSite;
@@ -100,7 +100,10 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
     if config.demo {
         prepare_demo(&config.database_url).await?;
     }
-    let mailer = if config.dispatch { Some(mailer(&config.mail)?) } else { None };
+    let mailer = match config.dispatch {
+        true => Some((mailer(&config.mail)?, notice_settings(&config.mail)?)),
+        false => None,
+    };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         http::shutdown_signal().await;
@@ -108,7 +111,7 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
     });
     let database = DatabaseMonitor::new(&config.database_url);
     tokio::spawn(database.clone().run());
-    let dispatcher = mailer.map(|mailer| {
+    let dispatcher = mailer.map(|(mailer, notices)| {
         let (database, stopped, settings) =
             (database.clone(), stopped.clone(), dispatch_settings(&config.mail));
         tokio::spawn(async move {
@@ -118,7 +121,8 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             };
-            if let Err(e) = Dispatcher::new(store, mailer, settings).run(stopped, false).await {
+            let dispatcher = Dispatcher::new(store, mailer, settings).with_notices(notices);
+            if let Err(e) = dispatcher.run(stopped, false).await {
                 tracing::error!(error = %e, "the redelivery dispatcher stopped");
             }
         })
@@ -156,6 +160,15 @@ fn dispatch_settings(args: &MailArgs) -> DispatchSettings {
     DispatchSettings { lease: args.lease, ..DispatchSettings::default() }
 }
 
+/// Who the site's own emails come from, and the portal they link to.
+fn notice_settings(args: &MailArgs) -> Result<NoticeSettings, CommandError> {
+    let from = args
+        .mail_from
+        .parse()
+        .map_err(|e| CommandError::Usage(format!("--mail-from `{}`: {e}", args.mail_from)))?;
+    Ok(NoticeSettings { from, portal_url: args.public_url.clone() })
+}
+
 /// Where redelivered messages are written without an SMTP relay.
 const DEFAULT_OUTBOX: &str = "data/outbox";
 
@@ -167,8 +180,9 @@ async fn dispatch(args: DispatchArgs) -> Result<(), CommandError> {
         http::shutdown_signal().await;
         let _ = stop.send(true);
     });
-    let report =
-        Dispatcher::new(store, mailer, dispatch_settings(&args.mail)).run(stopped, args.until_idle).await?;
+    let dispatcher = Dispatcher::new(store, mailer, dispatch_settings(&args.mail))
+        .with_notices(notice_settings(&args.mail)?);
+    let report = dispatcher.run(stopped, args.until_idle).await?;
     eprintln!(
         "dispatch: {} sent, {} deferred, {} failed, {} unknown; taken back from stopped dispatchers: {} unknown, {} due again",
         report.sent,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use common::smtp::{Answer, SmtpServer};
-use statusdesk::dispatch::{DispatchSettings, Dispatcher, Mailer};
+use statusdesk::dispatch::{DispatchSettings, Dispatcher, Mailer, NoticeSettings};
 use statusdesk::store::redelivery::{NewRequest, RequestOutcome, SkipReason};
 use statusdesk::store::rows::{Batch, CompanyRow, MessageRow, ReleaseRow};
 use statusdesk::store::{self, Store};
@@ -316,10 +316,26 @@ async fn the_dispatcher_records_each_smtp_answer_as_the_rules_say() {
         .await
         .unwrap();
         server.answer("reader2@media.test", Answer::Accept);
-        let (_stop, stopped) = tokio::sync::watch::channel(false);
-        let again = Dispatcher::new(store.clone(), smtp(&server), quick()).run(stopped, true).await.unwrap();
-        assert_eq!(again.sent, 1);
+        let notices = NoticeSettings {
+            from: "statusdesk <noreply@status.test>".parse().unwrap(),
+            portal_url: "https://status.test".into(),
+        };
+        for _ in 0..2 {
+            let (_stop, stopped) = tokio::sync::watch::channel(false);
+            let dispatcher =
+                Dispatcher::new(store.clone(), smtp(&server), quick()).with_notices(notices.clone());
+            dispatcher.run(stopped, true).await.unwrap();
+        }
         assert_eq!(store.request_progress(id).await.unwrap().status, "done", "{url}");
+        // The company is told, once, in its language, with a link to the release.
+        let told: Vec<_> = server.received().into_iter().filter(|r| r.recipient == "pr@acme.test").collect();
+        assert_eq!(told.len(), 1, "{url}: one completion email");
+        assert_eq!(told[0].message_id, format!("<redelivery-done.{id}@status.test>"));
+        assert!(
+            told[0].data.contains("multipart/alternative") && told[0].data.contains("text/html"),
+            "{}",
+            told[0].data
+        );
         assert_eq!(
             scalar(&url, "SELECT COUNT(*) FROM delivery_attempts WHERE message_id = 2 AND generation = 1")
                 .await,

@@ -51,3 +51,6 @@ CREATE TABLE incident_answers (
     answered_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (company_id, notice_slug)
 );
+
+-- When the company was told its request is done (the completion email).
+ALTER TABLE redelivery_requests ADD COLUMN notified_at TIMESTAMPTZ;

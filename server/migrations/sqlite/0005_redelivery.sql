@@ -31,3 +31,5 @@ CREATE TABLE incident_answers (
     answered_at TEXT NOT NULL,
     PRIMARY KEY (company_id, notice_slug)
 );
+
+ALTER TABLE redelivery_requests ADD COLUMN notified_at TEXT;

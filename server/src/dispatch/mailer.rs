@@ -60,6 +60,14 @@ impl Mailer {
         }
     }
 
+    /// Sends a message of the site's own (a notice to a company); `name` is its outbox file.
+    pub async fn send_notice(&self, message: Message, name: &str) -> Result<(), String> {
+        match self {
+            Mailer::Smtp(transport) => transport.send(message).await.map(drop).map_err(|e| e.to_string()),
+            Mailer::Outbox(dir) => write_outbox(dir, name, &message).await.map_err(|e| e.to_string()),
+        }
+    }
+
     /// Sends one claimed item and says how it went. `final_attempt`: a temporary failure now
     /// counts as failed. `retry_at` is when a deferred item is tried again.
     pub async fn send(
@@ -81,7 +89,26 @@ impl Mailer {
             }
         };
         match self {
-            Mailer::Outbox(dir) => write_outbox(dir, item, &message).await,
+            Mailer::Outbox(dir) => {
+                let name = format!("{}-g{}.eml", item.message_id, item.generation);
+                match write_outbox(dir, &name, &message).await {
+                    Ok(()) => AttemptResult {
+                        outcome: AttemptOutcome::Sent,
+                        smtp_code: None,
+                        enhanced_code: None,
+                        reply: Some(format!("written to the outbox as {name}")),
+                        error_class: None,
+                    },
+                    // Nothing left the machine: try again later.
+                    Err(e) => AttemptResult {
+                        outcome: AttemptOutcome::Deferred { retry_at },
+                        smtp_code: None,
+                        enhanced_code: None,
+                        reply: Some(format!("cannot write to the outbox: {e}")),
+                        error_class: None,
+                    },
+                }
+            }
             Mailer::Smtp(transport) => match transport.send(message).await {
                 Ok(response) => AttemptResult {
                     outcome: AttemptOutcome::Sent,
@@ -114,33 +141,11 @@ fn build(item: &ClaimedItem) -> Result<Message, String> {
         .map_err(|e| e.to_string())
 }
 
-async fn write_outbox(dir: &std::path::Path, item: &ClaimedItem, message: &Message) -> AttemptResult {
-    let name = format!("{}-g{}.eml", item.message_id, item.generation);
-    let (target, temporary) = (dir.join(&name), dir.join(format!(".{name}.tmp")));
-    let written = async {
-        tokio::fs::write(&temporary, message.formatted()).await?;
-        tokio::fs::rename(&temporary, &target).await
-    }
-    .await;
-    match written {
-        Ok(()) => AttemptResult {
-            outcome: AttemptOutcome::Sent,
-            smtp_code: None,
-            enhanced_code: None,
-            reply: Some(format!("written to the outbox as {name}")),
-            error_class: None,
-        },
-        // Nothing left the machine: try again later.
-        Err(e) => AttemptResult {
-            outcome: AttemptOutcome::Deferred {
-                retry_at: chrono::Utc::now() + chrono::Duration::seconds(60),
-            },
-            smtp_code: None,
-            enhanced_code: None,
-            reply: Some(format!("cannot write to the outbox: {e}")),
-            error_class: None,
-        },
-    }
+/// Writes `message` to `dir/name` whole: a temporary file first, renamed once complete.
+async fn write_outbox(dir: &std::path::Path, name: &str, message: &Message) -> std::io::Result<()> {
+    let (target, temporary) = (dir.join(name), dir.join(format!(".{name}.tmp")));
+    tokio::fs::write(&temporary, message.formatted()).await?;
+    tokio::fs::rename(&temporary, &target).await
 }
 
 /// `5.1.1`-style enhanced status codes (RFC 3463).

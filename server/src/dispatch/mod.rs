@@ -9,6 +9,7 @@
 //! message in flight is finished and recorded, then the dispatcher stops.
 
 pub mod mailer;
+pub mod notify;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +20,7 @@ use tokio::sync::watch;
 use crate::store::redelivery::{AttemptOutcome, ClaimedItem};
 use crate::store::{Store, StoreError};
 pub use mailer::Mailer;
+pub use notify::NoticeSettings;
 
 /// How the dispatcher works the queue.
 #[derive(Clone, Copy, Debug)]
@@ -73,11 +75,18 @@ pub struct Dispatcher {
     store: Arc<dyn Store>,
     mailer: Mailer,
     settings: DispatchSettings,
+    /// Tell companies when their request is done; `None`: do not.
+    notices: Option<NoticeSettings>,
 }
 
 impl Dispatcher {
     pub fn new(store: Arc<dyn Store>, mailer: Mailer, settings: DispatchSettings) -> Dispatcher {
-        Dispatcher { store, mailer, settings }
+        Dispatcher { store, mailer, settings, notices: None }
+    }
+
+    /// Also emails each company when its request is done.
+    pub fn with_notices(self, notices: NoticeSettings) -> Dispatcher {
+        Dispatcher { notices: Some(notices), ..self }
     }
 
     /// Works the queue until `stop` turns true (finishing the item in flight), or, with
@@ -138,7 +147,31 @@ impl Dispatcher {
         for request in self.store.complete_requests(Utc::now()).await? {
             tracing::info!(request, "redelivery request done");
         }
+        self.notify().await?;
         Ok(handled.max(usize::from(unknown + requeued > 0)))
+    }
+
+    /// Emails the companies whose requests are done. A failure is retried on a later pass (the
+    /// company may then get the email twice; it never goes without it).
+    async fn notify(&self) -> Result<(), StoreError> {
+        let Some(notices) = &self.notices else { return Ok(()) };
+        for request in self.store.requests_to_notify(20).await? {
+            match notify::completion_email(&request, notices) {
+                Some(email) => {
+                    if let Err(e) =
+                        self.mailer.send_notice(email, &format!("notice-{}.eml", request.id)).await
+                    {
+                        tracing::warn!(request = request.id, error = %e, "cannot send the completion email yet");
+                        continue;
+                    }
+                }
+                None => {
+                    tracing::warn!(request = request.id, contact = %request.contact_email, "the company's contact address is not an address; no completion email")
+                }
+            }
+            self.store.mark_notified(request.id, Utc::now()).await?;
+        }
+        Ok(())
     }
 
     async fn deliver(&self, item: &ClaimedItem, report: &mut DispatchReport) -> Result<(), StoreError> {

@@ -124,6 +124,23 @@ pub struct RequestSummary {
     pub by_status: BTreeMap<String, i64>,
 }
 
+/// A finished request, for the email that tells the company.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct FinishedRequest {
+    pub id: i64,
+    pub company_name: String,
+    /// `ja` or `en`: the company's language.
+    pub language: String,
+    pub contact_email: String,
+    pub release_id: Option<i64>,
+    pub release_title: Option<String>,
+    /// The incident (notice slug) whose question the request answered.
+    pub incident: Option<String>,
+    pub sent: i64,
+    pub failed: i64,
+    pub unknown: i64,
+}
+
 /// Items of a request by status.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RequestProgress {
@@ -190,6 +207,12 @@ pub trait RedeliveryStore: Send + Sync {
     async fn complete_requests(&self, now: DateTime<Utc>) -> Result<Vec<i64>, StoreError>;
 
     async fn request_progress(&self, request_id: i64) -> Result<RequestProgress, StoreError>;
+
+    /// Finished requests whose company has not been told yet (and has a contact address).
+    async fn requests_to_notify(&self, limit: i64) -> Result<Vec<FinishedRequest>, StoreError>;
+
+    /// Records that the company was told the request is done.
+    async fn mark_notified(&self, request_id: i64, now: DateTime<Utc>) -> Result<(), StoreError>;
 
     /// Records "leave them" as the company's answer to an incident. Returns the earlier answer
     /// when there is one (then nothing changes).
@@ -620,6 +643,37 @@ macro_rules! portable_redelivery {
                 .bind(now)
                 .fetch_all(&self.pool)
                 .await?)
+            }
+
+            async fn requests_to_notify(
+                &self,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::redelivery::FinishedRequest>, StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT r.id, c.name AS company_name, c.language, c.contact_email, r.release_id,
+                            rel.title AS release_title, a.notice_slug AS incident,
+                            (SELECT COUNT(*) FROM redelivery_items i WHERE i.request_id = r.id AND i.status = 'sent') AS sent,
+                            (SELECT COUNT(*) FROM redelivery_items i WHERE i.request_id = r.id AND i.status = 'failed') AS failed,
+                            (SELECT COUNT(*) FROM redelivery_items i WHERE i.request_id = r.id AND i.status = 'unknown') AS unknown
+                     FROM redelivery_requests r
+                     JOIN companies c ON c.id = r.company_id
+                     LEFT JOIN releases rel ON rel.id = r.release_id
+                     LEFT JOIN incident_answers a ON a.request_id = r.id
+                     WHERE r.status = 'done' AND r.notified_at IS NULL AND c.contact_email IS NOT NULL
+                     ORDER BY r.id LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn mark_notified(&self, request_id: i64, now: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+                sqlx::query("UPDATE redelivery_requests SET notified_at = $2 WHERE id = $1")
+                    .bind(request_id)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn leave_incident(
