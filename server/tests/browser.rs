@@ -172,7 +172,7 @@ async fn a_company_user_finds_the_undelivered_messages_and_downloads_them() {
     let work = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}/demo.db", work.path().display());
     let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
-    let server = Server::start_demo(&content, &database_url);
+    let server = Server::start_demo(&content, &database_url, &work.path().join("outbox"));
     let base = format!("http://{}", server.addr);
     let email = demo_company_user(&database_url);
 
@@ -242,5 +242,74 @@ async fn a_company_user_finds_the_undelivered_messages_and_downloads_them() {
     assert_eq!(lines.iter().filter(|l| l.contains(",not_sent,")).count(), 148, "every unsent message");
     assert!(!lines.iter().any(|l| l.contains(",sent,")), "and nothing that was delivered");
 
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_company_user_redelivers_the_unsent_messages_and_sees_them_sent() {
+    let downloads = tempfile::tempdir().unwrap();
+    let Some((_driver, client)) = browser(downloads.path()).await else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}/demo.db", work.path().display());
+    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
+    let outbox = work.path().join("outbox");
+    let server = Server::start_demo(&content, &database_url, &outbox);
+    let base = format!("http://{}", server.addr);
+    let email = demo_company_user(&database_url);
+
+    client.goto(&format!("{base}/login")).await.unwrap();
+    client.find(Locator::Css("input[name=email]")).await.unwrap().send_keys(&email).await.unwrap();
+    client
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys("demo-company-password")
+        .await
+        .unwrap();
+    click(&client, "form.login button[type=submit]").await;
+    client.wait().for_url(&format!("{base}/portal").parse().unwrap()).await.unwrap();
+
+    // The release the incident hit hardest, its unsent messages only.
+    let mut hardest = (0, String::new());
+    for item in client.find_all(Locator::Css(".incident-banner li")).await.unwrap() {
+        let count = item.find(Locator::Css(".count")).await.unwrap().text().await.unwrap();
+        let count: i64 = count.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap();
+        let href = item.find(Locator::Css("a")).await.unwrap().attr("href").await.unwrap().unwrap();
+        if count > hardest.0 {
+            hardest = (count, href);
+        }
+    }
+    client.goto(&format!("{base}{}?status=not_sent", hardest.1)).await.unwrap();
+    click(&client, "form.redeliver button[value=filter]").await;
+    let summary = client.wait().for_element(Locator::Css("p.summary")).await.unwrap().text().await.unwrap();
+    assert_eq!(summary, "148件の宛先に、148件のメールを再送します。");
+    screenshot(&client, "redeliver-confirm").await;
+    click(&client, "form.redeliver-confirm button[type=submit]").await;
+
+    // The page follows the dispatcher by itself until every message is sent.
+    let mut progress = String::new();
+    for _ in 0..60 {
+        if let Ok(section) = client.find(Locator::Css("section.redeliveries")).await {
+            progress = section.text().await.unwrap();
+            if progress.contains("完了") {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(progress.contains("完了") && progress.contains("送信済み: 148"), "{progress}");
+    screenshot(&client, "redeliver-done").await;
+    client.goto(&format!("{base}{}?status=not_sent", hardest.1)).await.unwrap();
+    let remaining = client.find_all(Locator::Css("table.recipients tbody tr")).await.unwrap();
+    assert!(remaining.is_empty(), "no unsent recipient is left on the filtered page");
+    assert_eq!(
+        std::fs::read_dir(outbox)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with("-g1.eml"))
+            .count(),
+        148
+    );
     client.close().await.unwrap();
 }

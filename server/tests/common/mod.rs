@@ -122,9 +122,10 @@ impl Server {
         Server::start_with(content, database_url, &[])
     }
 
-    /// `serve --demo` over `database_url`: the demo data and logins are created first.
-    pub fn start_demo(content: &Path, database_url: &str) -> Server {
-        Server::start_with(content, database_url, &["--demo"])
+    /// `serve --demo` over `database_url`: the demo data and logins are created first; its
+    /// dispatcher writes redelivered messages into `outbox`.
+    pub fn start_demo(content: &Path, database_url: &str, outbox: &Path) -> Server {
+        Server::start_with(content, database_url, &["--demo", "--outbox", outbox.to_str().unwrap()])
     }
 
     fn start_with(content: &Path, database_url: &str, flags: &[&str]) -> Server {
