@@ -504,3 +504,47 @@ async fn unknown_arrived(counts: &HashMap<String, usize>, url: &str) -> i64 {
     unknown.iter().filter(|(m, g)| counts.contains_key(&format!("<redelivery.{m}.{g}@acme.test>"))).count()
         as i64
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_sigterm_the_dispatcher_finishes_the_message_in_flight_and_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/term.db", dir.path().display());
+    let store = store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    load(store.as_ref(), 5).await;
+    store.request_redelivery(&request("k", (1..=5).collect()), Utc::now()).await.unwrap();
+    let server = SmtpServer::start().await;
+    server.answer_everyone(Answer::SlowAccept);
+    let mut child = common::statusdesk()
+        .args(["dispatch", "--database-url", &url, "--smtp-url", &server.url()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the first message's data is at the server, still unanswered: in flight.
+    for _ in 0..100 {
+        if server.started() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!((server.started(), server.received().len()), (1, 0), "one message in flight");
+    let status =
+        std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert_eq!(server.received().len(), 1, "the message in flight was finished");
+    assert_eq!(
+        scalar(&url, "SELECT COUNT(*) FROM redelivery_items WHERE status = 'sent'").await,
+        1,
+        "and recorded"
+    );
+    assert_eq!(
+        scalar(&url, "SELECT COUNT(*) FROM redelivery_items WHERE status = 'queued' AND lease_until IS NULL")
+            .await,
+        4,
+        "the rest are due again at once"
+    );
+    assert_eq!(scalar(&url, "SELECT COUNT(*) FROM delivery_attempts WHERE outcome = 'in_flight'").await, 0);
+}

@@ -138,12 +138,13 @@ impl Dispatcher {
         let mut handled = 0;
         for item in &items {
             if *stop.borrow() {
-                // The rest of the batch was never started: due again once the lease ends.
                 break;
             }
             self.deliver(item, report).await?;
             handled += 1;
         }
+        // Stopping: the rest of the batch was never started; it is due again at once.
+        self.store.release_claims(&items[handled..]).await?;
         for request in self.store.complete_requests(Utc::now()).await? {
             tracing::info!(request, "redelivery request done");
         }

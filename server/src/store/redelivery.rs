@@ -184,6 +184,10 @@ pub trait RedeliveryStore: Send + Sync {
         limit: i64,
     ) -> Result<Vec<ClaimedItem>, StoreError>;
 
+    /// Gives back claimed items that were never started (the dispatcher is stopping): due again
+    /// at once rather than when their lease runs out.
+    async fn release_claims(&self, items: &[ClaimedItem]) -> Result<(), StoreError>;
+
     /// Records the claimed item's attempt as in flight: the last thing before sending. `false`
     /// when the lease was lost meanwhile (then it must not be sent).
     async fn begin_attempt(&self, item: &ClaimedItem, now: DateTime<Utc>) -> Result<bool, StoreError>;
@@ -481,6 +485,20 @@ macro_rules! portable_redelivery {
                 .await?;
                 tx.commit().await?;
                 Ok(items)
+            }
+
+            async fn release_claims(&self, items: &[$crate::store::redelivery::ClaimedItem]) -> Result<(), StoreError> {
+                for item in items {
+                    sqlx::query(
+                        "UPDATE redelivery_items SET status = 'queued', lease_until = NULL
+                         WHERE id = $1 AND status = 'sending' AND lease_until = $2",
+                    )
+                    .bind(item.item_id)
+                    .bind(item.lease_until)
+                    .execute(&self.pool)
+                    .await?;
+                }
+                Ok(())
             }
 
             async fn begin_attempt(

@@ -119,7 +119,7 @@ pub struct Server {
 impl Server {
     /// Starts `serve` on a free port and waits (at most 30 s) until `/healthz` answers.
     pub fn start(content: &Path, database_url: &str) -> Server {
-        Server::start_with(content, database_url, &[])
+        Server::start_with(content, database_url, &["--no-dispatch"])
     }
 
     /// `serve --demo` over `database_url`: the demo data and logins are created first; its

@@ -1,7 +1,7 @@
 //! A real SMTP server on loopback for the tests: it speaks enough of RFC 5321 for lettre
 //! (EHLO/HELO, MAIL, RCPT, DATA with dot-stuffing, RSET, NOOP, QUIT), records every message it
 //! accepts, and answers each recipient as the test says: accept (250), defer (451), reject (550),
-//! or cut the connection once the message's data has arrived, before answering.
+//! accept slowly, or cut the connection once the message's data has arrived, before answering.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -18,6 +18,8 @@ pub enum Answer {
     Reject,
     /// Read the whole message, then close the connection without a reply.
     CutAfterData,
+    /// Accept, but only a second after the message's data arrived.
+    SlowAccept,
 }
 
 /// A message the server accepted.
@@ -38,6 +40,8 @@ pub struct SmtpServer {
     pub addr: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
     rules: Arc<Mutex<Rules>>,
+    /// Messages whose data has fully arrived, answered or not yet.
+    started: Arc<Mutex<usize>>,
 }
 
 impl SmtpServer {
@@ -47,16 +51,17 @@ impl SmtpServer {
         let addr = listener.local_addr().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
         let rules = Arc::new(Mutex::new(Rules::default()));
-        let (r, q) = (received.clone(), rules.clone());
+        let started = Arc::new(Mutex::new(0));
+        let (r, q, s) = (received.clone(), rules.clone(), started.clone());
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (r, q) = (r.clone(), q.clone());
+                let (r, q, s) = (r.clone(), q.clone(), s.clone());
                 tokio::spawn(async move {
-                    let _ = converse(stream, r, q).await;
+                    let _ = converse(stream, r, q, s).await;
                 });
             }
         });
-        SmtpServer { addr, received, rules }
+        SmtpServer { addr, received, rules, started }
     }
 
     /// The `--smtp-url` of this server.
@@ -75,12 +80,18 @@ impl SmtpServer {
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
+
+    /// How many messages' data has arrived so far (answered or not).
+    pub fn started(&self) -> usize {
+        *self.started.lock().unwrap()
+    }
 }
 
 async fn converse(
     stream: tokio::net::TcpStream,
     received: Arc<Mutex<Vec<Received>>>,
     rules: Arc<Mutex<Rules>>,
+    started: Arc<Mutex<usize>>,
 ) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
@@ -113,7 +124,7 @@ async fn converse(
                 match answer {
                     Answer::Defer => write.write_all(b"451 4.3.0 Try again later\r\n").await?,
                     Answer::Reject => write.write_all(b"550 5.1.1 No such user here\r\n").await?,
-                    Answer::Accept | Answer::CutAfterData => {
+                    Answer::Accept | Answer::CutAfterData | Answer::SlowAccept => {
                         recipients.push((address, answer));
                         write.write_all(b"250 2.1.5 Ok\r\n").await?
                     }
@@ -136,6 +147,7 @@ async fn converse(
                     }
                     data.push_str(line.strip_prefix('.').unwrap_or(&line));
                 }
+                *started.lock().unwrap() += 1;
                 let message_id = data
                     .lines()
                     .find_map(|l| l.strip_prefix("Message-ID:").or_else(|| l.strip_prefix("Message-Id:")))
@@ -152,6 +164,9 @@ async fn converse(
                         received.lock().unwrap().push(copy);
                     }
                     return Ok(());
+                }
+                if recipients.iter().any(|(_, a)| *a == Answer::SlowAccept) {
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                 }
                 for (recipient, _) in recipients.drain(..) {
                     let copy = Received { recipient, message_id: message_id.clone(), data: data.clone() };

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Benchmark: redelivery of MESSAGES messages (default 100,000) from PostgreSQL to a local SMTP
+# sink (`examples/smtp_sink.rs`), by 1 and by 4 `statusdesk dispatch` processes, each against
+# the ceiling measured in the same run: a bare loop (`examples/send_loop.rs`) that builds the
+# same messages and sends them with lettre over as many pooled connections as there are
+# dispatchers, with no database. Prints messages/s and the ratio dispatch/ceiling (target: 0.7).
+# Figures go to BENCHMARKS.md.
+#
+#   bench/redelivery.sh                MESSAGES=100000 PG_SERVER=postgres://postgres@127.0.0.1:5432
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+
+MESSAGES="${MESSAGES:-100000}"
+PORT="${PORT:-12525}"
+PG_SERVER="${PG_SERVER:-postgres://postgres@127.0.0.1:5432}"
+DB=statusdesk_redelivery_bench
+url="$PG_SERVER/$DB"
+
+cargo build --release --locked -p statusdesk --bin statusdesk --example smtp_sink --example send_loop
+bin=target/release/statusdesk
+work="$(mktemp -d)"
+cleanup() {
+  [ -n "${sink_pid:-}" ] && kill "$sink_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+target/release/examples/smtp_sink "$PORT" >"$work/sink.out" &
+sink_pid=$!
+sleep 0.5
+
+# A fresh database holding one release of MESSAGES unsent messages and one request for all.
+prepare() {
+  psql "$PG_SERVER/postgres" -qc "DROP DATABASE IF EXISTS $DB" 2>/dev/null
+  psql "$PG_SERVER/postgres" -qc "CREATE DATABASE $DB"
+  "$bin" migrate --database-url "$url" 2>/dev/null
+  psql "$url" -q <<SQL
+INSERT INTO companies (id, slug, name, language, created_at) VALUES (1, 'acme', 'Acme', 'ja', now());
+INSERT INTO releases (id, company_id, title, sender_address, sender_is_default, recipient_source, created_at, sent_at)
+  VALUES (1, 1, 'Spring launch', 'press@acme.bench', false, 'import_list', now(), now());
+INSERT INTO release_contents VALUES (1, 'Spring launch', 'Spring launch
+
+This release was sent by press@acme.bench.');
+INSERT INTO messages (id, company_id, release_id, recipient, route, status, error_class, attempts, generation, queued_at)
+  SELECT n, 1, 1, 'reader' || n || '@media.bench', 'cloud', 'not_sent', 'sender_domain_unverified', 1, 0, now()
+  FROM generate_series(1, $MESSAGES) n;
+INSERT INTO redelivery_requests (id, company_id, release_id, idempotency_key, status, created_at)
+  VALUES (1, 1, 1, 'bench', 'pending', now());
+INSERT INTO redelivery_items (request_id, message_id, generation, status, attempts, next_attempt_at, updated_at)
+  SELECT 1, n, 1, 'queued', 0, now(), now() FROM generate_series(1, $MESSAGES) n;
+ANALYZE;
+SQL
+}
+
+seconds_since() { awk -v a="$(date +%s.%N)" -v b="$1" 'BEGIN { print a - b }'; }
+
+for dispatchers in 1 4; do
+  prepare
+  start=$(date +%s.%N)
+  for _ in $(seq 1 "$dispatchers"); do
+    RUST_LOG=warn "$bin" dispatch --database-url "$url" --smtp-url "smtp://127.0.0.1:$PORT" \
+      --smtp-connections 1 --until-idle 2>>"$work/dispatch.log" &
+  done
+  wait $(jobs -p | grep -v "^$sink_pid$")
+  elapsed=$(seconds_since "$start")
+  sent=$(psql "$url" -qAtc "SELECT COUNT(*) FROM redelivery_items WHERE status = 'sent'")
+  [ "$sent" -eq "$MESSAGES" ] || { echo "only $sent of $MESSAGES sent" >&2; exit 1; }
+  read -r _ _ ceiling < <(target/release/examples/send_loop "smtp://127.0.0.1:$PORT" "$MESSAGES" "$dispatchers")
+  rate=$(awk -v n="$MESSAGES" -v s="$elapsed" 'BEGIN { printf "%.0f", n / s }')
+  printf '%d dispatcher(s): %6d messages in %7.2f s = %6d msg/s; bare lettre loop (%d connection(s)): %6d msg/s; ratio %.2f\n' \
+    "$dispatchers" "$MESSAGES" "$elapsed" "$rate" "$dispatchers" "$ceiling" "$(awk -v a="$rate" -v b="$ceiling" 'BEGIN { print a / b }')"
+done
+psql "$PG_SERVER/postgres" -qc "DROP DATABASE IF EXISTS $DB"
