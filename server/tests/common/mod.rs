@@ -125,7 +125,16 @@ impl Server {
     /// `serve --demo` over `database_url`: the demo data and logins are created first; its
     /// dispatcher writes redelivered messages into `outbox`.
     pub fn start_demo(content: &Path, database_url: &str, outbox: &Path) -> Server {
-        Server::start_with(content, database_url, &["--demo", "--outbox", outbox.to_str().unwrap()])
+        let server =
+            Server::start_with(content, database_url, &["--demo", "--outbox", outbox.to_str().unwrap()]);
+        // The site answers before its database is connected; the portal needs the database.
+        for _ in 0..300 {
+            if server.get("/readyz").is_ok_and(|(_, body)| body.contains("\"reachable\":true")) {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the demo database did not connect");
     }
 
     fn start_with(content: &Path, database_url: &str, flags: &[&str]) -> Server {
