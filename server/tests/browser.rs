@@ -163,6 +163,31 @@ fn demo_company_user(database_url: &str) -> String {
     line.split(',').next().unwrap().to_string()
 }
 
+/// Fills the login form on the current page with the demo company password and submits it,
+/// keeping a screenshot of the filled form; waits for the portal.
+async fn log_in(client: &Client, base: &str, email: &str, shot: &str) {
+    client.find(Locator::Css("input[name=email]")).await.unwrap().send_keys(email).await.unwrap();
+    let password = client.find(Locator::Css("input[name=password]")).await.unwrap();
+    password.send_keys("demo-company-password").await.unwrap();
+    screenshot(client, shot).await;
+    click(client, "form.login button[type=submit]").await;
+    client.wait().for_url(&format!("{base}/portal").parse().unwrap()).await.unwrap();
+}
+
+/// The release of the incident banner with the most undelivered messages: (count, link).
+async fn hardest_release(client: &Client) -> (i64, String) {
+    let mut hardest = (0, String::new());
+    for item in client.find_all(Locator::Css(".incident-banner li")).await.unwrap() {
+        let count = item.find(Locator::Css(".count")).await.unwrap().text().await.unwrap();
+        let count: i64 = count.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap();
+        let href = item.find(Locator::Css("a")).await.unwrap().attr("href").await.unwrap().unwrap();
+        if count > hardest.0 {
+            hardest = (count, href);
+        }
+    }
+    hardest
+}
+
 #[tokio::test]
 async fn a_company_user_finds_the_undelivered_messages_and_downloads_them() {
     let downloads = tempfile::tempdir().unwrap();
@@ -179,17 +204,7 @@ async fn a_company_user_finds_the_undelivered_messages_and_downloads_them() {
     // The portal sends a visitor to the login form, and back after logging in.
     client.goto(&format!("{base}/portal")).await.unwrap();
     assert!(client.current_url().await.unwrap().path().ends_with("/login"));
-    client.find(Locator::Css("input[name=email]")).await.unwrap().send_keys(&email).await.unwrap();
-    client
-        .find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys("demo-company-password")
-        .await
-        .unwrap();
-    screenshot(&client, "portal-login").await;
-    click(&client, "form.login button[type=submit]").await;
-    client.wait().for_url(&format!("{base}/portal").parse().unwrap()).await.unwrap();
+    log_in(&client, &base, &email, "portal-login").await;
 
     // The banner names the incident and its releases; open the one it hit hardest.
     let banner = text(&client, ".incident-banner").await;
@@ -198,15 +213,7 @@ async fn a_company_user_finds_the_undelivered_messages_and_downloads_them() {
         "{banner}"
     );
     screenshot(&client, "portal-home").await;
-    let mut hardest = (0, String::new());
-    for item in client.find_all(Locator::Css(".incident-banner li")).await.unwrap() {
-        let count = item.find(Locator::Css(".count")).await.unwrap().text().await.unwrap();
-        let count: i64 = count.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap();
-        let href = item.find(Locator::Css("a")).await.unwrap().attr("href").await.unwrap().unwrap();
-        if count > hardest.0 {
-            hardest = (count, href);
-        }
-    }
+    let hardest = hardest_release(&client).await;
     assert_eq!(hardest.0, 148, "the reference incident's largest release");
     client.goto(&format!("{base}{}", hardest.1)).await.unwrap();
 
@@ -260,27 +267,10 @@ async fn a_company_user_redelivers_the_unsent_messages_and_sees_them_sent() {
     let email = demo_company_user(&database_url);
 
     client.goto(&format!("{base}/login")).await.unwrap();
-    client.find(Locator::Css("input[name=email]")).await.unwrap().send_keys(&email).await.unwrap();
-    client
-        .find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys("demo-company-password")
-        .await
-        .unwrap();
-    click(&client, "form.login button[type=submit]").await;
-    client.wait().for_url(&format!("{base}/portal").parse().unwrap()).await.unwrap();
+    log_in(&client, &base, &email, "portal-login-again").await;
 
     // The release the incident hit hardest, its unsent messages only.
-    let mut hardest = (0, String::new());
-    for item in client.find_all(Locator::Css(".incident-banner li")).await.unwrap() {
-        let count = item.find(Locator::Css(".count")).await.unwrap().text().await.unwrap();
-        let count: i64 = count.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap();
-        let href = item.find(Locator::Css("a")).await.unwrap().attr("href").await.unwrap().unwrap();
-        if count > hardest.0 {
-            hardest = (count, href);
-        }
-    }
+    let hardest = hardest_release(&client).await;
     client.goto(&format!("{base}{}?status=not_sent", hardest.1)).await.unwrap();
     click(&client, "form.redeliver button[value=filter]").await;
     let summary = client.wait().for_element(Locator::Css("p.summary")).await.unwrap().text().await.unwrap();

@@ -2,6 +2,8 @@
 //! drawn in, and the answers any portal route may give (403, 404, 503). Portal pages are
 //! personal: never cached, never indexed.
 
+use std::sync::Arc;
+
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -13,6 +15,7 @@ use super::AppState;
 use super::public::{accept_language, cookie_lang};
 use super::session::Viewer;
 use crate::content::site::Site;
+use crate::public_site::live::Published;
 use crate::store::accounts::CompanyRecord;
 
 const PRIVATE: HeaderValue = HeaderValue::from_static("no-store");
@@ -20,8 +23,8 @@ const PRIVATE: HeaderValue = HeaderValue::from_static("no-store");
 /// What every portal page needs before anything is looked up: the language and the site.
 pub struct PortalPage {
     pub lang: Lang,
-    site: Site,
-    stylesheet: String,
+    /// The published site this page belongs to (its name, zone, languages, stylesheet).
+    published: Arc<Published>,
     /// The request's path and query without `lang=`, to link this page in each language.
     path: String,
     query: Vec<(String, String)>,
@@ -34,7 +37,7 @@ impl PortalPage {
     /// `Accept-Language`, else the site's first language.
     pub fn new(state: &AppState, headers: &HeaderMap, uri: &Uri) -> PortalPage {
         let published = state.site.current();
-        let site = published.content.site.clone();
+        let site = &published.content.site;
         let mut pairs: Vec<(String, String)> =
             serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
         let chosen = pairs.iter().find(|(k, _)| k == "lang").and_then(|(_, v)| Lang::from_code(v));
@@ -43,14 +46,7 @@ impl PortalPage {
             .or_else(|| cookie_lang(headers))
             .or_else(|| accept_language(headers, &site.languages))
             .unwrap_or(site.default_lang());
-        PortalPage {
-            lang,
-            stylesheet: published.site.stylesheet.clone(),
-            site,
-            path: uri.path().to_string(),
-            query: pairs,
-            chosen: chosen.is_some(),
-        }
+        PortalPage { lang, published, path: uri.path().to_string(), query: pairs, chosen: chosen.is_some() }
     }
 
     /// The frame of a page titled `title`, for `viewer` (if logged in) looking at `company`.
@@ -67,15 +63,15 @@ impl PortalPage {
         };
         PortalChrome {
             lang: self.lang,
-            site_name: self.site.name.get(self.lang).to_string(),
-            stylesheet: self.stylesheet.clone(),
+            site_name: self.site().name.get(self.lang).to_string(),
+            stylesheet: self.published.site.stylesheet.clone(),
             title: title.to_string(),
             user_email: viewer.map(|v| v.user.email.clone()).unwrap_or_default(),
             staff,
             company: company.map(|c| CompanyRef { slug: c.slug.clone(), name: c.name.clone() }),
             csrf: viewer.map(|v| v.csrf.clone()).unwrap_or_default(),
             languages: self
-                .site
+                .site()
                 .languages
                 .iter()
                 .map(|&lang| {
@@ -92,12 +88,12 @@ impl PortalPage {
 
     /// An instant as readers of this site see it.
     pub fn moment(&self, t: DateTime<Utc>) -> Moment {
-        crate::public_site::views::moment(&self.site, t.fixed_offset())
+        crate::public_site::views::moment(self.site(), t.fixed_offset())
     }
 
     /// The site's time zone.
     pub fn site(&self) -> &Site {
-        &self.site
+        &self.published.content.site
     }
 
     /// An HTML response: private, and remembering the language chosen with `?lang=`.

@@ -24,6 +24,7 @@ use super::AppState;
 use super::pages::{self, PortalPage, encode};
 use super::portal::{HomeParams, ReleaseInScope, audit, company_in_view, home_page};
 use super::session::{Viewer, new_token};
+use crate::delivery::impact::Scope;
 use crate::store::portal::{RecipientQuery, StatusFilter};
 use crate::store::redelivery::{NewRequest, RequestOutcome};
 use crate::store::{Store, StoreError};
@@ -308,7 +309,8 @@ async fn answer(
             }
         }
         "redeliver" => {
-            let candidates = store.incident_messages(&scope, company.id).await?;
+            let of_company = Scope { company: Some(company.slug.clone()), ..scope };
+            let candidates = store.incident_messages(&of_company).await?;
             let plan = store.plan_redelivery(company.id, None, &candidates).await?;
             let request = NewRequest {
                 company_id: company.id,

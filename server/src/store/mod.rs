@@ -121,6 +121,33 @@ const DELIVERY_TABLES: [&str; 12] = [
     "companies",
 ];
 
+/// The undelivered messages an impact [`Scope`] covers: `FROM` and `WHERE` over `messages m`
+/// and `releases r`, with the scope's values as `$1`–`$7` ([`bind_scope!`]).
+const UNDELIVERED_IN_SCOPE: &str = "FROM messages m JOIN releases r ON r.id = m.release_id
+     WHERE m.status IN ('deferred', 'bounced', 'failed', 'not_sent', 'unknown')
+       AND m.queued_at >= $1 AND m.queued_at < $2
+       AND ($3 IS NULL OR m.route = $3)
+       AND ($4 IS NULL OR m.error_class = $4)
+       AND ($5 IS NULL OR r.recipient_source = $5)
+       AND ($6 IS NULL OR r.sender_is_default = $6)
+       AND ($7 IS NULL OR m.company_id = (SELECT id FROM companies WHERE slug = $7))";
+
+/// Binds a [`Scope`]'s values to a query written around [`UNDELIVERED_IN_SCOPE`].
+macro_rules! bind_scope {
+    ($query:expr, $scope:expr) => {{
+        let scope: &$crate::delivery::impact::Scope = $scope;
+        $query
+            .bind(scope.from)
+            .bind(scope.to)
+            .bind(scope.route.map(|r| r.as_str()))
+            .bind(scope.error_class.map(|c| c.as_str()))
+            .bind(scope.recipient_source.map(|s| s.as_str()))
+            .bind(scope.sender.map(|s| s == $crate::delivery::impact::SenderKind::Default))
+            .bind(scope.company.as_deref())
+    }};
+}
+use bind_scope;
+
 /// Counts every release's messages again, after a bulk load wrote them with the counting
 /// triggers off.
 const RECOUNT_RELEASES: [&str; 2] = [
@@ -210,33 +237,16 @@ macro_rules! portable_store {
                 scope: &$crate::delivery::impact::Scope,
             ) -> Result<Vec<$crate::store::rows::ReleaseImpactRow>, StoreError> {
                 // Count first (from the covering partial index), then name the companies.
-                let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+                let sql = format!(
                     "SELECT u.release_id, c.slug, c.name, u.messages
-                     FROM (
-                         SELECT m.release_id, m.company_id, COUNT(*) AS messages
-                         FROM messages m
-                         JOIN releases r ON r.id = m.release_id
-                         WHERE m.status IN ('deferred', 'bounced', 'failed', 'not_sent', 'unknown')
-                           AND m.queued_at >= $1 AND m.queued_at < $2
-                           AND ($3 IS NULL OR m.route = $3)
-                           AND ($4 IS NULL OR m.error_class = $4)
-                           AND ($5 IS NULL OR r.recipient_source = $5)
-                           AND ($6 IS NULL OR r.sender_is_default = $6)
-                           AND ($7 IS NULL OR m.company_id = (SELECT id FROM companies WHERE slug = $7))
-                         GROUP BY m.release_id, m.company_id
-                     ) u
+                     FROM (SELECT m.release_id, m.company_id, COUNT(*) AS messages {}
+                           GROUP BY m.release_id, m.company_id) u
                      JOIN companies c ON c.id = u.company_id
                      ORDER BY u.release_id",
-                )
-                .bind(scope.from)
-                .bind(scope.to)
-                .bind(scope.route.map(|r| r.as_str()))
-                .bind(scope.error_class.map(|c| c.as_str()))
-                .bind(scope.recipient_source.map(|s| s.as_str()))
-                .bind(scope.sender.map(|s| s == $crate::delivery::impact::SenderKind::Default))
-                .bind(scope.company.as_deref())
-                .fetch_all(&self.pool)
-                .await?;
+                    $crate::store::UNDELIVERED_IN_SCOPE
+                );
+                let rows: Vec<(i64, String, String, i64)> =
+                    $crate::store::bind_scope!(sqlx::query_as(&sql), scope).fetch_all(&self.pool).await?;
                 Ok(rows
                     .into_iter()
                     .map(|(release_id, company_slug, company_name, messages)| {

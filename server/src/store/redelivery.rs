@@ -236,12 +236,10 @@ pub trait RedeliveryStore: Send + Sync {
         notice_slug: &str,
     ) -> Result<Option<IncidentAnswer>, StoreError>;
 
-    /// The company's messages an incident's scope left undelivered.
-    async fn incident_messages(
-        &self,
-        scope: &crate::delivery::impact::Scope,
-        company_id: i64,
-    ) -> Result<Vec<i64>, StoreError>;
+    /// The messages an incident's scope left undelivered (of the scope's company, when it names
+    /// one).
+    async fn incident_messages(&self, scope: &crate::delivery::impact::Scope)
+    -> Result<Vec<i64>, StoreError>;
 }
 
 /// The planning query: each selected message of the company with the reason it would be skipped
@@ -325,29 +323,33 @@ macro_rules! portable_redelivery {
                 company_id: i64,
                 release_id: i64,
             ) -> Result<Vec<$crate::store::redelivery::RequestSummary>, StoreError> {
-                let requests: Vec<(i64, chrono::DateTime<chrono::Utc>, bool, String)> = sqlx::query_as(
-                    "SELECT id, created_at, on_behalf, status FROM redelivery_requests
-                     WHERE company_id = $1 AND release_id = $2 ORDER BY created_at DESC, id DESC LIMIT 20",
+                // The 20 newest requests with their items counted by status, in one query.
+                let rows: Vec<(i64, chrono::DateTime<chrono::Utc>, bool, String, Option<String>, i64)> = sqlx::query_as(
+                    "SELECT r.id, r.created_at, r.on_behalf, r.status, i.status, COUNT(i.id)
+                     FROM (SELECT id, created_at, on_behalf, status FROM redelivery_requests
+                           WHERE company_id = $1 AND release_id = $2 ORDER BY created_at DESC, id DESC LIMIT 20) r
+                     LEFT JOIN redelivery_items i ON i.request_id = r.id
+                     GROUP BY r.id, r.created_at, r.on_behalf, r.status, i.status
+                     ORDER BY r.created_at DESC, r.id DESC",
                 )
                 .bind(company_id)
                 .bind(release_id)
                 .fetch_all(&self.pool)
                 .await?;
-                let mut summaries = Vec::new();
-                for (id, created_at, on_behalf, status) in requests {
-                    let counts: Vec<(String, i64)> = sqlx::query_as(
-                        "SELECT status, COUNT(*) FROM redelivery_items WHERE request_id = $1 GROUP BY status",
-                    )
-                    .bind(id)
-                    .fetch_all(&self.pool)
-                    .await?;
-                    summaries.push($crate::store::redelivery::RequestSummary {
-                        id,
-                        created_at,
-                        on_behalf,
-                        status,
-                        by_status: counts.into_iter().collect(),
-                    });
+                let mut summaries: Vec<$crate::store::redelivery::RequestSummary> = Vec::new();
+                for (id, created_at, on_behalf, status, item_status, items) in rows {
+                    if summaries.last().is_none_or(|s| s.id != id) {
+                        summaries.push($crate::store::redelivery::RequestSummary {
+                            id,
+                            created_at,
+                            on_behalf,
+                            status,
+                            by_status: Default::default(),
+                        });
+                    }
+                    if let (Some(item_status), Some(summary)) = (item_status, summaries.last_mut()) {
+                        summary.by_status.insert(item_status, items);
+                    }
                 }
                 Ok(summaries)
             }
@@ -745,31 +747,9 @@ macro_rules! portable_redelivery {
                 .await?)
             }
 
-            async fn incident_messages(
-                &self,
-                scope: &$crate::delivery::impact::Scope,
-                company_id: i64,
-            ) -> Result<Vec<i64>, StoreError> {
-                Ok(sqlx::query_scalar(
-                    "SELECT m.id FROM messages m JOIN releases r ON r.id = m.release_id
-                     WHERE m.company_id = $1
-                       AND m.status IN ('deferred', 'bounced', 'failed', 'not_sent', 'unknown')
-                       AND m.queued_at >= $2 AND m.queued_at < $3
-                       AND ($4 IS NULL OR m.route = $4)
-                       AND ($5 IS NULL OR m.error_class = $5)
-                       AND ($6 IS NULL OR r.recipient_source = $6)
-                       AND ($7 IS NULL OR r.sender_is_default = $7)
-                     ORDER BY m.id",
-                )
-                .bind(company_id)
-                .bind(scope.from)
-                .bind(scope.to)
-                .bind(scope.route.map(|r| r.as_str()))
-                .bind(scope.error_class.map(|c| c.as_str()))
-                .bind(scope.recipient_source.map(|s| s.as_str()))
-                .bind(scope.sender.map(|s| s == $crate::delivery::impact::SenderKind::Default))
-                .fetch_all(&self.pool)
-                .await?)
+            async fn incident_messages(&self, scope: &$crate::delivery::impact::Scope) -> Result<Vec<i64>, StoreError> {
+                let sql = format!("SELECT m.id {} ORDER BY m.id", $crate::store::UNDELIVERED_IN_SCOPE);
+                Ok($crate::store::bind_scope!(sqlx::query_scalar(&sql), scope).fetch_all(&self.pool).await?)
             }
 
             async fn request_progress(
