@@ -1,5 +1,6 @@
 //! A minimal SMTP server for benchmarks: accepts every message on 127.0.0.1:PORT, answers 250,
-//! and writes how many messages it accepted to standard output when stopped (SIGTERM or
+//! and writes how many messages it accepted and over how many connections to standard output
+//! when stopped (SIGTERM or
 //! Ctrl-C). Used by `bench/redelivery.sh`; never for anything but loopback.
 //!
 //! It acknowledges every segment at once (`TCP_QUICKACK`): lettre 0.11 writes a message's
@@ -21,9 +22,11 @@ async fn main() -> std::io::Result<()> {
     let port: u16 = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(2525);
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let accepted = Arc::new(AtomicU64::new(0));
-    let counter = accepted.clone();
+    let connections = Arc::new(AtomicU64::new(0));
+    let (counter, opened) = (accepted.clone(), connections.clone());
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
+            opened.fetch_add(1, Ordering::Relaxed);
             let counter = counter.clone();
             tokio::spawn(async move {
                 let _ = converse(stream, counter).await;
@@ -35,7 +38,7 @@ async fn main() -> std::io::Result<()> {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate.recv() => {}
     }
-    println!("{}", accepted.load(Ordering::Relaxed));
+    println!("{} {}", accepted.load(Ordering::Relaxed), connections.load(Ordering::Relaxed));
     Ok(())
 }
 

@@ -87,6 +87,11 @@ pub struct MailArgs {
     #[arg(long, env = "STATUSDESK_SMTP_CONNECTIONS", default_value_t = 4)]
     pub smtp_connections: u32,
 
+    /// Messages a dispatcher sends at once (over its connections); a dispatcher killed outright
+    /// leaves at most this many with an unknown outcome
+    #[arg(long, env = "STATUSDESK_IN_FLIGHT", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub in_flight: u16,
+
     /// Sender of the site's own emails (completion of a redelivery)
     #[arg(long, env = "STATUSDESK_MAIL_FROM", default_value = "statusdesk <noreply@statusdesk.invalid>")]
     pub mail_from: String,

@@ -157,7 +157,7 @@ fn mailer(args: &MailArgs) -> Result<Mailer, CommandError> {
 }
 
 fn dispatch_settings(args: &MailArgs) -> DispatchSettings {
-    DispatchSettings { lease: args.lease, ..DispatchSettings::default() }
+    DispatchSettings { lease: args.lease, in_flight: args.in_flight.into(), ..DispatchSettings::default() }
 }
 
 /// Who the site's own emails come from, and the portal they link to.

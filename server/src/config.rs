@@ -131,6 +131,7 @@ mod tests {
                 smtp_url: None,
                 outbox: None,
                 smtp_connections: 4,
+                in_flight: 16,
                 mail_from: "statusdesk <noreply@statusdesk.invalid>".into(),
                 public_url: "http://127.0.0.1:3000".into(),
                 lease: std::time::Duration::from_secs(300),

@@ -236,7 +236,7 @@ async fn the_daily_cap_refuses_a_request_beyond_it() {
 
 fn quick() -> DispatchSettings {
     DispatchSettings {
-        batch: 10,
+        in_flight: 4,
         lease: Duration::from_secs(30),
         max_attempts: 3,
         first_retry: Duration::from_secs(3600),
@@ -444,12 +444,15 @@ async fn dispatchers_killed_at_random_lose_nothing_and_send_nothing_twice() {
     let dispatch = |until_idle: bool| {
         let mut command = common::statusdesk();
         command.args(["dispatch", "--database-url", &url, "--smtp-url", &server.url(), "--lease", "1s"]);
+        command.args(["--in-flight", &IN_FLIGHT.to_string()]);
         if until_idle {
             command.arg("--until-idle");
         }
         command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
         command
     };
+    // A dispatcher keeps this many messages going at once: a kill may leave each unknown.
+    const IN_FLIGHT: usize = 3;
     let mut random = SplitMix(20_210_301);
     for _ in 0..kills {
         let mut child = dispatch(false).spawn().unwrap();
@@ -472,8 +475,8 @@ async fn dispatchers_killed_at_random_lose_nothing_and_send_nothing_twice() {
     );
     let unknown = count("SELECT COUNT(*) FROM redelivery_items WHERE status = 'unknown'").await;
     assert!(
-        unknown as usize <= kills,
-        "at most the one in flight per kill: {unknown} unknown after {kills} kills"
+        unknown as usize <= kills * IN_FLIGHT,
+        "at most those in flight at each kill: {unknown} unknown after {kills} kills"
     );
     assert_eq!(count("SELECT COUNT(*) FROM delivery_attempts WHERE outcome = 'in_flight'").await, 0);
     let counts = arrivals(&server);
@@ -510,7 +513,7 @@ async fn unknown_arrived(counts: &HashMap<String, usize>, url: &str) -> i64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn on_sigterm_the_dispatcher_finishes_the_message_in_flight_and_stops() {
+async fn on_sigterm_the_dispatcher_finishes_the_messages_in_flight_and_stops() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/term.db", dir.path().display());
     let store = store::connect(&url).await.unwrap();
@@ -521,33 +524,34 @@ async fn on_sigterm_the_dispatcher_finishes_the_message_in_flight_and_stops() {
     server.answer_everyone(Answer::SlowAccept);
     let mut child = common::statusdesk()
         .args(["dispatch", "--database-url", &url, "--smtp-url", &server.url()])
+        .args(["--smtp-connections", "3", "--in-flight", "3"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Wait until the first message's data is at the server, still unanswered: in flight.
+    // Wait until three messages' data is at the server, still unanswered: in flight.
     for _ in 0..100 {
-        if server.started() > 0 {
+        if server.started() >= 3 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!((server.started(), server.received().len()), (1, 0), "one message in flight");
+    assert_eq!((server.started(), server.received().len()), (3, 0), "three messages in flight");
     let status =
         std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let exit = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
     assert!(exit.success(), "{exit:?}");
-    assert_eq!(server.received().len(), 1, "the message in flight was finished");
+    assert_eq!(server.received().len(), 3, "the messages in flight were finished");
     assert_eq!(
         scalar(&url, "SELECT COUNT(*) FROM redelivery_items WHERE status = 'sent'").await,
-        1,
+        3,
         "and recorded"
     );
     assert_eq!(
         scalar(&url, "SELECT COUNT(*) FROM redelivery_items WHERE status = 'queued' AND lease_until IS NULL")
             .await,
-        4,
+        2,
         "the rest are due again at once"
     );
     assert_eq!(scalar(&url, "SELECT COUNT(*) FROM delivery_attempts WHERE outcome = 'in_flight'").await, 0);

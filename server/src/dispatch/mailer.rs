@@ -9,6 +9,7 @@ use std::time::Duration;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio::sync::Semaphore;
 
 use crate::store::redelivery::{AttemptOutcome, AttemptResult, ClaimedItem};
 
@@ -25,7 +26,12 @@ pub enum MailerError {
 
 /// Where messages go.
 pub enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// A relay over pooled connections. lettre's pool opens an extra connection whenever all are
+    /// busy (and closes it afterwards), so `connections` keeps the sends within the pool.
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        connections: Semaphore,
+    },
     Outbox(PathBuf),
 }
 
@@ -41,9 +47,13 @@ impl Mailer {
     pub fn smtp(url: &str, connections: u32, timeout: Duration) -> Result<Mailer, MailerError> {
         let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| MailerError::BadUrl { url: crate::store::redact(url), reason: e.to_string() })?;
-        Ok(Mailer::Smtp(
-            builder.timeout(Some(timeout)).pool_config(PoolConfig::new().max_size(connections)).build(),
-        ))
+        Ok(Mailer::Smtp {
+            transport: builder
+                .timeout(Some(timeout))
+                .pool_config(PoolConfig::new().max_size(connections))
+                .build(),
+            connections: Semaphore::new(connections.max(1) as usize),
+        })
     }
 
     /// A mailer that writes each message to `dir/<message>-g<generation>.eml`.
@@ -55,7 +65,7 @@ impl Mailer {
     /// Opens a connection to the relay ahead of the first message (the outbox needs none).
     pub async fn connect(&self) -> Result<(), lettre::transport::smtp::Error> {
         match self {
-            Mailer::Smtp(transport) => transport.test_connection().await.map(drop),
+            Mailer::Smtp { transport, .. } => transport.test_connection().await.map(drop),
             Mailer::Outbox(_) => Ok(()),
         }
     }
@@ -63,7 +73,9 @@ impl Mailer {
     /// Sends a message of the site's own (a notice to a company); `name` is its outbox file.
     pub async fn send_notice(&self, message: Message, name: &str) -> Result<(), String> {
         match self {
-            Mailer::Smtp(transport) => transport.send(message).await.map(drop).map_err(|e| e.to_string()),
+            Mailer::Smtp { transport, connections } => {
+                send_within(transport, connections, message).await.map(drop).map_err(|e| e.to_string())
+            }
             Mailer::Outbox(dir) => write_outbox(dir, name, &message).await.map_err(|e| e.to_string()),
         }
     }
@@ -109,7 +121,9 @@ impl Mailer {
                     },
                 }
             }
-            Mailer::Smtp(transport) => match transport.send(message).await {
+            Mailer::Smtp { transport, connections } => match send_within(transport, connections, message)
+                .await
+            {
                 Ok(response) => AttemptResult {
                     outcome: AttemptOutcome::Sent,
                     smtp_code: Some(i32::from(u16::from(response.code()))),
@@ -125,6 +139,20 @@ impl Mailer {
             },
         }
     }
+}
+
+/// Sends `message` once one of the pool's connections is free.
+async fn send_within(
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    connections: &Semaphore,
+    message: Message,
+) -> Result<lettre::transport::smtp::response::Response, lettre::transport::smtp::Error> {
+    let _connection = connections.acquire().await.expect("the semaphore is never closed");
+    let sent = transport.send(message).await;
+    // lettre hands the connection back to its pool in a task of its own: let that run before
+    // the next send may start, or it would find the pool empty and open another connection.
+    tokio::task::yield_now().await;
+    sent
 }
 
 fn build(item: &ClaimedItem) -> Result<Message, String> {

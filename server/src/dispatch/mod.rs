@@ -1,23 +1,31 @@
 //! The redelivery dispatcher: takes due items from the queue under a lease, records each
-//! attempt as in flight, sends it (no transaction is open meanwhile), and records the outcome —
-//! 2xx sent; 4xx deferred and retried with exponential backoff up to a cap; 5xx failed; cut off
-//! after the message may have gone out, unknown. Several dispatchers may work one PostgreSQL
-//! queue at once: claims skip each other's rows. Items whose dispatcher died are taken back
-//! (in flight: unknown, never resent automatically; not started: due again).
+//! attempt as in flight before it is sent (no transaction is open during an SMTP conversation),
+//! and records the outcome — 2xx sent; 4xx deferred and retried with exponential backoff up to a
+//! cap; 5xx failed; cut off after the message may have gone out, unknown. Several dispatchers
+//! may work one PostgreSQL queue at once: claims skip each other's rows. Items whose dispatcher
+//! died are taken back (in flight: unknown, never resent automatically; not started: due again).
+//!
+//! A dispatcher keeps up to `in_flight` messages going at once over its pooled connections.
+//! Its database writes are grouped: each commit records every attempt that ended since the
+//! last one and starts as many new ones as there is room for, so the cost of a commit is shared
+//! by the messages in it. The price is that a dispatcher killed outright leaves up to
+//! `in_flight` items unknown (never any sent twice).
 //!
 //! `statusdesk dispatch` runs one alone; `serve` runs one beside the site. On shutdown the
-//! message in flight is finished and recorded, then the dispatcher stops.
+//! messages in flight are finished and recorded, then the dispatcher stops.
 
 pub mod mailer;
 pub mod notify;
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
-use crate::store::redelivery::{AttemptOutcome, ClaimedItem};
+use crate::store::redelivery::{AttemptOutcome, AttemptResult, ClaimedItem};
 use crate::store::{Store, StoreError};
 pub use mailer::Mailer;
 pub use notify::NoticeSettings;
@@ -25,8 +33,8 @@ pub use notify::NoticeSettings;
 /// How the dispatcher works the queue.
 #[derive(Clone, Copy, Debug)]
 pub struct DispatchSettings {
-    /// Items claimed at a time.
-    pub batch: i64,
+    /// Messages sending (or waiting for a connection) at once.
+    pub in_flight: usize,
     /// How long a claim holds; must outlast an SMTP conversation.
     pub lease: Duration,
     /// Attempts before a temporary failure counts as failed.
@@ -41,7 +49,7 @@ pub struct DispatchSettings {
 impl Default for DispatchSettings {
     fn default() -> Self {
         DispatchSettings {
-            batch: 20,
+            in_flight: 16,
             lease: Duration::from_secs(300),
             max_attempts: 8,
             first_retry: Duration::from_secs(60),
@@ -57,6 +65,11 @@ impl DispatchSettings {
         let doublings = attempt.saturating_sub(1).clamp(0, 20) as u32;
         self.first_retry.saturating_mul(1 << doublings).min(self.max_retry)
     }
+
+    /// Items claimed at a time: enough to keep `in_flight` going between claims.
+    fn claim_size(&self) -> usize {
+        self.in_flight.max(1) * 4
+    }
 }
 
 /// What a dispatcher did, counted by outcome.
@@ -71,17 +84,41 @@ pub struct DispatchReport {
     pub requeued: u64,
 }
 
+impl DispatchReport {
+    fn count(&mut self, outcome: AttemptOutcome) {
+        match outcome {
+            AttemptOutcome::Sent => self.sent += 1,
+            AttemptOutcome::Deferred { .. } => self.deferred += 1,
+            AttemptOutcome::Failed => self.failed += 1,
+            AttemptOutcome::Unknown => self.unknown += 1,
+        }
+    }
+}
+
 pub struct Dispatcher {
     store: Arc<dyn Store>,
-    mailer: Mailer,
+    mailer: Arc<Mailer>,
     settings: DispatchSettings,
     /// Tell companies when their request is done; `None`: do not.
     notices: Option<NoticeSettings>,
 }
 
+/// A dispatcher's work in hand: claimed items not yet started, attempts under way, and
+/// attempts that ended but are not yet recorded.
+#[derive(Default)]
+struct Work {
+    claimed: VecDeque<ClaimedItem>,
+    sending: JoinSet<(ClaimedItem, AttemptResult)>,
+    ended: Vec<(ClaimedItem, AttemptResult)>,
+    /// The last claim found fewer items than it asked for: claim again only once idle.
+    queue_drained: bool,
+    /// Attempts ended since requests were last closed.
+    untidy: bool,
+}
+
 impl Dispatcher {
     pub fn new(store: Arc<dyn Store>, mailer: Mailer, settings: DispatchSettings) -> Dispatcher {
-        Dispatcher { store, mailer, settings, notices: None }
+        Dispatcher { store, mailer: Arc::new(mailer), settings, notices: None }
     }
 
     /// Also emails each company when its request is done.
@@ -89,7 +126,7 @@ impl Dispatcher {
         Dispatcher { notices: Some(notices), ..self }
     }
 
-    /// Works the queue until `stop` turns true (finishing the item in flight), or, with
+    /// Works the queue until `stop` turns true (finishing the messages in flight), or, with
     /// `until_idle`, until nothing is due.
     pub async fn run(
         &self,
@@ -102,12 +139,43 @@ impl Dispatcher {
             tracing::warn!(error = %e, "the mail relay does not answer yet");
         }
         let mut report = DispatchReport::default();
+        let mut work = Work::default();
         loop {
-            if *stop.borrow() {
+            let stopping = *stop.borrow();
+            if !stopping && !work.queue_drained && work.claimed.len() < self.settings.in_flight {
+                self.tidy(&mut report).await?;
+                work.untidy = false;
+                self.claim(&mut work).await?;
+            }
+            let room = if stopping { 0 } else { self.settings.in_flight.saturating_sub(work.sending.len()) };
+            let starting: Vec<ClaimedItem> = work.claimed.drain(..room.min(work.claimed.len())).collect();
+            if !work.ended.is_empty() || !starting.is_empty() {
+                self.record(&mut work, starting, &mut report).await?;
+            }
+            if let Some(ended) = work.sending.join_next().await {
+                work.ended.push(ended.expect("a send does not panic"));
+                // Whatever else ended meanwhile goes into the same commit.
+                while let Some(ended) = work.sending.try_join_next() {
+                    work.ended.push(ended.expect("a send does not panic"));
+                }
+                continue;
+            }
+            // Nothing under way.
+            if stopping {
+                // The rest was never started: due again at once.
+                self.store.release_claims(work.claimed.make_contiguous()).await?;
+                if work.untidy {
+                    self.tidy(&mut report).await?;
+                }
                 return Ok(report);
             }
-            let worked = self.pass(&stop, &mut report).await?;
-            if worked == 0 {
+            if work.claimed.is_empty() && work.queue_drained {
+                // Close the requests whose last items just ended; items taken back from a
+                // dispatcher that died are due at once.
+                if work.untidy && self.tidy(&mut report).await? {
+                    work.queue_drained = false;
+                    continue;
+                }
                 if until_idle {
                     return Ok(report);
                 }
@@ -115,41 +183,73 @@ impl Dispatcher {
                     _ = tokio::time::sleep(self.settings.idle_poll) => {}
                     _ = stop.changed() => {}
                 }
+                work.queue_drained = false;
             }
         }
     }
 
-    /// One round: take back abandoned items, claim a batch, send it. Returns the items handled.
-    async fn pass(
+    /// Claims due items under a new lease.
+    async fn claim(&self, work: &mut Work) -> Result<(), StoreError> {
+        let now = Utc::now();
+        let lease_until =
+            now + chrono::Duration::from_std(self.settings.lease).unwrap_or(chrono::Duration::MAX);
+        let size = self.settings.claim_size();
+        let items = self.store.claim_redeliveries(now, lease_until, size as i64).await?;
+        work.queue_drained = items.len() < size;
+        work.claimed.extend(items);
+        Ok(())
+    }
+
+    /// One commit: the outcomes of the attempts that ended, and the start of `starting`, which
+    /// are then sent.
+    async fn record(
         &self,
-        stop: &watch::Receiver<bool>,
+        work: &mut Work,
+        starting: Vec<ClaimedItem>,
         report: &mut DispatchReport,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<(), StoreError> {
+        let recorded = self.store.record_attempts(&work.ended, &starting, Utc::now()).await?;
+        work.untidy |= !work.ended.is_empty();
+        for (item, result) in work.ended.drain(..) {
+            report.count(result.outcome);
+            if recorded.lapsed.contains(&item.item_id) {
+                tracing::warn!(
+                    item = item.item_id,
+                    "the lease ran out during the attempt; its outcome stays unknown"
+                );
+            }
+        }
+        for item in starting {
+            if !recorded.started.contains(&item.item_id) {
+                tracing::warn!(item = item.item_id, "lost the lease before sending; not sent");
+                continue;
+            }
+            let (mailer, settings) = (Arc::clone(&self.mailer), self.settings);
+            work.sending.spawn(async move {
+                let retry_at = Utc::now()
+                    + chrono::Duration::from_std(settings.retry_delay(item.attempt))
+                        .unwrap_or(chrono::Duration::MAX);
+                let result = mailer.send(&item, item.attempt >= settings.max_attempts, retry_at).await;
+                (item, result)
+            });
+        }
+        Ok(())
+    }
+
+    /// Takes back items of dispatchers that died, closes requests whose items all ended, and
+    /// tells their companies. `true` when items were made due again.
+    async fn tidy(&self, report: &mut DispatchReport) -> Result<bool, StoreError> {
         let (unknown, requeued) = self.store.take_back_abandoned(Utc::now()).await?;
         if unknown + requeued > 0 {
             tracing::warn!(unknown, requeued, "took back items of a dispatcher that stopped");
         }
         report.taken_back_unknown += unknown;
         report.requeued += requeued;
-        let now = Utc::now();
-        let lease_until =
-            now + chrono::Duration::from_std(self.settings.lease).unwrap_or(chrono::Duration::MAX);
-        let items = self.store.claim_redeliveries(now, lease_until, self.settings.batch).await?;
-        let mut handled = 0;
-        for item in &items {
-            if *stop.borrow() {
-                break;
-            }
-            self.deliver(item, report).await?;
-            handled += 1;
-        }
-        // Stopping: the rest of the batch was never started; it is due again at once.
-        self.store.release_claims(&items[handled..]).await?;
         for request in self.store.complete_requests(Utc::now()).await? {
             tracing::info!(request, "redelivery request done");
         }
         self.notify().await?;
-        Ok(handled.max(usize::from(unknown + requeued > 0)))
+        Ok(requeued > 0)
     }
 
     /// Emails the companies whose requests are done. A failure is retried on a later pass (the
@@ -171,30 +271,6 @@ impl Dispatcher {
                 }
             }
             self.store.mark_notified(request.id, Utc::now()).await?;
-        }
-        Ok(())
-    }
-
-    async fn deliver(&self, item: &ClaimedItem, report: &mut DispatchReport) -> Result<(), StoreError> {
-        if !self.store.begin_attempt(item, Utc::now()).await? {
-            tracing::warn!(item = item.item_id, "lost the lease before sending; not sent");
-            return Ok(());
-        }
-        let retry_at = Utc::now()
-            + chrono::Duration::from_std(self.settings.retry_delay(item.attempt))
-                .unwrap_or(chrono::Duration::MAX);
-        let result = self.mailer.send(item, item.attempt >= self.settings.max_attempts, retry_at).await;
-        match result.outcome {
-            AttemptOutcome::Sent => report.sent += 1,
-            AttemptOutcome::Deferred { .. } => report.deferred += 1,
-            AttemptOutcome::Failed => report.failed += 1,
-            AttemptOutcome::Unknown => report.unknown += 1,
-        }
-        if !self.store.finish_redelivery(item, &result, Utc::now()).await? {
-            tracing::warn!(
-                item = item.item_id,
-                "the lease ran out during the attempt; its outcome stays unknown"
-            );
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ pub mod portal;
 mod postgres;
 pub mod redelivery;
 pub mod rows;
+mod sql;
 mod sqlite;
 
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! company's id next to the release's, so another company's release is simply not found.
 //!
 //! The SQL is built here once for both dialects (filters add conditions with numbered
-//! parameters, [`Param`]); [`portable_portal!`] runs it on each backend's pool.
+//! parameters, [`Param`](super::sql::Param)); [`portable_portal!`] runs it on each backend's pool.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -11,6 +11,7 @@ use statusdesk_app::model::{DeliveryStatus, Totals};
 use tokio::sync::mpsc;
 
 use super::StoreError;
+use super::sql::{Param, Sql};
 
 /// The statuses of a message that did not reach its recipient, as SQL.
 pub(super) const UNDELIVERED_SQL: &str = "('deferred', 'bounced', 'failed', 'not_sent', 'unknown')";
@@ -187,43 +188,6 @@ pub trait PortalStore: Send + Sync {
     async fn audit_log(&self, limit: i64) -> Result<Vec<AuditRecord>, StoreError>;
 }
 
-/// A bound value of a query built here.
-#[derive(Clone, Debug)]
-pub(super) enum Param {
-    Int(i64),
-    Text(String),
-    Time(DateTime<Utc>),
-}
-
-/// A statement under construction: conditions are appended with `$?`, numbered as they come.
-struct Sql {
-    text: String,
-    params: Vec<Param>,
-}
-
-impl Sql {
-    fn new(text: &str) -> Sql {
-        Sql { text: text.to_string(), params: Vec::new() }
-    }
-
-    /// Appends `fragment`, replacing each `$?` with the next parameter from `params`.
-    fn push(&mut self, fragment: &str, params: impl IntoIterator<Item = Param>) -> &mut Sql {
-        let mut params = params.into_iter();
-        let mut pieces = fragment.split("$?");
-        self.text.push_str(pieces.next().unwrap_or(""));
-        for piece in pieces {
-            self.params.push(params.next().expect("a parameter for every placeholder"));
-            self.text.push_str(&format!("${}", self.params.len()));
-            self.text.push_str(piece);
-        }
-        self
-    }
-
-    fn finish(self) -> (String, Vec<Param>) {
-        (self.text, self.params)
-    }
-}
-
 /// A case-insensitive `LIKE` pattern that finds `text` anywhere, its wildcards escaped.
 fn contains_pattern(text: &str) -> String {
     let mut pattern = String::from("%");
@@ -317,7 +281,7 @@ pub(super) fn recipients_sql(
     limit: i64,
 ) -> (String, Vec<Param>) {
     let conditions = recipient_conditions(query);
-    let mut sql = Sql { text: format!("{RECIPIENT_COLUMNS}{}", conditions.text), params: conditions.params };
+    let mut sql = conditions.after(RECIPIENT_COLUMNS);
     let order = match cursor {
         Some((Direction::After, address)) => {
             sql.push(" AND m.recipient > $?", [Param::Text(address.to_string())]);
@@ -335,17 +299,21 @@ pub(super) fn recipients_sql(
 
 pub(super) fn count_recipients_sql(query: &RecipientQuery) -> (String, Vec<Param>) {
     let conditions = recipient_conditions(query);
-    (format!("SELECT COUNT(*) FROM messages m{}", conditions.text), conditions.params)
+    conditions.after("SELECT COUNT(*) FROM messages m").finish()
 }
 
 pub(super) fn message_ids_sql(query: &RecipientQuery) -> (String, Vec<Param>) {
     let conditions = recipient_conditions(query);
-    (format!("SELECT m.id FROM messages m{} ORDER BY m.id", conditions.text), conditions.params)
+    let mut sql = conditions.after("SELECT m.id FROM messages m");
+    sql.push(" ORDER BY m.id", []);
+    sql.finish()
 }
 
 pub(super) fn stream_recipients_sql(query: &RecipientQuery) -> (String, Vec<Param>) {
     let conditions = recipient_conditions(query);
-    (format!("{RECIPIENT_COLUMNS}{} ORDER BY m.recipient", conditions.text), conditions.params)
+    let mut sql = conditions.after(RECIPIENT_COLUMNS);
+    sql.push(" ORDER BY m.recipient", []);
+    sql.finish()
 }
 
 /// Adds one `release_counts` row to a release's totals.
@@ -370,22 +338,6 @@ pub(super) fn counts_sql(ids: &[i64]) -> String {
         "SELECT release_id, status, redelivered, messages FROM release_counts WHERE release_id IN ({list})"
     )
 }
-
-/// Binds every parameter of a statement built here, in order.
-macro_rules! bind_params {
-    ($query:expr, $params:expr) => {{
-        let mut query = $query;
-        for param in $params {
-            query = match param {
-                $crate::store::portal::Param::Int(v) => query.bind(v),
-                $crate::store::portal::Param::Text(v) => query.bind(v),
-                $crate::store::portal::Param::Time(v) => query.bind(v),
-            };
-        }
-        query
-    }};
-}
-pub(super) use bind_params;
 
 /// Implements [`PortalStore`] for a backend whose struct has a `pool`.
 macro_rules! portable_portal {
@@ -435,7 +387,7 @@ macro_rules! portable_portal {
             ) -> Result<Vec<$crate::store::portal::ReleaseRecord>, StoreError> {
                 let (sql, params) = $crate::store::portal::releases_sql(query);
                 let mut rows: Vec<$crate::store::portal::ReleaseRow> =
-                    $crate::store::portal::bind_params!(sqlx::query_as(&sql), params).fetch_all(&self.pool).await?;
+                    $crate::store::sql::bind_params!(sqlx::query_as(&sql), params).fetch_all(&self.pool).await?;
                 if matches!(query.cursor, Some(($crate::store::portal::Direction::Before, _))) {
                     rows.reverse();
                 }
@@ -471,7 +423,7 @@ macro_rules! portable_portal {
             ) -> Result<Vec<$crate::store::portal::RecipientRecord>, StoreError> {
                 let (sql, params) = $crate::store::portal::recipients_sql(query, cursor, limit);
                 let mut rows: Vec<$crate::store::portal::RecipientRecord> =
-                    $crate::store::portal::bind_params!(sqlx::query_as(&sql), params).fetch_all(&self.pool).await?;
+                    $crate::store::sql::bind_params!(sqlx::query_as(&sql), params).fetch_all(&self.pool).await?;
                 if matches!(cursor, Some(($crate::store::portal::Direction::Before, _))) {
                     rows.reverse();
                 }
@@ -480,12 +432,12 @@ macro_rules! portable_portal {
 
             async fn count_recipients(&self, query: &$crate::store::portal::RecipientQuery) -> Result<i64, StoreError> {
                 let (sql, params) = $crate::store::portal::count_recipients_sql(query);
-                Ok($crate::store::portal::bind_params!(sqlx::query_scalar(&sql), params).fetch_one(&self.pool).await?)
+                Ok($crate::store::sql::bind_params!(sqlx::query_scalar(&sql), params).fetch_one(&self.pool).await?)
             }
 
             async fn message_ids(&self, query: &$crate::store::portal::RecipientQuery) -> Result<Vec<i64>, StoreError> {
                 let (sql, params) = $crate::store::portal::message_ids_sql(query);
-                Ok($crate::store::portal::bind_params!(sqlx::query_scalar(&sql), params).fetch_all(&self.pool).await?)
+                Ok($crate::store::sql::bind_params!(sqlx::query_scalar(&sql), params).fetch_all(&self.pool).await?)
             }
 
             fn stream_recipients(
@@ -498,7 +450,7 @@ macro_rules! portable_portal {
                 tokio::spawn(async move {
                     let (sql, params) = $crate::store::portal::stream_recipients_sql(&query);
                     let mut rows =
-                        $crate::store::portal::bind_params!(sqlx::query_as::<_, $crate::store::portal::RecipientRecord>(&sql), params)
+                        $crate::store::sql::bind_params!(sqlx::query_as::<_, $crate::store::portal::RecipientRecord>(&sql), params)
                             .fetch(&pool);
                     let mut chunk = Vec::with_capacity($crate::store::portal::CHUNK_ROWS);
                     while let Some(row) = rows.next().await {

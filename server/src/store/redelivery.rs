@@ -1,7 +1,8 @@
 //! Redelivery in the database: planning which of a release's messages may be sent again,
 //! creating a request (idempotent, within a daily quota), and the dispatcher's side — claiming
-//! items under a lease, recording each attempt as in flight just before it is sent, recording
-//! the outcome, and taking back items whose dispatcher died (one that was in flight has an
+//! items under a lease, recording attempts as in flight just before they are sent and their
+//! outcomes afterwards (several items in one transaction: a dispatcher's commits carry all that
+//! ended and started since its last), and taking back items whose dispatcher died (one that was in flight has an
 //! unknown outcome and is never sent again automatically; one not yet started is due again).
 //!
 //! The rules live in the database (migration 0005 and the keys of 0001): an item takes only an
@@ -17,6 +18,7 @@ use chrono::{DateTime, Utc};
 pub use statusdesk_app::model::SkipReason;
 
 use super::StoreError;
+use super::sql::{Param, Sql};
 
 /// What a redelivery of a selection would do.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -114,6 +116,27 @@ pub struct AttemptResult {
     pub error_class: Option<&'static str>,
 }
 
+/// What [`RedeliveryStore::record_attempts`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// Items of `starting` now in flight: these may be sent.
+    pub started: Vec<i64>,
+    /// Items of `ended` whose lease had run out: their outcome was not recorded.
+    pub lapsed: Vec<i64>,
+}
+
+impl AttemptOutcome {
+    /// The item's status after an attempt that ended so.
+    fn status(self) -> &'static str {
+        match self {
+            AttemptOutcome::Sent => "sent",
+            AttemptOutcome::Deferred { .. } => "deferred",
+            AttemptOutcome::Failed => "failed",
+            AttemptOutcome::Unknown => "unknown",
+        }
+    }
+}
+
 /// A request as the release page lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestSummary {
@@ -188,18 +211,16 @@ pub trait RedeliveryStore: Send + Sync {
     /// at once rather than when their lease runs out.
     async fn release_claims(&self, items: &[ClaimedItem]) -> Result<(), StoreError>;
 
-    /// Records the claimed item's attempt as in flight: the last thing before sending. `false`
-    /// when the lease was lost meanwhile (then it must not be sent).
-    async fn begin_attempt(&self, item: &ClaimedItem, now: DateTime<Utc>) -> Result<bool, StoreError>;
-
-    /// Records how a claimed item's attempt ended. `false` when the item's lease was lost
-    /// meanwhile (it was taken back as unknown): nothing is changed then.
-    async fn finish_redelivery(
+    /// In one transaction: records how the attempts in `ended` went, and starts `starting` —
+    /// each an attempt in flight from the commit on, the last write before it is sent. Only
+    /// items whose lease the caller still holds are touched: an ended item whose lease ran out
+    /// was taken back as unknown and stays so; a starting one must then not be sent.
+    async fn record_attempts(
         &self,
-        item: &ClaimedItem,
-        result: &AttemptResult,
+        ended: &[(ClaimedItem, AttemptResult)],
+        starting: &[ClaimedItem],
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Recorded, StoreError>;
 
     /// Items whose lease ran out: their dispatcher died. One that was in flight may have gone
     /// out, so it (with its message and attempt) becomes unknown and is never sent again
@@ -291,6 +312,143 @@ pub(super) fn insert_items_sql(ids: &[i64]) -> String {
            AND EXISTS (SELECT 1 FROM release_contents c WHERE c.release_id = m.release_id)
          ON CONFLICT (message_id, generation) DO NOTHING"
     )
+}
+
+/// Starts the attempts of `items` still held under their leases; returns their ids.
+pub(super) fn start_items_sql(items: &[ClaimedItem], now: DateTime<Utc>) -> (String, Vec<Param>) {
+    let mut sql = Sql::new("");
+    sql.push(
+        "UPDATE redelivery_items SET attempts = v.column3, updated_at = $? FROM (VALUES ",
+        [Param::Time(now)],
+    );
+    sql.push_values(
+        items.iter().map(|item| {
+            vec![Param::Int(item.item_id), Param::Time(item.lease_until), Param::Int(item.attempt.into())]
+        }),
+        "",
+    );
+    sql.push(HELD_UNDER_LEASE, []);
+    sql.finish()
+}
+
+/// Ends a `FROM (VALUES (item id, lease, …))` update of the items still held under those leases.
+const HELD_UNDER_LEASE: &str =
+    ") AS v WHERE redelivery_items.id = v.column1 AND redelivery_items.status = 'sending'
+       AND redelivery_items.lease_until = v.column2 RETURNING redelivery_items.id";
+
+/// The in-flight attempt of each started item.
+pub(super) fn in_flight_attempts_sql(started: &[&ClaimedItem], now: DateTime<Utc>) -> (String, Vec<Param>) {
+    let mut sql = Sql::new(
+        "INSERT INTO delivery_attempts (message_id, generation, attempt, attempted_at, route, outcome) VALUES ",
+    );
+    sql.push_values(
+        started.iter().map(|item| {
+            vec![
+                Param::Int(item.message_id),
+                Param::Int(item.generation.into()),
+                Param::Int(item.attempt.into()),
+                Param::Time(now),
+                Param::Text(item.route.clone()),
+            ]
+        }),
+        ", 'in_flight'",
+    );
+    sql.finish()
+}
+
+/// Ends the items of `ended` still held under their leases, each with its outcome's status
+/// (a deferred one due again at its retry time); returns their ids.
+pub(super) fn end_items_sql(
+    ended: &[(ClaimedItem, AttemptResult)],
+    now: DateTime<Utc>,
+) -> (String, Vec<Param>) {
+    let mut sql = Sql::new("");
+    sql.push(
+        "UPDATE redelivery_items SET status = v.column3, next_attempt_at = v.column4, lease_until = NULL, updated_at = $?
+         FROM (VALUES ",
+        [Param::Time(now)],
+    );
+    sql.push_values(
+        ended.iter().map(|(item, result)| {
+            let retry_at = match result.outcome {
+                AttemptOutcome::Deferred { retry_at } => retry_at,
+                _ => now,
+            };
+            vec![
+                Param::Int(item.item_id),
+                Param::Time(item.lease_until),
+                Param::Text(result.outcome.status().into()),
+                Param::Time(retry_at),
+            ]
+        }),
+        "",
+    );
+    sql.push(HELD_UNDER_LEASE, []);
+    sql.finish()
+}
+
+/// Writes each ended attempt's outcome, with the server's code and reply, onto its in-flight
+/// record.
+pub(super) fn attempt_outcomes_sql(ended: &[&(ClaimedItem, AttemptResult)]) -> (String, Vec<Param>) {
+    let mut sql = Sql::new(
+        "UPDATE delivery_attempts SET outcome = v.column4, smtp_code = v.column5, enhanced_code = v.column6,
+                reply = v.column7
+         FROM (VALUES ",
+    );
+    sql.push_values(
+        ended.iter().map(|(item, result)| {
+            vec![
+                Param::Int(item.message_id),
+                Param::Int(item.generation.into()),
+                Param::Int(item.attempt.into()),
+                Param::Text(result.outcome.status().into()),
+                Param::OptInt(result.smtp_code.map(i64::from)),
+                Param::OptText(result.enhanced_code.clone()),
+                Param::OptText(result.reply.clone()),
+            ]
+        }),
+        "",
+    );
+    sql.push(
+        ") AS v WHERE delivery_attempts.message_id = v.column1 AND delivery_attempts.generation = v.column2
+           AND delivery_attempts.attempt = v.column3",
+        [],
+    );
+    sql.finish()
+}
+
+/// Carries the end of each item that reached one (not deferred) onto its message: the message's
+/// status, generation and error are its latest attempt's.
+pub(super) fn message_outcomes_sql(
+    ended: &[&(ClaimedItem, AttemptResult)],
+    now: DateTime<Utc>,
+) -> (String, Vec<Param>) {
+    let mut sql = Sql::new("");
+    sql.push(
+        "UPDATE messages SET status = v.column3, generation = v.column2, attempts = messages.attempts + v.column4,
+                error_class = v.column5, smtp_code = v.column6, enhanced_code = v.column7,
+                smtp_reply = v.column8, last_attempt_at = $?
+         FROM (VALUES ",
+        [Param::Time(now)],
+    );
+    sql.push_values(
+        ended.iter().map(|(item, result)| {
+            let status = result.outcome.status();
+            vec![
+                Param::Int(item.message_id),
+                Param::Int(item.generation.into()),
+                Param::Text(status.into()),
+                Param::Int(item.attempt.into()),
+                Param::OptText(result.error_class.filter(|_| status != "sent").map(String::from)),
+                Param::OptInt(result.smtp_code.map(i64::from)),
+                Param::OptText(result.enhanced_code.clone()),
+                Param::OptText(result.reply.clone()),
+            ]
+        }),
+        "",
+    );
+    sql.push(") AS v WHERE messages.id = v.column1", []);
+    sql.finish()
 }
 
 /// Implements [`RedeliveryStore`] for a backend whose struct has a `pool`; `$lock` is what the
@@ -503,104 +661,52 @@ macro_rules! portable_redelivery {
                 Ok(())
             }
 
-            async fn begin_attempt(
+            async fn record_attempts(
                 &self,
-                item: &$crate::store::redelivery::ClaimedItem,
+                ended: &[($crate::store::redelivery::ClaimedItem, $crate::store::redelivery::AttemptResult)],
+                starting: &[$crate::store::redelivery::ClaimedItem],
                 now: chrono::DateTime<chrono::Utc>,
-            ) -> Result<bool, StoreError> {
+            ) -> Result<$crate::store::redelivery::Recorded, StoreError> {
+                use $crate::store::redelivery as r;
+                use $crate::store::sql::bind_params;
+                // Planned afresh each time (not prepared): the statements come in one shape per
+                // group size, and a plan cached while `delivery_attempts` looked empty would
+                // scan the whole table on every later commit.
+                let mut recorded = r::Recorded::default();
                 let mut tx = self.pool.begin().await?;
-                let kept = sqlx::query(
-                    "UPDATE redelivery_items SET attempts = $3, updated_at = $4
-                     WHERE id = $1 AND status = 'sending' AND lease_until = $2",
-                )
-                .bind(item.item_id)
-                .bind(item.lease_until)
-                .bind(item.attempt)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if kept == 0 {
-                    return Ok(false);
+                if !ended.is_empty() {
+                    let (sql, params) = r::end_items_sql(ended, now);
+                    let kept: std::collections::HashSet<i64> =
+                        bind_params!(sqlx::query_scalar(&sql), params).persistent(false).fetch_all(&mut *tx).await?.into_iter().collect();
+                    let (kept, lapsed): (Vec<_>, Vec<_>) =
+                        ended.iter().partition(|(item, _)| kept.contains(&item.item_id));
+                    recorded.lapsed = lapsed.iter().map(|(item, _)| item.item_id).collect();
+                    if !kept.is_empty() {
+                        let (sql, params) = r::attempt_outcomes_sql(&kept);
+                        bind_params!(sqlx::query(&sql), params).persistent(false).execute(&mut *tx).await?;
+                    }
+                    // The message itself changes once its item reaches an end.
+                    let ends: Vec<_> = kept
+                        .into_iter()
+                        .filter(|(_, result)| !matches!(result.outcome, r::AttemptOutcome::Deferred { .. }))
+                        .collect();
+                    if !ends.is_empty() {
+                        let (sql, params) = r::message_outcomes_sql(&ends, now);
+                        bind_params!(sqlx::query(&sql), params).persistent(false).execute(&mut *tx).await?;
+                    }
                 }
-                sqlx::query(
-                    "INSERT INTO delivery_attempts (message_id, generation, attempt, attempted_at, route, outcome)
-                     VALUES ($1, $2, $3, $4, $5, 'in_flight')",
-                )
-                .bind(item.message_id)
-                .bind(item.generation)
-                .bind(item.attempt)
-                .bind(now)
-                .bind(&item.route)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(true)
-            }
-
-            async fn finish_redelivery(
-                &self,
-                item: &$crate::store::redelivery::ClaimedItem,
-                result: &$crate::store::redelivery::AttemptResult,
-                now: chrono::DateTime<chrono::Utc>,
-            ) -> Result<bool, StoreError> {
-                use $crate::store::redelivery::AttemptOutcome;
-                let (status, retry_at) = match result.outcome {
-                    AttemptOutcome::Sent => ("sent", now),
-                    AttemptOutcome::Deferred { retry_at } => ("deferred", retry_at),
-                    AttemptOutcome::Failed => ("failed", now),
-                    AttemptOutcome::Unknown => ("unknown", now),
-                };
-                let mut tx = self.pool.begin().await?;
-                let kept = sqlx::query(
-                    "UPDATE redelivery_items SET status = $3, next_attempt_at = $4, lease_until = NULL, updated_at = $5
-                     WHERE id = $1 AND status = 'sending' AND lease_until = $2",
-                )
-                .bind(item.item_id)
-                .bind(item.lease_until)
-                .bind(status)
-                .bind(retry_at)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if kept == 0 {
-                    return Ok(false);
-                }
-                sqlx::query(
-                    "UPDATE delivery_attempts SET outcome = $4, smtp_code = $5, enhanced_code = $6, reply = $7
-                     WHERE message_id = $1 AND generation = $2 AND attempt = $3",
-                )
-                .bind(item.message_id)
-                .bind(item.generation)
-                .bind(item.attempt)
-                .bind(status)
-                .bind(result.smtp_code)
-                .bind(&result.enhanced_code)
-                .bind(&result.reply)
-                .execute(&mut *tx)
-                .await?;
-                // The message itself changes once the item reaches an end.
-                if !matches!(result.outcome, AttemptOutcome::Deferred { .. }) {
-                    sqlx::query(
-                        "UPDATE messages SET status = $3, generation = $2, attempts = attempts + $4,
-                                error_class = $5, smtp_code = $6, enhanced_code = $7, smtp_reply = $8, last_attempt_at = $9
-                         WHERE id = $1",
-                    )
-                    .bind(item.message_id)
-                    .bind(item.generation)
-                    .bind(status)
-                    .bind(item.attempt)
-                    .bind(if status == "sent" { None } else { result.error_class })
-                    .bind(result.smtp_code)
-                    .bind(&result.enhanced_code)
-                    .bind(&result.reply)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                if !starting.is_empty() {
+                    let (sql, params) = r::start_items_sql(starting, now);
+                    recorded.started = bind_params!(sqlx::query_scalar(&sql), params).persistent(false).fetch_all(&mut *tx).await?;
+                    let started: Vec<_> =
+                        starting.iter().filter(|item| recorded.started.contains(&item.item_id)).collect();
+                    if !started.is_empty() {
+                        let (sql, params) = r::in_flight_attempts_sql(&started, now);
+                        bind_params!(sqlx::query(&sql), params).persistent(false).execute(&mut *tx).await?;
+                    }
                 }
                 tx.commit().await?;
-                Ok(true)
+                Ok(recorded)
             }
 
             async fn take_back_abandoned(&self, now: chrono::DateTime<chrono::Utc>) -> Result<(u64, u64), StoreError> {
