@@ -792,6 +792,82 @@ impl Lang {
     }
 }
 
+/// Fixed text of the staff console.
+pub struct StaffText {
+    pub notices: &'static str,
+    pub title: &'static str,
+    pub kind: &'static str,
+    pub status: &'static str,
+    pub last_change: &'static str,
+    pub add_update: &'static str,
+    pub public_page: &'static str,
+    pub updated: &'static str,
+    pub at: &'static str,
+    pub text: &'static str,
+    pub text_en: &'static str,
+    pub publish: &'static str,
+    pub not_saved: &'static str,
+    pub conflict: &'static str,
+    pub conflict_help: &'static str,
+    pub bad_time: &'static str,
+    pub ambiguous_time: &'static str,
+    pub no_status: &'static str,
+    pub no_text: &'static str,
+}
+
+impl Lang {
+    pub fn staff(self) -> &'static StaffText {
+        match self {
+            Lang::Ja => &STAFF_JA,
+            Lang::En => &STAFF_EN,
+        }
+    }
+}
+
+static STAFF_JA: StaffText = StaffText {
+    notices: "お知らせの管理",
+    title: "タイトル",
+    kind: "種類",
+    status: "状況",
+    last_change: "最終更新",
+    add_update: "経過を追加",
+    public_page: "公開ページ",
+    updated: "公開しました: ",
+    at: "日時",
+    text: "本文 (日本語)",
+    text_en: "本文 (英語、任意)",
+    publish: "追加して公開",
+    not_saved: "公開していません。次の点を直してください。",
+    conflict: "開いた後に、このお知らせは変更されています",
+    conflict_help: "変更点は次のとおりです。入力内容はそのまま残してあります。最新の内容を確かめてから、もう一度公開してください。",
+    bad_time: "日時は 2021-03-01T17:35 の形で入力してください: ",
+    ambiguous_time: "この日時はタイムゾーンの切り替えにかかり、一つに決まりません: ",
+    no_status: "このお知らせの種類で使える状況を選んでください。",
+    no_text: "経過の本文を入力してください。",
+};
+
+static STAFF_EN: StaffText = StaffText {
+    notices: "Notices",
+    title: "Title",
+    kind: "Kind",
+    status: "Status",
+    last_change: "Last change",
+    add_update: "Add update",
+    public_page: "Public page",
+    updated: "Published: ",
+    at: "Time",
+    text: "Text (Japanese)",
+    text_en: "Text (English, optional)",
+    publish: "Add and publish",
+    not_saved: "Not published. Please fix the following.",
+    conflict: "Changed since you opened it",
+    conflict_help: "These are the changes. What you typed is kept; check the current version, then publish again.",
+    bad_time: "Enter the time as 2021-03-01T17:35: ",
+    ambiguous_time: "This time falls in a clock change of the time zone and is not one instant: ",
+    no_status: "Choose a status that a notice of this kind may have.",
+    no_text: "Write what happened.",
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,5 +7,6 @@ pub mod layout;
 pub mod model;
 pub mod pages;
 pub mod portal;
+pub mod staff;
 
 pub use i18n::Lang;

@@ -562,3 +562,51 @@ pub struct LoginPage {
     /// The local path to go to after login, if any.
     pub next: String,
 }
+
+/// `/staff/notices`: every published notice, newest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffNoticesPage {
+    pub notices: Vec<StaffNoticeRow>,
+    /// The notice just updated, to confirm it.
+    pub updated: Option<String>,
+}
+
+/// One notice in the staff list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffNoticeRow {
+    pub title: String,
+    pub kind: Kind,
+    pub status: Option<Status>,
+    pub updated: Moment,
+    /// The public page.
+    pub public_href: String,
+    /// The "add update" form, for notices that have a status.
+    pub update_href: Option<String>,
+}
+
+/// The "add update" form of one notice, as typed so far.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoticeUpdateForm {
+    pub title: String,
+    pub action: String,
+    /// `YYYY-MM-DDTHH:MM` in the site's zone.
+    pub at: String,
+    /// The site's zone, as the form shows it (`Asia/Tokyo, UTC+09:00`).
+    pub zone: String,
+    pub status: Option<Status>,
+    pub statuses: Vec<Status>,
+    pub text: String,
+    pub text_en: String,
+    /// The file as it was when the form was opened: saving is refused if it changed since.
+    pub original: String,
+    pub problems: Vec<FieldProblem>,
+    /// The file changed since the form was opened: the changes, as a unified diff.
+    pub conflict: Option<String>,
+}
+
+/// A problem with what was typed; `field` names the form field it is about (`None`: the whole).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: Option<&'static str>,
+    pub message: String,
+}

@@ -16,7 +16,7 @@ use crate::model::{
 };
 
 /// Renders a complete portal document: `<!DOCTYPE html>` and the frame around `main`.
-fn portal_document(chrome: PortalChrome, main: impl IntoView + 'static) -> String {
+pub(crate) fn portal_document(chrome: PortalChrome, main: impl IntoView + 'static) -> String {
     let lang = chrome.lang;
     let p = lang.portal();
     let title = format!("{} | {}", chrome.title, chrome.site_name);
@@ -47,6 +47,7 @@ fn portal_document(chrome: PortalChrome, main: impl IntoView + 'static) -> Strin
                 </p>
                 <nav class="site-nav">
                     <a href=chrome.home_href>{p.releases}</a>
+                    {chrome.staff.then(|| view! { " "<a href="/staff/notices">{lang.staff().notices}</a> })}
                 </nav>
                 <form method="post" action="/logout" class="logout">
                     <input type="hidden" name="csrf" value=chrome.csrf/>
@@ -110,7 +111,7 @@ fn count_cell(lang: Lang, n: i64, flag: bool) -> impl IntoView + use<> {
 }
 
 /// A message box: `role="alert"` for problems, `role="status"` for information.
-fn message(text: String, problem: bool) -> AnyView {
+pub(crate) fn message(text: String, problem: bool) -> AnyView {
     if problem {
         view! { <p class="message problem" role="alert">{text}</p> }.into_any()
     } else {

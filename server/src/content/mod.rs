@@ -10,6 +10,8 @@ pub mod markdown;
 pub mod notice;
 pub mod prose_dates;
 pub mod site;
+pub mod update;
+pub mod write;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

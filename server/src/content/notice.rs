@@ -30,6 +30,16 @@ pub struct Translated {
     pub en: Option<String>,
 }
 
+impl Translated {
+    /// The text in `lang`, or the main language's when there is no translation.
+    pub fn get(&self, lang: statusdesk_app::Lang) -> &str {
+        match (lang, &self.en) {
+            (statusdesk_app::Lang::En, Some(en)) if !en.trim().is_empty() => en,
+            _ => &self.ja,
+        }
+    }
+}
+
 /// One dated entry of the timeline.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TimelineEntry {

@@ -12,6 +12,7 @@ mod recipients_csv;
 mod redelivery;
 mod security;
 pub mod session;
+mod staff;
 pub mod throttle;
 
 use std::net::SocketAddr;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub incidents: Arc<IncidentImpacts>,
     /// Messages a company may have redelivered per day.
     pub redelivery_daily_cap: i64,
+    /// Held while the staff console changes the content folder: one change at a time.
+    pub content_edits: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {
@@ -49,6 +52,7 @@ impl AppState {
             throttle: Arc::new(LoginThrottle::new(options.throttle)),
             incidents: Arc::default(),
             redelivery_daily_cap: options.redelivery_daily_cap,
+            content_edits: Arc::default(),
         }
     }
 }
@@ -88,6 +92,7 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/login", get(login::show).post(login::submit))
         .merge(portal::router(state.clone()))
+        .merge(staff::router(state.clone()))
         .fallback(public::serve)
         .with_state(state)
         .layer(axum::middleware::map_response_with_state(

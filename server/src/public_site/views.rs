@@ -38,10 +38,7 @@ impl<'a> Views<'a> {
 
     /// The text in this language, or the main language's when there is no translation.
     fn pick<'t>(&self, text: &'t Translated) -> &'t str {
-        match (self.lang, &text.en) {
-            (Lang::En, Some(en)) if !en.trim().is_empty() => en,
-            _ => &text.ja,
-        }
+        text.get(self.lang)
     }
 
     fn is_untranslated(&self, text: &Translated) -> bool {

@@ -147,6 +147,8 @@ pub struct PortalApp {
     pub router: Router,
     pub store: Arc<dyn Store>,
     pub url: String,
+    /// The site's content folder (a copy of the fixture site).
+    pub content: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -198,7 +200,7 @@ impl PortalApp {
         }
         assert!(database.store().is_some(), "the monitor connects to {url}");
         let router = router(AppState::new(site, database, &options), &options);
-        PortalApp { router, store, url: url.to_string(), _dir: dir }
+        PortalApp { router, store, url: url.to_string(), content, _dir: dir }
     }
 
     pub fn browser(&self) -> Browser {
@@ -328,11 +330,18 @@ impl Browser {
     }
 }
 
-/// The value of the first hidden input named `name`.
+/// The value of the first hidden input named `name`, as a browser would post it (its HTML
+/// escapes undone).
 pub fn hidden_field(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker).unwrap_or_else(|| panic!("no field {name} in {html}")) + marker.len();
-    html[start..].split('"').next().unwrap().to_string()
+    let escaped = html[start..].split('"').next().unwrap();
+    escaped
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 /// A response header, or "".

@@ -1,0 +1,126 @@
+//! The staff console: the list of notices, and the "add update" form that appends a timeline
+//! entry and publishes it. Pages share the portal's frame.
+
+use leptos::prelude::*;
+
+use crate::model::{FieldProblem, NoticeUpdateForm, PortalChrome, StaffNoticesPage};
+use crate::portal::{message, portal_document};
+
+/// `/staff/notices`.
+pub fn notices_page(chrome: PortalChrome, page: StaffNoticesPage) -> String {
+    let lang = chrome.lang;
+    let s = lang.staff();
+    let updated = page.updated.map(|title| message(format!("{}{title}", s.updated), false));
+    let rows = page
+        .notices
+        .into_iter()
+        .map(|notice| {
+            let status = notice.status.map(|st| lang.status(st)).unwrap_or("");
+            let update = notice.update_href.map(|href| view! { <a href=href>{s.add_update}</a> });
+            view! {
+                <tr>
+                    <td class="title"><a href=notice.public_href>{notice.title}</a></td>
+                    <td>{lang.kind(notice.kind)}</td>
+                    <td>{status}</td>
+                    <td><time datetime=notice.updated.rfc3339.clone()>{lang.datetime(&notice.updated)}</time></td>
+                    <td>{update}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let main = view! {
+        <h1>{s.notices}</h1>
+        {updated}
+        <div class="table-wrap">
+            <table class="notices">
+                <thead>
+                    <tr>
+                        <th scope="col">{s.title}</th>
+                        <th scope="col">{s.kind}</th>
+                        <th scope="col">{s.status}</th>
+                        <th scope="col">{s.last_change}</th>
+                        <th scope="col"><span class="visually-hidden">{s.add_update}</span></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    };
+    portal_document(chrome, main)
+}
+
+/// The problems about `field`, to show next to it.
+fn problems_of(problems: &[FieldProblem], field: &'static str) -> impl IntoView + use<> {
+    let id = format!("{field}-problems");
+    let list: Vec<String> =
+        problems.iter().filter(|p| p.field == Some(field)).map(|p| p.message.clone()).collect();
+    (!list.is_empty()).then(|| {
+        let items = list.into_iter().map(|m| view! { <li>{m}</li> }).collect_view();
+        view! { <ul class="field-problems" id=id role="alert">{items}</ul> }
+    })
+}
+
+/// `/staff/notices/{slug}/update`: the form, with what was typed and what is wrong with it.
+pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
+    let lang = chrome.lang;
+    let s = lang.staff();
+    let csrf = chrome.csrf.clone();
+    let general: Vec<String> =
+        form.problems.iter().filter(|p| p.field.is_none()).map(|p| p.message.clone()).collect();
+    let summary = (!form.problems.is_empty()).then(|| {
+        let items = general.into_iter().map(|m| view! { <li>{m}</li> }).collect_view();
+        view! {
+            <div class="message problem" role="alert">
+                <p>{s.not_saved}</p>
+                <ul>{items}</ul>
+            </div>
+        }
+    });
+    let conflict = form.conflict.map(|diff| {
+        view! {
+            <section class="conflict" role="alert">
+                <h2>{s.conflict}</h2>
+                <p>{s.conflict_help}</p>
+                <pre class="diff">{diff}</pre>
+            </section>
+        }
+    });
+    let options = form
+        .statuses
+        .iter()
+        .map(|&status| {
+            view! { <option value=status.as_str() selected=form.status == Some(status)>{lang.status(status)}</option> }
+        })
+        .collect_view();
+    let main = view! {
+        <h1>{s.add_update}": "{form.title}</h1>
+        {summary}
+        {conflict}
+        <form method="post" action=form.action class="notice-update">
+            <input type="hidden" name="csrf" value=csrf/>
+            <input type="hidden" name="original" value=form.original/>
+            <p>
+                <label for="at">{s.at}" ("{form.zone}")"</label>
+                <input type="datetime-local" id="at" name="at" value=form.at required/>
+                {problems_of(&form.problems, "at")}
+            </p>
+            <p>
+                <label for="status">{s.status}</label>
+                <select id="status" name="status">{options}</select>
+                {problems_of(&form.problems, "status")}
+            </p>
+            <p>
+                <label for="text">{s.text}</label>
+                <textarea id="text" name="text" rows="5" required>{form.text}</textarea>
+                {problems_of(&form.problems, "text")}
+            </p>
+            <p>
+                <label for="text_en">{s.text_en}</label>
+                <textarea id="text_en" name="text_en" rows="5">{form.text_en}</textarea>
+                {problems_of(&form.problems, "text_en")}
+            </p>
+            <p><button type="submit">{s.publish}</button></p>
+        </form>
+    };
+    portal_document(chrome, main)
+}

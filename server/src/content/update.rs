@@ -1,0 +1,140 @@
+//! "Add update": a new timeline entry written into a notice file's text. The entry goes at the
+//! end of the front matter, the notice's `status` becomes the entry's, and an entry that closes
+//! the notice (resolved, completed) also sets `resolved_at` when the file has none. Everything
+//! else stays exactly as written, so a file kept in git changes by those lines only.
+
+use chrono::{DateTime, FixedOffset};
+use statusdesk_app::model::Status;
+
+/// One timeline entry as staff type it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Update {
+    pub at: DateTime<FixedOffset>,
+    pub status: Status,
+    pub text: String,
+    pub text_en: Option<String>,
+}
+
+/// Why an update cannot be written into a file.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UpdateError {
+    #[error("the file has no front matter between `+++` lines")]
+    NoFrontMatter,
+}
+
+/// `source` with `update` added.
+pub fn append_update(source: &str, update: &Update) -> Result<String, UpdateError> {
+    let lines: Vec<&str> = source.split_inclusive('\n').collect();
+    let is_fence = |line: &&str| line.trim_end() == "+++";
+    let open = lines.iter().position(is_fence).ok_or(UpdateError::NoFrontMatter)?;
+    let close = open + 1 + lines[open + 1..].iter().position(is_fence).ok_or(UpdateError::NoFrontMatter)?;
+    // Top-level keys end at the first table header.
+    let tables = (open + 1..close).find(|&i| lines[i].trim_start().starts_with('[')).unwrap_or(close);
+    let key_line = |key: &str| {
+        (open + 1..tables).find(|&i| {
+            lines[i].trim_start().strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+    };
+    let at = update.at.to_rfc3339();
+    let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let mut entry = format!(
+        "\n[[timeline]]\nat = {at}\nstatus = {}\ntext = {}\n",
+        quoted(update.status.as_str()),
+        quoted(&update.text)
+    );
+    if let Some(en) = update.text_en.as_deref().filter(|t| !t.trim().is_empty()) {
+        entry += &format!("text_en = {}\n", quoted(en));
+    }
+    // The entry goes before the closing fence (after a last line without its newline, if any).
+    if !out[close - 1].ends_with('\n') {
+        out[close - 1].push('\n');
+    }
+    out.insert(close, entry);
+    // Then the top-level keys, which sit above every table (indexes below `close` hold).
+    let mut top_level = vec![format!("status = {}\n", quoted(update.status.as_str()))];
+    if update.status.is_closed() && key_line("resolved_at").is_none() {
+        top_level.push(format!("resolved_at = {at}\n"));
+    }
+    let first = match key_line("status") {
+        Some(i) => {
+            out.remove(i);
+            i
+        }
+        None => open + 1,
+    };
+    for (n, line) in top_level.into_iter().enumerate() {
+        out.insert(first + n, line);
+    }
+    Ok(out.concat())
+}
+
+/// `text` as a one-line TOML basic string: line breaks are escaped, so no line of it can ever be
+/// read as the `+++` that ends the front matter.
+fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOTICE: &str = "+++\ntitle = \"遅延\"\nkind = \"incident\"\nstatus = \"investigating\"\nstarted_at = 2021-03-01T09:00:00+09:00\npublished_at = 2021-03-01T09:10:00+09:00\n\n[[timeline]]\nat = 2021-03-01T09:10:00+09:00\nstatus = \"investigating\"\ntext = \"調査中です。\"\n+++\n\n本文\n";
+
+    fn update(status: Status) -> Update {
+        Update {
+            at: DateTime::parse_from_rfc3339("2021-03-01T10:00:00+09:00").unwrap(),
+            status,
+            text: "原因は \"設定\" でした。\n+++\n対処済みです。".into(),
+            text_en: Some("It was the \"configuration\".".into()),
+        }
+    }
+
+    #[test]
+    fn an_update_appends_an_entry_and_changes_the_status_only() {
+        let updated = append_update(NOTICE, &update(Status::Identified)).unwrap();
+        assert_eq!(
+            updated,
+            NOTICE.replace("status = \"investigating\"\nstarted_at", "status = \"identified\"\nstarted_at").replace(
+                "text = \"調査中です。\"\n+++",
+                "text = \"調査中です。\"\n\n[[timeline]]\nat = 2021-03-01T10:00:00+09:00\nstatus = \"identified\"\ntext = \"原因は \\\"設定\\\" でした。\\n+++\\n対処済みです。\"\ntext_en = \"It was the \\\"configuration\\\".\"\n+++"
+            )
+        );
+        // The `+++` inside the text stays inside its string: the front matter ends where it did.
+        let front: String =
+            updated.split_inclusive('\n').skip(1).take_while(|l| l.trim_end() != "+++").collect();
+        let parsed: toml::Table = toml::from_str(&front).unwrap();
+        assert_eq!(parsed["timeline"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn an_update_that_resolves_sets_when_it_ended() {
+        let updated = append_update(NOTICE, &update(Status::Resolved)).unwrap();
+        assert!(
+            updated.contains("status = \"resolved\"\nresolved_at = 2021-03-01T10:00:00+09:00\nstarted_at")
+        );
+        let again = append_update(&updated, &update(Status::Resolved)).unwrap();
+        assert_eq!(again.matches("resolved_at").count(), 1, "an existing resolved_at is kept");
+    }
+
+    #[test]
+    fn a_file_without_front_matter_is_refused() {
+        assert_eq!(
+            append_update("just text\n", &update(Status::Identified)),
+            Err(UpdateError::NoFrontMatter)
+        );
+    }
+}

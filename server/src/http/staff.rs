@@ -1,0 +1,322 @@
+//! The staff console: `/staff/notices` lists every notice; `/staff/notices/{slug}/update` is
+//! "add update" — one short form (time, defaulting to now; status; text in both languages) that
+//! appends a timeline entry to the notice's file and republishes it in one step.
+//!
+//! Saving runs the linter on the file as it would be written; on an error nothing is written and
+//! the form comes back with everything typed and each message next to its field. The file is
+//! replaced atomically ([`crate::content::write`]), and only if it is still the version the form
+//! was opened on (its SHA-256): otherwise the form comes back with the changes made meanwhile.
+//! Only staff reach these routes (anyone else gets the portal's 404); every POST has passed the
+//! session layer's CSRF check, and every change is audited.
+
+use std::sync::Arc;
+
+use axum::extract::{Form, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{any, get};
+use axum::{Extension, Router};
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use statusdesk_app::model::{FieldProblem, Kind, NoticeUpdateForm, StaffNoticeRow, StaffNoticesPage, Status};
+use statusdesk_app::staff;
+
+use super::AppState;
+use super::pages::{self, PortalPage, encode};
+use super::portal::audit;
+use super::session::{self, Viewer};
+use crate::content::update::{Update, append_update};
+use crate::content::{Findings, Level, Notice, notice, write};
+
+/// The console's routes: behind the session layer, for staff only.
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/staff", get(|| async { Redirect::to("/staff/notices") }))
+        .route("/staff/notices", get(notices))
+        .route("/staff/notices/{slug}/update", get(update_form).post(add_update))
+        .route("/staff/{*rest}", any(not_found))
+        .layer(from_fn_with_state(state.clone(), staff_only))
+        .layer(from_fn_with_state(state, session::require_login))
+}
+
+/// Anyone but staff: the portal's 404, as if the console did not exist.
+async fn staff_only(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if viewer.user.is_staff() {
+        return next.run(request).await;
+    }
+    pages::not_found(&PortalPage::new(&state, request.headers(), request.uri()), &viewer, None)
+}
+
+async fn not_found(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    pages::not_found(&PortalPage::new(&state, &headers, &uri), &viewer, None)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct NoticesParams {
+    updated: Option<String>,
+}
+
+/// `/staff/notices`: every notice, newest first.
+async fn notices(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(params): Query<NoticesParams>,
+) -> Response {
+    let page = PortalPage::new(&state, &headers, &uri);
+    let published = state.site.current();
+    let lang = page.lang;
+    let rows = published
+        .content
+        .notices
+        .iter()
+        .map(|notice| StaffNoticeRow {
+            title: notice.title.get(lang).to_string(),
+            kind: notice.kind,
+            status: notice.status,
+            updated: crate::public_site::views::moment(page.site(), notice.updated_at()),
+            public_href: format!("/{}/notices/{}", lang.code(), notice.slug),
+            update_href: notice.status.map(|_| update_href(&notice.slug)),
+        })
+        .collect();
+    let updated = params
+        .updated
+        .and_then(|slug| published.content.notice(&slug).map(|n| n.title.get(lang).to_string()));
+    let chrome = page.chrome(lang.staff().notices, Some(&viewer), None);
+    page.respond(StatusCode::OK, staff::notices_page(chrome, StaffNoticesPage { notices: rows, updated }))
+}
+
+fn update_href(slug: &str) -> String {
+    format!("/staff/notices/{slug}/update")
+}
+
+/// The SHA-256 of a file's text: the version a form was opened on.
+fn version(text: &str) -> String {
+    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The published notice `slug` that can take updates (it has a status), and its file's text.
+fn updatable(state: &AppState, slug: &str) -> Option<(Notice, String)> {
+    let published = state.site.current();
+    let notice = published.content.notice(slug).filter(|n| n.status.is_some())?.clone();
+    let text = std::fs::read_to_string(&notice.path).ok()?;
+    Some((notice, text))
+}
+
+/// What the form posts.
+#[derive(Debug, Default, Deserialize)]
+struct UpdateFields {
+    #[serde(default)]
+    at: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    text_en: String,
+    #[serde(default)]
+    original: String,
+}
+
+/// The form for `notice`, filled with `fields`.
+fn form(page: &PortalPage, notice: &Notice, fields: UpdateFields) -> NoticeUpdateForm {
+    let zone = page.site().time_zone;
+    let offset = zone.offset_from_utc_datetime(&Utc::now().naive_utc());
+    NoticeUpdateForm {
+        title: notice.title.get(page.lang).to_string(),
+        action: update_href(&notice.slug),
+        at: fields.at,
+        zone: format!("{zone}, UTC{}", chrono::Offset::fix(&offset)),
+        status: Status::from_keyword(&fields.status),
+        statuses: Status::allowed_for(notice.kind).to_vec(),
+        text: fields.text,
+        text_en: fields.text_en,
+        original: fields.original,
+        problems: Vec::new(),
+        conflict: None,
+    }
+}
+
+async fn update_form(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(slug): Path<String>,
+) -> Response {
+    let page = PortalPage::new(&state, &headers, &uri);
+    let Some((notice, text)) = updatable(&state, &slug) else {
+        return pages::not_found(&page, &viewer, None);
+    };
+    let now = Utc::now().with_timezone(&page.site().time_zone);
+    let fields = UpdateFields {
+        at: now.format("%Y-%m-%dT%H:%M").to_string(),
+        status: notice.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        original: text,
+        ..UpdateFields::default()
+    };
+    let form = form(&page, &notice, fields);
+    render(&page, &viewer, StatusCode::OK, form)
+}
+
+fn render(page: &PortalPage, viewer: &Viewer, status: StatusCode, form: NoticeUpdateForm) -> Response {
+    let title = format!("{}: {}", page.lang.staff().add_update, form.title);
+    page.respond(status, staff::update_page(page.chrome(&title, Some(viewer), None), form))
+}
+
+fn problem(field: Option<&'static str>, message: impl Into<String>) -> FieldProblem {
+    FieldProblem { field, message: message.into() }
+}
+
+/// Checks what was typed; the update it describes, or what is wrong with it.
+fn read_update(page: &PortalPage, kind: Kind, fields: &UpdateFields) -> Result<Update, Vec<FieldProblem>> {
+    let mut problems = Vec::new();
+    let text = page.lang.staff();
+    let zone = page.site().time_zone;
+    let typed = fields.at.trim();
+    let at = NaiveDateTime::parse_from_str(typed, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(typed, "%Y-%m-%dT%H:%M:%S"));
+    let at = match at {
+        Ok(local) => match zone.from_local_datetime(&local).single() {
+            Some(at) => Some(at.fixed_offset()),
+            None => {
+                problems.push(problem(Some("at"), format!("{}{local} ({zone})", text.ambiguous_time)));
+                None
+            }
+        },
+        Err(_) => {
+            problems.push(problem(Some("at"), format!("{}`{typed}`", text.bad_time)));
+            None
+        }
+    };
+    let status = Status::from_keyword(&fields.status).filter(|s| Status::allowed_for(kind).contains(s));
+    if status.is_none() {
+        problems.push(problem(Some("status"), text.no_status));
+    }
+    if fields.text.trim().is_empty() {
+        problems.push(problem(Some("text"), text.no_text));
+    }
+    match (at, status) {
+        (Some(at), Some(status)) if problems.is_empty() => Ok(Update {
+            at,
+            status,
+            text: fields.text.trim().to_string(),
+            text_en: Some(fields.text_en.trim().to_string()).filter(|t| !t.is_empty()),
+        }),
+        _ => Err(problems),
+    }
+}
+
+/// The form field a linter finding on `line` of `text` is about, judged by the key on that line.
+fn field_of(text: &str, line: usize) -> Option<&'static str> {
+    let content = text.lines().nth(line.checked_sub(1)?)?.trim_start();
+    let key = content.split('=').next()?.trim();
+    match key {
+        "at" | "resolved_at" => Some("at"),
+        "status" => Some("status"),
+        "text" => Some("text"),
+        "text_en" => Some("text_en"),
+        _ => None,
+    }
+}
+
+async fn add_update(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(slug): Path<String>,
+    Form(fields): Form<UpdateFields>,
+) -> Response {
+    let page = PortalPage::new(&state, &headers, &uri);
+    let Some((notice, _)) = updatable(&state, &slug) else {
+        return pages::not_found(&page, &viewer, None);
+    };
+    let update = match read_update(&page, notice.kind, &fields) {
+        Ok(update) => update,
+        Err(problems) => {
+            let form = NoticeUpdateForm { problems, ..form(&page, &notice, fields) };
+            return render(&page, &viewer, StatusCode::UNPROCESSABLE_ENTITY, form);
+        }
+    };
+    // One change to the content folder at a time: the version check and the write go together.
+    let _editing = state.content_edits.lock().await;
+    let current = match std::fs::read_to_string(&notice.path) {
+        Ok(text) => text,
+        Err(e) => {
+            let problems =
+                vec![problem(None, format!("{}: cannot read the file: {e}", notice.path.display()))];
+            let form = NoticeUpdateForm { problems, ..form(&page, &notice, fields) };
+            return render(&page, &viewer, StatusCode::INTERNAL_SERVER_ERROR, form);
+        }
+    };
+    if version(&current) != version(&fields.original) {
+        let diff = similar::TextDiff::from_lines(&fields.original, &current)
+            .unified_diff()
+            .context_radius(2)
+            .header("opened", "now")
+            .to_string();
+        // The form now stands on the current version: publishing again is a deliberate choice.
+        let fields = UpdateFields { original: current, ..fields };
+        let form = NoticeUpdateForm { conflict: Some(diff), ..form(&page, &notice, fields) };
+        return render(&page, &viewer, StatusCode::CONFLICT, form);
+    }
+    let written = match append_update(&current, &update) {
+        Ok(text) => text,
+        Err(e) => {
+            let problems = vec![problem(None, format!("{}: {e}", notice.path.display()))];
+            let form = NoticeUpdateForm { problems, ..form(&page, &notice, fields) };
+            return render(&page, &viewer, StatusCode::UNPROCESSABLE_ENTITY, form);
+        }
+    };
+    let mut findings = Findings::new(&notice.path);
+    notice::parse(&notice.path, &written, page.site(), &mut findings);
+    let errors: Vec<FieldProblem> = findings
+        .list
+        .iter()
+        .filter(|f| f.level == Level::Error)
+        .map(|f| match field_of(&written, f.line) {
+            Some(field) => problem(Some(field), f.message.clone()),
+            None => problem(None, f.to_string()),
+        })
+        .collect();
+    if !errors.is_empty() {
+        let form = NoticeUpdateForm { problems: errors, ..form(&page, &notice, fields) };
+        return render(&page, &viewer, StatusCode::UNPROCESSABLE_ENTITY, form);
+    }
+    let path = notice.path.clone();
+    let site = Arc::clone(&state.site);
+    let published = tokio::task::spawn_blocking(move || {
+        write::replace_file(&path, &written)?;
+        site.reload();
+        Ok::<_, std::io::Error>(())
+    })
+    .await
+    .expect("the write does not panic");
+    if let Err(e) = published {
+        let problems = vec![problem(
+            None,
+            format!("{}: cannot write the file, nothing changed: {e}", notice.path.display()),
+        )];
+        let form = NoticeUpdateForm { problems, ..form(&page, &notice, fields) };
+        return render(&page, &viewer, StatusCode::INTERNAL_SERVER_ERROR, form);
+    }
+    if let Some(store) = state.database.store() {
+        let detail = format!("status {} at {}", update.status.as_str(), update.at.to_rfc3339());
+        audit(store.as_ref(), &viewer, "notice.update", None, &uri, Some(detail)).await;
+    }
+    Redirect::to(&format!("/staff/notices?{}", encode(&[("updated", slug.as_str())]))).into_response()
+}

@@ -1,0 +1,161 @@
+//! The staff console through the router, on SQLite and on PostgreSQL: who may use it, "add
+//! update" publishing a timeline entry at once, the refusal of a save on a version that changed
+//! meanwhile (with the changes), and linter errors shown next to their field with nothing written.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestResponse;
+use common::portal::*;
+use statusdesk::http::HttpOptions;
+
+const OUTAGE: &str = "/staff/notices/delivery-outage/update";
+
+fn outage_file(app: &PortalApp) -> String {
+    std::fs::read_to_string(app.content.join("notices/delivery-outage.md")).unwrap()
+}
+
+/// Opens the "add update" form; returns its CSRF token and the version it stands on.
+async fn open_form(browser: &mut Browser) -> (String, String) {
+    let form = browser.get(OUTAGE).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+    let html = form.text();
+    (hidden_field(&html, "csrf"), hidden_field(&html, "original"))
+}
+
+async fn post_update(
+    browser: &mut Browser,
+    csrf: &str,
+    original: &str,
+    at: &str,
+    text: &str,
+) -> TestResponse {
+    let fields = [
+        ("csrf", csrf),
+        ("original", original),
+        ("at", at),
+        ("status", "monitoring"),
+        ("text", text),
+        ("text_en", "A fix is in place; we are watching."),
+    ];
+    browser.post(OUTAGE, &fields, &[("origin", "http://portal.test")]).await
+}
+
+#[tokio::test]
+async fn only_staff_reach_the_console() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in database_urls(dir.path()).await {
+        let app = PortalApp::start(&url, HttpOptions::default()).await;
+        let anonymous = app.browser().get("/staff/notices").await;
+        assert_eq!(anonymous.status, StatusCode::SEE_OTHER, "{url}");
+        let before = outage_file(&app);
+
+        let mut company = app.session_for(ACME_USER).await;
+        for path in ["/staff", "/staff/notices", OUTAGE, "/staff/anything"] {
+            assert_eq!(company.get(path).await.status, StatusCode::NOT_FOUND, "{url}: {path}");
+        }
+        let csrf = company.csrf().await;
+        let posted = post_update(&mut company, &csrf, &before, "2021-03-01T17:00", "x").await;
+        assert_eq!(posted.status, StatusCode::NOT_FOUND, "{url}");
+        assert_eq!(outage_file(&app), before, "{url}: nothing written");
+
+        let mut staff = app.session_for(STAFF_USER).await;
+        let list = staff.get("/staff/notices").await;
+        assert_eq!(list.status, StatusCode::OK, "{url}");
+        let html = list.text();
+        assert!(html.contains("メール配信の停止") && html.contains(OUTAGE), "{html}");
+        assert!(
+            !html.contains("/staff/notices/japanese-only/update"),
+            "an announcement has no status to update"
+        );
+        assert_eq!(staff.get("/staff/notices/japanese-only/update").await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn an_update_is_appended_and_published_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in database_urls(dir.path()).await {
+        let app = PortalApp::start(&url, HttpOptions::default()).await;
+        let mut staff = app.session_for(STAFF_USER).await;
+        let (csrf, original) = open_form(&mut staff).await;
+        assert_eq!(original, outage_file(&app), "{url}: the form stands on the file as it is");
+
+        let posted =
+            post_update(&mut staff, &csrf, &original, "2021-03-01T17:05", "修正を適用し、様子を見ています。")
+                .await;
+        assert_eq!(posted.status, StatusCode::SEE_OTHER, "{url}: {}", posted.text());
+        assert_eq!(header(&posted.headers, "location"), "/staff/notices?updated=delivery-outage");
+        let file = outage_file(&app);
+        assert!(file.contains("status = \"monitoring\"\nseverity"), "{file}");
+        assert!(
+            file.contains(
+                "\n[[timeline]]\nat = 2021-03-01T17:05:00+09:00\nstatus = \"monitoring\"\ntext = \"修正を適用し、様子を見ています。\"\ntext_en = \"A fix is in place; we are watching.\"\n+++\n"
+            ),
+            "the entry closes the front matter: {file}"
+        );
+        // Published in the same step: the public pages already show it.
+        let public = staff.get("/en/notices/delivery-outage").await.text();
+        assert!(public.contains("A fix is in place; we are watching."), "{public}");
+        let listed = staff.get("/staff/notices?updated=delivery-outage").await.text();
+        assert!(listed.contains("公開しました: メール配信の停止"), "{listed}");
+        assert_eq!(app.audited("notice.update").await, 1, "{url}");
+    }
+}
+
+#[tokio::test]
+async fn a_save_on_a_version_changed_meanwhile_is_refused_with_the_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in database_urls(dir.path()).await {
+        let app = PortalApp::start(&url, HttpOptions::default()).await;
+        let mut first = app.session_for(STAFF_USER).await;
+        let mut second = app.session_for(STAFF_USER).await;
+        let (csrf1, opened1) = open_form(&mut first).await;
+        let (csrf2, opened2) = open_form(&mut second).await;
+        let saved = post_update(&mut first, &csrf1, &opened1, "2021-03-01T17:05", "一つ目の報告").await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{url}");
+        let after_first = outage_file(&app);
+
+        let refused = post_update(&mut second, &csrf2, &opened2, "2021-03-01T17:06", "二つ目の報告").await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{url}");
+        let html = refused.text();
+        assert!(html.contains("開いた後に、このお知らせは変更されています"), "{html}");
+        assert!(html.contains("+text = \"一つ目の報告\""), "the diff shows the other save: {html}");
+        assert!(html.contains(">二つ目の報告</textarea>"), "what was typed is kept: {html}");
+        assert_eq!(outage_file(&app), after_first, "{url}: never a silent overwrite");
+
+        // Publishing again from the refused form is a deliberate choice on the new version.
+        let now_on = hidden_field(&html, "original");
+        assert_eq!(now_on, after_first);
+        let again = post_update(&mut second, &csrf2, &now_on, "2021-03-01T17:06", "二つ目の報告").await;
+        assert_eq!(again.status, StatusCode::SEE_OTHER, "{url}");
+        let file = outage_file(&app);
+        assert!(file.contains("一つ目の報告") && file.contains("二つ目の報告"), "{file}");
+    }
+}
+
+#[tokio::test]
+async fn linter_errors_come_back_next_to_their_field_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in database_urls(dir.path()).await {
+        let app = PortalApp::start(&url, HttpOptions::default()).await;
+        let mut staff = app.session_for(STAFF_USER).await;
+        let (csrf, original) = open_form(&mut staff).await;
+
+        // Before the entries already there: the timeline would go back in time.
+        let early = post_update(&mut staff, &csrf, &original, "2021-03-01T15:00", "早すぎる報告").await;
+        assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        let html = early.text();
+        let at_problems = html.split("id=\"at-problems\"").nth(1).expect("problems next to the time field");
+        assert!(at_problems.split("</ul>").next().unwrap().contains("2021"), "{html}");
+        assert!(html.contains(">早すぎる報告</textarea>"), "what was typed is kept: {html}");
+        assert!(html.contains("value=\"2021-03-01T15:00\""), "{html}");
+
+        let garbled = post_update(&mut staff, &csrf, &original, "yesterday", "").await;
+        assert_eq!(garbled.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let html = garbled.text();
+        assert!(html.contains("id=\"at-problems\"") && html.contains("id=\"text-problems\""), "{html}");
+        assert_eq!(outage_file(&app), original, "{url}: nothing written");
+        assert_eq!(app.audited("notice.update").await, 0);
+    }
+}
