@@ -813,6 +813,19 @@ pub struct StaffText {
     pub ambiguous_time: &'static str,
     pub no_status: &'static str,
     pub no_text: &'static str,
+    pub audit: &'static str,
+    pub actor: &'static str,
+    pub action: &'static str,
+    pub company: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub filter: &'static str,
+    pub target: &'static str,
+    pub detail: &'static str,
+    pub no_lines: &'static str,
+    pub older: &'static str,
+    pub bad_date: &'static str,
+    pub unknown_company: &'static str,
 }
 
 impl Lang {
@@ -844,6 +857,19 @@ static STAFF_JA: StaffText = StaffText {
     ambiguous_time: "この日時はタイムゾーンの切り替えにかかり、一つに決まりません: ",
     no_status: "このお知らせの種類で使える状況を選んでください。",
     no_text: "経過の本文を入力してください。",
+    audit: "操作記録",
+    actor: "操作した人",
+    action: "操作",
+    company: "企業 (識別名)",
+    from: "開始日",
+    to: "終了日",
+    filter: "絞り込む",
+    target: "対象",
+    detail: "内容",
+    no_lines: "条件に合う記録はありません。",
+    older: "さらに古い記録",
+    bad_date: "日付は 2021-03-01 の形で入力してください: ",
+    unknown_company: "その識別名の企業はありません: ",
 };
 
 static STAFF_EN: StaffText = StaffText {
@@ -866,6 +892,19 @@ static STAFF_EN: StaffText = StaffText {
     ambiguous_time: "This time falls in a clock change of the time zone and is not one instant: ",
     no_status: "Choose a status that a notice of this kind may have.",
     no_text: "Write what happened.",
+    audit: "Audit log",
+    actor: "Who",
+    action: "Action",
+    company: "Company (slug)",
+    from: "From",
+    to: "To",
+    filter: "Filter",
+    target: "Target",
+    detail: "Detail",
+    no_lines: "No lines match.",
+    older: "Older lines",
+    bad_date: "Enter the date as 2021-03-01: ",
+    unknown_company: "No company has this slug: ",
 };
 
 #[cfg(test)]

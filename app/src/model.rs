@@ -610,3 +610,36 @@ pub struct FieldProblem {
     pub field: Option<&'static str>,
     pub message: String,
 }
+
+/// `/staff/audit`: the audit log, filtered, newest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditPage {
+    pub filter: AuditFilterView,
+    pub rows: Vec<AuditRowView>,
+    /// The next page (older lines), when there is one.
+    pub older_href: Option<String>,
+    pub problems: Vec<FieldProblem>,
+}
+
+/// The audit filter as typed, and the actions to offer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditFilterView {
+    pub actor: String,
+    pub action: String,
+    pub company: String,
+    /// `YYYY-MM-DD`, in the site's zone; both days included.
+    pub from: String,
+    pub to: String,
+    pub actions: Vec<&'static str>,
+}
+
+/// One line of the audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRowView {
+    pub at: Moment,
+    pub actor: String,
+    pub action: String,
+    pub company: Option<String>,
+    pub target: Option<String>,
+    pub detail: Option<String>,
+}

@@ -47,7 +47,10 @@ pub(crate) fn portal_document(chrome: PortalChrome, main: impl IntoView + 'stati
                 </p>
                 <nav class="site-nav">
                     <a href=chrome.home_href>{p.releases}</a>
-                    {chrome.staff.then(|| view! { " "<a href="/staff/notices">{lang.staff().notices}</a> })}
+                    {chrome.staff.then(|| view! {
+                        " "<a href="/staff/notices">{lang.staff().notices}</a>
+                        " "<a href="/staff/audit">{lang.staff().audit}</a>
+                    })}
                 </nav>
                 <form method="post" action="/logout" class="logout">
                     <input type="hidden" name="csrf" value=chrome.csrf/>

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::{FieldProblem, NoticeUpdateForm, PortalChrome, StaffNoticesPage};
+use crate::model::{AuditPage, FieldProblem, NoticeUpdateForm, PortalChrome, StaffNoticesPage};
 use crate::portal::{message, portal_document};
 
 /// `/staff/notices`.
@@ -121,6 +121,87 @@ pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
             </p>
             <p><button type="submit">{s.publish}</button></p>
         </form>
+    };
+    portal_document(chrome, main)
+}
+
+/// `/staff/audit`: the filter form and the lines it finds.
+pub fn audit_page(chrome: PortalChrome, page: AuditPage) -> String {
+    let lang = chrome.lang;
+    let s = lang.staff();
+    let f = page.filter;
+    let options = f.actions.iter().map(|&a| view! { <option value=a></option> }).collect_view();
+    let lines = if page.rows.is_empty() {
+        view! { <p class="empty">{s.no_lines}</p> }.into_any()
+    } else {
+        let rows = page
+            .rows
+            .into_iter()
+            .map(|row| {
+                view! {
+                    <tr>
+                        <td><time datetime=row.at.rfc3339.clone()>{lang.datetime(&row.at)}</time></td>
+                        <td>{row.actor}</td>
+                        <td><code>{row.action}</code></td>
+                        <td>{row.company}</td>
+                        <td class="target">{row.target}</td>
+                        <td>{row.detail}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <div class="table-wrap">
+                <table class="audit">
+                    <thead>
+                        <tr>
+                            <th scope="col">{s.at}</th>
+                            <th scope="col">{s.actor}</th>
+                            <th scope="col">{s.action}</th>
+                            <th scope="col">{s.company}</th>
+                            <th scope="col">{s.target}</th>
+                            <th scope="col">{s.detail}</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        }
+        .into_any()
+    };
+    let older =
+        page.older_href.map(|href| view! { <p class="pager"><a href=href rel="next">{s.older}</a></p> });
+    let main = view! {
+        <h1>{s.audit}</h1>
+        <form method="get" action="/staff/audit" class="filters">
+            <p>
+                <label for="actor">{s.actor}</label>
+                <input type="search" id="actor" name="actor" value=f.actor/>
+            </p>
+            <p>
+                <label for="action">{s.action}</label>
+                <input type="search" id="action" name="action" value=f.action list="actions"/>
+                <datalist id="actions">{options}</datalist>
+            </p>
+            <p>
+                <label for="company">{s.company}</label>
+                <input type="search" id="company" name="company" value=f.company/>
+                {problems_of(&page.problems, "company")}
+            </p>
+            <p>
+                <label for="from">{s.from}</label>
+                <input type="date" id="from" name="from" value=f.from/>
+                {problems_of(&page.problems, "from")}
+            </p>
+            <p>
+                <label for="to">{s.to}</label>
+                <input type="date" id="to" name="to" value=f.to/>
+                {problems_of(&page.problems, "to")}
+            </p>
+            <p><button type="submit">{s.filter}</button></p>
+        </form>
+        {lines}
+        {older}
     };
     portal_document(chrome, main)
 }

@@ -329,7 +329,7 @@ async fn staff_see_any_company_and_every_view_is_audited() {
         assert_eq!(csv.status, StatusCode::OK);
         assert_eq!(app.audited("portal.view").await, views + 2);
         assert_eq!(app.audited("portal.export").await, 1);
-        let log = app.store.audit_log(5).await.unwrap();
+        let log = app.store.audit_log(&statusdesk::store::portal::AuditQuery::newest(5)).await.unwrap();
         assert!(
             log.iter().any(|e| e.actor == STAFF_USER
                 && e.target.as_deref() == Some("/portal/releases/101?company=bravo"))

@@ -106,7 +106,7 @@ async fn a_company_user_confirms_a_redelivery_once_and_watches_it_complete() {
         assert!(finished.contains("完了") && finished.contains("送信済み: 100"), "{finished}");
         let release_now = app.store.release(1, BIG_RELEASE).await.unwrap().unwrap();
         assert_eq!((release_now.totals.redelivered, release_now.totals.undelivered()), (100, 0));
-        let audited = app.store.audit_log(100).await.unwrap();
+        let audited = app.store.audit_log(&statusdesk::store::portal::AuditQuery::newest(100)).await.unwrap();
         assert!(audited.iter().any(|e| e.action == "redelivery.request"
             && e.detail.as_deref().is_some_and(|d| d.ends_with(": 100 messages"))));
     });
@@ -173,7 +173,7 @@ async fn staff_redeliver_on_a_companys_behalf_only_with_a_reason() {
         let requests = app.store.release_redeliveries(1, BIG_RELEASE).await.unwrap();
         assert!(requests[0].on_behalf);
         assert_eq!(requests[0].by_status.get("queued"), Some(&25));
-        let audited = app.store.audit_log(100).await.unwrap();
+        let audited = app.store.audit_log(&statusdesk::store::portal::AuditQuery::newest(100)).await.unwrap();
         let line = audited.iter().find(|e| e.action == "redelivery.request").expect("audited");
         assert_eq!(line.actor, STAFF_USER);
         assert!(
@@ -227,7 +227,7 @@ async fn the_incident_question_is_answered_once_and_redeliver_sends_what_it_left
             ("redeliver", Some(ACME_USER), false)
         );
         // 25 unsent on release 1 and 1 on release 2: every message the incident left unsent.
-        let audit = app.store.audit_log(100).await.unwrap();
+        let audit = app.store.audit_log(&statusdesk::store::portal::AuditQuery::newest(100)).await.unwrap();
         let lines: Vec<_> = audit.iter().filter(|e| e.action == "incident.answer").collect();
         assert_eq!(lines.len(), 1);
         assert!(lines[0].detail.as_deref().unwrap().ends_with(": 26 messages)"), "{:?}", lines[0].detail);
@@ -242,7 +242,13 @@ async fn the_incident_question_is_answered_once_and_redeliver_sends_what_it_left
             "redeliver"
         );
         assert_eq!(
-            app.store.audit_log(100).await.unwrap().iter().filter(|e| e.action == "incident.answer").count(),
+            app.store
+                .audit_log(&statusdesk::store::portal::AuditQuery::newest(100))
+                .await
+                .unwrap()
+                .iter()
+                .filter(|e| e.action == "incident.answer")
+                .count(),
             1
         );
         let after = browser.get("/portal").await.text();
@@ -287,7 +293,7 @@ async fn staff_answer_for_a_company_only_with_a_reason() {
         assert_eq!((answer.answer.as_str(), answer.on_behalf), ("leave", true));
         let line = app
             .store
-            .audit_log(100)
+            .audit_log(&statusdesk::store::portal::AuditQuery::newest(100))
             .await
             .unwrap()
             .into_iter()

@@ -1,6 +1,7 @@
 //! The staff console through the router, on SQLite and on PostgreSQL: who may use it, "add
 //! update" publishing a timeline entry at once, the refusal of a save on a version that changed
-//! meanwhile (with the changes), and linter errors shown next to their field with nothing written.
+//! meanwhile (with the changes), linter errors shown next to their field with nothing written,
+//! and the audit log's filters and pages.
 
 mod common;
 
@@ -51,7 +52,7 @@ async fn only_staff_reach_the_console() {
         let before = outage_file(&app);
 
         let mut company = app.session_for(ACME_USER).await;
-        for path in ["/staff", "/staff/notices", OUTAGE, "/staff/anything"] {
+        for path in ["/staff", "/staff/notices", OUTAGE, "/staff/audit", "/staff/anything"] {
             assert_eq!(company.get(path).await.status, StatusCode::NOT_FOUND, "{url}: {path}");
         }
         let csrf = company.csrf().await;
@@ -157,5 +158,67 @@ async fn linter_errors_come_back_next_to_their_field_and_nothing_is_written() {
         assert!(html.contains("id=\"at-problems\"") && html.contains("id=\"text-problems\""), "{html}");
         assert_eq!(outage_file(&app), original, "{url}: nothing written");
         assert_eq!(app.audited("notice.update").await, 0);
+    }
+}
+
+/// The rows of an audit page.
+fn audit_rows(html: &str) -> usize {
+    html.split("<tbody>").nth(1).map_or(0, |body| body.matches("<tr>").count())
+}
+
+#[tokio::test]
+async fn the_audit_log_is_filtered_and_paged() {
+    use statusdesk::store::portal::AuditEntry;
+    let dir = tempfile::tempdir().unwrap();
+    for url in database_urls(dir.path()).await {
+        let app = PortalApp::start(&url, HttpOptions::default()).await;
+        let acme = app.store.company("acme").await.unwrap().unwrap();
+        let bravo = app.store.company("bravo").await.unwrap().unwrap();
+        // 130 lines: every tenth an export by Acme's CEO, the rest views of Bravo by staff.
+        for n in 0..130 {
+            let (actor, action, company) = if n % 10 == 0 {
+                (ACME_COLLEAGUE, "portal.export", &acme)
+            } else {
+                (STAFF_USER, "portal.view", &bravo)
+            };
+            let entry = AuditEntry {
+                actor_id: None,
+                actor: actor.into(),
+                action: action.into(),
+                company_id: Some(company.id),
+                target: Some(format!("/portal/releases/{n}")),
+                detail: None,
+            };
+            app.store.record_audit(&entry).await.unwrap();
+        }
+        let mut staff = app.session_for(STAFF_USER).await;
+        let first = staff.get("/staff/audit").await;
+        assert_eq!(first.status, StatusCode::OK, "{url}");
+        let html = first.text();
+        assert_eq!(audit_rows(&html), 100, "{url}: a page");
+        assert!(html.contains("/portal/releases/129"), "newest first");
+        let older = html.split("rel=\"next\"").next().unwrap().rsplit("href=\"").next().unwrap().to_string();
+        let older = older.split('"').next().unwrap().replace("&amp;", "&");
+        let second = staff.get(&older).await.text();
+        assert_eq!(audit_rows(&second), 30, "{url}: the rest, none twice");
+        assert!(second.contains("/portal/releases/0<") && !second.contains("rel=\"next\""), "{second}");
+
+        let exports = staff.get("/staff/audit?action=portal.export").await.text();
+        assert_eq!(audit_rows(&exports), 13, "{url}");
+        let by_ceo = staff.get("/staff/audit?actor=CEO%40ACME").await.text();
+        assert_eq!(audit_rows(&by_ceo), 13, "{url}: any case, part of the address");
+        let bravo_views = staff.get("/staff/audit?company=bravo&action=portal.view").await.text();
+        assert_eq!(audit_rows(&bravo_views), 100, "{url}");
+        let tomorrow = (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%d").to_string();
+        let none = staff.get(&format!("/staff/audit?from={tomorrow}")).await.text();
+        assert_eq!(audit_rows(&none), 0, "{url}");
+        assert!(none.contains("条件に合う記録はありません。"));
+
+        let bad = staff.get("/staff/audit?from=yesterday&company=nobody").await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        let html = bad.text();
+        assert!(html.contains("id=\"from-problems\"") && html.contains("`yesterday`"), "{html}");
+        assert!(html.contains("id=\"company-problems\"") && html.contains("`nobody`"), "{html}");
+        assert!(html.contains("value=\"nobody\""), "what was typed is kept");
     }
 }

@@ -6,6 +6,9 @@
 //! the form comes back with everything typed and each message next to its field. The file is
 //! replaced atomically ([`crate::content::write`]), and only if it is still the version the form
 //! was opened on (its SHA-256): otherwise the form comes back with the changes made meanwhile.
+//! `/staff/audit` shows the audit log — who did what, when, to what — filtered by who, action,
+//! company and days, newest first, a page at a time.
+//!
 //! Only staff reach these routes (anyone else gets the portal's 404); every POST has passed the
 //! session layer's CSRF check, and every change is audited.
 
@@ -20,7 +23,10 @@ use axum::{Extension, Router};
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use statusdesk_app::model::{FieldProblem, Kind, NoticeUpdateForm, StaffNoticeRow, StaffNoticesPage, Status};
+use statusdesk_app::model::{
+    AuditFilterView, AuditPage, AuditRowView, FieldProblem, Kind, NoticeUpdateForm, StaffNoticeRow,
+    StaffNoticesPage, Status,
+};
 use statusdesk_app::staff;
 
 use super::AppState;
@@ -29,6 +35,7 @@ use super::portal::audit;
 use super::session::{self, Viewer};
 use crate::content::update::{Update, append_update};
 use crate::content::{Findings, Level, Notice, notice, write};
+use crate::store::portal::AuditQuery;
 
 /// The console's routes: behind the session layer, for staff only.
 pub fn router(state: AppState) -> Router<AppState> {
@@ -36,6 +43,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/staff", get(|| async { Redirect::to("/staff/notices") }))
         .route("/staff/notices", get(notices))
         .route("/staff/notices/{slug}/update", get(update_form).post(add_update))
+        .route("/staff/audit", get(audit_log))
         .route("/staff/{*rest}", any(not_found))
         .layer(from_fn_with_state(state.clone(), staff_only))
         .layer(from_fn_with_state(state, session::require_login))
@@ -319,4 +327,142 @@ async fn add_update(
         audit(store.as_ref(), &viewer, "notice.update", None, &uri, Some(detail)).await;
     }
     Redirect::to(&format!("/staff/notices?{}", encode(&[("updated", slug.as_str())]))).into_response()
+}
+
+/// The actions the site writes to the audit log, offered by the filter.
+const AUDIT_ACTIONS: &[&str] = &[
+    "incident.answer",
+    "notice.update",
+    "portal.denied",
+    "portal.export",
+    "portal.view",
+    "redelivery.request",
+    "user.disable",
+];
+
+/// Lines of the audit log per page.
+const AUDIT_LINES_PER_PAGE: i64 = 100;
+
+/// What the audit filter's form sends, and the page cursor.
+#[derive(Debug, Default, Deserialize)]
+struct AuditParams {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    company: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    older_at: Option<String>,
+    older_id: Option<i64>,
+}
+
+/// The start of `day` (`YYYY-MM-DD`) in the site's zone; `Ok(None)` when nothing was typed.
+fn day_start(page: &PortalPage, day: &str, days_after: i64) -> Result<Option<chrono::DateTime<Utc>>, ()> {
+    if day.trim().is_empty() {
+        return Ok(None);
+    }
+    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").map_err(|_| ())?;
+    let midnight = (date + chrono::Duration::days(days_after)).and_hms_opt(0, 0, 0).expect("midnight exists");
+    let zone = page.site().time_zone;
+    // A zone may skip midnight (a clock change): the day then starts at its first instant.
+    let start = zone
+        .from_local_datetime(&midnight)
+        .earliest()
+        .or_else(|| zone.from_local_datetime(&(midnight + chrono::Duration::hours(1))).earliest());
+    Ok(start.map(|t| t.with_timezone(&Utc)))
+}
+
+async fn audit_log(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(params): Query<AuditParams>,
+) -> Response {
+    let page = PortalPage::new(&state, &headers, &uri);
+    let Some(store) = state.database.store() else { return pages::unavailable(&page) };
+    let text = page.lang.staff();
+    let mut problems = Vec::new();
+    let mut query = AuditQuery {
+        actor: Some(params.actor.clone()),
+        action: Some(params.action.clone()),
+        limit: AUDIT_LINES_PER_PAGE + 1,
+        ..AuditQuery::default()
+    };
+    match day_start(&page, &params.from, 0) {
+        Ok(from) => query.from = from,
+        Err(()) => problems.push(problem(Some("from"), format!("{}`{}`", text.bad_date, params.from))),
+    }
+    match day_start(&page, &params.to, 1) {
+        Ok(before) => query.before = before,
+        Err(()) => problems.push(problem(Some("to"), format!("{}`{}`", text.bad_date, params.to))),
+    }
+    if !params.company.trim().is_empty() {
+        match store.company(params.company.trim()).await {
+            Ok(Some(company)) => query.company_id = Some(company.id),
+            Ok(None) => problems
+                .push(problem(Some("company"), format!("{}`{}`", text.unknown_company, params.company))),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the companies");
+                return pages::unavailable(&page);
+            }
+        }
+    }
+    if let (Some(at), Some(id)) = (params.older_at.as_deref(), params.older_id)
+        && let Ok(at) = chrono::DateTime::parse_from_rfc3339(at)
+    {
+        query.older_than = Some((at.with_timezone(&Utc), id));
+    }
+    let mut records = if problems.is_empty() {
+        match store.audit_log(&query).await {
+            Ok(records) => records,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the audit log");
+                return pages::unavailable(&page);
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let older_href = (records.len() as i64 > AUDIT_LINES_PER_PAGE).then(|| {
+        records.truncate(AUDIT_LINES_PER_PAGE as usize);
+        let last = records.last().expect("a full page");
+        let (at, id) = (last.at.to_rfc3339(), last.id.to_string());
+        let pairs = [
+            ("actor", params.actor.as_str()),
+            ("action", params.action.as_str()),
+            ("company", params.company.as_str()),
+            ("from", params.from.as_str()),
+            ("to", params.to.as_str()),
+            ("older_at", at.as_str()),
+            ("older_id", id.as_str()),
+        ];
+        format!("/staff/audit?{}", encode(&pairs))
+    });
+    let rows = records
+        .into_iter()
+        .map(|r| AuditRowView {
+            at: page.moment(r.at),
+            actor: r.actor,
+            action: r.action,
+            company: r.company,
+            target: r.target,
+            detail: r.detail,
+        })
+        .collect();
+    let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let filter = AuditFilterView {
+        actor: params.actor,
+        action: params.action,
+        company: params.company,
+        from: params.from,
+        to: params.to,
+        actions: AUDIT_ACTIONS.to_vec(),
+    };
+    let chrome = page.chrome(text.audit, Some(&viewer), None);
+    page.respond(status, staff::audit_page(chrome, AuditPage { filter, rows, older_href, problems }))
 }

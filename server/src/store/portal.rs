@@ -144,12 +144,37 @@ pub struct AuditEntry {
 /// A line of the audit log as stored.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditRecord {
+    pub id: i64,
     pub at: DateTime<Utc>,
     pub actor: String,
     pub action: String,
     pub company_id: Option<i64>,
+    /// The company's slug, when the line names one.
+    pub company: Option<String>,
     pub target: Option<String>,
     pub detail: Option<String>,
+}
+
+/// Which lines of the audit log to read: newest first, each condition optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Part of the actor's address, any case.
+    pub actor: Option<String>,
+    /// The action exactly (`notice.update`).
+    pub action: Option<String>,
+    pub company_id: Option<i64>,
+    pub from: Option<DateTime<Utc>>,
+    pub before: Option<DateTime<Utc>>,
+    /// Only lines older than this one (`at`, `id`): the next page.
+    pub older_than: Option<(DateTime<Utc>, i64)>,
+    pub limit: i64,
+}
+
+impl AuditQuery {
+    /// The newest `limit` lines, whatever they are.
+    pub fn newest(limit: i64) -> AuditQuery {
+        AuditQuery { limit, ..AuditQuery::default() }
+    }
 }
 
 /// The portal's reads and its audit log.
@@ -184,8 +209,8 @@ pub trait PortalStore: Send + Sync {
 
     async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
 
-    /// The newest audit lines, newest first.
-    async fn audit_log(&self, limit: i64) -> Result<Vec<AuditRecord>, StoreError>;
+    /// The audit lines `query` asks for, newest first.
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>;
 }
 
 /// A case-insensitive `LIKE` pattern that finds `text` anywhere, its wildcards escaped.
@@ -199,6 +224,37 @@ fn contains_pattern(text: &str) -> String {
     }
     pattern.push('%');
     pattern
+}
+
+/// The audit log's query: conditions as asked, newest first, keyset-paged by (`at`, `id`).
+pub(super) fn audit_sql(query: &AuditQuery) -> (String, Vec<Param>) {
+    let mut sql = Sql::new(
+        "SELECT a.id, a.at, a.actor, a.action, a.company_id, c.slug AS company, a.target, a.detail
+         FROM audit_log a LEFT JOIN companies c ON c.id = a.company_id WHERE 1 = 1",
+    );
+    if let Some(actor) = query.actor.as_deref().filter(|a| !a.trim().is_empty()) {
+        sql.push(" AND lower(a.actor) LIKE $? ESCAPE '\\'", [Param::Text(contains_pattern(actor.trim()))]);
+    }
+    if let Some(action) = query.action.as_deref().filter(|a| !a.trim().is_empty()) {
+        sql.push(" AND a.action = $?", [Param::Text(action.trim().to_string())]);
+    }
+    if let Some(company) = query.company_id {
+        sql.push(" AND a.company_id = $?", [Param::Int(company)]);
+    }
+    if let Some(from) = query.from {
+        sql.push(" AND a.at >= $?", [Param::Time(from)]);
+    }
+    if let Some(before) = query.before {
+        sql.push(" AND a.at < $?", [Param::Time(before)]);
+    }
+    if let Some((at, id)) = query.older_than {
+        sql.push(
+            " AND (a.at < $? OR (a.at = $? AND a.id < $?))",
+            [Param::Time(at), Param::Time(at), Param::Int(id)],
+        );
+    }
+    sql.push(" ORDER BY a.at DESC, a.id DESC LIMIT $?", [Param::Int(query.limit)]);
+    sql.finish()
 }
 
 pub(super) fn releases_sql(query: &ReleaseQuery) -> (String, Vec<Param>) {
@@ -497,13 +553,12 @@ macro_rules! portable_portal {
                 Ok(())
             }
 
-            async fn audit_log(&self, limit: i64) -> Result<Vec<$crate::store::portal::AuditRecord>, StoreError> {
-                Ok(sqlx::query_as(
-                    "SELECT at, actor, action, company_id, target, detail FROM audit_log ORDER BY at DESC, id DESC LIMIT $1",
-                )
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?)
+            async fn audit_log(
+                &self,
+                query: &$crate::store::portal::AuditQuery,
+            ) -> Result<Vec<$crate::store::portal::AuditRecord>, StoreError> {
+                let (sql, params) = $crate::store::portal::audit_sql(query);
+                Ok($crate::store::sql::bind_params!(sqlx::query_as(&sql), params).fetch_all(&self.pool).await?)
             }
         }
     };

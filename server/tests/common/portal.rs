@@ -226,7 +226,13 @@ impl PortalApp {
 
     /// How many lines of the audit log have this action.
     pub async fn audited(&self, action: &str) -> usize {
-        self.store.audit_log(10_000).await.unwrap().iter().filter(|e| e.action == action).count()
+        self.store
+            .audit_log(&statusdesk::store::portal::AuditQuery::newest(10_000))
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == action)
+            .count()
     }
 }
 
