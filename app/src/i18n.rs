@@ -99,6 +99,37 @@ impl Lang {
         }
     }
 
+    /// "Revised N times", for a notice with N versions after its first.
+    pub fn revised(self, times: usize) -> String {
+        match self {
+            Lang::Ja => format!("この告知は {times} 回改訂されました"),
+            Lang::En if times == 1 => "Revised once".to_string(),
+            Lang::En => format!("Revised {times} times"),
+        }
+    }
+
+    /// The name of a notice's version `number`.
+    pub fn version(self, number: u32) -> String {
+        match self {
+            Lang::Ja => format!("第 {number} 版"),
+            Lang::En => format!("Version {number}"),
+        }
+    }
+
+    /// Labels of a version's page: the changes from the one before, its whole text, the
+    /// version list, and the notice as it is now.
+    pub fn version_labels(self) -> [&'static str; 4] {
+        match self {
+            Lang::Ja => ["前の版からの変更", "この版の全文", "改訂履歴", "現在のお知らせ"],
+            Lang::En => [
+                "Changes from the previous version",
+                "The whole text of this version",
+                "Revisions",
+                "The notice as it is now",
+            ],
+        }
+    }
+
     /// Formats a moment as `2021年3月1日(月) 17:35 JST` or `Mon, 1 Mar 2021 17:35 JST`.
     pub fn datetime(self, moment: &Moment) -> String {
         format!("{} {}", self.date_time_local(moment.local), moment.zone)
@@ -806,6 +837,7 @@ pub struct StaffText {
     pub text: &'static str,
     pub text_en: &'static str,
     pub publish: &'static str,
+    pub note: &'static str,
     pub not_saved: &'static str,
     pub conflict: &'static str,
     pub conflict_help: &'static str,
@@ -850,6 +882,7 @@ static STAFF_JA: StaffText = StaffText {
     text: "本文 (日本語)",
     text_en: "本文 (英語、任意)",
     publish: "追加して公開",
+    note: "改訂の説明 (任意。例: 原因と対策を追記)",
     not_saved: "公開していません。次の点を直してください。",
     conflict: "開いた後に、このお知らせは変更されています",
     conflict_help: "変更点は次のとおりです。入力内容はそのまま残してあります。最新の内容を確かめてから、もう一度公開してください。",
@@ -885,6 +918,7 @@ static STAFF_EN: StaffText = StaffText {
     text: "Text (Japanese)",
     text_en: "Text (English, optional)",
     publish: "Add and publish",
+    note: "Note for this revision (optional, e.g. cause and countermeasures added)",
     not_saved: "Not published. Please fix the following.",
     conflict: "Changed since you opened it",
     conflict_help: "These are the changes. What you typed is kept; check the current version, then publish again.",

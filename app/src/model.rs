@@ -219,6 +219,31 @@ pub struct NoticePage {
     /// The page's language has no translation of this notice: the text is shown in
     /// the site's main language.
     pub untranslated: bool,
+    /// Every published version, oldest first, when there is more than one.
+    pub revisions: Vec<RevisionLink>,
+}
+
+/// One published version of a notice, as the notice page lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevisionLink {
+    pub number: u32,
+    pub at: Moment,
+    /// The author's note for this version.
+    pub note: Option<String>,
+    pub href: String,
+}
+
+/// One published version of a notice: what changed from the one before, and its whole text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevisionPage {
+    pub title: String,
+    pub notice_href: String,
+    pub revision: RevisionLink,
+    /// A unified diff from the version before (none for the first).
+    pub changes: Option<String>,
+    /// The notice file's text as published then.
+    pub text: String,
+    pub all: Vec<RevisionLink>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -597,6 +622,8 @@ pub struct NoticeUpdateForm {
     pub statuses: Vec<Status>,
     pub text: String,
     pub text_en: String,
+    /// The author's note for this version ("cause and countermeasures added").
+    pub note: String,
     /// The file as it was when the form was opened: saving is refused if it changed since.
     pub original: String,
     pub problems: Vec<FieldProblem>,

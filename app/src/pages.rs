@@ -1,10 +1,12 @@
-//! The public pages: status overview, the notice archive, one notice, and "not found".
+//! The public pages: status overview, the notice archive, one notice with its versions, and "not
+//! found".
 //! Each is a pure function from its view model to a complete HTML document.
 
 use leptos::prelude::*;
 
+use crate::Lang;
 use crate::layout::{document, href, notice_card, severity_badge, state_badge, status_badge, time};
-use crate::model::{Chrome, Kind, NoticeListPage, NoticePage, StatusPage};
+use crate::model::{Chrome, Kind, NoticeListPage, NoticePage, RevisionLink, RevisionPage, StatusPage};
 
 /// `/`: every component's state, then active, upcoming and recent notices.
 pub fn status_page(chrome: Chrome, page: StatusPage) -> String {
@@ -151,6 +153,14 @@ pub fn notice_page(chrome: Chrome, page: NoticePage) -> String {
     });
     let untranslated =
         page.untranslated.then(|| view! { <p class="untranslated" lang="en">{t.untranslated}</p> });
+    let revisions = (page.revisions.len() > 1).then(|| {
+        view! {
+            <section class="revisions">
+                <h2>{lang.revised(page.revisions.len() - 1)}</h2>
+                {revision_list(lang, page.revisions, None)}
+            </section>
+        }
+    });
     let main = view! {
         <article class=format!("notice kind-{}", n.kind.as_str())>
             <h1>{n.title.clone()}</h1>
@@ -158,8 +168,58 @@ pub fn notice_page(chrome: Chrome, page: NoticePage) -> String {
             <dl class="facts">{facts}</dl>
             {timeline}
             {body}
+            {revisions}
         </article>
         <p class="more"><a href=href(lang, "/notices")>{t.all_notices}</a></p>
+    };
+    document(chrome, main)
+}
+
+/// A notice's versions, each linked (but `current`), with its time and note.
+fn revision_list(lang: Lang, revisions: Vec<RevisionLink>, current: Option<u32>) -> impl IntoView {
+    let items = revisions
+        .into_iter()
+        .map(|r| {
+            let name = lang.version(r.number);
+            let name = if current == Some(r.number) {
+                view! { <strong aria-current="page">{name}</strong> }.into_any()
+            } else {
+                view! { <a href=r.href>{name}</a> }.into_any()
+            };
+            view! { <li>{name}" "{time(lang, &r.at)}{r.note.map(|n| view! { " — "<span class="note">{n}</span> })}</li> }
+        })
+        .collect_view();
+    view! { <ol class="revision-list">{items}</ol> }
+}
+
+/// One published version of a notice: its changes from the version before, and its text.
+pub fn revision_page(chrome: Chrome, page: RevisionPage) -> String {
+    let lang = chrome.lang;
+    let [changes_label, text_label, list_label, current_label] = lang.version_labels();
+    let number = page.revision.number;
+    let changes = page.changes.map(|diff| {
+        view! {
+            <section class="changes">
+                <h2>{changes_label}</h2>
+                <pre class="diff">{diff}</pre>
+            </section>
+        }
+    });
+    let main = view! {
+        <article class="revision">
+            <h1>{page.title}": "{lang.version(number)}</h1>
+            <p class="when">{time(lang, &page.revision.at)}{page.revision.note.map(|n| view! { " — "<span class="note">{n}</span> })}</p>
+            {changes}
+            <section class="source">
+                <h2>{text_label}</h2>
+                <pre>{page.text}</pre>
+            </section>
+            <section class="revisions">
+                <h2>{list_label}</h2>
+                {revision_list(lang, page.all, Some(number))}
+            </section>
+        </article>
+        <p class="more"><a href=page.notice_href>{current_label}</a></p>
     };
     document(chrome, main)
 }

@@ -119,6 +119,10 @@ pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
                 <textarea id="text_en" name="text_en" rows="5">{form.text_en}</textarea>
                 {problems_of(&form.problems, "text_en")}
             </p>
+            <p>
+                <label for="note">{s.note}</label>
+                <input type="text" id="note" name="note" value=form.note/>
+            </p>
             <p><button type="submit">{s.publish}</button></p>
         </form>
     };

@@ -90,7 +90,7 @@ pub async fn run(command: Command) -> Result<(), CommandError> {
 
 async fn serve(args: ServeArgs) -> Result<(), CommandError> {
     let config = ServeConfig::resolve(args)?;
-    let site = LiveSite::load(&config.content)?;
+    let site = LiveSite::serve(&config.content)?;
     if let Err(e) = site.watch() {
         tracing::warn!(error = %e, "cannot watch the content folder; changes need a restart");
     }

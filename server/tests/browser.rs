@@ -31,6 +31,13 @@ impl Drop for Driver {
     }
 }
 
+/// A copy of the site's own `content/` in `dir` (the server records versions into its folder).
+fn shipped_content(dir: &Path) -> std::path::PathBuf {
+    let content = dir.join("content");
+    common::copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../content"), &content);
+    content
+}
+
 /// Starts chromedriver and a headless Chromium session that saves downloads into `downloads`,
 /// or `None` where they are not installed (in CI their absence is a failure: `.ci/run` installs
 /// them).
@@ -114,7 +121,8 @@ async fn a_reader_checks_the_status_switches_language_and_reads_a_notice() {
     let Some((_driver, client)) = browser(downloads.path()).await else {
         return;
     };
-    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
+    let copy = tempfile::tempdir().unwrap();
+    let content = shipped_content(copy.path());
     let server = Server::start(&content, UNREACHABLE_DATABASE);
     let base = format!("http://{}", server.addr);
 
@@ -196,7 +204,7 @@ async fn a_company_user_finds_the_undelivered_messages_and_downloads_them() {
     };
     let work = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}/demo.db", work.path().display());
-    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
+    let content = shipped_content(work.path());
     let server = Server::start_demo(&content, &database_url, &work.path().join("outbox"));
     let base = format!("http://{}", server.addr);
     let email = demo_company_user(&database_url);
@@ -260,7 +268,7 @@ async fn a_company_user_redelivers_the_unsent_messages_and_sees_them_sent() {
     };
     let work = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}/demo.db", work.path().display());
-    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
+    let content = shipped_content(work.path());
     let outbox = work.path().join("outbox");
     let server = Server::start_demo(&content, &database_url, &outbox);
     let base = format!("http://{}", server.addr);

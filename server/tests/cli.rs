@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Server, UNREACHABLE_DATABASE, fixture_site, statusdesk};
+use common::{Server, UNREACHABLE_DATABASE, copy_dir, fixture_site, statusdesk};
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let output = statusdesk().args(args).output().unwrap();
@@ -139,7 +139,10 @@ fn database_problems_are_one_line_with_exit_code_2() {
 
 #[test]
 fn serve_starts_and_serves_the_public_site_without_its_database() {
-    let server = Server::start(&fixture_site(), UNREACHABLE_DATABASE);
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("content");
+    copy_dir(&fixture_site(), &content);
+    let server = Server::start(&content, UNREACHABLE_DATABASE);
     let (status, body) = server.get("/en/notices/slow-api").unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("Slow API"));

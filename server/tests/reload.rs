@@ -86,3 +86,42 @@ async fn a_broken_site_toml_keeps_the_last_good_site() {
     assert_eq!(app.get("/").await.status, StatusCode::OK);
     assert!(app.get("/en/").await.text().contains("Test Status"));
 }
+
+#[tokio::test]
+async fn a_change_made_to_the_file_is_recorded_as_a_version_once_and_only_when_it_publishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("content");
+    common::copy_dir(&common::fixture_site(), &content);
+    let site = statusdesk::public_site::live::LiveSite::serve(&content).unwrap();
+    let versions = |site: &statusdesk::public_site::live::LiveSite| {
+        site.current().content.revisions("slow-api").to_vec()
+    };
+    let first = versions(&site);
+    assert_eq!(first.len(), 1, "the published text is the first version");
+    assert_eq!(first[0].author, "file");
+
+    // As a change made in git would arrive: the file changes, the site reloads.
+    let path = content.join("notices/slow-api.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("+++\n\n", "+++\n\nA line added in git.\n\n")).unwrap();
+    site.reload();
+    let now = versions(&site);
+    assert_eq!(now.len(), 2);
+    assert!(now[1].text.contains("A line added in git."));
+    site.reload();
+    assert_eq!(versions(&site).len(), 2, "an unchanged file is not recorded again");
+
+    // A broken file is not published, so it is not a version either.
+    std::fs::write(&path, "+++\nbroken\n").unwrap();
+    site.reload();
+    assert_eq!(versions(&site).len(), 2);
+
+    // The public notice page lists the versions; each has its page with the changes.
+    let published = site.current();
+    let page = published.site.get("/en/notices/slow-api").expect("the notice page");
+    let html = String::from_utf8(page.identity.to_vec()).unwrap();
+    assert!(html.contains("Revised once") && html.contains("/en/notices/slow-api/revisions/2"), "{html}");
+    let version = published.site.get("/en/notices/slow-api/revisions/2").expect("the version's page");
+    let html = String::from_utf8(version.identity.to_vec()).unwrap();
+    assert!(html.contains("+A line added in git."), "{html}");
+}

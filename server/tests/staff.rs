@@ -38,6 +38,7 @@ async fn post_update(
         ("status", "monitoring"),
         ("text", text),
         ("text_en", "A fix is in place; we are watching."),
+        ("note", "対処の状況を追記"),
     ];
     browser.post(OUTAGE, &fields, &[("origin", "http://portal.test")]).await
 }
@@ -101,6 +102,19 @@ async fn an_update_is_appended_and_published_at_once() {
         let listed = staff.get("/staff/notices?updated=delivery-outage").await.text();
         assert!(listed.contains("公開しました: メール配信の停止"), "{listed}");
         assert_eq!(app.audited("notice.update").await, 1, "{url}");
+
+        // A new version, by its author, with the note; the public page lists the versions.
+        let version =
+            std::fs::read_to_string(app.content.join(".revisions/delivery-outage/0002.toml")).unwrap();
+        assert!(version.contains("author = \"support@statusdesk.example\""), "{version}");
+        let public = staff.get("/ja/notices/delivery-outage").await.text();
+        assert!(
+            public.contains("この告知は 1 回改訂されました") && public.contains("対処の状況を追記"),
+            "{public}"
+        );
+        let changes = staff.get("/ja/notices/delivery-outage/revisions/2").await.text();
+        assert!(changes.contains("+status = \"monitoring\""), "{changes}");
+        assert!(changes.contains("+text = \"修正を適用し、様子を見ています。\""), "{changes}");
     }
 }
 

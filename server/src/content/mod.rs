@@ -9,6 +9,7 @@ pub mod finding;
 pub mod markdown;
 pub mod notice;
 pub mod prose_dates;
+pub mod revisions;
 pub mod site;
 pub mod update;
 pub mod write;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 pub use finding::{Finding, Findings, Level};
 pub use notice::{Notice, Translated};
+pub use revisions::Revision;
 pub use site::Site;
 
 /// Everything that is published, and every finding from reading it.
@@ -27,6 +29,8 @@ pub struct Content {
     /// Newest first (by start, or publication when there is no start).
     pub notices: Vec<Notice>,
     pub findings: Vec<Finding>,
+    /// Each published notice's recorded versions, oldest first (`revisions`), by slug.
+    pub revisions: HashMap<String, Vec<Revision>>,
 }
 
 /// Why there is nothing to publish at all.
@@ -45,6 +49,11 @@ impl Content {
 
     pub fn notice(&self, slug: &str) -> Option<&Notice> {
         self.notices.iter().find(|n| n.slug == slug)
+    }
+
+    /// The recorded versions of a notice, oldest first.
+    pub fn revisions(&self, slug: &str) -> &[Revision] {
+        self.revisions.get(slug).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -111,7 +120,8 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
         let key = |n: &Notice| n.started_at.unwrap_or(n.published_at);
         key(b).cmp(&key(a)).then_with(|| a.slug.cmp(&b.slug))
     });
-    Ok(Content { site, notices, findings })
+    let revisions = revisions::load_all(dir, notices.iter().map(|n| n.slug.as_str()));
+    Ok(Content { site, notices, findings, revisions })
 }
 
 fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

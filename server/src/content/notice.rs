@@ -69,6 +69,8 @@ pub struct Notice {
     /// Which undelivered messages the incident covers (`[impact]`), for the figures computed from
     /// the delivery database and the portal's banner. Incidents only.
     pub impact: Option<Scope>,
+    /// The file's text this notice was read from: what its revision history records.
+    pub source: String,
 }
 
 impl Notice {
@@ -372,6 +374,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             timeline,
             body,
             impact,
+            source: self.source.to_string(),
         })
     }
 

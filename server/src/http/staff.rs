@@ -1,6 +1,7 @@
 //! The staff console: `/staff/notices` lists every notice; `/staff/notices/{slug}/update` is
 //! "add update" — one short form (time, defaulting to now; status; text in both languages) that
-//! appends a timeline entry to the notice's file and republishes it in one step.
+//! appends a timeline entry to the notice's file and republishes it in one step, recorded as a
+//! new version with its author and note.
 //!
 //! Saving runs the linter on the file as it would be written; on an error nothing is written and
 //! the form comes back with everything typed and each message next to its field. The file is
@@ -34,7 +35,7 @@ use super::pages::{self, PortalPage, encode};
 use super::portal::audit;
 use super::session::{self, Viewer};
 use crate::content::update::{Update, append_update};
-use crate::content::{Findings, Level, Notice, notice, write};
+use crate::content::{Findings, Level, Notice, notice};
 use crate::store::portal::AuditQuery;
 
 /// The console's routes: behind the session layer, for staff only.
@@ -135,6 +136,9 @@ struct UpdateFields {
     text: String,
     #[serde(default)]
     text_en: String,
+    /// The author's note for the version this publishes.
+    #[serde(default)]
+    note: String,
     #[serde(default)]
     original: String,
 }
@@ -152,6 +156,7 @@ fn form(page: &PortalPage, notice: &Notice, fields: UpdateFields) -> NoticeUpdat
         statuses: Status::allowed_for(notice.kind).to_vec(),
         text: fields.text,
         text_en: fields.text_en,
+        note: fields.note,
         original: fields.original,
         problems: Vec::new(),
         conflict: None,
@@ -305,15 +310,13 @@ async fn add_update(
         let form = NoticeUpdateForm { problems: errors, ..form(&page, &notice, fields) };
         return render(&page, &viewer, StatusCode::UNPROCESSABLE_ENTITY, form);
     }
-    let path = notice.path.clone();
-    let site = Arc::clone(&state.site);
+    let (path, published_slug, site) = (notice.path.clone(), notice.slug.clone(), Arc::clone(&state.site));
+    let (author, note) = (viewer.user.email.clone(), fields.note.clone());
     let published = tokio::task::spawn_blocking(move || {
-        write::replace_file(&path, &written)?;
-        site.reload();
-        Ok::<_, std::io::Error>(())
+        site.publish(&path, &published_slug, &written, &author, Some(&note))
     })
     .await
-    .expect("the write does not panic");
+    .expect("publishing does not panic");
     if let Err(e) = published {
         let problems = vec![problem(
             None,

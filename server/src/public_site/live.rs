@@ -1,6 +1,11 @@
 //! The site being served, and its reloading: the content folder is watched, and every change
 //! loads it again and swaps the new index in atomically. Readers never wait for a reload and never
 //! see a half-built site; a file with errors keeps its last good version.
+//!
+//! A site that keeps history ([`LiveSite::serve`]) records each published notice's text as a new
+//! version when it changed ([`content::revisions`]): with its author when the staff console
+//! publishes it ([`LiveSite::publish`]), as `file` when it was changed on disk. Publishing and
+//! reloading take turns, so a change is never recorded twice or under the wrong author.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
@@ -9,7 +14,10 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use notify::{RecursiveMode, Watcher};
 
+use chrono::Utc;
+
 use super::PublicSite;
+use crate::content::revisions::{self, FILE_AUTHOR};
 use crate::content::{self, Content, ContentError, Level};
 
 /// How long to wait for more changes after the first one, so that an editor's save (often
@@ -27,19 +35,34 @@ pub struct LiveSite {
     dir: PathBuf,
     current: ArcSwap<Published>,
     watcher: Mutex<Option<notify::RecommendedWatcher>>,
+    /// Record each published notice's versions (`serve`); lint and export only read them.
+    keeps_history: bool,
+    /// Held by a reload and by a publication, which must not interleave.
+    changing: Mutex<()>,
 }
 
 impl LiveSite {
     /// Loads the content folder. Fails only when nothing can be published at all (no readable
     /// folder or a broken `site.toml`); each problem found is logged with its file and line.
     pub fn load(dir: &Path) -> Result<Arc<LiveSite>, ContentError> {
-        let content = content::load(dir, None)?;
+        LiveSite::open(dir, false)
+    }
+
+    /// [`LiveSite::load`] for serving: also records every published notice's versions.
+    pub fn serve(dir: &Path) -> Result<Arc<LiveSite>, ContentError> {
+        LiveSite::open(dir, true)
+    }
+
+    fn open(dir: &Path, keeps_history: bool) -> Result<Arc<LiveSite>, ContentError> {
+        let content = record_versions(dir, keeps_history, content::load(dir, None)?);
         log_findings(&content);
         let site = PublicSite::build(&content);
         Ok(Arc::new(LiveSite {
             dir: dir.to_path_buf(),
             current: ArcSwap::from_pointee(Published { content, site }),
             watcher: Mutex::new(None),
+            keeps_history,
+            changing: Mutex::new(()),
         }))
     }
 
@@ -55,9 +78,15 @@ impl LiveSite {
 
     /// Loads the folder again, keeping the last good version of anything now broken.
     pub fn reload(&self) {
+        let _turn = self.changing.lock().expect("the reload lock is never poisoned");
+        self.reload_now();
+    }
+
+    fn reload_now(&self) {
         let previous = self.current.load_full();
         match content::load(&self.dir, Some(&previous.content)) {
             Ok(content) => {
+                let content = record_versions(&self.dir, self.keeps_history, content);
                 log_findings(&content);
                 let site = PublicSite::build(&content);
                 tracing::info!(notices = site.notices, errors = site.errors, "content reloaded");
@@ -69,11 +98,36 @@ impl LiveSite {
         }
     }
 
+    /// Publishes `text` as the notice file at `path` — written atomically, recorded as a version
+    /// by `author` with `note`, and live when this returns.
+    pub fn publish(
+        &self,
+        path: &Path,
+        slug: &str,
+        text: &str,
+        author: &str,
+        note: Option<&str>,
+    ) -> std::io::Result<()> {
+        let _turn = self.changing.lock().expect("the reload lock is never poisoned");
+        content::write::replace_file(path, text)?;
+        if self.keeps_history {
+            revisions::record(&self.dir, slug, text, author, note, Utc::now())?;
+        }
+        self.reload_now();
+        Ok(())
+    }
+
     /// Starts watching the content folder; every change reloads it.
     pub fn watch(self: &Arc<Self>) -> notify::Result<()> {
         let (tx, rx) = mpsc::channel();
+        let dir = self.dir.clone();
         let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            if event.is_ok_and(|e| !e.kind.is_access()) {
+            // Temporary files and the versions folder start with a dot: not content changes.
+            let is_content = |path: &Path| {
+                let inside = path.strip_prefix(&dir).unwrap_or(path);
+                !inside.components().any(|c| c.as_os_str().to_str().is_some_and(|c| c.starts_with('.')))
+            };
+            if event.is_ok_and(|e| !e.kind.is_access() && e.paths.iter().any(|p| is_content(p))) {
                 let _ = tx.send(());
             }
         })?;
@@ -94,6 +148,28 @@ impl LiveSite {
             .map_err(|e| notify::Error::generic(&e.to_string()))?;
         Ok(())
     }
+}
+
+/// Records the published notices of `content` whose text changed as new versions by
+/// [`FILE_AUTHOR`] (when the site keeps history), and gives `content` with its versions read
+/// again.
+fn record_versions(dir: &Path, keeps_history: bool, mut content: Content) -> Content {
+    if !keeps_history {
+        return content;
+    }
+    let mut recorded = false;
+    for notice in &content.notices {
+        match revisions::record(dir, &notice.slug, &notice.source, FILE_AUTHOR, None, Utc::now()) {
+            Ok(version) => recorded |= version.is_some(),
+            Err(e) => {
+                tracing::error!(notice = %notice.slug, error = %e, "cannot record the notice's version")
+            }
+        }
+    }
+    if recorded {
+        content.revisions = revisions::load_all(dir, content.notices.iter().map(|n| n.slug.as_str()));
+    }
+    content
 }
 
 fn log_findings(content: &Content) {

@@ -111,6 +111,11 @@ impl PublicSite {
                 let page = views.notice_page(notice);
                 let body = pages::notice_page(views.chrome(&path, &page.summary.title), page);
                 resources.insert(format!("{prefix}{path}"), html(body));
+                for (path, page) in views.revision_pages(notice) {
+                    let title = format!("{}: {}", page.title, lang.version(page.revision.number));
+                    let body = pages::revision_page(views.chrome(&path, &title), page);
+                    resources.insert(format!("{prefix}{path}"), html(body));
+                }
             }
             resources.insert(
                 format!("{prefix}/feed.atom"),

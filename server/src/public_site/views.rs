@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone};
 use statusdesk_app::Lang;
 use statusdesk_app::model::{
     Chrome, ComponentState, ComponentView, Kind, Moment, MonthGroup, NoticeListPage, NoticePage,
-    NoticeSummary, Status, StatusPage, TimelineEntryView,
+    NoticeSummary, RevisionLink, RevisionPage, Status, StatusPage, TimelineEntryView,
 };
 
 use crate::content::{Content, Notice, Site, Translated, markdown};
@@ -147,9 +147,64 @@ impl<'a> Views<'a> {
             body_html: markdown::render(body_source),
             untranslated: self.is_untranslated(&notice.title)
                 || (!notice.body.ja.is_empty() && self.is_untranslated(&notice.body)),
+            revisions: self.revision_links(notice),
             summary,
         }
     }
+
+    /// The notice's published versions, oldest first; none when there is only the first.
+    fn revision_links(&self, notice: &Notice) -> Vec<RevisionLink> {
+        let revisions = self.content.revisions(&notice.slug);
+        if revisions.len() < 2 {
+            return Vec::new();
+        }
+        revisions
+            .iter()
+            .map(|r| RevisionLink {
+                number: r.number,
+                at: self.moment(r.at.fixed_offset()),
+                note: r.note.clone(),
+                href: format!("/{}{}", self.lang.code(), revision_path(&notice.slug, r.number)),
+            })
+            .collect()
+    }
+
+    /// The pages of the notice's versions, `(path, page)`, when it has more than one.
+    pub fn revision_pages(&self, notice: &Notice) -> Vec<(String, RevisionPage)> {
+        let all = self.revision_links(notice);
+        let revisions = self.content.revisions(&notice.slug);
+        let title = self.pick(&notice.title).to_string();
+        all.iter()
+            .zip(revisions)
+            .enumerate()
+            .map(|(n, (link, revision))| {
+                let changes = n.checked_sub(1).map(|before| {
+                    similar::TextDiff::from_lines(&revisions[before].text, &revision.text)
+                        .unified_diff()
+                        .context_radius(3)
+                        .header(
+                            &self.lang.version(revisions[before].number),
+                            &self.lang.version(revision.number),
+                        )
+                        .to_string()
+                });
+                let page = RevisionPage {
+                    title: title.clone(),
+                    notice_href: format!("/{}/notices/{}", self.lang.code(), notice.slug),
+                    revision: link.clone(),
+                    changes,
+                    text: revision.text.clone(),
+                    all: all.clone(),
+                };
+                (revision_path(&notice.slug, revision.number), page)
+            })
+            .collect()
+    }
+}
+
+/// The path of a notice's version, without the language prefix.
+pub fn revision_path(slug: &str, number: u32) -> String {
+    format!("/notices/{slug}/revisions/{number}")
 }
 
 /// The worst state that the open notices put a component in (`None`: notices naming no

@@ -177,7 +177,7 @@ impl PortalApp {
         let dir = tempfile::tempdir().unwrap();
         let content = dir.path().join("content");
         copy_dir(&fixture_site(), &content);
-        let site = LiveSite::load(&content).expect("fixture content loads");
+        let site = LiveSite::serve(&content).expect("fixture content loads");
         let store = store::connect(url).await.unwrap();
         store.migrate().await.unwrap();
         let (sender, receiver) = tokio::sync::mpsc::channel(1);
