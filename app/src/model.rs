@@ -622,9 +622,13 @@ pub struct NoticeUpdateForm {
     pub statuses: Vec<Status>,
     pub text: String,
     pub text_en: String,
+    /// Why the entry comes after the notice was resolved.
+    pub reason: String,
     /// The author's note for this version ("cause and countermeasures added").
     pub note: String,
     /// The file as it was when the form was opened: saving is refused if it changed since.
+    /// The SHA-256 of the file then: the version the form stands on.
+    pub version: String,
     pub original: String,
     pub problems: Vec<FieldProblem>,
     /// The file changed since the form was opened: the changes, as a unified diff.

@@ -98,6 +98,7 @@ pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
         {conflict}
         <form method="post" action=form.action class="notice-update">
             <input type="hidden" name="csrf" value=csrf/>
+            <input type="hidden" name="version" value=form.version/>
             <input type="hidden" name="original" value=form.original/>
             <p>
                 <label for="at">{s.at}" ("{form.zone}")"</label>
@@ -118,6 +119,11 @@ pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
                 <label for="text_en">{s.text_en}</label>
                 <textarea id="text_en" name="text_en" rows="5">{form.text_en}</textarea>
                 {problems_of(&form.problems, "text_en")}
+            </p>
+            <p>
+                <label for="reason">{s.reason}</label>
+                <input type="text" id="reason" name="reason" value=form.reason/>
+                {problems_of(&form.problems, "reason")}
             </p>
             <p>
                 <label for="note">{s.note}</label>

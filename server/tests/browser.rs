@@ -174,9 +174,14 @@ fn demo_company_user(database_url: &str) -> String {
 /// Fills the login form on the current page with the demo company password and submits it,
 /// keeping a screenshot of the filled form; waits for the portal.
 async fn log_in(client: &Client, base: &str, email: &str, shot: &str) {
+    log_in_with(client, base, email, "demo-company-password", shot).await;
+}
+
+/// [`log_in`] with another password.
+async fn log_in_with(client: &Client, base: &str, email: &str, password: &str, shot: &str) {
     client.find(Locator::Css("input[name=email]")).await.unwrap().send_keys(email).await.unwrap();
-    let password = client.find(Locator::Css("input[name=password]")).await.unwrap();
-    password.send_keys("demo-company-password").await.unwrap();
+    let field = client.find(Locator::Css("input[name=password]")).await.unwrap();
+    field.send_keys(password).await.unwrap();
     screenshot(client, shot).await;
     click(client, "form.login button[type=submit]").await;
     client.wait().for_url(&format!("{base}/portal").parse().unwrap()).await.unwrap();
@@ -309,5 +314,64 @@ async fn a_company_user_redelivers_the_unsent_messages_and_sees_them_sent() {
             .count(),
         148
     );
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn staff_add_the_cause_to_the_incident_and_readers_see_it_with_its_revision() {
+    let downloads = tempfile::tempdir().unwrap();
+    let Some((_driver, client)) = browser(downloads.path()).await else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}/demo.db", work.path().display());
+    let content = shipped_content(work.path());
+    let server = Server::start_demo(&content, &database_url, &work.path().join("outbox"));
+    let base = format!("http://{}", server.addr);
+    const INCIDENT: &str = "2021-02-unsent-import-list-mail";
+
+    client.goto(&format!("{base}/login")).await.unwrap();
+    log_in_with(&client, &base, "staff@demo.example", "demo-staff-password", "staff-login").await;
+    client.goto(&format!("{base}/staff/notices")).await.unwrap();
+    click(&client, &format!("a[href='/staff/notices/{INCIDENT}/update']")).await;
+
+    // The incident is resolved: the cause comes as an entry after it, with its reason and a
+    // note for the new version. The time stays at its default, now.
+    client.wait().for_element(Locator::Css("form.notice-update")).await.unwrap();
+    let field = |name: &'static str| client.find(Locator::Css(name));
+    field("textarea[name=text]")
+        .await
+        .unwrap()
+        .send_keys("原因は送信経路の切り替え時の設定漏れでした。再発防止策を実施しました。")
+        .await
+        .unwrap();
+    field("textarea[name=text_en]")
+        .await
+        .unwrap()
+        .send_keys("The cause was a setting missed when the route changed.")
+        .await
+        .unwrap();
+    field("input[name=reason]").await.unwrap().send_keys("原因と再発防止策を追記").await.unwrap();
+    field("input[name=note]").await.unwrap().send_keys("原因と対策を追記").await.unwrap();
+    screenshot(&client, "staff-add-update").await;
+    click(&client, "form.notice-update button[type=submit]").await;
+    let Ok(confirmed) = client.wait().for_element(Locator::Css("p.message.info")).await else {
+        panic!("not published: {}", text(&client, "main").await);
+    };
+    let confirmed = confirmed.text().await.unwrap();
+    assert!(confirmed.starts_with("公開しました: "), "{confirmed}");
+
+    // Readers see the entry at once, that the notice was revised, and what changed.
+    client.goto(&format!("{base}/ja/notices/{INCIDENT}")).await.unwrap();
+    let notice = text(&client, "article.notice").await;
+    assert!(notice.contains("原因は送信経路の切り替え時の設定漏れでした。"), "{notice}");
+    assert!(
+        notice.contains("この告知は 1 回改訂されました") && notice.contains("原因と対策を追記"),
+        "{notice}"
+    );
+    screenshot(&client, "notice-revised").await;
+    click(&client, &format!("a[href='/ja/notices/{INCIDENT}/revisions/2']")).await;
+    let changes = client.wait().for_element(Locator::Css("pre.diff")).await.unwrap().text().await.unwrap();
+    assert!(changes.contains("+reason = \"原因と再発防止策を追記\""), "{changes}");
     client.close().await.unwrap();
 }

@@ -16,24 +16,36 @@ fn outage_file(app: &PortalApp) -> String {
     std::fs::read_to_string(app.content.join("notices/delivery-outage.md")).unwrap()
 }
 
-/// Opens the "add update" form; returns its CSRF token and the version it stands on.
-async fn open_form(browser: &mut Browser) -> (String, String) {
-    let form = browser.get(OUTAGE).await;
-    assert_eq!(form.status, StatusCode::OK, "{}", form.text());
-    let html = form.text();
-    (hidden_field(&html, "csrf"), hidden_field(&html, "original"))
+/// What an "add update" form carries: its CSRF token, the file's version (SHA-256) and text.
+struct Opened {
+    csrf: String,
+    version: String,
+    original: String,
 }
 
-async fn post_update(
-    browser: &mut Browser,
-    csrf: &str,
-    original: &str,
-    at: &str,
-    text: &str,
-) -> TestResponse {
+impl Opened {
+    fn from_page(html: &str) -> Opened {
+        Opened {
+            csrf: hidden_field(html, "csrf"),
+            version: hidden_field(html, "version"),
+            original: hidden_field(html, "original"),
+        }
+    }
+}
+
+/// Opens the "add update" form of the outage notice.
+async fn open_form(browser: &mut Browser) -> Opened {
+    let form = browser.get(OUTAGE).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+    Opened::from_page(&form.text())
+}
+
+async fn post_update(browser: &mut Browser, opened: &Opened, at: &str, text: &str) -> TestResponse {
     let fields = [
-        ("csrf", csrf),
-        ("original", original),
+        ("csrf", opened.csrf.as_str()),
+        ("version", &opened.version),
+        // As browsers post a multi-line field.
+        ("original", &opened.original.replace('\n', "\r\n")),
         ("at", at),
         ("status", "monitoring"),
         ("text", text),
@@ -57,7 +69,8 @@ async fn only_staff_reach_the_console() {
             assert_eq!(company.get(path).await.status, StatusCode::NOT_FOUND, "{url}: {path}");
         }
         let csrf = company.csrf().await;
-        let posted = post_update(&mut company, &csrf, &before, "2021-03-01T17:00", "x").await;
+        let guessed = Opened { csrf, version: String::new(), original: before.clone() };
+        let posted = post_update(&mut company, &guessed, "2021-03-01T17:00", "x").await;
         assert_eq!(posted.status, StatusCode::NOT_FOUND, "{url}");
         assert_eq!(outage_file(&app), before, "{url}: nothing written");
 
@@ -80,12 +93,11 @@ async fn an_update_is_appended_and_published_at_once() {
     for url in database_urls(dir.path()).await {
         let app = PortalApp::start(&url, HttpOptions::default()).await;
         let mut staff = app.session_for(STAFF_USER).await;
-        let (csrf, original) = open_form(&mut staff).await;
-        assert_eq!(original, outage_file(&app), "{url}: the form stands on the file as it is");
+        let opened = open_form(&mut staff).await;
+        assert_eq!(opened.original, outage_file(&app), "{url}: the form stands on the file as it is");
 
         let posted =
-            post_update(&mut staff, &csrf, &original, "2021-03-01T17:05", "修正を適用し、様子を見ています。")
-                .await;
+            post_update(&mut staff, &opened, "2021-03-01T17:05", "修正を適用し、様子を見ています。").await;
         assert_eq!(posted.status, StatusCode::SEE_OTHER, "{url}: {}", posted.text());
         assert_eq!(header(&posted.headers, "location"), "/staff/notices?updated=delivery-outage");
         let file = outage_file(&app);
@@ -125,13 +137,13 @@ async fn a_save_on_a_version_changed_meanwhile_is_refused_with_the_changes() {
         let app = PortalApp::start(&url, HttpOptions::default()).await;
         let mut first = app.session_for(STAFF_USER).await;
         let mut second = app.session_for(STAFF_USER).await;
-        let (csrf1, opened1) = open_form(&mut first).await;
-        let (csrf2, opened2) = open_form(&mut second).await;
-        let saved = post_update(&mut first, &csrf1, &opened1, "2021-03-01T17:05", "一つ目の報告").await;
+        let opened1 = open_form(&mut first).await;
+        let opened2 = open_form(&mut second).await;
+        let saved = post_update(&mut first, &opened1, "2021-03-01T17:05", "一つ目の報告").await;
         assert_eq!(saved.status, StatusCode::SEE_OTHER, "{url}");
         let after_first = outage_file(&app);
 
-        let refused = post_update(&mut second, &csrf2, &opened2, "2021-03-01T17:06", "二つ目の報告").await;
+        let refused = post_update(&mut second, &opened2, "2021-03-01T17:06", "二つ目の報告").await;
         assert_eq!(refused.status, StatusCode::CONFLICT, "{url}");
         let html = refused.text();
         assert!(html.contains("開いた後に、このお知らせは変更されています"), "{html}");
@@ -140,9 +152,9 @@ async fn a_save_on_a_version_changed_meanwhile_is_refused_with_the_changes() {
         assert_eq!(outage_file(&app), after_first, "{url}: never a silent overwrite");
 
         // Publishing again from the refused form is a deliberate choice on the new version.
-        let now_on = hidden_field(&html, "original");
-        assert_eq!(now_on, after_first);
-        let again = post_update(&mut second, &csrf2, &now_on, "2021-03-01T17:06", "二つ目の報告").await;
+        let now_on = Opened::from_page(&html);
+        assert_eq!(now_on.original, after_first);
+        let again = post_update(&mut second, &now_on, "2021-03-01T17:06", "二つ目の報告").await;
         assert_eq!(again.status, StatusCode::SEE_OTHER, "{url}");
         let file = outage_file(&app);
         assert!(file.contains("一つ目の報告") && file.contains("二つ目の報告"), "{file}");
@@ -155,10 +167,10 @@ async fn linter_errors_come_back_next_to_their_field_and_nothing_is_written() {
     for url in database_urls(dir.path()).await {
         let app = PortalApp::start(&url, HttpOptions::default()).await;
         let mut staff = app.session_for(STAFF_USER).await;
-        let (csrf, original) = open_form(&mut staff).await;
+        let opened = open_form(&mut staff).await;
 
         // Before the entries already there: the timeline would go back in time.
-        let early = post_update(&mut staff, &csrf, &original, "2021-03-01T15:00", "早すぎる報告").await;
+        let early = post_update(&mut staff, &opened, "2021-03-01T15:00", "早すぎる報告").await;
         assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
         let html = early.text();
         let at_problems = html.split("id=\"at-problems\"").nth(1).expect("problems next to the time field");
@@ -166,11 +178,11 @@ async fn linter_errors_come_back_next_to_their_field_and_nothing_is_written() {
         assert!(html.contains(">早すぎる報告</textarea>"), "what was typed is kept: {html}");
         assert!(html.contains("value=\"2021-03-01T15:00\""), "{html}");
 
-        let garbled = post_update(&mut staff, &csrf, &original, "yesterday", "").await;
+        let garbled = post_update(&mut staff, &opened, "yesterday", "").await;
         assert_eq!(garbled.status, StatusCode::UNPROCESSABLE_ENTITY);
         let html = garbled.text();
         assert!(html.contains("id=\"at-problems\"") && html.contains("id=\"text-problems\""), "{html}");
-        assert_eq!(outage_file(&app), original, "{url}: nothing written");
+        assert_eq!(outage_file(&app), opened.original, "{url}: nothing written");
         assert_eq!(app.audited("notice.update").await, 0);
     }
 }
@@ -235,4 +247,41 @@ async fn the_audit_log_is_filtered_and_paged() {
         assert!(html.contains("id=\"company-problems\"") && html.contains("`nobody`"), "{html}");
         assert!(html.contains("value=\"nobody\""), "what was typed is kept");
     }
+}
+
+#[tokio::test]
+async fn an_entry_after_the_resolution_needs_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/portal.db", dir.path().display());
+    let app = PortalApp::start(&url, HttpOptions::default()).await;
+    let mut staff = app.session_for(STAFF_USER).await;
+    const RESOLVED: &str = "/staff/notices/slow-api/update";
+    let form = staff.get(RESOLVED).await.text();
+    let opened = Opened::from_page(&form);
+    let post = |reason: &'static str| {
+        [
+            ("csrf", opened.csrf.clone()),
+            ("version", opened.version.clone()),
+            ("original", opened.original.clone()),
+            ("at", "2021-03-05T12:00".to_string()),
+            ("status", "resolved".to_string()),
+            ("text", "原因と再発防止策を追記しました。".to_string()),
+            ("reason", reason.to_string()),
+        ]
+    };
+    let fields = post("");
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = staff.post(RESOLVED, &pairs, &[("origin", "http://portal.test")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text();
+    let reason =
+        html.split("id=\"reason-problems\"").nth(1).expect("the problem is next to the reason field");
+    assert!(reason.split("</ul>").next().unwrap().contains("`reason`"), "{html}");
+
+    let fields = post("原因と再発防止策を追記");
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let published = staff.post(RESOLVED, &pairs, &[("origin", "http://portal.test")]).await;
+    assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.text());
+    let file = std::fs::read_to_string(app.content.join("notices/slow-api.md")).unwrap();
+    assert!(file.contains("reason = \"原因と再発防止策を追記\"\n+++"), "{file}");
 }

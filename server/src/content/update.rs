@@ -13,6 +13,8 @@ pub struct Update {
     pub status: Status,
     pub text: String,
     pub text_en: Option<String>,
+    /// Why an entry comes after the notice was resolved (required then).
+    pub reason: Option<String>,
 }
 
 /// Why an update cannot be written into a file.
@@ -44,6 +46,9 @@ pub fn append_update(source: &str, update: &Update) -> Result<String, UpdateErro
     );
     if let Some(en) = update.text_en.as_deref().filter(|t| !t.trim().is_empty()) {
         entry += &format!("text_en = {}\n", quoted(en));
+    }
+    if let Some(reason) = update.reason.as_deref().filter(|t| !t.trim().is_empty()) {
+        entry += &format!("reason = {}\n", quoted(reason));
     }
     // The entry goes before the closing fence (after a last line without its newline, if any).
     if !out[close - 1].ends_with('\n') {
@@ -100,6 +105,7 @@ mod tests {
             status,
             text: "原因は \"設定\" でした。\n+++\n対処済みです。".into(),
             text_en: Some("It was the \"configuration\".".into()),
+            reason: None,
         }
     }
 

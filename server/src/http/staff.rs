@@ -136,9 +136,16 @@ struct UpdateFields {
     text: String,
     #[serde(default)]
     text_en: String,
+    /// Why this entry comes after the notice was resolved.
+    #[serde(default)]
+    reason: String,
     /// The author's note for the version this publishes.
     #[serde(default)]
     note: String,
+    /// The SHA-256 of the file when the form was opened: the version it stands on.
+    #[serde(default)]
+    version: String,
+    /// The file's text then, to show what changed since (browsers post it with CRLF lines).
     #[serde(default)]
     original: String,
 }
@@ -156,7 +163,9 @@ fn form(page: &PortalPage, notice: &Notice, fields: UpdateFields) -> NoticeUpdat
         statuses: Status::allowed_for(notice.kind).to_vec(),
         text: fields.text,
         text_en: fields.text_en,
+        reason: fields.reason,
         note: fields.note,
+        version: fields.version,
         original: fields.original,
         problems: Vec::new(),
         conflict: None,
@@ -178,6 +187,7 @@ async fn update_form(
     let fields = UpdateFields {
         at: now.format("%Y-%m-%dT%H:%M").to_string(),
         status: notice.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        version: version(&text),
         original: text,
         ..UpdateFields::default()
     };
@@ -192,6 +202,11 @@ fn render(page: &PortalPage, viewer: &Viewer, status: StatusCode, form: NoticeUp
 
 fn problem(field: Option<&'static str>, message: impl Into<String>) -> FieldProblem {
     FieldProblem { field, message: message.into() }
+}
+
+/// `text` with the CRLF line breaks that browsers post turned back into LF.
+fn one_line_ending(text: &str) -> String {
+    text.replace("\r\n", "\n")
 }
 
 /// Checks what was typed; the update it describes, or what is wrong with it.
@@ -226,8 +241,9 @@ fn read_update(page: &PortalPage, kind: Kind, fields: &UpdateFields) -> Result<U
         (Some(at), Some(status)) if problems.is_empty() => Ok(Update {
             at,
             status,
-            text: fields.text.trim().to_string(),
-            text_en: Some(fields.text_en.trim().to_string()).filter(|t| !t.is_empty()),
+            text: one_line_ending(fields.text.trim()),
+            text_en: Some(one_line_ending(fields.text_en.trim())).filter(|t| !t.is_empty()),
+            reason: Some(one_line_ending(fields.reason.trim())).filter(|t| !t.is_empty()),
         }),
         _ => Err(problems),
     }
@@ -242,6 +258,7 @@ fn field_of(text: &str, line: usize) -> Option<&'static str> {
         "status" => Some("status"),
         "text" => Some("text"),
         "text_en" => Some("text_en"),
+        "reason" => Some("reason"),
         _ => None,
     }
 }
@@ -258,12 +275,14 @@ async fn add_update(
     let Some((notice, _)) = updatable(&state, &slug) else {
         return pages::not_found(&page, &viewer, None);
     };
+    // The form again, as typed, with what stopped it.
+    let refuse = |status, fields, problems, conflict| {
+        let form = NoticeUpdateForm { problems, conflict, ..form(&page, &notice, fields) };
+        render(&page, &viewer, status, form)
+    };
     let update = match read_update(&page, notice.kind, &fields) {
         Ok(update) => update,
-        Err(problems) => {
-            let form = NoticeUpdateForm { problems, ..form(&page, &notice, fields) };
-            return render(&page, &viewer, StatusCode::UNPROCESSABLE_ENTITY, form);
-        }
+        Err(problems) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, fields, problems, None),
     };
     // One change to the content folder at a time: the version check and the write go together.
     let _editing = state.content_edits.lock().await;
@@ -272,27 +291,28 @@ async fn add_update(
         Err(e) => {
             let problems =
                 vec![problem(None, format!("{}: cannot read the file: {e}", notice.path.display()))];
-            let form = NoticeUpdateForm { problems, ..form(&page, &notice, fields) };
-            return render(&page, &viewer, StatusCode::INTERNAL_SERVER_ERROR, form);
+            return refuse(StatusCode::INTERNAL_SERVER_ERROR, fields, problems, None);
         }
     };
-    if version(&current) != version(&fields.original) {
-        let diff = similar::TextDiff::from_lines(&fields.original, &current)
+    if version(&current) != fields.version {
+        let diff = similar::TextDiff::from_lines(&one_line_ending(&fields.original), &current)
             .unified_diff()
             .context_radius(2)
             .header("opened", "now")
             .to_string();
         // The form now stands on the current version: publishing again is a deliberate choice.
-        let fields = UpdateFields { original: current, ..fields };
-        let form = NoticeUpdateForm { conflict: Some(diff), ..form(&page, &notice, fields) };
-        return render(&page, &viewer, StatusCode::CONFLICT, form);
+        return refuse(
+            StatusCode::CONFLICT,
+            UpdateFields { version: version(&current), original: current, ..fields },
+            Vec::new(),
+            Some(diff),
+        );
     }
     let written = match append_update(&current, &update) {
         Ok(text) => text,
         Err(e) => {
             let problems = vec![problem(None, format!("{}: {e}", notice.path.display()))];
-            let form = NoticeUpdateForm { problems, ..form(&page, &notice, fields) };
-            return render(&page, &viewer, StatusCode::UNPROCESSABLE_ENTITY, form);
+            return refuse(StatusCode::UNPROCESSABLE_ENTITY, fields, problems, None);
         }
     };
     let mut findings = Findings::new(&notice.path);
@@ -301,14 +321,17 @@ async fn add_update(
         .list
         .iter()
         .filter(|f| f.level == Level::Error)
-        .map(|f| match field_of(&written, f.line) {
-            Some(field) => problem(Some(field), f.message.clone()),
-            None => problem(None, f.to_string()),
+        .map(|f| {
+            let field =
+                if f.message.contains("`reason`") { Some("reason") } else { field_of(&written, f.line) };
+            match field {
+                Some(field) => problem(Some(field), f.message.clone()),
+                None => problem(None, f.to_string()),
+            }
         })
         .collect();
     if !errors.is_empty() {
-        let form = NoticeUpdateForm { problems: errors, ..form(&page, &notice, fields) };
-        return render(&page, &viewer, StatusCode::UNPROCESSABLE_ENTITY, form);
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, fields, errors, None);
     }
     let (path, published_slug, site) = (notice.path.clone(), notice.slug.clone(), Arc::clone(&state.site));
     let (author, note) = (viewer.user.email.clone(), fields.note.clone());
@@ -322,8 +345,7 @@ async fn add_update(
             None,
             format!("{}: cannot write the file, nothing changed: {e}", notice.path.display()),
         )];
-        let form = NoticeUpdateForm { problems, ..form(&page, &notice, fields) };
-        return render(&page, &viewer, StatusCode::INTERNAL_SERVER_ERROR, form);
+        return refuse(StatusCode::INTERNAL_SERVER_ERROR, fields, problems, None);
     }
     if let Some(store) = state.database.store() {
         let detail = format!("status {} at {}", update.status.as_str(), update.at.to_rfc3339());

@@ -99,7 +99,9 @@ impl LiveSite {
     }
 
     /// Publishes `text` as the notice file at `path` — written atomically, recorded as a version
-    /// by `author` with `note`, and live when this returns.
+    /// by `author` with `note`, and live when this returns. An error means the file was not
+    /// written; a version that cannot be recorded is logged, and the next reload records it (as
+    /// `file`).
     pub fn publish(
         &self,
         path: &Path,
@@ -110,8 +112,10 @@ impl LiveSite {
     ) -> std::io::Result<()> {
         let _turn = self.changing.lock().expect("the reload lock is never poisoned");
         content::write::replace_file(path, text)?;
-        if self.keeps_history {
-            revisions::record(&self.dir, slug, text, author, note, Utc::now())?;
+        if self.keeps_history
+            && let Err(e) = revisions::record(&self.dir, slug, text, author, note, Utc::now())
+        {
+            tracing::error!(notice = slug, error = %e, "published, but its version could not be recorded");
         }
         self.reload_now();
         Ok(())
