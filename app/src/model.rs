@@ -607,6 +607,8 @@ pub struct StaffNoticeRow {
     pub public_href: String,
     /// The "add update" form, for notices that have a status.
     pub update_href: Option<String>,
+    /// The impact page, for incidents with a scope.
+    pub impact_href: Option<String>,
 }
 
 /// The "add update" form of one notice, as typed so far.
@@ -673,4 +675,46 @@ pub struct AuditRowView {
     pub company: Option<String>,
     pub target: Option<String>,
     pub detail: Option<String>,
+}
+
+/// `/staff/notices/{slug}/impact`: an incident's scope and what it did, from the database.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NoticeImpactPage {
+    pub title: String,
+    /// The scope as written in the notice (`key = value`); empty when it has none.
+    pub scope: Vec<(String, String)>,
+    pub figures: Option<ImpactFigures>,
+}
+
+/// An incident's impact, computed at `as_of`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImpactFigures {
+    pub as_of: Moment,
+    pub companies: i64,
+    pub releases: i64,
+    pub messages: i64,
+    pub total_messages: i64,
+    /// `messages / total_messages`.
+    pub share: f64,
+    /// Undelivered messages per release, smallest and largest.
+    pub per_release: Option<(i64, i64)>,
+    /// (`1-5`, releases).
+    pub histogram: Vec<(String, i64)>,
+    pub affected: Vec<AffectedCompanyView>,
+}
+
+/// A company the incident affected, with its contact and what it answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AffectedCompanyView {
+    pub name: String,
+    pub slug: String,
+    pub contact: Option<String>,
+    pub releases: i64,
+    pub messages: i64,
+    /// `redeliver` or `leave`.
+    pub answer: Option<String>,
+    /// Of the redelivery it asked for: (sent, items).
+    pub redelivery: Option<(i64, i64)>,
+    /// The company's portal, as staff see it.
+    pub portal_href: String,
 }

@@ -3,7 +3,9 @@
 
 use leptos::prelude::*;
 
-use crate::model::{AuditPage, FieldProblem, NoticeUpdateForm, PortalChrome, StaffNoticesPage};
+use crate::model::{
+    AuditPage, FieldProblem, NoticeImpactPage, NoticeUpdateForm, PortalChrome, StaffNoticesPage,
+};
 use crate::portal::{message, portal_document};
 
 /// `/staff/notices`.
@@ -17,13 +19,14 @@ pub fn notices_page(chrome: PortalChrome, page: StaffNoticesPage) -> String {
         .map(|notice| {
             let status = notice.status.map(|st| lang.status(st)).unwrap_or("");
             let update = notice.update_href.map(|href| view! { <a href=href>{s.add_update}</a> });
+            let impact = notice.impact_href.map(|href| view! { " "<a href=href>{s.impact}</a> });
             view! {
                 <tr>
                     <td class="title"><a href=notice.public_href>{notice.title}</a></td>
                     <td>{lang.kind(notice.kind)}</td>
                     <td>{status}</td>
                     <td><time datetime=notice.updated.rfc3339.clone()>{lang.datetime(&notice.updated)}</time></td>
-                    <td>{update}</td>
+                    <td>{update}{impact}</td>
                 </tr>
             }
         })
@@ -212,6 +215,87 @@ pub fn audit_page(chrome: PortalChrome, page: AuditPage) -> String {
         </form>
         {lines}
         {older}
+    };
+    portal_document(chrome, main)
+}
+
+/// `/staff/notices/{slug}/impact`: the scope, the figures and the affected companies.
+pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
+    let lang = chrome.lang;
+    let s = lang.staff();
+    let scope = if page.scope.is_empty() {
+        view! { <p class="empty">{s.no_scope}</p> }.into_any()
+    } else {
+        let rows = page
+            .scope
+            .into_iter()
+            .map(|(key, value)| view! { <dt>{key}</dt><dd>{value}</dd> })
+            .collect_view();
+        view! { <dl class="facts">{rows}</dl> }.into_any()
+    };
+    let figures = page.figures.map(|f| {
+        let fact = |label: &'static str, value: String| view! { <dt>{label}</dt><dd>{value}</dd> };
+        let histogram = f
+            .histogram
+            .into_iter()
+            .map(|(range, releases)| view! { <tr><td>{range}</td><td class="num">{lang.number(releases)}</td></tr> })
+            .collect_view();
+        let companies = f
+            .affected
+            .into_iter()
+            .map(|c| {
+                let answer = match c.answer.as_deref() {
+                    Some("redeliver") => s.answer_redeliver,
+                    Some(_) => s.answer_leave,
+                    None => s.not_answered,
+                };
+                let redelivery = c.redelivery.map(|(sent, items)| format!("{} / {}", lang.number(sent), lang.number(items)));
+                view! {
+                    <tr>
+                        <td><a href=c.portal_href>{c.name}</a>" "<span class="slug">{c.slug}</span></td>
+                        <td>{c.contact}</td>
+                        <td class="num">{lang.number(c.releases)}</td>
+                        <td class="num">{lang.number(c.messages)}</td>
+                        <td>{answer}</td>
+                        <td class="num">{redelivery}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <p class="as-of">{s.as_of}<time datetime=f.as_of.rfc3339.clone()>{lang.datetime(&f.as_of)}</time></p>
+            <dl class="facts">
+                {fact(s.companies, lang.number(f.companies))}
+                {fact(s.releases, lang.number(f.releases))}
+                {fact(s.undelivered, format!("{} / {}", lang.number(f.messages), lang.number(f.total_messages)))}
+                {fact(s.share, format!("{:.4} %", f.share * 100.0))}
+                {f.per_release.map(|(min, max)| fact(s.per_release, format!("{min}–{max}")))}
+            </dl>
+            <h2>{s.histogram}</h2>
+            <table class="histogram"><tbody>{histogram}</tbody></table>
+            <h2>{s.affected}</h2>
+            <div class="table-wrap">
+                <table class="affected">
+                    <thead>
+                        <tr>
+                            <th scope="col">{s.companies}</th>
+                            <th scope="col">{s.contact}</th>
+                            <th scope="col" class="num">{s.releases}</th>
+                            <th scope="col" class="num">{s.undelivered}</th>
+                            <th scope="col">{s.answer}</th>
+                            <th scope="col" class="num">{s.redelivery}</th>
+                        </tr>
+                    </thead>
+                    <tbody>{companies}</tbody>
+                </table>
+            </div>
+        }
+    });
+    let main = view! {
+        <h1>{s.impact}": "{page.title}</h1>
+        <h2>{s.scope}</h2>
+        {scope}
+        {figures}
     };
     portal_document(chrome, main)
 }

@@ -333,6 +333,21 @@ async fn staff_add_the_cause_to_the_incident_and_readers_see_it_with_its_revisio
     client.goto(&format!("{base}/login")).await.unwrap();
     log_in_with(&client, &base, "staff@demo.example", "demo-staff-password", "staff-login").await;
     client.goto(&format!("{base}/staff/notices")).await.unwrap();
+
+    // The incident's impact, computed from the replay for the notice's scope.
+    click(&client, &format!("a[href='/staff/notices/{INCIDENT}/impact']")).await;
+    let figures = client.wait().for_element(Locator::Css("main dl.facts + p.as-of + dl.facts")).await;
+    let figures = match figures {
+        Ok(found) => found.text().await.unwrap(),
+        Err(_) => text(&client, "main").await,
+    };
+    for figure in ["企業\n117", "リリース\n228", "未配信のメール\n2,310 / "] {
+        assert!(figures.contains(figure), "{figure:?} in {figures}");
+    }
+    let affected = client.find_all(Locator::Css("table.affected tbody tr")).await.unwrap();
+    assert_eq!(affected.len(), 117, "one row per affected company");
+    screenshot(&client, "staff-impact").await;
+    client.back().await.unwrap();
     click(&client, &format!("a[href='/staff/notices/{INCIDENT}/update']")).await;
 
     // The incident is resolved: the cause comes as an entry after it, with its reason and a

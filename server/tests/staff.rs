@@ -11,6 +11,7 @@ use common::portal::*;
 use statusdesk::http::HttpOptions;
 
 const OUTAGE: &str = "/staff/notices/delivery-outage/update";
+const IMPACT: &str = "/staff/notices/delivery-outage/impact";
 
 fn outage_file(app: &PortalApp) -> String {
     std::fs::read_to_string(app.content.join("notices/delivery-outage.md")).unwrap()
@@ -65,7 +66,7 @@ async fn only_staff_reach_the_console() {
         let before = outage_file(&app);
 
         let mut company = app.session_for(ACME_USER).await;
-        for path in ["/staff", "/staff/notices", OUTAGE, "/staff/audit", "/staff/anything"] {
+        for path in ["/staff", "/staff/notices", OUTAGE, IMPACT, "/staff/audit", "/staff/anything"] {
             assert_eq!(company.get(path).await.status, StatusCode::NOT_FOUND, "{url}: {path}");
         }
         let csrf = company.csrf().await;
@@ -284,4 +285,38 @@ async fn an_entry_after_the_resolution_needs_its_reason() {
     assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.text());
     let file = std::fs::read_to_string(app.content.join("notices/slow-api.md")).unwrap();
     assert!(file.contains("reason = \"原因と再発防止策を追記\"\n+++"), "{file}");
+}
+
+#[tokio::test]
+async fn an_incident_shows_its_impact_from_the_database_with_each_company_followed_up() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in database_urls(dir.path()).await {
+        let app = PortalApp::start(&url, HttpOptions::default()).await;
+        let mut staff = app.session_for(STAFF_USER).await;
+        let list = staff.get("/staff/notices").await.text();
+        assert!(list.contains(IMPACT), "{url}: the list links the impact of incidents with a scope");
+
+        // The fixture's scope: one day, sender_domain_unverified. Acme: the big release's 25 and
+        // one more; Bravo: one in each of its two releases. 282 messages in the window in all.
+        let acme = app.store.company("acme").await.unwrap().unwrap();
+        app.store.leave_incident(acme.id, "delivery-outage", None, false, chrono::Utc::now()).await.unwrap();
+        let page = staff.get(IMPACT).await;
+        assert_eq!(page.status, StatusCode::OK, "{url}");
+        let html = page.text();
+        assert!(html.contains("sender_domain_unverified"), "the scope is shown: {html}");
+        assert!(html.contains("<dd>28 / 282</dd>"), "{url}: {html}");
+        let row = |slug: &str| {
+            let start = html.find(&format!("<span class=\"slug\">{slug}</span>")).expect("a row per company");
+            html[start..].split("</tr>").next().unwrap().to_string()
+        };
+        let acme_row = row("acme");
+        assert!(acme_row.contains("pr@acme.example") && acme_row.contains(">26<"), "{acme_row}");
+        assert!(acme_row.contains("そのままにする"), "the company's answer: {acme_row}");
+        let bravo_row = row("bravo");
+        assert!(bravo_row.contains("pr@bravo.example") && bravo_row.contains("未回答"), "{bravo_row}");
+
+        let without = staff.get("/staff/notices/slow-api/impact").await.text();
+        assert!(without.contains("影響の範囲 ([impact]) が書かれていません"), "{without}");
+        assert_eq!(staff.get("/staff/notices/nothing/impact").await.status, StatusCode::NOT_FOUND);
+    }
 }

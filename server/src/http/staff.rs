@@ -7,6 +7,9 @@
 //! the form comes back with everything typed and each message next to its field. The file is
 //! replaced atomically ([`crate::content::write`]), and only if it is still the version the form
 //! was opened on (its SHA-256): otherwise the form comes back with the changes made meanwhile.
+//! `/staff/notices/{slug}/impact` computes an incident's impact from the database for the scope
+//! its notice names (`[impact]`), with every affected company's contact, answer and redelivery.
+//!
 //! `/staff/audit` shows the audit log — who did what, when, to what — filtered by who, action,
 //! company and days, newest first, a page at a time.
 //!
@@ -25,8 +28,8 @@ use chrono::{NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use statusdesk_app::model::{
-    AuditFilterView, AuditPage, AuditRowView, FieldProblem, Kind, NoticeUpdateForm, StaffNoticeRow,
-    StaffNoticesPage, Status,
+    AffectedCompanyView, AuditFilterView, AuditPage, AuditRowView, FieldProblem, ImpactFigures, Kind,
+    NoticeImpactPage, NoticeUpdateForm, StaffNoticeRow, StaffNoticesPage, Status,
 };
 use statusdesk_app::staff;
 
@@ -36,6 +39,7 @@ use super::portal::audit;
 use super::session::{self, Viewer};
 use crate::content::update::{Update, append_update};
 use crate::content::{Findings, Level, Notice, notice};
+use crate::delivery::impact::{Buckets, SenderKind};
 use crate::store::portal::AuditQuery;
 
 /// The console's routes: behind the session layer, for staff only.
@@ -44,6 +48,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/staff", get(|| async { Redirect::to("/staff/notices") }))
         .route("/staff/notices", get(notices))
         .route("/staff/notices/{slug}/update", get(update_form).post(add_update))
+        .route("/staff/notices/{slug}/impact", get(impact))
         .route("/staff/audit", get(audit_log))
         .route("/staff/{*rest}", any(not_found))
         .layer(from_fn_with_state(state.clone(), staff_only))
@@ -99,6 +104,7 @@ async fn notices(
             updated: crate::public_site::views::moment(page.site(), notice.updated_at()),
             public_href: format!("/{}/notices/{}", lang.code(), notice.slug),
             update_href: notice.status.map(|_| update_href(&notice.slug)),
+            impact_href: notice.impact.as_ref().map(|_| format!("/staff/notices/{}/impact", notice.slug)),
         })
         .collect();
     let updated = params
@@ -490,4 +496,102 @@ async fn audit_log(
     };
     let chrome = page.chrome(text.audit, Some(&viewer), None);
     page.respond(status, staff::audit_page(chrome, AuditPage { filter, rows, older_href, problems }))
+}
+
+/// `/staff/notices/{slug}/impact`: the notice's scope and its impact, computed now.
+async fn impact(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(slug): Path<String>,
+) -> Response {
+    let page = PortalPage::new(&state, &headers, &uri);
+    let published = state.site.current();
+    let Some(notice) = published.content.notice(&slug) else {
+        return pages::not_found(&page, &viewer, None);
+    };
+    let Some(store) = state.database.store() else { return pages::unavailable(&page) };
+    let title = notice.title.get(page.lang).to_string();
+    let Some(scope) = &notice.impact else {
+        let chrome = page.chrome(&title, Some(&viewer), None);
+        let empty = NoticeImpactPage { title, scope: Vec::new(), figures: None };
+        return page.respond(StatusCode::OK, staff::impact_page(chrome, empty));
+    };
+    let computed = async {
+        let impact = store.impact(scope, &Buckets::default()).await?;
+        let slugs: Vec<String> = impact.per_company.iter().map(|c| c.company.clone()).collect();
+        let companies = store.incident_companies(&notice.slug, &slugs).await?;
+        Ok::<_, crate::store::StoreError>((impact, companies))
+    }
+    .await;
+    let (impact, companies) = match computed {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!(error = %e, notice = %notice.slug, "cannot compute the impact");
+            return pages::unavailable(&page);
+        }
+    };
+    let local = |t: chrono::DateTime<Utc>| page.moment(t);
+    let mut described = vec![(
+        "window".to_string(),
+        format!("{} – {}", page.lang.datetime(&local(scope.from)), page.lang.datetime(&local(scope.to))),
+    )];
+    let filters = [
+        ("route", scope.route.map(|v| v.as_str())),
+        ("error_class", scope.error_class.map(|v| v.as_str())),
+        ("recipient_source", scope.recipient_source.map(|v| v.as_str())),
+        (
+            "sender",
+            scope.sender.map(|v| match v {
+                SenderKind::Default => "default",
+                SenderKind::Custom => "custom",
+            }),
+        ),
+        ("company", scope.company.as_deref()),
+    ];
+    described
+        .extend(filters.into_iter().filter_map(|(key, value)| Some((key.to_string(), value?.to_string()))));
+    let by_slug: std::collections::HashMap<&str, _> =
+        companies.iter().map(|c| (c.slug.as_str(), c)).collect();
+    let affected = impact
+        .per_company
+        .iter()
+        .map(|c| {
+            let known = by_slug.get(c.company.as_str());
+            AffectedCompanyView {
+                name: c.name.clone(),
+                slug: c.company.clone(),
+                contact: known.and_then(|k| k.contact_email.clone()),
+                releases: c.releases,
+                messages: c.messages,
+                answer: known.and_then(|k| k.answer.clone()),
+                redelivery: known
+                    .filter(|k| k.redelivery_items > 0)
+                    .map(|k| (k.redelivered, k.redelivery_items)),
+                portal_href: format!("/portal?{}", encode(&[("company", c.company.as_str())])),
+            }
+        })
+        .collect();
+    let figures = ImpactFigures {
+        as_of: page.moment(impact.as_of),
+        companies: impact.companies,
+        releases: impact.releases,
+        messages: impact.messages,
+        total_messages: impact.total_messages,
+        share: impact.share,
+        per_release: impact.min_per_release.zip(impact.max_per_release),
+        histogram: impact
+            .histogram
+            .iter()
+            .map(|b| {
+                (b.to.map_or_else(|| format!("{}–", b.from), |to| format!("{}–{to}", b.from)), b.releases)
+            })
+            .collect(),
+        affected,
+    };
+    let chrome = page.chrome(&title, Some(&viewer), None);
+    let body =
+        staff::impact_page(chrome, NoticeImpactPage { title, scope: described, figures: Some(figures) });
+    page.respond(StatusCode::OK, body)
 }

@@ -261,6 +261,45 @@ pub trait RedeliveryStore: Send + Sync {
     /// one).
     async fn incident_messages(&self, scope: &crate::delivery::impact::Scope)
     -> Result<Vec<i64>, StoreError>;
+
+    /// The companies `slugs` with their contact, their answer to the incident `notice_slug` and
+    /// the progress of the redelivery it asked for, in one query.
+    async fn incident_companies(
+        &self,
+        notice_slug: &str,
+        slugs: &[String],
+    ) -> Result<Vec<AffectedCompany>, StoreError>;
+}
+
+/// A company an incident affected, as staff follow it up.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct AffectedCompany {
+    pub slug: String,
+    pub name: String,
+    pub contact_email: Option<String>,
+    /// `redeliver` or `leave`, once answered.
+    pub answer: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// Of the redelivery the answer asked for: items sent, and items in all.
+    pub redelivered: i64,
+    pub redelivery_items: i64,
+}
+
+/// The query of [`RedeliveryStore::incident_companies`].
+pub(super) fn incident_companies_sql(notice_slug: &str, slugs: &[String]) -> (String, Vec<Param>) {
+    let mut sql = Sql::new("");
+    sql.push(
+        "SELECT c.slug, c.name, c.contact_email, a.answer, a.answered_at,
+                (SELECT COUNT(*) FROM redelivery_items i WHERE i.request_id = a.request_id AND i.status = 'sent')
+                    AS redelivered,
+                (SELECT COUNT(*) FROM redelivery_items i WHERE i.request_id = a.request_id) AS redelivery_items
+         FROM companies c LEFT JOIN incident_answers a ON a.company_id = c.id AND a.notice_slug = $?
+         WHERE c.slug IN (",
+        [Param::Text(notice_slug.to_string())],
+    );
+    sql.push_values(slugs.iter().map(|slug| vec![Param::Text(slug.clone())]), "");
+    sql.push(")", []);
+    sql.finish()
 }
 
 /// The planning query: each selected message of the company with the reason it would be skipped
@@ -851,6 +890,18 @@ macro_rules! portable_redelivery {
                 .bind(notice_slug)
                 .fetch_optional(&self.pool)
                 .await?)
+            }
+
+            async fn incident_companies(
+                &self,
+                notice_slug: &str,
+                slugs: &[String],
+            ) -> Result<Vec<$crate::store::redelivery::AffectedCompany>, StoreError> {
+                if slugs.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let (sql, params) = $crate::store::redelivery::incident_companies_sql(notice_slug, slugs);
+                Ok($crate::store::sql::bind_params!(sqlx::query_as(&sql), params).fetch_all(&self.pool).await?)
             }
 
             async fn incident_messages(&self, scope: &$crate::delivery::impact::Scope) -> Result<Vec<i64>, StoreError> {
