@@ -63,6 +63,17 @@ fn problems_of(problems: &[FieldProblem], field: &'static str) -> impl IntoView 
     })
 }
 
+/// One form field: its label, its control (whose id is `name`), and the problems about it.
+fn field(
+    name: &'static str,
+    label: impl IntoView + 'static,
+    control: impl IntoView + 'static,
+    problems: &[FieldProblem],
+) -> AnyView {
+    let problems = problems_of(problems, name);
+    view! { <p><label for=name>{label}</label>{control}{problems}</p> }.into_any()
+}
+
 /// `/staff/notices/{slug}/update`: the form, with what was typed and what is wrong with it.
 pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
     let lang = chrome.lang;
@@ -103,35 +114,12 @@ pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
             <input type="hidden" name="csrf" value=csrf/>
             <input type="hidden" name="version" value=form.version/>
             <input type="hidden" name="original" value=form.original/>
-            <p>
-                <label for="at">{s.at}" ("{form.zone}")"</label>
-                <input type="datetime-local" id="at" name="at" value=form.at required/>
-                {problems_of(&form.problems, "at")}
-            </p>
-            <p>
-                <label for="status">{s.status}</label>
-                <select id="status" name="status">{options}</select>
-                {problems_of(&form.problems, "status")}
-            </p>
-            <p>
-                <label for="text">{s.text}</label>
-                <textarea id="text" name="text" rows="5" required>{form.text}</textarea>
-                {problems_of(&form.problems, "text")}
-            </p>
-            <p>
-                <label for="text_en">{s.text_en}</label>
-                <textarea id="text_en" name="text_en" rows="5">{form.text_en}</textarea>
-                {problems_of(&form.problems, "text_en")}
-            </p>
-            <p>
-                <label for="reason">{s.reason}</label>
-                <input type="text" id="reason" name="reason" value=form.reason/>
-                {problems_of(&form.problems, "reason")}
-            </p>
-            <p>
-                <label for="note">{s.note}</label>
-                <input type="text" id="note" name="note" value=form.note/>
-            </p>
+            {field("at", format!("{} ({})", s.at, form.zone), view! { <input type="datetime-local" id="at" name="at" value=form.at required/> }, &form.problems)}
+            {field("status", s.status, view! { <select id="status" name="status">{options}</select> }, &form.problems)}
+            {field("text", s.text, view! { <textarea id="text" name="text" rows="5" required>{form.text}</textarea> }, &form.problems)}
+            {field("text_en", s.text_en, view! { <textarea id="text_en" name="text_en" rows="5">{form.text_en}</textarea> }, &form.problems)}
+            {field("reason", s.reason, view! { <input type="text" id="reason" name="reason" value=form.reason/> }, &form.problems)}
+            {field("note", s.note, view! { <input type="text" id="note" name="note" value=form.note/> }, &form.problems)}
             <p><button type="submit">{s.publish}</button></p>
         </form>
     };
@@ -187,30 +175,14 @@ pub fn audit_page(chrome: PortalChrome, page: AuditPage) -> String {
     let main = view! {
         <h1>{s.audit}</h1>
         <form method="get" action="/staff/audit" class="filters">
-            <p>
-                <label for="actor">{s.actor}</label>
-                <input type="search" id="actor" name="actor" value=f.actor/>
-            </p>
-            <p>
-                <label for="action">{s.action}</label>
+            {field("actor", s.actor, view! { <input type="search" id="actor" name="actor" value=f.actor/> }, &page.problems)}
+            {field("action", s.action, view! {
                 <input type="search" id="action" name="action" value=f.action list="actions"/>
                 <datalist id="actions">{options}</datalist>
-            </p>
-            <p>
-                <label for="company">{s.company}</label>
-                <input type="search" id="company" name="company" value=f.company/>
-                {problems_of(&page.problems, "company")}
-            </p>
-            <p>
-                <label for="from">{s.from}</label>
-                <input type="date" id="from" name="from" value=f.from/>
-                {problems_of(&page.problems, "from")}
-            </p>
-            <p>
-                <label for="to">{s.to}</label>
-                <input type="date" id="to" name="to" value=f.to/>
-                {problems_of(&page.problems, "to")}
-            </p>
+            }, &page.problems)}
+            {field("company", s.company, view! { <input type="search" id="company" name="company" value=f.company/> }, &page.problems)}
+            {field("from", s.from, view! { <input type="date" id="from" name="from" value=f.from/> }, &page.problems)}
+            {field("to", s.to, view! { <input type="date" id="to" name="to" value=f.to/> }, &page.problems)}
             <p><button type="submit">{s.filter}</button></p>
         </form>
         {lines}

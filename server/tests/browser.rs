@@ -38,6 +38,27 @@ fn shipped_content(dir: &Path) -> std::path::PathBuf {
     content
 }
 
+/// `serve --demo` over a copy of the site's content and a fresh SQLite database, in `work`.
+struct Demo {
+    server: Server,
+    database_url: String,
+    work: tempfile::TempDir,
+}
+
+impl Demo {
+    fn start() -> Demo {
+        let work = tempfile::tempdir().unwrap();
+        let database_url = format!("sqlite://{}/demo.db", work.path().display());
+        let content = shipped_content(work.path());
+        let server = Server::start_demo(&content, &database_url, &work.path().join("outbox"));
+        Demo { server, database_url, work }
+    }
+
+    fn base(&self) -> String {
+        format!("http://{}", self.server.addr)
+    }
+}
+
 /// Starts chromedriver and a headless Chromium session that saves downloads into `downloads`,
 /// or `None` where they are not installed (in CI their absence is a failure: `.ci/run` installs
 /// them).
@@ -207,12 +228,8 @@ async fn a_company_user_finds_the_undelivered_messages_and_downloads_them() {
     let Some((_driver, client)) = browser(downloads.path()).await else {
         return;
     };
-    let work = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}/demo.db", work.path().display());
-    let content = shipped_content(work.path());
-    let server = Server::start_demo(&content, &database_url, &work.path().join("outbox"));
-    let base = format!("http://{}", server.addr);
-    let email = demo_company_user(&database_url);
+    let demo = Demo::start();
+    let (base, email) = (demo.base(), demo_company_user(&demo.database_url));
 
     // The portal sends a visitor to the login form, and back after logging in.
     client.goto(&format!("{base}/portal")).await.unwrap();
@@ -271,13 +288,9 @@ async fn a_company_user_redelivers_the_unsent_messages_and_sees_them_sent() {
     let Some((_driver, client)) = browser(downloads.path()).await else {
         return;
     };
-    let work = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}/demo.db", work.path().display());
-    let content = shipped_content(work.path());
-    let outbox = work.path().join("outbox");
-    let server = Server::start_demo(&content, &database_url, &outbox);
-    let base = format!("http://{}", server.addr);
-    let email = demo_company_user(&database_url);
+    let demo = Demo::start();
+    let (base, email) = (demo.base(), demo_company_user(&demo.database_url));
+    let outbox = demo.work.path().join("outbox");
 
     client.goto(&format!("{base}/login")).await.unwrap();
     log_in(&client, &base, &email, "portal-login-again").await;
@@ -323,11 +336,8 @@ async fn staff_add_the_cause_to_the_incident_and_readers_see_it_with_its_revisio
     let Some((_driver, client)) = browser(downloads.path()).await else {
         return;
     };
-    let work = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}/demo.db", work.path().display());
-    let content = shipped_content(work.path());
-    let server = Server::start_demo(&content, &database_url, &work.path().join("outbox"));
-    let base = format!("http://{}", server.addr);
+    let demo = Demo::start();
+    let base = demo.base();
     const INCIDENT: &str = "2021-02-unsent-import-list-mail";
 
     client.goto(&format!("{base}/login")).await.unwrap();
