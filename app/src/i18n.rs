@@ -876,6 +876,9 @@ pub struct StaffText {
     pub answer_redeliver: &'static str,
     pub answer_leave: &'static str,
     pub not_answered: &'static str,
+    pub notified: &'static str,
+    pub notify: &'static str,
+    pub notified_count: &'static str,
 }
 
 impl Lang {
@@ -939,6 +942,9 @@ static STAFF_JA: StaffText = StaffText {
     answer_redeliver: "再送する",
     answer_leave: "そのままにする",
     not_answered: "未回答",
+    notified: "通知",
+    notify: "まだ通知していない影響企業にメールで通知する",
+    notified_count: "通知を送る企業の数: ",
 };
 
 static STAFF_EN: StaffText = StaffText {
@@ -993,6 +999,9 @@ static STAFF_EN: StaffText = StaffText {
     answer_redeliver: "Redeliver",
     answer_leave: "Leave them",
     not_answered: "Not answered",
+    notified: "Told",
+    notify: "Email every affected company not yet told",
+    notified_count: "Companies being told now: ",
 };
 
 #[cfg(test)]

@@ -681,6 +681,12 @@ pub struct AuditRowView {
 #[derive(Clone, Debug, PartialEq)]
 pub struct NoticeImpactPage {
     pub title: String,
+    /// The notice's current version: companies are told of it, once each.
+    pub version: u32,
+    /// The form that tells every affected company not yet told of this version.
+    pub notify_action: String,
+    /// How many companies were just told, to confirm it.
+    pub notified: Option<u64>,
     /// The scope as written in the notice (`key = value`); empty when it has none.
     pub scope: Vec<(String, String)>,
     pub figures: Option<ImpactFigures>,
@@ -715,6 +721,8 @@ pub struct AffectedCompanyView {
     pub answer: Option<String>,
     /// Of the redelivery it asked for: (sent, items).
     pub redelivery: Option<(i64, i64)>,
+    /// When staff told it of this version.
+    pub notified: Option<Moment>,
     /// The company's portal, as staff see it.
     pub portal_href: String,
 }

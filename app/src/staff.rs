@@ -195,6 +195,7 @@ pub fn audit_page(chrome: PortalChrome, page: AuditPage) -> String {
 pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
     let lang = chrome.lang;
     let s = lang.staff();
+    let can_notify = page.figures.is_some();
     let scope = if page.scope.is_empty() {
         view! { <p class="empty">{s.no_scope}</p> }.into_any()
     } else {
@@ -222,6 +223,7 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
                     None => s.not_answered,
                 };
                 let redelivery = c.redelivery.map(|(sent, items)| format!("{} / {}", lang.number(sent), lang.number(items)));
+                let notified = c.notified.map(|m| view! { <time datetime=m.rfc3339.clone()>{lang.datetime(&m)}</time> });
                 view! {
                     <tr>
                         <td><a href=c.portal_href>{c.name}</a>" "<span class="slug">{c.slug}</span></td>
@@ -230,6 +232,7 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
                         <td class="num">{lang.number(c.messages)}</td>
                         <td>{answer}</td>
                         <td class="num">{redelivery}</td>
+                        <td>{notified}</td>
                     </tr>
                 }
             })
@@ -256,6 +259,7 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
                             <th scope="col" class="num">{s.undelivered}</th>
                             <th scope="col">{s.answer}</th>
                             <th scope="col" class="num">{s.redelivery}</th>
+                            <th scope="col">{s.notified}" ("{lang.version(page.version)}")"</th>
                         </tr>
                     </thead>
                     <tbody>{companies}</tbody>
@@ -263,11 +267,23 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
             </div>
         }
     });
+    let notified =
+        page.notified.map(|n| message(format!("{}{}", s.notified_count, lang.number(n as i64)), false));
+    let notify = can_notify.then(|| {
+        view! {
+            <form method="post" action=page.notify_action class="notify">
+                <input type="hidden" name="csrf" value=chrome.csrf.clone()/>
+                <button type="submit">{s.notify}" ("{lang.version(page.version)}")"</button>
+            </form>
+        }
+    });
     let main = view! {
         <h1>{s.impact}": "{page.title}</h1>
+        {notified}
         <h2>{s.scope}</h2>
         {scope}
         {figures}
+        {notify}
     };
     portal_document(chrome, main)
 }

@@ -131,6 +131,7 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
         hsts: config.hsts,
         sessions: config.sessions,
         redelivery_daily_cap: config.redelivery_daily_cap,
+        public_url: config.mail.public_url.clone(),
         ..HttpOptions::default()
     };
     crate::accounts::warm_up();

@@ -357,7 +357,27 @@ async fn staff_add_the_cause_to_the_incident_and_readers_see_it_with_its_revisio
     let affected = client.find_all(Locator::Css("table.affected tbody tr")).await.unwrap();
     assert_eq!(affected.len(), 117, "one row per affected company");
     screenshot(&client, "staff-impact").await;
-    client.back().await.unwrap();
+
+    // Tell them: one email each, in its language, sent by the demo's dispatcher.
+    click(&client, "form.notify button[type=submit]").await;
+    let told = client.wait().for_element(Locator::Css("p.message.info")).await.unwrap().text().await.unwrap();
+    assert_eq!(told, "通知を送る企業の数: 117");
+    let outbox = demo.work.path().join("outbox");
+    let emails = || {
+        std::fs::read_dir(&outbox).map_or(0, |files| {
+            files
+                .filter(|f| f.as_ref().unwrap().file_name().to_string_lossy().starts_with("incident-"))
+                .count()
+        })
+    };
+    for _ in 0..100 {
+        if emails() == 117 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(emails(), 117, "every affected company was emailed once");
+    client.goto(&format!("{base}/staff/notices")).await.unwrap();
     click(&client, &format!("a[href='/staff/notices/{INCIDENT}/update']")).await;
 
     // The incident is resolved: the cause comes as an entry after it, with its reason and a

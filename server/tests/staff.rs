@@ -320,3 +320,91 @@ async fn an_incident_shows_its_impact_from_the_database_with_each_company_follow
         assert_eq!(staff.get("/staff/notices/nothing/impact").await.status, StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn affected_companies_are_told_once_per_version_in_their_language() {
+    use statusdesk::dispatch::{DispatchSettings, Dispatcher, Mailer, NoticeSettings};
+    let dir = tempfile::tempdir().unwrap();
+    for url in database_urls(dir.path()).await {
+        let app = PortalApp::start(&url, HttpOptions::default()).await;
+        const NOTIFY: &str = "/staff/notices/delivery-outage/notify";
+        let mut company = app.session_for(ACME_USER).await;
+        let csrf = company.csrf().await;
+        let refused = company.post(NOTIFY, &[("csrf", &csrf)], &[("origin", "http://portal.test")]).await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND, "{url}: staff only");
+
+        let mut staff = app.session_for(STAFF_USER).await;
+        let csrf = staff.csrf().await;
+        let notify = async |staff: &mut Browser| {
+            let told = staff.post(NOTIFY, &[("csrf", &csrf)], &[("origin", "http://portal.test")]).await;
+            assert_eq!(told.status, StatusCode::SEE_OTHER, "{url}: {}", told.text());
+            header(&told.headers, "location").to_string()
+        };
+        assert_eq!(notify(&mut staff).await, "/staff/notices/delivery-outage/impact?notified=2", "{url}");
+        assert_eq!(
+            notify(&mut staff).await,
+            "/staff/notices/delivery-outage/impact?notified=0",
+            "{url}: never twice for the same version"
+        );
+        let page = staff.get("/staff/notices/delivery-outage/impact?notified=2").await.text();
+        assert!(page.contains("通知を送る企業の数: 2"), "{page}");
+        let acme_row =
+            page.split("<span class=\"slug\">acme</span>").nth(1).unwrap().split("</tr>").next().unwrap();
+        assert!(acme_row.contains("<time"), "when it was told: {acme_row}");
+
+        // A new version of the notice: companies may be told again, once.
+        let opened = open_form(&mut staff).await;
+        assert_eq!(
+            post_update(&mut staff, &opened, "2021-03-01T17:05", "原因を特定しました。").await.status,
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(notify(&mut staff).await, "/staff/notices/delivery-outage/impact?notified=2", "{url}");
+        assert_eq!(app.audited("incident.notify").await, 3);
+
+        // The dispatcher sends them: in the company's language, naming its releases.
+        let outbox = dir.path().join(format!("outbox-{}", url.len()));
+        let notices = NoticeSettings {
+            from: "statusdesk <noreply@status.test>".parse().unwrap(),
+            portal_url: "http://127.0.0.1:3000".into(),
+        };
+        let dispatcher = Dispatcher::new(
+            app.store.clone(),
+            Mailer::outbox(outbox.clone()).unwrap(),
+            DispatchSettings::default(),
+        )
+        .with_notices(notices.clone());
+        let (_stop, stopped) = tokio::sync::watch::channel(false);
+        dispatcher.run(stopped, true).await.unwrap();
+        let mut sent: Vec<String> = std::fs::read_dir(&outbox)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        sent.sort();
+        assert_eq!(
+            sent,
+            [
+                "incident-delivery-outage-v1-1.eml",
+                "incident-delivery-outage-v1-2.eml",
+                "incident-delivery-outage-v2-1.eml",
+                "incident-delivery-outage-v2-2.eml"
+            ],
+            "{url}"
+        );
+        let acme = std::fs::read_to_string(outbox.join("incident-delivery-outage-v1-1.eml")).unwrap();
+        assert!(
+            acme.contains("To: pr@acme.example")
+                && acme.contains("Message-ID: <incident.delivery-outage.1.1@status.test>"),
+            "{acme}"
+        );
+        assert!(acme.contains("multipart/alternative"), "{acme}");
+        let again = Dispatcher::new(
+            app.store.clone(),
+            Mailer::outbox(outbox.clone()).unwrap(),
+            DispatchSettings::default(),
+        )
+        .with_notices(notices);
+        let (_stop, stopped) = tokio::sync::watch::channel(false);
+        again.run(stopped, true).await.unwrap();
+        assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 4, "each sent once");
+    }
+}

@@ -258,7 +258,13 @@ mod tests {
     use super::*;
 
     fn row(slug: &str, messages: i64) -> ReleaseImpactRow {
-        ReleaseImpactRow { release_id: 0, company_slug: slug.into(), company_name: slug.into(), messages }
+        ReleaseImpactRow {
+            release_id: 0,
+            release_title: String::new(),
+            company_slug: slug.into(),
+            company_name: slug.into(),
+            messages,
+        }
     }
 
     #[test]

@@ -252,8 +252,9 @@ impl Dispatcher {
         Ok(requeued > 0)
     }
 
-    /// Emails the companies whose requests are done. A failure is retried on a later pass (the
-    /// company may then get the email twice; it never goes without it).
+    /// Emails the companies whose requests are done, and those staff asked to tell of an
+    /// incident. A failure is retried on a later pass (the company may then get the email twice;
+    /// it never goes without it).
     async fn notify(&self) -> Result<(), StoreError> {
         let Some(notices) = &self.notices else { return Ok(()) };
         for request in self.store.requests_to_notify(20).await? {
@@ -271,6 +272,33 @@ impl Dispatcher {
                 }
             }
             self.store.mark_notified(request.id, Utc::now()).await?;
+        }
+        // Incident emails come in hundreds at once: all that are queued, a batch at a time,
+        // until a batch sends nothing (the relay is away; a later pass tries again).
+        const BATCH: i64 = 50;
+        loop {
+            let queued = self.store.pending_incident_notifications(BATCH).await?;
+            let mut done = 0;
+            for notification in &queued {
+                match notify::incident_message(notification, notices) {
+                    Some(email) => {
+                        let n = notification;
+                        let name = format!("incident-{}-v{}-{}.eml", n.notice_slug, n.revision, n.company_id);
+                        if let Err(e) = self.mailer.send_notice(email, &name).await {
+                            tracing::warn!(company = n.company_id, error = %e, "cannot send the incident email yet");
+                            continue;
+                        }
+                    }
+                    None => {
+                        tracing::warn!(company = notification.company_id, to = %notification.to_address, "not an address; no incident email")
+                    }
+                }
+                self.store.mark_incident_notification_sent(notification, Utc::now()).await?;
+                done += 1;
+            }
+            if (queued.len() as i64) < BATCH || done == 0 {
+                break;
+            }
         }
         Ok(())
     }

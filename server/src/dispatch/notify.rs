@@ -1,11 +1,14 @@
-//! The email that tells a company its redelivery is done: plain text and HTML (askama
-//! templates), in the company's language, with the counts and a link to its portal.
+//! The site's own emails to companies, plain text and HTML (askama templates), in the company's
+//! language: the one that tells it its redelivery is done (with the counts and a link to its
+//! portal), and the one staff send to tell it an incident affected it (naming its releases and
+//! their undelivered emails, with links to the notice and the portal). The second is composed
+//! when staff ask for it and kept in the database until the dispatcher sends it.
 
 use askama::Template;
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
 
-use crate::store::redelivery::FinishedRequest;
+use crate::store::redelivery::{FinishedRequest, NewIncidentNotification};
 
 /// Who the emails come from, and where the portal is.
 #[derive(Clone, Debug)]
@@ -38,6 +41,87 @@ struct DoneHtml<'a> {
     failed: i64,
     unknown: i64,
     link: &'a str,
+}
+
+/// One affected release, as the incident email names it.
+pub struct AffectedRelease {
+    pub title: String,
+    pub messages: i64,
+}
+
+#[derive(Template)]
+#[template(path = "incident_notice.txt")]
+struct IncidentText<'a> {
+    ja: bool,
+    company: &'a str,
+    title: &'a str,
+    releases: &'a [AffectedRelease],
+    total: i64,
+    notice_link: &'a str,
+    portal_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "incident_notice.html")]
+struct IncidentHtml<'a> {
+    ja: bool,
+    subject: &'a str,
+    company: &'a str,
+    title: &'a str,
+    releases: &'a [AffectedRelease],
+    total: i64,
+    notice_link: &'a str,
+    portal_link: &'a str,
+}
+
+/// What an incident email says to one company.
+pub struct IncidentEmail<'a> {
+    /// `ja` or `en`.
+    pub language: &'a str,
+    pub company: &'a str,
+    /// The notice's title in each language (`en` when translated).
+    pub title_ja: &'a str,
+    pub title_en: Option<&'a str>,
+    pub releases: &'a [AffectedRelease],
+    /// The site's address as companies reach it, and the notice's slug.
+    pub public_url: &'a str,
+    pub notice_slug: &'a str,
+}
+
+/// The subject, text and HTML of an incident email.
+pub fn compose_incident_email(email: &IncidentEmail) -> Result<(String, String, String), askama::Error> {
+    let ja = email.language != "en";
+    let title = if ja { email.title_ja } else { email.title_en.unwrap_or(email.title_ja) };
+    let subject =
+        if ja { format!("【障害のお知らせ】{title}") } else { format!("Incident notice: {title}") };
+    let base = email.public_url.trim_end_matches('/');
+    let notice_link = format!("{base}/{}/notices/{}", if ja { "ja" } else { "en" }, email.notice_slug);
+    let portal_link = format!("{base}/portal");
+    let total = email.releases.iter().map(|r| r.messages).sum();
+    let (company, releases) = (email.company, email.releases);
+    let (notice_link, portal_link) = (notice_link.as_str(), portal_link.as_str());
+    let text = IncidentText { ja, company, title, releases, total, notice_link, portal_link }.render()?;
+    let html =
+        IncidentHtml { ja, subject: &subject, company, title, releases, total, notice_link, portal_link }
+            .render()?;
+    Ok((subject, text, html))
+}
+
+/// The queued incident email as a message; `None` when its address is not an address.
+pub fn incident_message(
+    notification: &NewIncidentNotification,
+    settings: &NoticeSettings,
+) -> Option<Message> {
+    let to: Mailbox = notification.to_address.parse().ok()?;
+    let domain = settings.from.email.domain().to_string();
+    let n = notification;
+    Message::builder()
+        .from(settings.from.clone())
+        .to(to)
+        .subject(n.subject.clone())
+        .message_id(Some(format!("<incident.{}.{}.{}@{domain}>", n.notice_slug, n.revision, n.company_id)))
+        .multipart(MultiPart::alternative_plain_html(n.body_text.clone(), n.body_html.clone()))
+        .ok()
 }
 
 /// The completion email of `request`; `None` when its contact address is not an address.
@@ -111,6 +195,37 @@ mod tests {
         let body = String::from_utf8(en.formatted()).unwrap();
         assert!(body.contains("Subject: Redelivery complete:"), "{body}");
         assert!(body.contains("https://status.test/portal/releases/3"));
+    }
+
+    #[test]
+    fn the_incident_email_names_the_companys_releases_in_its_language() {
+        let releases = [
+            AffectedRelease { title: "春の新製品".into(), messages: 148 },
+            AffectedRelease { title: "Q&A <day>".into(), messages: 7 },
+        ];
+        let email = |language| IncidentEmail {
+            language,
+            company: "東雲商事株式会社",
+            title_ja: "メールの一部が配信されていなかった件",
+            title_en: Some("Some emails were not delivered"),
+            releases: &releases,
+            public_url: "https://status.test/",
+            notice_slug: "2021-02-unsent",
+        };
+        let (subject, text, html) = compose_incident_email(&email("ja")).unwrap();
+        assert_eq!(subject, "【障害のお知らせ】メールの一部が配信されていなかった件");
+        assert!(text.starts_with("東雲商事株式会社 ご担当者様"), "{text}");
+        assert!(text.contains("- 春の新製品: 未配信 148 件\n- Q&A <day>: 未配信 7 件"), "{text}");
+        assert!(
+            text.contains("合計 155 件") && text.contains("https://status.test/ja/notices/2021-02-unsent")
+        );
+        assert!(html.contains("Q&#38;A &#60;day&#62;") || html.contains("Q&amp;A &lt;day&gt;"), "{html}");
+        let (subject, text, _) = compose_incident_email(&email("en")).unwrap();
+        assert_eq!(subject, "Incident notice: Some emails were not delivered");
+        assert!(
+            text.contains("- 春の新製品: 148 not delivered") && text.contains("https://status.test/portal"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub struct AppState {
     pub redelivery_daily_cap: i64,
     /// Held while the staff console changes the content folder: one change at a time.
     pub content_edits: Arc<tokio::sync::Mutex<()>>,
+    /// The site's address as companies reach it, for links in the emails staff send.
+    pub public_url: String,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
             incidents: Arc::default(),
             redelivery_daily_cap: options.redelivery_daily_cap,
             content_edits: Arc::default(),
+            public_url: options.public_url.clone(),
         }
     }
 }
@@ -68,6 +71,8 @@ pub struct HttpOptions {
     pub throttle: ThrottleSettings,
     /// Messages a company may have redelivered per day (UTC).
     pub redelivery_daily_cap: i64,
+    /// The site's address as companies reach it, for links in emails.
+    pub public_url: String,
 }
 
 /// The daily redelivery cap unless configured: more than the reference incident's 2,310
@@ -81,6 +86,7 @@ impl Default for HttpOptions {
             sessions: SessionSettings::default(),
             throttle: ThrottleSettings::default(),
             redelivery_daily_cap: DEFAULT_REDELIVERY_DAILY_CAP,
+            public_url: "http://127.0.0.1:3000".into(),
         }
     }
 }

@@ -22,7 +22,7 @@ use axum::extract::{Form, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use axum::{Extension, Router};
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
@@ -40,7 +40,9 @@ use super::session::{self, Viewer};
 use crate::content::update::{Update, append_update};
 use crate::content::{Findings, Level, Notice, notice};
 use crate::delivery::impact::{Buckets, SenderKind};
+use crate::dispatch::notify::{AffectedRelease, IncidentEmail, compose_incident_email};
 use crate::store::portal::AuditQuery;
+use crate::store::redelivery::NewIncidentNotification;
 
 /// The console's routes: behind the session layer, for staff only.
 pub fn router(state: AppState) -> Router<AppState> {
@@ -49,6 +51,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/staff/notices", get(notices))
         .route("/staff/notices/{slug}/update", get(update_form).post(add_update))
         .route("/staff/notices/{slug}/impact", get(impact))
+        .route("/staff/notices/{slug}/notify", post(notify))
         .route("/staff/audit", get(audit_log))
         .route("/staff/{*rest}", any(not_found))
         .layer(from_fn_with_state(state.clone(), staff_only))
@@ -363,6 +366,7 @@ async fn add_update(
 /// The actions the site writes to the audit log, offered by the filter.
 const AUDIT_ACTIONS: &[&str] = &[
     "incident.answer",
+    "incident.notify",
     "notice.update",
     "portal.denied",
     "portal.export",
@@ -498,6 +502,16 @@ async fn audit_log(
     page.respond(status, staff::audit_page(chrome, AuditPage { filter, rows, older_href, problems }))
 }
 
+#[derive(Debug, Default, Deserialize)]
+struct ImpactParams {
+    notified: Option<u64>,
+}
+
+/// The notice's current version (1 when none is recorded).
+fn current_version(published: &crate::public_site::live::Published, slug: &str) -> u32 {
+    published.content.revisions(slug).last().map_or(1, |r| r.number)
+}
+
 /// `/staff/notices/{slug}/impact`: the notice's scope and its impact, computed now.
 async fn impact(
     State(state): State<AppState>,
@@ -505,6 +519,7 @@ async fn impact(
     headers: HeaderMap,
     uri: Uri,
     Path(slug): Path<String>,
+    Query(params): Query<ImpactParams>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let published = state.site.current();
@@ -513,15 +528,23 @@ async fn impact(
     };
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
     let title = notice.title.get(page.lang).to_string();
+    let version = current_version(&published, &notice.slug);
+    let frame = |scope, figures| NoticeImpactPage {
+        title: title.clone(),
+        version,
+        notify_action: format!("/staff/notices/{}/notify", notice.slug),
+        notified: params.notified,
+        scope,
+        figures,
+    };
     let Some(scope) = &notice.impact else {
         let chrome = page.chrome(&title, Some(&viewer), None);
-        let empty = NoticeImpactPage { title, scope: Vec::new(), figures: None };
-        return page.respond(StatusCode::OK, staff::impact_page(chrome, empty));
+        return page.respond(StatusCode::OK, staff::impact_page(chrome, frame(Vec::new(), None)));
     };
     let computed = async {
         let impact = store.impact(scope, &Buckets::default()).await?;
         let slugs: Vec<String> = impact.per_company.iter().map(|c| c.company.clone()).collect();
-        let companies = store.incident_companies(&notice.slug, &slugs).await?;
+        let companies = store.incident_companies(&notice.slug, version.into(), &slugs).await?;
         Ok::<_, crate::store::StoreError>((impact, companies))
     }
     .await;
@@ -569,6 +592,7 @@ async fn impact(
                 redelivery: known
                     .filter(|k| k.redelivery_items > 0)
                     .map(|k| (k.redelivered, k.redelivery_items)),
+                notified: known.and_then(|k| k.notified_at).map(|t| page.moment(t)),
                 portal_href: format!("/portal?{}", encode(&[("company", c.company.as_str())])),
             }
         })
@@ -591,7 +615,91 @@ async fn impact(
         affected,
     };
     let chrome = page.chrome(&title, Some(&viewer), None);
-    let body =
-        staff::impact_page(chrome, NoticeImpactPage { title, scope: described, figures: Some(figures) });
+    let body = staff::impact_page(chrome, frame(described, Some(figures)));
     page.respond(StatusCode::OK, body)
+}
+
+/// Tells every company the incident affected, and that was not told of the notice's current
+/// version yet, by an email in its language naming its releases: composed now, queued in the
+/// database (a company is never queued twice for one version), sent by the dispatcher.
+async fn notify(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(slug): Path<String>,
+) -> Response {
+    let page = PortalPage::new(&state, &headers, &uri);
+    let published = state.site.current();
+    let Some(notice) = published.content.notice(&slug) else {
+        return pages::not_found(&page, &viewer, None);
+    };
+    let Some(scope) = &notice.impact else { return pages::not_found(&page, &viewer, None) };
+    let Some(store) = state.database.store() else { return pages::unavailable(&page) };
+    let version = current_version(&published, &notice.slug);
+    let queued = async {
+        let rows = store.undelivered_by_release(scope).await.map_err(|e| e.to_string())?;
+        let mut by_company: std::collections::BTreeMap<&str, Vec<AffectedRelease>> = Default::default();
+        for row in &rows {
+            by_company
+                .entry(row.company_slug.as_str())
+                .or_default()
+                .push(AffectedRelease { title: row.release_title.clone(), messages: row.messages });
+        }
+        let slugs: Vec<String> = by_company.keys().map(|s| s.to_string()).collect();
+        let companies = store
+            .incident_companies(&notice.slug, version.into(), &slugs)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut emails = Vec::new();
+        let mut without_contact = 0;
+        for company in companies.iter().filter(|c| c.notified_at.is_none()) {
+            let Some(to) = company.contact_email.clone().filter(|to| to.parse::<lettre::Address>().is_ok())
+            else {
+                without_contact += 1;
+                continue;
+            };
+            let email = IncidentEmail {
+                language: &company.language,
+                company: &company.name,
+                title_ja: &notice.title.ja,
+                title_en: notice.title.en.as_deref(),
+                releases: by_company.get(company.slug.as_str()).map_or(&[], Vec::as_slice),
+                public_url: &state.public_url,
+                notice_slug: &notice.slug,
+            };
+            let (subject, body_text, body_html) =
+                compose_incident_email(&email).map_err(|e| e.to_string())?;
+            emails.push(NewIncidentNotification {
+                company_id: company.id,
+                notice_slug: notice.slug.clone(),
+                revision: version.into(),
+                requested_by: Some(viewer.user.id),
+                to_address: to,
+                subject,
+                body_text,
+                body_html,
+            });
+        }
+        let queued =
+            store.queue_incident_notifications(&emails, Utc::now()).await.map_err(|e| e.to_string())?;
+        Ok::<_, String>((queued, without_contact))
+    }
+    .await;
+    let (queued, without_contact) = match queued {
+        Ok(counts) => counts,
+        Err(e) => {
+            tracing::warn!(error = %e, notice = %notice.slug, "cannot queue the incident emails");
+            return pages::unavailable(&page);
+        }
+    };
+    let detail =
+        format!("version {version}: {queued} companies told, {without_contact} without a contact address");
+    audit(store.as_ref(), &viewer, "incident.notify", None, &uri, Some(detail)).await;
+    let back = format!(
+        "/staff/notices/{}/impact?{}",
+        notice.slug,
+        encode(&[("notified", queued.to_string().as_str())])
+    );
+    Redirect::to(&back).into_response()
 }

@@ -239,19 +239,26 @@ macro_rules! portable_store {
             ) -> Result<Vec<$crate::store::rows::ReleaseImpactRow>, StoreError> {
                 // Count first (from the covering partial index), then name the companies.
                 let sql = format!(
-                    "SELECT u.release_id, c.slug, c.name, u.messages
+                    "SELECT u.release_id, r.title, c.slug, c.name, u.messages
                      FROM (SELECT m.release_id, m.company_id, COUNT(*) AS messages {}
                            GROUP BY m.release_id, m.company_id) u
                      JOIN companies c ON c.id = u.company_id
+                     JOIN releases r ON r.id = u.release_id
                      ORDER BY u.release_id",
                     $crate::store::UNDELIVERED_IN_SCOPE
                 );
-                let rows: Vec<(i64, String, String, i64)> =
+                let rows: Vec<(i64, String, String, String, i64)> =
                     $crate::store::bind_scope!(sqlx::query_as(&sql), scope).fetch_all(&self.pool).await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(release_id, company_slug, company_name, messages)| {
-                        $crate::store::rows::ReleaseImpactRow { release_id, company_slug, company_name, messages }
+                    .map(|(release_id, release_title, company_slug, company_name, messages)| {
+                        $crate::store::rows::ReleaseImpactRow {
+                            release_id,
+                            release_title,
+                            company_slug,
+                            company_name,
+                            messages,
+                        }
                     })
                     .collect())
             }

@@ -262,40 +262,89 @@ pub trait RedeliveryStore: Send + Sync {
     async fn incident_messages(&self, scope: &crate::delivery::impact::Scope)
     -> Result<Vec<i64>, StoreError>;
 
-    /// The companies `slugs` with their contact, their answer to the incident `notice_slug` and
-    /// the progress of the redelivery it asked for, in one query.
+    /// The companies `slugs` with their contact, their answer to the incident `notice_slug`,
+    /// the progress of the redelivery it asked for, and when they were told of the notice's
+    /// version `revision`, in one query.
     async fn incident_companies(
         &self,
         notice_slug: &str,
+        revision: i64,
         slugs: &[String],
     ) -> Result<Vec<AffectedCompany>, StoreError>;
+
+    /// Queues the emails telling companies of an incident, in one transaction; a company already
+    /// told of that version is skipped (the key). Returns how many were queued.
+    async fn queue_incident_notifications(
+        &self,
+        notifications: &[NewIncidentNotification],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
+    /// Queued incident emails not yet sent, oldest first.
+    async fn pending_incident_notifications(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<NewIncidentNotification>, StoreError>;
+
+    /// Records that a queued incident email went out.
+    async fn mark_incident_notification_sent(
+        &self,
+        notification: &NewIncidentNotification,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
+/// An email telling a company of an incident's notice, as composed when staff asked for it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct NewIncidentNotification {
+    pub company_id: i64,
+    pub notice_slug: String,
+    /// The notice's version the company is told of.
+    pub revision: i64,
+    pub requested_by: Option<i64>,
+    pub to_address: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
 }
 
 /// A company an incident affected, as staff follow it up.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct AffectedCompany {
+    pub id: i64,
     pub slug: String,
     pub name: String,
     pub contact_email: Option<String>,
+    /// `ja` or `en`: the language its emails are written in.
+    pub language: String,
     /// `redeliver` or `leave`, once answered.
     pub answer: Option<String>,
     pub answered_at: Option<DateTime<Utc>>,
     /// Of the redelivery the answer asked for: items sent, and items in all.
     pub redelivered: i64,
     pub redelivery_items: i64,
+    /// When staff asked for it to be told of the version, if they did.
+    pub notified_at: Option<DateTime<Utc>>,
 }
 
 /// The query of [`RedeliveryStore::incident_companies`].
-pub(super) fn incident_companies_sql(notice_slug: &str, slugs: &[String]) -> (String, Vec<Param>) {
+pub(super) fn incident_companies_sql(
+    notice_slug: &str,
+    revision: i64,
+    slugs: &[String],
+) -> (String, Vec<Param>) {
     let mut sql = Sql::new("");
     sql.push(
-        "SELECT c.slug, c.name, c.contact_email, a.answer, a.answered_at,
+        "SELECT c.id, c.slug, c.name, c.contact_email, c.language, a.answer, a.answered_at,
                 (SELECT COUNT(*) FROM redelivery_items i WHERE i.request_id = a.request_id AND i.status = 'sent')
                     AS redelivered,
-                (SELECT COUNT(*) FROM redelivery_items i WHERE i.request_id = a.request_id) AS redelivery_items
-         FROM companies c LEFT JOIN incident_answers a ON a.company_id = c.id AND a.notice_slug = $?
+                (SELECT COUNT(*) FROM redelivery_items i WHERE i.request_id = a.request_id) AS redelivery_items,
+                n.requested_at AS notified_at
+         FROM companies c
+         LEFT JOIN incident_answers a ON a.company_id = c.id AND a.notice_slug = $?
+         LEFT JOIN incident_notifications n ON n.company_id = c.id AND n.notice_slug = $? AND n.revision = $?
          WHERE c.slug IN (",
-        [Param::Text(notice_slug.to_string())],
+        [Param::Text(notice_slug.to_string()), Param::Text(notice_slug.to_string()), Param::Int(revision)],
     );
     sql.push_values(slugs.iter().map(|slug| vec![Param::Text(slug.clone())]), "");
     sql.push(")", []);
@@ -895,13 +944,76 @@ macro_rules! portable_redelivery {
             async fn incident_companies(
                 &self,
                 notice_slug: &str,
+                revision: i64,
                 slugs: &[String],
             ) -> Result<Vec<$crate::store::redelivery::AffectedCompany>, StoreError> {
                 if slugs.is_empty() {
                     return Ok(Vec::new());
                 }
-                let (sql, params) = $crate::store::redelivery::incident_companies_sql(notice_slug, slugs);
+                let (sql, params) = $crate::store::redelivery::incident_companies_sql(notice_slug, revision, slugs);
                 Ok($crate::store::sql::bind_params!(sqlx::query_as(&sql), params).fetch_all(&self.pool).await?)
+            }
+
+            async fn queue_incident_notifications(
+                &self,
+                notifications: &[$crate::store::redelivery::NewIncidentNotification],
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<u64, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut queued = 0;
+                for n in notifications {
+                    queued += sqlx::query(
+                        "INSERT INTO incident_notifications (company_id, notice_slug, revision, requested_by,
+                             requested_at, to_address, subject, body_text, body_html)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                         ON CONFLICT (company_id, notice_slug, revision) DO NOTHING",
+                    )
+                    .bind(n.company_id)
+                    .bind(&n.notice_slug)
+                    .bind(n.revision)
+                    .bind(n.requested_by)
+                    .bind(now)
+                    .bind(&n.to_address)
+                    .bind(&n.subject)
+                    .bind(&n.body_text)
+                    .bind(&n.body_html)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                }
+                tx.commit().await?;
+                Ok(queued)
+            }
+
+            async fn pending_incident_notifications(
+                &self,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::redelivery::NewIncidentNotification>, StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT company_id, notice_slug, revision, requested_by, to_address, subject, body_text, body_html
+                     FROM incident_notifications WHERE sent_at IS NULL ORDER BY requested_at LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn mark_incident_notification_sent(
+                &self,
+                n: &$crate::store::redelivery::NewIncidentNotification,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "UPDATE incident_notifications SET sent_at = $4
+                     WHERE company_id = $1 AND notice_slug = $2 AND revision = $3",
+                )
+                .bind(n.company_id)
+                .bind(&n.notice_slug)
+                .bind(n.revision)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
             }
 
             async fn incident_messages(&self, scope: &$crate::delivery::impact::Scope) -> Result<Vec<i64>, StoreError> {

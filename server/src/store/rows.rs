@@ -85,6 +85,7 @@ pub struct CompanySummary {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReleaseImpactRow {
     pub release_id: i64,
+    pub release_title: String,
     pub company_slug: String,
     pub company_name: String,
     pub messages: i64,
