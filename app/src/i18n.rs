@@ -99,6 +99,24 @@ impl Lang {
         }
     }
 
+    /// An incident's impact in one sentence, and its heading.
+    pub fn impact_summary(self, companies: i64, releases: i64, messages: i64) -> (&'static str, String) {
+        let (c, r, m) = (self.number(companies), self.number(releases), self.number(messages));
+        match self {
+            Lang::Ja => {
+                ("影響", format!("{c} 社の {r} 件のリリースで、{m} 通のメールが配信されませんでした。"))
+            }
+            Lang::En => {
+                ("Impact", format!("{m} emails of {r} releases from {c} companies were not delivered."))
+            }
+        }
+    }
+
+    /// "As of" before the time figures were computed.
+    pub fn as_of(self) -> &'static str {
+        self.pick("集計時刻: ", "As of ")
+    }
+
     /// "Revised N times", for a notice with N versions after its first.
     pub fn revised(self, times: usize) -> String {
         match self {

@@ -221,6 +221,17 @@ pub struct NoticePage {
     pub untranslated: bool,
     /// Every published version, oldest first, when there is more than one.
     pub revisions: Vec<RevisionLink>,
+    /// What the incident did, as last computed from the delivery database.
+    pub impact: Option<PublicImpact>,
+}
+
+/// An incident's impact on the public notice page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicImpact {
+    pub as_of: Moment,
+    pub companies: i64,
+    pub releases: i64,
+    pub messages: i64,
 }
 
 /// One published version of a notice, as the notice page lists it.

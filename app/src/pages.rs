@@ -153,6 +153,16 @@ pub fn notice_page(chrome: Chrome, page: NoticePage) -> String {
     });
     let untranslated =
         page.untranslated.then(|| view! { <p class="untranslated" lang="en">{t.untranslated}</p> });
+    let impact = page.impact.map(|i| {
+        let (heading, summary) = lang.impact_summary(i.companies, i.releases, i.messages);
+        view! {
+            <section class="impact">
+                <h2>{heading}</h2>
+                <p>{summary}</p>
+                <p class="as-of">{lang.as_of()}{time(lang, &i.as_of)}</p>
+            </section>
+        }
+    });
     let revisions = (page.revisions.len() > 1).then(|| {
         view! {
             <section class="revisions">
@@ -166,6 +176,7 @@ pub fn notice_page(chrome: Chrome, page: NoticePage) -> String {
             <h1>{n.title.clone()}</h1>
             {untranslated}
             <dl class="facts">{facts}</dl>
+            {impact}
             {timeline}
             {body}
             {revisions}

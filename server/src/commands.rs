@@ -111,6 +111,7 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
     });
     let database = DatabaseMonitor::new(&config.database_url);
     tokio::spawn(database.clone().run());
+    tokio::spawn(crate::delivery::figures::keep_fresh(database.clone(), site.clone()));
     let dispatcher = mailer.map(|(mailer, notices)| {
         let (database, stopped, settings) =
             (database.clone(), stopped.clone(), dispatch_settings(&config.mail));

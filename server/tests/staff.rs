@@ -408,3 +408,36 @@ async fn affected_companies_are_told_once_per_version_in_their_language() {
         assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 4, "each sent once");
     }
 }
+
+#[tokio::test]
+async fn the_public_notice_shows_the_incidents_figures_as_of_when_they_were_computed() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in database_urls(dir.path()).await {
+        let app = PortalApp::start(&url, HttpOptions::default()).await;
+        let before = app.browser().get("/ja/notices/delivery-outage").await.text();
+        assert!(!before.contains("class=\"impact\""), "nothing computed yet");
+
+        let refreshed = statusdesk::delivery::figures::refresh(app.store.as_ref(), &app.site).await.unwrap();
+        assert_eq!(refreshed, 1, "{url}: the one incident with a scope");
+        let page = app.browser().get("/ja/notices/delivery-outage").await.text();
+        assert!(
+            page.contains("2 社の 4 件のリリースで、28 通のメールが配信されませんでした。"),
+            "{url}: {page}"
+        );
+        assert!(page.contains("集計時刻: "), "{page}");
+        let english = app.browser().get("/en/notices/delivery-outage").await.text();
+        assert!(
+            english.contains("28 emails of 4 releases from 2 companies were not delivered."),
+            "{english}"
+        );
+
+        // The figures are kept with the content: a site loaded without any database shows them,
+        // with the time they were computed.
+        let offline = statusdesk::public_site::live::LiveSite::load(&app.content).unwrap();
+        let published = offline.current();
+        let html =
+            String::from_utf8(published.site.get("/ja/notices/delivery-outage").unwrap().identity.to_vec())
+                .unwrap();
+        assert!(html.contains("28 通のメール") && html.contains("集計時刻: "), "{html}");
+    }
+}

@@ -5,6 +5,7 @@
 //! with errors is not published, and if an earlier load had a good version of it, that version
 //! stays up. The linter (`statusdesk lint`) is the same load with nothing to fall back on.
 
+pub mod figures;
 pub mod finding;
 pub mod markdown;
 pub mod notice;
@@ -31,6 +32,8 @@ pub struct Content {
     pub findings: Vec<Finding>,
     /// Each published notice's recorded versions, oldest first (`revisions`), by slug.
     pub revisions: HashMap<String, Vec<Revision>>,
+    /// Each incident's figures as last computed from the database (`figures`), by slug.
+    pub figures: HashMap<String, figures::Figures>,
 }
 
 /// Why there is nothing to publish at all.
@@ -121,7 +124,9 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
         key(b).cmp(&key(a)).then_with(|| a.slug.cmp(&b.slug))
     });
     let revisions = revisions::load_all(dir, notices.iter().map(|n| n.slug.as_str()));
-    Ok(Content { site, notices, findings, revisions })
+    let figures =
+        figures::load_all(dir, notices.iter().filter(|n| n.impact.is_some()).map(|n| n.slug.as_str()));
+    Ok(Content { site, notices, findings, revisions, figures })
 }
 
 fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

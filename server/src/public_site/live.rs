@@ -110,13 +110,22 @@ impl LiveSite {
         author: &str,
         note: Option<&str>,
     ) -> std::io::Result<()> {
+        self.update(|dir| {
+            content::write::replace_file(path, text)?;
+            if self.keeps_history
+                && let Err(e) = revisions::record(dir, slug, text, author, note, Utc::now())
+            {
+                tracing::error!(notice = slug, error = %e, "published, but its version could not be recorded");
+            }
+            Ok(())
+        })
+    }
+
+    /// Changes files of the content folder with `change` (given the folder), then reloads: one
+    /// change at a time, and never during a reload.
+    pub fn update(&self, change: impl FnOnce(&Path) -> std::io::Result<()>) -> std::io::Result<()> {
         let _turn = self.changing.lock().expect("the reload lock is never poisoned");
-        content::write::replace_file(path, text)?;
-        if self.keeps_history
-            && let Err(e) = revisions::record(&self.dir, slug, text, author, note, Utc::now())
-        {
-            tracing::error!(notice = slug, error = %e, "published, but its version could not be recorded");
-        }
+        change(&self.dir)?;
         self.reload_now();
         Ok(())
     }

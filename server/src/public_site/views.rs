@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone};
 use statusdesk_app::Lang;
 use statusdesk_app::model::{
     Chrome, ComponentState, ComponentView, Kind, Moment, MonthGroup, NoticeListPage, NoticePage,
-    NoticeSummary, RevisionLink, RevisionPage, Status, StatusPage, TimelineEntryView,
+    NoticeSummary, PublicImpact, RevisionLink, RevisionPage, Status, StatusPage, TimelineEntryView,
 };
 
 use crate::content::{Content, Notice, Site, Translated, markdown};
@@ -148,6 +148,12 @@ impl<'a> Views<'a> {
             untranslated: self.is_untranslated(&notice.title)
                 || (!notice.body.ja.is_empty() && self.is_untranslated(&notice.body)),
             revisions: self.revision_links(notice),
+            impact: self.content.figures.get(&notice.slug).map(|f| PublicImpact {
+                as_of: self.moment(f.as_of.fixed_offset()),
+                companies: f.companies,
+                releases: f.releases,
+                messages: f.messages,
+            }),
             summary,
         }
     }

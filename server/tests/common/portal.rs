@@ -147,8 +147,9 @@ pub struct PortalApp {
     pub router: Router,
     pub store: Arc<dyn Store>,
     pub url: String,
-    /// The site's content folder (a copy of the fixture site).
+    /// The site's content folder (a copy of the fixture site), and the site served from it.
     pub content: std::path::PathBuf,
+    pub site: Arc<LiveSite>,
     _dir: tempfile::TempDir,
 }
 
@@ -199,8 +200,8 @@ impl PortalApp {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert!(database.store().is_some(), "the monitor connects to {url}");
-        let router = router(AppState::new(site, database, &options), &options);
-        PortalApp { router, store, url: url.to_string(), content, _dir: dir }
+        let router = router(AppState::new(site.clone(), database, &options), &options);
+        PortalApp { router, store, url: url.to_string(), content, site, _dir: dir }
     }
 
     pub fn browser(&self) -> Browser {
