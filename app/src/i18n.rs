@@ -897,6 +897,14 @@ pub struct StaffText {
     pub notified: &'static str,
     pub notify: &'static str,
     pub notified_count: &'static str,
+    pub scope_editor: &'static str,
+    pub any: &'static str,
+    pub preview: &'static str,
+    pub previewing: &'static str,
+    pub attach: &'static str,
+    pub attached: &'static str,
+    pub attached_note: &'static str,
+    pub to_before_from: &'static str,
 }
 
 impl Lang {
@@ -963,6 +971,14 @@ static STAFF_JA: StaffText = StaffText {
     notified: "通知",
     notify: "まだ通知していない影響企業にメールで通知する",
     notified_count: "通知を送る企業の数: ",
+    scope_editor: "範囲を指定して集計する",
+    any: "指定しない",
+    preview: "この範囲で集計",
+    previewing: "上の数字は、入力した範囲で集計したものです (まだお知らせには添付されていません)。",
+    attach: "この範囲をお知らせに添付して公開",
+    attached: "範囲をお知らせに添付しました。",
+    attached_note: "影響の範囲を添付",
+    to_before_from: "終わりは始まりより後にしてください。",
 };
 
 static STAFF_EN: StaffText = StaffText {
@@ -1020,6 +1036,14 @@ static STAFF_EN: StaffText = StaffText {
     notified: "Told",
     notify: "Email every affected company not yet told",
     notified_count: "Companies being told now: ",
+    scope_editor: "Compute for a scope",
+    any: "Any",
+    preview: "Compute",
+    previewing: "The figures above are for the scope typed below (not attached to the notice yet).",
+    attach: "Attach this scope to the notice and publish",
+    attached: "The scope is attached to the notice.",
+    attached_note: "Impact scope attached",
+    to_before_from: "The end must come after the start.",
 };
 
 #[cfg(test)]

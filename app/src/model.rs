@@ -698,9 +698,31 @@ pub struct NoticeImpactPage {
     pub notify_action: String,
     /// How many companies were just told, to confirm it.
     pub notified: Option<u64>,
-    /// The scope as written in the notice (`key = value`); empty when it has none.
+    /// The scope was just attached to the notice.
+    pub attached: bool,
+    /// The scope the figures are for (`key = value`); empty when there is none.
     pub scope: Vec<(String, String)>,
     pub figures: Option<ImpactFigures>,
+    /// The scope form (incidents only): as the notice has it, or as typed to preview.
+    pub editor: Option<ScopeEditor>,
+}
+
+/// The form that previews a scope's impact and attaches it to the notice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScopeEditor {
+    /// The figures shown are for the typed scope, not the notice's.
+    pub previewing: bool,
+    /// `YYYY-MM-DDTHH:MM` in the site's zone.
+    pub from: String,
+    pub to: String,
+    /// The site's zone, as the form shows it.
+    pub zone: String,
+    /// Each filter: (key, chosen value or "", the values offered).
+    pub filters: Vec<(&'static str, String, Vec<String>)>,
+    pub attach_action: String,
+    /// The notice file's SHA-256 when the page was made: attaching is refused if it changed.
+    pub version: String,
+    pub problems: Vec<FieldProblem>,
 }
 
 /// An incident's impact, computed at `as_of`.

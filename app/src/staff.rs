@@ -277,13 +277,79 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
             </form>
         }
     });
+    let editor = page.editor.map(|e| {
+        let previewing = e.previewing.then(|| message(s.previewing.to_string(), false));
+        // What was previewed, and only that, can be attached.
+        let attach = (e.previewing && e.problems.is_empty()).then(|| {
+            let chosen = e
+                .filters
+                .iter()
+                .map(|(key, chosen, _)| view! { <input type="hidden" name=*key value=chosen.clone()/> })
+                .collect_view();
+            view! {
+                <form method="post" action=e.attach_action.clone() class="attach">
+                    <input type="hidden" name="csrf" value=chrome.csrf.clone()/>
+                    <input type="hidden" name="version" value=e.version.clone()/>
+                    <input type="hidden" name="from" value=e.from.clone()/>
+                    <input type="hidden" name="to" value=e.to.clone()/>
+                    {chosen}
+                    <button type="submit">{s.attach}</button>
+                </form>
+            }
+        });
+        let filters = e
+            .filters
+            .into_iter()
+            .map(|(key, chosen, offered)| {
+                let options = offered
+                    .into_iter()
+                    .map(|value| {
+                        let selected = value == chosen;
+                        view! { <option value=value.clone() selected=selected>{value.clone()}</option> }
+                    })
+                    .collect_view();
+                let control = view! {
+                    <select id=key name=key>
+                        <option value="">{s.any}</option>
+                        {options}
+                    </select>
+                };
+                field(key, key, control, &e.problems)
+            })
+            .collect_view();
+        let general: Vec<String> = e.problems.iter().filter(|p| p.field.is_none()).map(|p| p.message.clone()).collect();
+        let general = (!general.is_empty()).then(|| {
+            let items = general.into_iter().map(|m| view! { <li>{m}</li> }).collect_view();
+            view! { <ul class="message problem" role="alert">{items}</ul> }
+        });
+        let from = format!("from ({})", e.zone);
+        let to = format!("to ({})", e.zone);
+        view! {
+            <section class="scope-editor">
+                <h2>{s.scope_editor}</h2>
+                {previewing}
+                {general}
+                <form method="get" action="" class="scope notice-update">
+                    <input type="hidden" name="preview" value="1"/>
+                    {field("from", from.clone(), view! { <input type="datetime-local" id="from" name="from" value=e.from.clone() required/> }, &e.problems)}
+                    {field("to", to.clone(), view! { <input type="datetime-local" id="to" name="to" value=e.to.clone() required/> }, &e.problems)}
+                    {filters}
+                    <p><button type="submit">{s.preview}</button></p>
+                </form>
+                {attach}
+            </section>
+        }
+    });
+    let attached = page.attached.then(|| message(s.attached.to_string(), false));
     let main = view! {
         <h1>{s.impact}": "{page.title}</h1>
+        {attached}
         {notified}
         <h2>{s.scope}</h2>
         {scope}
         {figures}
         {notify}
+        {editor}
     };
     portal_document(chrome, main)
 }

@@ -441,3 +441,61 @@ async fn the_public_notice_shows_the_incidents_figures_as_of_when_they_were_comp
         assert!(html.contains("28 通のメール") && html.contains("集計時刻: "), "{html}");
     }
 }
+
+#[tokio::test]
+async fn a_scope_is_previewed_from_the_database_then_attached_to_the_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in database_urls(dir.path()).await {
+        let app = PortalApp::start(&url, HttpOptions::default()).await;
+        let mut staff = app.session_for(STAFF_USER).await;
+        let page = staff.get(IMPACT).await.text();
+        assert!(
+            page.contains("value=\"2021-03-01T00:00\"") && page.contains("value=\"2021-03-02T00:00\""),
+            "{page}"
+        );
+        assert!(
+            page.contains("<option value=\"sender_domain_unverified\" selected"),
+            "the notice's scope: {page}"
+        );
+        assert!(!page.contains("class=\"attach\""), "nothing to attach before a preview");
+
+        // Another scope, previewed: the bounced messages (25 of the big release).
+        let scope = "from=2021-03-01T00%3A00&to=2021-03-02T00%3A00&route=cloud&error_class=mailbox_unknown";
+        let preview = staff.get(&format!("{IMPACT}?preview=1&{scope}")).await;
+        assert_eq!(preview.status, StatusCode::OK, "{url}");
+        let html = preview.text();
+        assert!(html.contains("<dd>25 / 282</dd>") && html.contains("mailbox_unknown"), "{url}: {html}");
+        let wrong =
+            staff.get(&format!("{IMPACT}?preview=1&from=2021-03-02T00%3A00&to=2021-03-01T00%3A00")).await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(wrong.text().contains("id=\"to-problems\""));
+
+        // Attach what was previewed: the form carries it with the file's version.
+        let attach_form = html.split("class=\"attach\"").nth(1).expect("an attach form after a preview");
+        let fields: Vec<(String, String)> =
+            ["csrf", "version", "from", "to", "route", "error_class", "recipient_source", "sender"]
+                .iter()
+                .map(|name| (name.to_string(), hidden_field(attach_form, name)))
+                .collect();
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let attached = staff.post(IMPACT, &pairs, &[("origin", "http://portal.test")]).await;
+        assert_eq!(attached.status, StatusCode::SEE_OTHER, "{url}: {}", attached.text());
+        let file = outage_file(&app);
+        assert!(
+            file.contains("[impact]\nfrom = 2021-03-01T00:00:00+09:00\nto = 2021-03-02T00:00:00+09:00\nroute = \"cloud\"\nerror_class = \"mailbox_unknown\"\n\n[[timeline]]"),
+            "{file}"
+        );
+        assert_eq!(file.matches("[impact]").count(), 1);
+        let public = staff.get("/ja/notices/delivery-outage").await.text();
+        assert!(
+            public.contains("25 通のメールが配信されませんでした") && public.contains("影響の範囲を添付"),
+            "{public}"
+        );
+        assert_eq!(app.audited("notice.impact").await, 1);
+
+        // The same form again stands on an old version of the file: refused.
+        let again = staff.post(IMPACT, &pairs, &[("origin", "http://portal.test")]).await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "{url}");
+        assert_eq!(outage_file(&app), file, "nothing written");
+    }
+}

@@ -1,7 +1,9 @@
-//! "Add update": a new timeline entry written into a notice file's text. The entry goes at the
-//! end of the front matter, the notice's `status` becomes the entry's, and an entry that closes
-//! the notice (resolved, completed) also sets `resolved_at` when the file has none. Everything
-//! else stays exactly as written, so a file kept in git changes by those lines only.
+//! Changes the staff console writes into a notice file's text, leaving everything else exactly
+//! as written (a file kept in git changes by those lines only):
+//! - "add update": a new timeline entry at the end of the front matter; the notice's `status`
+//!   becomes the entry's, and an entry that closes the notice (resolved, completed) also sets
+//!   `resolved_at` when the file has none;
+//! - "attach to notice": the incident's scope as its `[impact]` table, replacing the one there.
 
 use chrono::{DateTime, FixedOffset};
 use statusdesk_app::model::Status;
@@ -24,12 +26,57 @@ pub enum UpdateError {
     NoFrontMatter,
 }
 
-/// `source` with `update` added.
-pub fn append_update(source: &str, update: &Update) -> Result<String, UpdateError> {
-    let lines: Vec<&str> = source.split_inclusive('\n').collect();
+/// The lines of the two `+++` fences around the front matter.
+fn fences(lines: &[&str]) -> Result<(usize, usize), UpdateError> {
     let is_fence = |line: &&str| line.trim_end() == "+++";
     let open = lines.iter().position(is_fence).ok_or(UpdateError::NoFrontMatter)?;
     let close = open + 1 + lines[open + 1..].iter().position(is_fence).ok_or(UpdateError::NoFrontMatter)?;
+    Ok((open, close))
+}
+
+/// An incident's scope as staff attach it: each value as typed (the linter checks them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImpactTable {
+    pub from: DateTime<FixedOffset>,
+    pub to: DateTime<FixedOffset>,
+    /// `(key, value)` of each filter given: `route`, `error_class`, `recipient_source`, `sender`.
+    pub filters: Vec<(&'static str, String)>,
+}
+
+/// `source` with `impact` as its `[impact]` table (in place of the one there, if any).
+pub fn set_impact(source: &str, impact: &ImpactTable) -> Result<String, UpdateError> {
+    let lines: Vec<&str> = source.split_inclusive('\n').collect();
+    let (open, close) = fences(&lines)?;
+    let mut table =
+        format!("[impact]\nfrom = {}\nto = {}\n", impact.from.to_rfc3339(), impact.to.to_rfc3339());
+    for (key, value) in &impact.filters {
+        table += &format!("{key} = {}\n", quoted(value));
+    }
+    table.push('\n');
+    let is_header = |i: usize| lines[i].trim_start().starts_with('[');
+    let existing = (open + 1..close).find(|&i| lines[i].trim() == "[impact]");
+    let (start, end) = match existing {
+        Some(start) => (start, (start + 1..close).find(|&i| is_header(i)).unwrap_or(close)),
+        None => {
+            let first = (open + 1..close).find(|&i| is_header(i)).unwrap_or(close);
+            (first, first)
+        }
+    };
+    let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    if !out[start - 1].ends_with('\n') {
+        out[start - 1].push('\n');
+    }
+    if existing.is_none() && !out[start - 1].trim().is_empty() {
+        table.insert(0, '\n');
+    }
+    out.splice(start..end, [table]);
+    Ok(out.concat())
+}
+
+/// `source` with `update` added.
+pub fn append_update(source: &str, update: &Update) -> Result<String, UpdateError> {
+    let lines: Vec<&str> = source.split_inclusive('\n').collect();
+    let (open, close) = fences(&lines)?;
     // Top-level keys end at the first table header.
     let tables = (open + 1..close).find(|&i| lines[i].trim_start().starts_with('[')).unwrap_or(close);
     let key_line = |key: &str| {
@@ -134,6 +181,29 @@ mod tests {
         );
         let again = append_update(&updated, &update(Status::Resolved)).unwrap();
         assert_eq!(again.matches("resolved_at").count(), 1, "an existing resolved_at is kept");
+    }
+
+    #[test]
+    fn a_scope_is_written_as_the_impact_table_in_place_of_the_old_one() {
+        let at = |t| DateTime::parse_from_rfc3339(t).unwrap();
+        let impact = ImpactTable {
+            from: at("2021-02-24T21:00:00+09:00"),
+            to: at("2021-03-01T17:35:00+09:00"),
+            filters: vec![("error_class", "sender_domain_unverified".into())],
+        };
+        let attached = set_impact(NOTICE, &impact).unwrap();
+        let table = "[impact]\nfrom = 2021-02-24T21:00:00+09:00\nto = 2021-03-01T17:35:00+09:00\nerror_class = \"sender_domain_unverified\"\n\n";
+        assert_eq!(attached, NOTICE.replace("[[timeline]]", &format!("{table}[[timeline]]")));
+        let narrower = ImpactTable { filters: vec![("route", "cloud".into())], ..impact };
+        let again = set_impact(&attached, &narrower).unwrap();
+        assert_eq!(again.matches("[impact]").count(), 1, "{again}");
+        assert!(
+            again.contains("route = \"cloud\"\n\n[[timeline]]") && !again.contains("error_class"),
+            "{again}"
+        );
+        let front: String =
+            again.split_inclusive('\n').skip(1).take_while(|l| l.trim_end() != "+++").collect();
+        toml::from_str::<toml::Table>(&front).unwrap();
     }
 
     #[test]

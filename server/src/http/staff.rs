@@ -29,7 +29,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use statusdesk_app::model::{
     AffectedCompanyView, AuditFilterView, AuditPage, AuditRowView, FieldProblem, ImpactFigures, Kind,
-    NoticeImpactPage, NoticeUpdateForm, StaffNoticeRow, StaffNoticesPage, Status,
+    NoticeImpactPage, NoticeUpdateForm, ScopeEditor, StaffNoticeRow, StaffNoticesPage, Status,
 };
 use statusdesk_app::staff;
 
@@ -37,12 +37,14 @@ use super::AppState;
 use super::pages::{self, PortalPage, encode};
 use super::portal::audit;
 use super::session::{self, Viewer};
+use crate::content::update::{ImpactTable, set_impact};
 use crate::content::update::{Update, append_update};
 use crate::content::{Findings, Level, Notice, notice};
-use crate::delivery::impact::{Buckets, SenderKind};
+use crate::delivery::impact::{Buckets, ErrorClass, RecipientSource, Route, Scope, SenderKind};
 use crate::dispatch::notify::{AffectedRelease, IncidentEmail, compose_incident_email};
 use crate::store::portal::AuditQuery;
 use crate::store::redelivery::NewIncidentNotification;
+use clap::ValueEnum;
 
 /// The console's routes: behind the session layer, for staff only.
 pub fn router(state: AppState) -> Router<AppState> {
@@ -50,7 +52,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/staff", get(|| async { Redirect::to("/staff/notices") }))
         .route("/staff/notices", get(notices))
         .route("/staff/notices/{slug}/update", get(update_form).post(add_update))
-        .route("/staff/notices/{slug}/impact", get(impact))
+        .route("/staff/notices/{slug}/impact", get(impact).post(attach))
         .route("/staff/notices/{slug}/notify", post(notify))
         .route("/staff/audit", get(audit_log))
         .route("/staff/{*rest}", any(not_found))
@@ -367,6 +369,7 @@ async fn add_update(
 const AUDIT_ACTIONS: &[&str] = &[
     "incident.answer",
     "incident.notify",
+    "notice.impact",
     "notice.update",
     "portal.denied",
     "portal.export",
@@ -502,9 +505,116 @@ async fn audit_log(
     page.respond(status, staff::audit_page(chrome, AuditPage { filter, rows, older_href, problems }))
 }
 
+/// The impact page's parameters: a scope as typed (to preview, or to attach), and what was
+/// just done.
 #[derive(Debug, Default, Deserialize)]
-struct ImpactParams {
+struct ScopeFields {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    route: String,
+    #[serde(default)]
+    error_class: String,
+    #[serde(default)]
+    recipient_source: String,
+    #[serde(default)]
+    sender: String,
+    /// The notice file's SHA-256 the attach form was made on.
+    #[serde(default)]
+    version: String,
+    preview: Option<String>,
     notified: Option<u64>,
+    attached: Option<String>,
+}
+
+/// The filters of a scope, with the values each may take.
+fn filter_values() -> [(&'static str, Vec<String>); 4] {
+    fn names<T: clap::ValueEnum>() -> Vec<String> {
+        T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value())
+            .map(|p| p.get_name().to_string())
+            .collect()
+    }
+    [
+        ("route", names::<Route>()),
+        ("error_class", names::<ErrorClass>()),
+        ("recipient_source", names::<RecipientSource>()),
+        ("sender", names::<SenderKind>()),
+    ]
+}
+
+impl ScopeFields {
+    fn filter(&self, key: &str) -> &str {
+        match key {
+            "route" => &self.route,
+            "error_class" => &self.error_class,
+            "recipient_source" => &self.recipient_source,
+            _ => &self.sender,
+        }
+    }
+
+    /// The scope typed, for the database and for the notice's `[impact]`; or what is wrong.
+    fn read(&self, page: &PortalPage) -> Result<(Scope, ImpactTable), Vec<FieldProblem>> {
+        let text = page.lang.staff();
+        let mut problems = Vec::new();
+        let mut time = |field: &'static str, typed: &str| match local_time(page, typed) {
+            Ok(at) => Some(at),
+            Err(message) => {
+                problems.push(problem(Some(field), message));
+                None
+            }
+        };
+        let (from, to) = (time("from", &self.from), time("to", &self.to));
+        let mut filters = Vec::new();
+        for (key, allowed) in filter_values() {
+            let value = self.filter(key).trim();
+            if value.is_empty() {
+                continue;
+            }
+            if allowed.iter().any(|a| a == value) {
+                filters.push((key, value.to_string()));
+            } else {
+                problems.push(problem(Some(key), format!("`{value}`: {}", allowed.join(", "))));
+            }
+        }
+        let (Some(from), Some(to)) = (from, to) else { return Err(problems) };
+        if to <= from {
+            problems.push(problem(Some("to"), text.to_before_from));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let pick = |key: &str| filters.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str());
+        let parse = |key: &str| pick(key).map(|v| v.to_string());
+        let scope = Scope {
+            from: from.to_utc(),
+            to: to.to_utc(),
+            route: parse("route").and_then(|v| Route::from_str(&v, false).ok()),
+            error_class: parse("error_class").and_then(|v| ErrorClass::from_str(&v, false).ok()),
+            recipient_source: parse("recipient_source")
+                .and_then(|v| RecipientSource::from_str(&v, false).ok()),
+            sender: parse("sender").and_then(|v| SenderKind::from_str(&v, false).ok()),
+            company: None,
+        };
+        Ok((scope, ImpactTable { from, to, filters }))
+    }
+}
+
+/// A time typed in a form (`YYYY-MM-DDTHH:MM`, seconds optional) in the site's zone.
+fn local_time(page: &PortalPage, typed: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
+    let text = page.lang.staff();
+    let zone = page.site().time_zone;
+    let typed = typed.trim();
+    let local = NaiveDateTime::parse_from_str(typed, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(typed, "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| format!("{}`{typed}`", text.bad_time))?;
+    zone.from_local_datetime(&local)
+        .single()
+        .map(|at| at.fixed_offset())
+        .ok_or_else(|| format!("{}{local} ({zone})", text.ambiguous_time))
 }
 
 /// The notice's current version (1 when none is recorded).
@@ -512,14 +622,15 @@ fn current_version(published: &crate::public_site::live::Published, slug: &str) 
     published.content.revisions(slug).last().map_or(1, |r| r.number)
 }
 
-/// `/staff/notices/{slug}/impact`: the notice's scope and its impact, computed now.
+/// `/staff/notices/{slug}/impact`: the notice's scope and its impact, computed now; with
+/// `preview`, the impact of the scope typed in its form instead.
 async fn impact(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
     uri: Uri,
     Path(slug): Path<String>,
-    Query(params): Query<ImpactParams>,
+    Query(fields): Query<ScopeFields>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let published = state.site.current();
@@ -527,98 +638,285 @@ async fn impact(
         return pages::not_found(&page, &viewer, None);
     };
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
-    let title = notice.title.get(page.lang).to_string();
-    let version = current_version(&published, &notice.slug);
-    let frame = |scope, figures| NoticeImpactPage {
-        title: title.clone(),
-        version,
-        notify_action: format!("/staff/notices/{}/notify", notice.slug),
-        notified: params.notified,
-        scope,
-        figures,
+    let previewing = fields.preview.is_some();
+    let (shown, problems) = match previewing {
+        true => match fields.read(&page) {
+            Ok((scope, _)) => (Some(scope), Vec::new()),
+            Err(problems) => (notice.impact.clone(), problems),
+        },
+        false => (notice.impact.clone(), Vec::new()),
     };
-    let Some(scope) = &notice.impact else {
-        let chrome = page.chrome(&title, Some(&viewer), None);
-        return page.respond(StatusCode::OK, staff::impact_page(chrome, frame(Vec::new(), None)));
-    };
-    let computed = async {
-        let impact = store.impact(scope, &Buckets::default()).await?;
-        let slugs: Vec<String> = impact.per_company.iter().map(|c| c.company.clone()).collect();
-        let companies = store.incident_companies(&notice.slug, version.into(), &slugs).await?;
-        Ok::<_, crate::store::StoreError>((impact, companies))
-    }
-    .await;
-    let (impact, companies) = match computed {
-        Ok(found) => found,
-        Err(e) => {
-            tracing::warn!(error = %e, notice = %notice.slug, "cannot compute the impact");
-            return pages::unavailable(&page);
-        }
-    };
-    let local = |t: chrono::DateTime<Utc>| page.moment(t);
-    let mut described = vec![(
-        "window".to_string(),
-        format!("{} – {}", page.lang.datetime(&local(scope.from)), page.lang.datetime(&local(scope.to))),
-    )];
-    let filters = [
-        ("route", scope.route.map(|v| v.as_str())),
-        ("error_class", scope.error_class.map(|v| v.as_str())),
-        ("recipient_source", scope.recipient_source.map(|v| v.as_str())),
-        (
-            "sender",
-            scope.sender.map(|v| match v {
-                SenderKind::Default => "default",
-                SenderKind::Custom => "custom",
-            }),
-        ),
-        ("company", scope.company.as_deref()),
-    ];
-    described
-        .extend(filters.into_iter().filter_map(|(key, value)| Some((key.to_string(), value?.to_string()))));
-    let by_slug: std::collections::HashMap<&str, _> =
-        companies.iter().map(|c| (c.slug.as_str(), c)).collect();
-    let affected = impact
-        .per_company
-        .iter()
-        .map(|c| {
-            let known = by_slug.get(c.company.as_str());
-            AffectedCompanyView {
-                name: c.name.clone(),
-                slug: c.company.clone(),
-                contact: known.and_then(|k| k.contact_email.clone()),
-                releases: c.releases,
-                messages: c.messages,
-                answer: known.and_then(|k| k.answer.clone()),
-                redelivery: known
-                    .filter(|k| k.redelivery_items > 0)
-                    .map(|k| (k.redelivered, k.redelivery_items)),
-                notified: known.and_then(|k| k.notified_at).map(|t| page.moment(t)),
-                portal_href: format!("/portal?{}", encode(&[("company", c.company.as_str())])),
-            }
-        })
-        .collect();
-    let figures = ImpactFigures {
-        as_of: page.moment(impact.as_of),
-        companies: impact.companies,
-        releases: impact.releases,
-        messages: impact.messages,
-        total_messages: impact.total_messages,
-        share: impact.share,
-        per_release: impact.min_per_release.zip(impact.max_per_release),
-        histogram: impact
-            .histogram
-            .iter()
-            .map(|b| {
-                (b.to.map_or_else(|| format!("{}–", b.from), |to| format!("{}–{to}", b.from)), b.releases)
-            })
-            .collect(),
-        affected,
-    };
-    let chrome = page.chrome(&title, Some(&viewer), None);
-    let body = staff::impact_page(chrome, frame(described, Some(figures)));
-    page.respond(StatusCode::OK, body)
+    let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let shown_preview = previewing && problems.is_empty();
+    let view =
+        ImpactView { store: store.as_ref(), viewer: &viewer, page: &page, published: &published, notice };
+    view.respond(status, shown, fields, shown_preview, problems).await
 }
 
+/// What the impact page is made from.
+struct ImpactView<'a> {
+    store: &'a dyn crate::store::Store,
+    viewer: &'a Viewer,
+    page: &'a PortalPage,
+    published: &'a crate::public_site::live::Published,
+    notice: &'a Notice,
+}
+
+impl ImpactView<'_> {
+    /// The page with the figures of `shown` and the scope form holding `fields` (or, unless
+    /// `previewing`, the notice's scope).
+    async fn respond(
+        &self,
+        status: StatusCode,
+        shown: Option<Scope>,
+        fields: ScopeFields,
+        previewing: bool,
+        problems: Vec<FieldProblem>,
+    ) -> Response {
+        let (page, notice) = (self.page, self.notice);
+        let version = current_version(self.published, &notice.slug);
+        let title = notice.title.get(page.lang).to_string();
+        let figures = match &shown {
+            Some(scope) => match self.figures(scope, version).await {
+                Ok(figures) => Some(figures),
+                Err(e) => {
+                    tracing::warn!(error = %e, notice = %notice.slug, "cannot compute the impact");
+                    return pages::unavailable(page);
+                }
+            },
+            None => None,
+        };
+        let typed = previewing || !problems.is_empty();
+        let editor =
+            (notice.kind == Kind::Incident).then(|| self.editor(&fields, typed, previewing, problems));
+        let body = NoticeImpactPage {
+            title: title.clone(),
+            version,
+            notify_action: format!("/staff/notices/{}/notify", notice.slug),
+            notified: fields.notified,
+            attached: fields.attached.is_some(),
+            scope: shown.as_ref().map(|s| self.describe(s)).unwrap_or_default(),
+            figures,
+            editor,
+        };
+        let chrome = page.chrome(&title, Some(self.viewer), None);
+        page.respond(status, staff::impact_page(chrome, body))
+    }
+
+    /// The impact of `scope` now, with each affected company followed up for `version`.
+    async fn figures(&self, scope: &Scope, version: u32) -> Result<ImpactFigures, crate::store::StoreError> {
+        let page = self.page;
+        let impact = self.store.impact(scope, &Buckets::default()).await?;
+        let slugs: Vec<String> = impact.per_company.iter().map(|c| c.company.clone()).collect();
+        let companies = self.store.incident_companies(&self.notice.slug, version.into(), &slugs).await?;
+        let by_slug: std::collections::HashMap<&str, _> =
+            companies.iter().map(|c| (c.slug.as_str(), c)).collect();
+        let affected = impact
+            .per_company
+            .iter()
+            .map(|c| {
+                let known = by_slug.get(c.company.as_str());
+                AffectedCompanyView {
+                    name: c.name.clone(),
+                    slug: c.company.clone(),
+                    contact: known.and_then(|k| k.contact_email.clone()),
+                    releases: c.releases,
+                    messages: c.messages,
+                    answer: known.and_then(|k| k.answer.clone()),
+                    redelivery: known
+                        .filter(|k| k.redelivery_items > 0)
+                        .map(|k| (k.redelivered, k.redelivery_items)),
+                    notified: known.and_then(|k| k.notified_at).map(|t| page.moment(t)),
+                    portal_href: format!("/portal?{}", encode(&[("company", c.company.as_str())])),
+                }
+            })
+            .collect();
+        Ok(ImpactFigures {
+            as_of: page.moment(impact.as_of),
+            companies: impact.companies,
+            releases: impact.releases,
+            messages: impact.messages,
+            total_messages: impact.total_messages,
+            share: impact.share,
+            per_release: impact.min_per_release.zip(impact.max_per_release),
+            histogram: impact
+                .histogram
+                .iter()
+                .map(|b| {
+                    (b.to.map_or_else(|| format!("{}–", b.from), |to| format!("{}–{to}", b.from)), b.releases)
+                })
+                .collect(),
+            affected,
+        })
+    }
+
+    /// `scope` as `key = value` lines.
+    fn describe(&self, scope: &Scope) -> Vec<(String, String)> {
+        let page = self.page;
+        let local = |t: chrono::DateTime<Utc>| page.lang.datetime(&page.moment(t));
+        let mut described =
+            vec![("window".to_string(), format!("{} – {}", local(scope.from), local(scope.to)))];
+        let filters = [
+            ("route", scope.route.map(|v| v.as_str())),
+            ("error_class", scope.error_class.map(|v| v.as_str())),
+            ("recipient_source", scope.recipient_source.map(|v| v.as_str())),
+            (
+                "sender",
+                scope.sender.map(|v| match v {
+                    SenderKind::Default => "default",
+                    SenderKind::Custom => "custom",
+                }),
+            ),
+            ("company", scope.company.as_deref()),
+        ];
+        described.extend(
+            filters.into_iter().filter_map(|(key, value)| Some((key.to_string(), value?.to_string()))),
+        );
+        described
+    }
+
+    /// The scope form: with what was typed (`typed`), else the notice's scope, else its times.
+    fn editor(
+        &self,
+        fields: &ScopeFields,
+        typed: bool,
+        previewing: bool,
+        problems: Vec<FieldProblem>,
+    ) -> ScopeEditor {
+        let (page, notice) = (self.page, self.notice);
+        let zone = page.site().time_zone;
+        let local = |t: chrono::DateTime<Utc>| t.with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string();
+        let (from, to, chosen): (String, String, Vec<String>) = match (&notice.impact, typed) {
+            (_, true) => (
+                fields.from.clone(),
+                fields.to.clone(),
+                filter_values().iter().map(|(key, _)| fields.filter(key).to_string()).collect(),
+            ),
+            (Some(scope), false) => (
+                local(scope.from),
+                local(scope.to),
+                filter_values()
+                    .iter()
+                    .map(|(key, _)| {
+                        self.describe(scope)
+                            .into_iter()
+                            .find(|(k, _)| k == key)
+                            .map(|(_, v)| v)
+                            .unwrap_or_default()
+                    })
+                    .collect(),
+            ),
+            (None, false) => {
+                let start = notice.started_at.map_or_else(Utc::now, |t| t.to_utc());
+                let end = notice.resolved_at.map_or_else(Utc::now, |t| t.to_utc());
+                (local(start), local(end), vec![String::new(); 4])
+            }
+        };
+        let offset = zone.offset_from_utc_datetime(&Utc::now().naive_utc());
+        ScopeEditor {
+            previewing,
+            from,
+            to,
+            zone: format!("{zone}, UTC{}", chrono::Offset::fix(&offset)),
+            filters: filter_values()
+                .into_iter()
+                .zip(chosen)
+                .map(|((key, offered), chosen)| (key, chosen, offered))
+                .collect(),
+            attach_action: format!("/staff/notices/{}/impact", notice.slug),
+            version: std::fs::read_to_string(&notice.path).map(|text| version(&text)).unwrap_or_default(),
+            problems,
+        }
+    }
+}
+
+/// "Attach to notice": writes the scope typed (and previewed) as the notice's `[impact]`, over
+/// the version the page was made on; linted, written atomically, published, audited; the
+/// public figures are computed again at once.
+async fn attach(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(slug): Path<String>,
+    Form(fields): Form<ScopeFields>,
+) -> Response {
+    let page = PortalPage::new(&state, &headers, &uri);
+    let published = state.site.current();
+    let Some(notice) = published.content.notice(&slug).filter(|n| n.kind == Kind::Incident) else {
+        return pages::not_found(&page, &viewer, None);
+    };
+    let Some(store) = state.database.store() else { return pages::unavailable(&page) };
+    let view =
+        ImpactView { store: store.as_ref(), viewer: &viewer, page: &page, published: &published, notice };
+    let (scope, table) = match fields.read(&page) {
+        Ok(read) => read,
+        Err(problems) => {
+            return view
+                .respond(StatusCode::UNPROCESSABLE_ENTITY, notice.impact.clone(), fields, false, problems)
+                .await;
+        }
+    };
+    let _editing = state.content_edits.lock().await;
+    let current = match std::fs::read_to_string(&notice.path) {
+        Ok(text) => text,
+        Err(e) => {
+            let problems =
+                vec![problem(None, format!("{}: cannot read the file: {e}", notice.path.display()))];
+            return view
+                .respond(StatusCode::INTERNAL_SERVER_ERROR, Some(scope), fields, true, problems)
+                .await;
+        }
+    };
+    if version(&current) != fields.version {
+        let problems = vec![problem(None, page.lang.staff().conflict.to_string())];
+        return view.respond(StatusCode::CONFLICT, Some(scope), fields, true, problems).await;
+    }
+    let written = match set_impact(&current, &table) {
+        Ok(text) => text,
+        Err(e) => {
+            let problems = vec![problem(None, format!("{}: {e}", notice.path.display()))];
+            return view.respond(StatusCode::UNPROCESSABLE_ENTITY, Some(scope), fields, true, problems).await;
+        }
+    };
+    let mut findings = Findings::new(&notice.path);
+    notice::parse(&notice.path, &written, page.site(), &mut findings);
+    let errors: Vec<FieldProblem> = findings
+        .list
+        .iter()
+        .filter(|f| f.level == Level::Error)
+        .map(|f| problem(None, f.to_string()))
+        .collect();
+    if !errors.is_empty() {
+        return view.respond(StatusCode::UNPROCESSABLE_ENTITY, Some(scope), fields, true, errors).await;
+    }
+    let (path, notice_slug, site) = (notice.path.clone(), notice.slug.clone(), Arc::clone(&state.site));
+    let (author, note) = (viewer.user.email.clone(), page.lang.staff().attached_note);
+    let publishing = Arc::clone(&site);
+    let published = tokio::task::spawn_blocking(move || {
+        publishing.publish(&path, &notice_slug, &written, &author, Some(note))
+    })
+    .await
+    .expect("publishing does not panic");
+    if let Err(e) = published {
+        let problems = vec![problem(
+            None,
+            format!("{}: cannot write the file, nothing changed: {e}", notice.path.display()),
+        )];
+        return view.respond(StatusCode::INTERNAL_SERVER_ERROR, Some(scope), fields, true, problems).await;
+    }
+    if let Err(e) = crate::delivery::figures::refresh(store.as_ref(), &site).await {
+        tracing::warn!(error = %e, "attached, but the public figures wait for the next refresh");
+    }
+    let detail = table
+        .filters
+        .iter()
+        .fold(format!("from {} to {}", table.from.to_rfc3339(), table.to.to_rfc3339()), |d, (k, v)| {
+            format!("{d}, {k} {v}")
+        });
+    audit(store.as_ref(), &viewer, "notice.impact", None, &uri, Some(detail)).await;
+    Redirect::to(&format!("/staff/notices/{}/impact?attached=1", notice.slug)).into_response()
+}
 /// Tells every company the incident affected, and that was not told of the notice's current
 /// version yet, by an email in its language naming its releases: composed now, queued in the
 /// database (a company is never queued twice for one version), sent by the dispatcher.
