@@ -759,3 +759,27 @@ pub struct AffectedCompanyView {
     /// The company's portal, as staff see it.
     pub portal_href: String,
 }
+
+/// `/staff/notices/new`: a notice's fields as typed, what is wrong with them, and its preview.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoticeEditorPage {
+    pub action: String,
+    /// The file name and address: lowercase letters, digits and hyphens.
+    pub slug: String,
+    pub title: String,
+    pub title_en: String,
+    pub kind: String,
+    pub status: String,
+    pub severity: String,
+    /// Each component of the site: (id, name, chosen).
+    pub components: Vec<(String, String, bool)>,
+    /// `YYYY-MM-DDTHH:MM` in the site's zone.
+    pub started_at: String,
+    pub published_at: String,
+    pub zone: String,
+    pub body: String,
+    pub body_en: String,
+    pub problems: Vec<FieldProblem>,
+    /// The public page's content as it would be published, in each language (sanitised HTML).
+    pub preview: Vec<(crate::Lang, String)>,
+}

@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 
 use crate::model::{
-    AuditPage, FieldProblem, NoticeImpactPage, NoticeUpdateForm, PortalChrome, StaffNoticesPage,
+    AuditPage, FieldProblem, Kind, NoticeEditorPage, NoticeImpactPage, NoticeUpdateForm, PortalChrome,
+    Severity, StaffNoticesPage, Status,
 };
 use crate::portal::{message, portal_document};
 
@@ -34,6 +35,7 @@ pub fn notices_page(chrome: PortalChrome, page: StaffNoticesPage) -> String {
     let main = view! {
         <h1>{s.notices}</h1>
         {updated}
+        <p><a href="/staff/notices/new" class="button">{s.new_notice}</a></p>
         <div class="table-wrap">
             <table class="notices">
                 <thead>
@@ -350,6 +352,94 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
         {figures}
         {notify}
         {editor}
+    };
+    portal_document(chrome, main)
+}
+
+/// `/staff/notices/new`: the notice's fields, each problem next to its field, and the preview
+/// in each language.
+pub fn editor_page(chrome: PortalChrome, page: NoticeEditorPage) -> String {
+    let lang = chrome.lang;
+    let s = lang.staff();
+    let problems = &page.problems;
+    let general: Vec<String> =
+        problems.iter().filter(|p| p.field.is_none()).map(|p| p.message.clone()).collect();
+    let summary = (!problems.is_empty()).then(|| {
+        let items = general.into_iter().map(|m| view! { <li>{m}</li> }).collect_view();
+        view! {
+            <div class="message problem" role="alert">
+                <p>{s.not_saved}</p>
+                <ul>{items}</ul>
+            </div>
+        }
+    });
+    let choice = |name: &'static str, chosen: &str, values: Vec<(String, String)>, optional: bool| {
+        let none = optional.then(|| view! { <option value="">{s.none}</option> });
+        let options = values
+            .into_iter()
+            .map(|(value, label)| {
+                let selected = value == chosen;
+                view! { <option value=value selected=selected>{label}</option> }
+            })
+            .collect_view();
+        view! { <select id=name name=name>{none}{options}</select> }
+    };
+    let kinds = Kind::ALL.iter().map(|&k| (k.as_str().to_string(), lang.kind(k).to_string())).collect();
+    let statuses =
+        Status::ALL.iter().map(|&st| (st.as_str().to_string(), lang.status(st).to_string())).collect();
+    let severities =
+        Severity::ALL.iter().map(|&v| (v.as_str().to_string(), lang.severity(v).to_string())).collect();
+    let components = page
+        .components
+        .into_iter()
+        .map(|(id, name, checked)| {
+            view! { <label class="choice"><input type="checkbox" name="components" value=id checked=checked/>" "{name}</label> }
+        })
+        .collect_view();
+    let preview = (!page.preview.is_empty()).then(|| {
+        let versions = page
+            .preview
+            .into_iter()
+            .map(|(language, html)| {
+                view! {
+                    <section class="preview" lang=language.code()>
+                        <h3>{language.native_name()}</h3>
+                        <div inner_html=html></div>
+                    </section>
+                }
+            })
+            .collect_view();
+        view! {
+            <section class="previews">
+                <h2>{s.preview_title}</h2>
+                {versions}
+            </section>
+        }
+    });
+    let zone = page.zone.clone();
+    let main = view! {
+        <h1>{s.new_notice}</h1>
+        {summary}
+        <form method="post" action=page.action class="notice-update notice-editor">
+            <input type="hidden" name="csrf" value=chrome.csrf.clone()/>
+            {field("slug", s.slug, view! { <input type="text" id="slug" name="slug" value=page.slug required/> }, problems)}
+            {field("title", s.title, view! { <input type="text" id="title" name="title" value=page.title required/> }, problems)}
+            {field("title_en", s.title_en, view! { <input type="text" id="title_en" name="title_en" value=page.title_en/> }, problems)}
+            {field("kind", s.kind, choice("kind", &page.kind, kinds, false), problems)}
+            {field("status", s.status, choice("status", &page.status, statuses, true), problems)}
+            {field("severity", s.severity, choice("severity", &page.severity, severities, true), problems)}
+            {field("components", s.components, view! { <span class="choices">{components}</span> }, problems)}
+            {field("started_at", format!("{} ({zone})", s.started_at), view! { <input type="datetime-local" id="started_at" name="started_at" value=page.started_at/> }, problems)}
+            {field("published_at", format!("{} ({zone})", s.published_at), view! { <input type="datetime-local" id="published_at" name="published_at" value=page.published_at required/> }, problems)}
+            {field("body", s.body, view! { <textarea id="body" name="body" rows="12">{page.body}</textarea> }, problems)}
+            {field("body_en", s.body_en, view! { <textarea id="body_en" name="body_en" rows="12">{page.body_en}</textarea> }, problems)}
+            <p>
+                <button type="submit" name="intent" value="preview">{s.show_preview}</button>
+                " "
+                <button type="submit" name="intent" value="publish">{s.publish_notice}</button>
+            </p>
+        </form>
+        {preview}
     };
     portal_document(chrome, main)
 }

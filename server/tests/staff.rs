@@ -499,3 +499,76 @@ async fn a_scope_is_previewed_from_the_database_then_attached_to_the_notice() {
         assert_eq!(outage_file(&app), file, "nothing written");
     }
 }
+
+#[tokio::test]
+async fn a_new_notice_is_previewed_in_both_languages_checked_and_published() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in database_urls(dir.path()).await {
+        let app = PortalApp::start(&url, HttpOptions::default()).await;
+        let mut staff = app.session_for(STAFF_USER).await;
+        let form = staff.get("/staff/notices/new").await;
+        assert_eq!(form.status, StatusCode::OK, "{url}");
+        let csrf = hidden_field(&form.text(), "csrf");
+        let post = async |staff: &mut Browser, slug: &str, body: &str, intent: &str| {
+            let fields = [
+                ("csrf", csrf.as_str()),
+                ("slug", slug),
+                ("title", "配信の遅延"),
+                ("title_en", "Delayed delivery"),
+                ("kind", "incident"),
+                ("status", "investigating"),
+                ("severity", "major"),
+                ("components", "email-delivery"),
+                ("started_at", "2021-03-05T09:00"),
+                ("published_at", "2021-03-05T09:10"),
+                ("body", body),
+                ("body_en", "Emails are **delayed**."),
+                ("intent", intent),
+            ];
+            staff.post("/staff/notices/new", &fields, &[("origin", "http://portal.test")]).await
+        };
+        let path = app.content.join("notices/delayed-delivery.md");
+
+        let preview = post(&mut staff, "delayed-delivery", "メールが**遅れて**います。", "preview").await;
+        assert_eq!(preview.status, StatusCode::OK, "{url}: {}", preview.text());
+        let html = preview.text();
+        assert!(
+            html.contains("<section lang=\"ja\" class=\"preview\">")
+                && html.contains("<strong>遅れて</strong>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<section lang=\"en\" class=\"preview\">")
+                && html.contains("<strong>delayed</strong>"),
+            "{html}"
+        );
+        assert!(!path.exists(), "a preview writes nothing");
+
+        // A weekday that does not match its date: the body's line, next to the body.
+        let wrong =
+            post(&mut staff, "delayed-delivery", "経緯\n\n3月5日(月) から遅れています。", "publish").await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        let html = wrong.text();
+        let body_problems = html.split("id=\"body-problems\"").nth(1).expect("problems next to the body");
+        assert!(body_problems.split("</ul>").next().unwrap().contains("line 3"), "{html}");
+        assert!(html.contains("3月5日(月) から遅れています。</textarea>"), "what was typed is kept");
+        let bad_slug = post(&mut staff, "Delayed Delivery", "本文", "publish").await;
+        assert!(bad_slug.text().contains("id=\"slug-problems\""));
+        assert!(!path.exists());
+
+        let published = post(&mut staff, "delayed-delivery", "メールが**遅れて**います。", "publish").await;
+        assert_eq!(published.status, StatusCode::SEE_OTHER, "{url}: {}", published.text());
+        assert!(std::fs::read_to_string(&path).unwrap().starts_with("+++\ntitle = \"配信の遅延\"\n"));
+        let public = staff.get("/en/notices/delayed-delivery").await.text();
+        assert!(
+            public.contains("Delayed delivery") && public.contains("<strong>delayed</strong>"),
+            "{public}"
+        );
+        let first =
+            std::fs::read_to_string(app.content.join(".revisions/delayed-delivery/0001.toml")).unwrap();
+        assert!(first.contains("author = \"support@statusdesk.example\""), "{first}");
+        assert_eq!(app.audited("notice.create").await, 1);
+        let again = post(&mut staff, "delayed-delivery", "本文", "publish").await;
+        assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "never over another notice");
+    }
+}

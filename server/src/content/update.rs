@@ -3,7 +3,8 @@
 //! - "add update": a new timeline entry at the end of the front matter; the notice's `status`
 //!   becomes the entry's, and an entry that closes the notice (resolved, completed) also sets
 //!   `resolved_at` when the file has none;
-//! - "attach to notice": the incident's scope as its `[impact]` table, replacing the one there.
+//! - "attach to notice": the incident's scope as its `[impact]` table, replacing the one there;
+//! - "new notice": the whole file of a notice from its fields.
 
 use chrono::{DateTime, FixedOffset};
 use statusdesk_app::model::Status;
@@ -24,6 +25,48 @@ pub struct Update {
 pub enum UpdateError {
     #[error("the file has no front matter between `+++` lines")]
     NoFrontMatter,
+}
+
+/// A new notice's fields; keywords as typed (the linter checks them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewNotice {
+    pub title: String,
+    pub title_en: Option<String>,
+    pub kind: String,
+    pub status: Option<String>,
+    pub severity: Option<String>,
+    pub components: Vec<String>,
+    pub started_at: Option<DateTime<FixedOffset>>,
+    pub published_at: DateTime<FixedOffset>,
+    pub body: String,
+    pub body_en: Option<String>,
+}
+
+/// The file of a new notice.
+pub fn new_notice_text(notice: &NewNotice) -> String {
+    let mut text = format!("+++\ntitle = {}\n", quoted(&notice.title));
+    if let Some(en) = &notice.title_en {
+        text += &format!("title_en = {}\n", quoted(en));
+    }
+    text += &format!("kind = {}\n", quoted(&notice.kind));
+    for (key, value) in [("status", &notice.status), ("severity", &notice.severity)] {
+        if let Some(value) = value {
+            text += &format!("{key} = {}\n", quoted(value));
+        }
+    }
+    if !notice.components.is_empty() {
+        let list: Vec<String> = notice.components.iter().map(|c| quoted(c)).collect();
+        text += &format!("components = [{}]\n", list.join(", "));
+    }
+    if let Some(at) = notice.started_at {
+        text += &format!("started_at = {}\n", at.to_rfc3339());
+    }
+    text +=
+        &format!("published_at = {}\n+++\n\n{}\n", notice.published_at.to_rfc3339(), notice.body.trim_end());
+    if let Some(en) = &notice.body_en {
+        text += &format!("\n{}\n\n{}\n", super::notice::ENGLISH_MARKER, en.trim_end());
+    }
+    text
 }
 
 /// The lines of the two `+++` fences around the front matter.

@@ -29,7 +29,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use statusdesk_app::model::{
     AffectedCompanyView, AuditFilterView, AuditPage, AuditRowView, FieldProblem, ImpactFigures, Kind,
-    NoticeImpactPage, NoticeUpdateForm, ScopeEditor, StaffNoticeRow, StaffNoticesPage, Status,
+    NoticeEditorPage, NoticeImpactPage, NoticeUpdateForm, ScopeEditor, StaffNoticeRow, StaffNoticesPage,
+    Status,
 };
 use statusdesk_app::staff;
 
@@ -37,11 +38,12 @@ use super::AppState;
 use super::pages::{self, PortalPage, encode};
 use super::portal::audit;
 use super::session::{self, Viewer};
-use crate::content::update::{ImpactTable, set_impact};
+use crate::content::update::{ImpactTable, NewNotice, new_notice_text, set_impact};
 use crate::content::update::{Update, append_update};
 use crate::content::{Findings, Level, Notice, notice};
 use crate::delivery::impact::{Buckets, ErrorClass, RecipientSource, Route, Scope, SenderKind};
 use crate::dispatch::notify::{AffectedRelease, IncidentEmail, compose_incident_email};
+use crate::public_site::views::Views;
 use crate::store::portal::AuditQuery;
 use crate::store::redelivery::NewIncidentNotification;
 use clap::ValueEnum;
@@ -51,6 +53,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/staff", get(|| async { Redirect::to("/staff/notices") }))
         .route("/staff/notices", get(notices))
+        .route("/staff/notices/new", get(new_notice_form).post(new_notice))
         .route("/staff/notices/{slug}/update", get(update_form).post(add_update))
         .route("/staff/notices/{slug}/impact", get(impact).post(attach))
         .route("/staff/notices/{slug}/notify", post(notify))
@@ -369,6 +372,7 @@ async fn add_update(
 const AUDIT_ACTIONS: &[&str] = &[
     "incident.answer",
     "incident.notify",
+    "notice.create",
     "notice.impact",
     "notice.update",
     "portal.denied",
@@ -1000,4 +1004,224 @@ async fn notify(
         encode(&[("notified", queued.to_string().as_str())])
     );
     Redirect::to(&back).into_response()
+}
+
+/// A posted form's fields, repeated names (the components) included.
+type Fields = Vec<(String, String)>;
+
+fn field_value<'f>(fields: &'f Fields, name: &str) -> &'f str {
+    fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+}
+
+/// The new-notice form holding `fields` (or the defaults: an incident under investigation, now).
+fn editor(
+    page: &PortalPage,
+    fields: Option<&Fields>,
+    problems: Vec<FieldProblem>,
+    preview: Vec<(statusdesk_app::Lang, String)>,
+) -> NoticeEditorPage {
+    let zone = page.site().time_zone;
+    let now = Utc::now().with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string();
+    let offset = zone.offset_from_utc_datetime(&Utc::now().naive_utc());
+    let typed =
+        |name: &str, default: &str| fields.map_or(default.to_string(), |f| field_value(f, name).to_string());
+    let chosen: Vec<&str> = fields.map_or(Vec::new(), |f| {
+        f.iter().filter(|(k, _)| k == "components").map(|(_, v)| v.as_str()).collect()
+    });
+    NoticeEditorPage {
+        action: "/staff/notices/new".into(),
+        slug: typed("slug", ""),
+        title: typed("title", ""),
+        title_en: typed("title_en", ""),
+        kind: typed("kind", "incident"),
+        status: typed("status", "investigating"),
+        severity: typed("severity", "major"),
+        components: page
+            .site()
+            .components
+            .iter()
+            .map(|c| (c.id.clone(), c.name.get(page.lang).to_string(), chosen.contains(&c.id.as_str())))
+            .collect(),
+        started_at: typed("started_at", &now),
+        published_at: typed("published_at", &now),
+        zone: format!("{zone}, UTC{}", chrono::Offset::fix(&offset)),
+        body: typed("body", ""),
+        body_en: typed("body_en", ""),
+        problems,
+        preview,
+    }
+}
+
+fn render_editor(page: &PortalPage, viewer: &Viewer, status: StatusCode, form: NoticeEditorPage) -> Response {
+    let chrome = page.chrome(page.lang.staff().new_notice, Some(viewer), None);
+    page.respond(status, staff::editor_page(chrome, form))
+}
+
+async fn new_notice_form(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let page = PortalPage::new(&state, &headers, &uri);
+    render_editor(&page, &viewer, StatusCode::OK, editor(&page, None, Vec::new(), Vec::new()))
+}
+
+/// The form field a linter finding on `line` of a new notice's `text` is about: a front-matter
+/// key's field, or the line of a body.
+fn new_notice_field(text: &str, line: usize, message: &str) -> FieldProblem {
+    let lines: Vec<&str> = text.lines().collect();
+    let close = lines.iter().skip(1).position(|l| l.trim_end() == "+++").map_or(0, |i| i + 2);
+    if line > close && close > 0 {
+        let marker =
+            lines.iter().position(|l| l.trim() == crate::content::notice::ENGLISH_MARKER).map(|i| i + 1);
+        return match marker {
+            Some(marker) if line > marker => {
+                problem(Some("body_en"), format!("line {}: {message}", line - marker - 1))
+            }
+            _ => problem(Some("body"), format!("line {}: {message}", line - close - 1)),
+        };
+    }
+    let key = lines.get(line.wrapping_sub(1)).and_then(|l| l.split('=').next()).map(str::trim).unwrap_or("");
+    let field =
+        ["title", "title_en", "kind", "status", "severity", "components", "started_at", "published_at"]
+            .into_iter()
+            .find(|f| *f == key);
+    match field {
+        Some(field) => problem(Some(field), message),
+        None => problem(None, format!("line {line}: {message}")),
+    }
+}
+
+/// "Preview" shows the notice as the public page will, in each language; "publish" writes it
+/// as a new file (never over another), records its first version and publishes it. Either way
+/// it is linted first, and every problem comes back next to its field or body line.
+async fn new_notice(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let page = PortalPage::new(&state, &headers, &uri);
+    let text = page.lang.staff();
+    let published = state.site.current();
+    let mut problems = Vec::new();
+    let slug = field_value(&fields, "slug").trim().to_string();
+    if slug.is_empty() || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        problems.push(problem(Some("slug"), format!("{}`{slug}`", text.bad_slug)));
+    }
+    let path = state.site.dir().join("notices").join(format!("{slug}.md"));
+    if published.content.notice(&slug).is_some() || path.exists() {
+        problems.push(problem(Some("slug"), format!("{}`{slug}`", text.slug_taken)));
+    }
+    let optional = |name: &str| Some(field_value(&fields, name).trim().to_string()).filter(|v| !v.is_empty());
+    let mut time = |name: &'static str| {
+        let typed = field_value(&fields, name);
+        if typed.trim().is_empty() {
+            return None;
+        }
+        local_time(&page, typed).map_err(|m| problems.push(problem(Some(name), m))).ok()
+    };
+    let (started_at, published_at) = (time("started_at"), time("published_at"));
+    let Some(published_at) = published_at else {
+        if !problems.iter().any(|p| p.field == Some("published_at")) {
+            problems.push(problem(Some("published_at"), text.bad_time));
+        }
+        return render_editor(
+            &page,
+            &viewer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            editor(&page, Some(&fields), problems, Vec::new()),
+        );
+    };
+    let notice = NewNotice {
+        title: field_value(&fields, "title").trim().to_string(),
+        title_en: optional("title_en"),
+        kind: field_value(&fields, "kind").to_string(),
+        status: optional("status"),
+        severity: optional("severity"),
+        components: fields.iter().filter(|(k, _)| k == "components").map(|(_, v)| v.clone()).collect(),
+        started_at,
+        published_at,
+        body: one_line_ending(field_value(&fields, "body")),
+        body_en: optional("body_en").map(|b| one_line_ending(&b)),
+    };
+    let written = new_notice_text(&notice);
+    let mut findings = Findings::new(&path);
+    let parsed = notice::parse(&path, &written, page.site(), &mut findings);
+    problems.extend(
+        findings
+            .list
+            .iter()
+            .filter(|f| f.level == Level::Error)
+            .map(|f| new_notice_field(&written, f.line, &f.message)),
+    );
+    let (Some(parsed), true) = (parsed, problems.is_empty()) else {
+        return render_editor(
+            &page,
+            &viewer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            editor(&page, Some(&fields), problems, Vec::new()),
+        );
+    };
+    if field_value(&fields, "intent") != "publish" {
+        let mut content = published.content.clone();
+        content.notices.push(parsed.clone());
+        let preview = content
+            .site
+            .languages
+            .iter()
+            .map(|&lang| {
+                let views = Views { content: &content, lang, stylesheet: &published.site.stylesheet };
+                let notice_page = views.notice_page(&parsed);
+                let path = format!("/notices/{}", parsed.slug);
+                let html = statusdesk_app::pages::notice_page(
+                    views.chrome(&path, &notice_page.summary.title.clone()),
+                    notice_page,
+                );
+                let main = html
+                    .split_once("<main>")
+                    .and_then(|(_, rest)| rest.split_once("</main>"))
+                    .map_or(html.clone(), |(main, _)| main.to_string());
+                (lang, main)
+            })
+            .collect();
+        return render_editor(
+            &page,
+            &viewer,
+            StatusCode::OK,
+            editor(&page, Some(&fields), Vec::new(), preview),
+        );
+    }
+    let _editing = state.content_edits.lock().await;
+    if path.exists() {
+        let problems = vec![problem(Some("slug"), format!("{}`{slug}`", text.slug_taken))];
+        return render_editor(
+            &page,
+            &viewer,
+            StatusCode::CONFLICT,
+            editor(&page, Some(&fields), problems, Vec::new()),
+        );
+    }
+    let (site, author, note) = (Arc::clone(&state.site), viewer.user.email.clone(), text.first_version_note);
+    let (target, name) = (path.clone(), slug.clone());
+    let result =
+        tokio::task::spawn_blocking(move || site.publish(&target, &name, &written, &author, Some(note)))
+            .await
+            .expect("publishing does not panic");
+    if let Err(e) = result {
+        let problems =
+            vec![problem(None, format!("{}: cannot write the file, nothing changed: {e}", path.display()))];
+        return render_editor(
+            &page,
+            &viewer,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            editor(&page, Some(&fields), problems, Vec::new()),
+        );
+    }
+    if let Some(store) = state.database.store() {
+        audit(store.as_ref(), &viewer, "notice.create", None, &uri, Some(slug.clone())).await;
+    }
+    Redirect::to(&format!("/staff/notices?{}", encode(&[("updated", slug.as_str())]))).into_response()
 }

@@ -66,6 +66,11 @@ impl LiveSite {
         }))
     }
 
+    /// The content folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// What is published now.
     pub fn current(&self) -> Arc<Published> {
         self.current.load_full()
