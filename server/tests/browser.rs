@@ -420,3 +420,134 @@ async fn staff_add_the_cause_to_the_incident_and_readers_see_it_with_its_revisio
     assert!(changes.contains("+reason = \"原因と再発防止策を追記\""), "{changes}");
     client.close().await.unwrap();
 }
+
+/// Types `text` into the field `css` of the current page.
+async fn type_into(client: &Client, css: &str, text: &str) {
+    client.find(Locator::Css(css)).await.unwrap().send_keys(text).await.unwrap();
+}
+
+/// Submits with the button `css` and waits for the confirmation the next page shows.
+async fn submit_and_confirm(client: &Client, css: &str) -> String {
+    let before = client.current_url().await.unwrap();
+    click(client, css).await;
+    for _ in 0..100 {
+        if client.current_url().await.unwrap() != before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    match client.wait().for_element(Locator::Css("p.message.info")).await {
+        Ok(confirmed) => confirmed.text().await.unwrap(),
+        Err(_) => panic!("not confirmed: {}", text(client, "main").await),
+    }
+}
+
+#[tokio::test]
+async fn staff_run_an_incidents_whole_communication_from_the_browser() {
+    let downloads = tempfile::tempdir().unwrap();
+    let Some((_driver, client)) = browser(downloads.path()).await else {
+        return;
+    };
+    let demo = Demo::start();
+    let base = demo.base();
+    const SLUG: &str = "import-list-mail-unsent";
+    client.goto(&format!("{base}/login")).await.unwrap();
+    log_in_with(&client, &base, "staff@demo.example", "demo-staff-password", "staff-login-whole").await;
+
+    // 1. The first notice: every field in a form, previewed, then published.
+    client.goto(&format!("{base}/staff/notices")).await.unwrap();
+    click(&client, "a[href='/staff/notices/new']").await;
+    client.wait().for_element(Locator::Css("form.notice-editor")).await.unwrap();
+    type_into(&client, "#slug", SLUG).await;
+    type_into(&client, "#title", "インポートリスト宛てのメールの一部が配信されていません").await;
+    type_into(&client, "#title_en", "Some emails to import lists are not delivered").await;
+    click(&client, "input[name=components][value=email-delivery]").await;
+    type_into(&client, "#body", "一部のメールが配信されていないことを確認し、調査しています。").await;
+    type_into(&client, "#body_en", "Some emails are not being delivered; we are investigating.").await;
+    click(&client, "button[name=intent][value=preview]").await;
+    let preview =
+        client.wait().for_element(Locator::Css("section.previews")).await.unwrap().text().await.unwrap();
+    assert!(preview.contains("Some emails to import lists are not delivered"), "{preview}");
+    screenshot(&client, "staff-new-notice-preview").await;
+    let published = submit_and_confirm(&client, "button[name=intent][value=publish]").await;
+    assert!(published.starts_with("公開しました: "), "{published}");
+
+    // 2. An update.
+    click(&client, &format!("a[href='/staff/notices/{SLUG}/update']")).await;
+    client.wait().for_element(Locator::Css("form.notice-update")).await.unwrap();
+    client
+        .find(Locator::Css("select[name=status]"))
+        .await
+        .unwrap()
+        .select_by_value("identified")
+        .await
+        .unwrap();
+    type_into(&client, "textarea[name=text]", "原因を特定しました。送信経路の設定を修正しています。").await;
+    submit_and_confirm(&client, "form.notice-update button[type=submit]").await;
+
+    // 3. The impact: a scope typed, computed from the database, then attached to the notice.
+    client.goto(&format!("{base}/staff/notices/{SLUG}/impact")).await.unwrap();
+    client
+        .execute(
+            "document.getElementById('from').value = '2021-02-24T21:00';
+             document.getElementById('to').value = '2021-03-01T17:35';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("select[name=error_class]"))
+        .await
+        .unwrap()
+        .select_by_value("sender_domain_unverified")
+        .await
+        .unwrap();
+    let computed = submit_and_confirm(&client, "form.scope button[type=submit]").await;
+    assert!(computed.contains("入力した範囲"), "{computed}");
+    let figures = text(&client, "main").await;
+    assert!(figures.contains("企業\n117") && figures.contains("2,310 / "), "{figures}");
+    let attached = submit_and_confirm(&client, "form.attach button[type=submit]").await;
+    assert_eq!(attached, "範囲をお知らせに添付しました。");
+
+    // 4. Every affected company told, once.
+    let told = submit_and_confirm(&client, "form.notify button[type=submit]").await;
+    assert_eq!(told, "通知を送る企業の数: 117");
+
+    // 5. The later version: cause and countermeasures, resolved.
+    client.goto(&format!("{base}/staff/notices/{SLUG}/update")).await.unwrap();
+    client
+        .find(Locator::Css("select[name=status]"))
+        .await
+        .unwrap()
+        .select_by_value("resolved")
+        .await
+        .unwrap();
+    type_into(
+        &client,
+        "textarea[name=text]",
+        "原因: 送信経路の切り替え時の設定漏れ。対策: 切り替え手順に確認を追加しました。",
+    )
+    .await;
+    type_into(&client, "input[name=note]", "原因と対策を追記").await;
+    submit_and_confirm(&client, "form.notice-update button[type=submit]").await;
+
+    // Readers see all of it; every step is in the audit log.
+    client.goto(&format!("{base}/ja/notices/{SLUG}")).await.unwrap();
+    let notice = text(&client, "article.notice").await;
+    for expected in [
+        "117 社の 228 件のリリースで、2,310 通のメールが配信されませんでした。",
+        "原因を特定しました。",
+        "対策: 切り替え手順に確認を追加しました。",
+        "この告知は 3 回改訂されました",
+        "原因と対策を追記",
+    ] {
+        assert!(notice.contains(expected), "{expected:?} in {notice}");
+    }
+    screenshot(&client, "notice-whole-communication").await;
+    client.goto(&format!("{base}/staff/audit")).await.unwrap();
+    let audit = text(&client, "table.audit").await;
+    for action in ["notice.create", "notice.update", "notice.impact", "incident.notify"] {
+        assert!(audit.contains(action), "{action} in {audit}");
+    }
+    client.close().await.unwrap();
+}
