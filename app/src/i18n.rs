@@ -921,6 +921,8 @@ pub struct StaffText {
     pub bad_slug: &'static str,
     pub slug_taken: &'static str,
     pub first_version_note: &'static str,
+    pub edit: &'static str,
+    pub resolved_at: &'static str,
 }
 
 impl Lang {
@@ -1011,6 +1013,8 @@ static STAFF_JA: StaffText = StaffText {
     bad_slug: "識別名は英小文字・数字・ハイフンで書いてください: ",
     slug_taken: "この識別名のお知らせはすでにあります: ",
     first_version_note: "初版を公開",
+    edit: "編集",
+    resolved_at: "解決・終了日時",
 };
 
 static STAFF_EN: StaffText = StaffText {
@@ -1092,6 +1096,8 @@ static STAFF_EN: StaffText = StaffText {
     bad_slug: "Write the slug with lowercase letters, digits and hyphens: ",
     slug_taken: "A notice with this slug exists already: ",
     first_version_note: "First version published",
+    edit: "Edit",
+    resolved_at: "Resolved at",
 };
 
 #[cfg(test)]

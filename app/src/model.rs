@@ -618,6 +618,8 @@ pub struct StaffNoticeRow {
     pub public_href: String,
     /// The "add update" form, for notices that have a status.
     pub update_href: Option<String>,
+    /// The form with every field and the body.
+    pub edit_href: String,
     /// The impact page, for incidents with a scope.
     pub impact_href: Option<String>,
 }
@@ -763,7 +765,10 @@ pub struct AffectedCompanyView {
 /// `/staff/notices/new`: a notice's fields as typed, what is wrong with them, and its preview.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NoticeEditorPage {
+    pub heading: String,
     pub action: String,
+    /// Editing a published notice: its slug cannot change.
+    pub slug_fixed: bool,
     /// The file name and address: lowercase letters, digits and hyphens.
     pub slug: String,
     pub title: String,
@@ -775,10 +780,18 @@ pub struct NoticeEditorPage {
     pub components: Vec<(String, String, bool)>,
     /// `YYYY-MM-DDTHH:MM` in the site's zone.
     pub started_at: String,
+    pub resolved_at: String,
     pub published_at: String,
     pub zone: String,
     pub body: String,
     pub body_en: String,
+    /// The author's note for the version an edit publishes.
+    pub note: String,
+    /// Editing: the file's SHA-256 and text when the form was opened.
+    pub version: String,
+    pub original: String,
+    /// The file changed since the form was opened: the changes, as a unified diff.
+    pub conflict: Option<String>,
     pub problems: Vec<FieldProblem>,
     /// The public page's content as it would be published, in each language (sanitised HTML).
     pub preview: Vec<(crate::Lang, String)>,

@@ -19,7 +19,8 @@ pub fn notices_page(chrome: PortalChrome, page: StaffNoticesPage) -> String {
         .into_iter()
         .map(|notice| {
             let status = notice.status.map(|st| lang.status(st)).unwrap_or("");
-            let update = notice.update_href.map(|href| view! { <a href=href>{s.add_update}</a> });
+            let update = notice.update_href.map(|href| view! { <a href=href>{s.add_update}</a>" " });
+            let edit = view! { <a href=notice.edit_href>{s.edit}</a> };
             let impact = notice.impact_href.map(|href| view! { " "<a href=href>{s.impact}</a> });
             view! {
                 <tr>
@@ -27,7 +28,7 @@ pub fn notices_page(chrome: PortalChrome, page: StaffNoticesPage) -> String {
                     <td>{lang.kind(notice.kind)}</td>
                     <td>{status}</td>
                     <td><time datetime=notice.updated.rfc3339.clone()>{lang.datetime(&notice.updated)}</time></td>
-                    <td>{update}{impact}</td>
+                    <td>{update}{edit}{impact}</td>
                 </tr>
             }
         })
@@ -417,12 +418,32 @@ pub fn editor_page(chrome: PortalChrome, page: NoticeEditorPage) -> String {
         }
     });
     let zone = page.zone.clone();
+    let conflict = page.conflict.map(|diff| {
+        view! {
+            <section class="conflict" role="alert">
+                <h2>{s.conflict}</h2>
+                <p>{s.conflict_help}</p>
+                <pre class="diff">{diff}</pre>
+            </section>
+        }
+    });
+    let slug = if page.slug_fixed {
+        view! { <input type="text" id="slug" name="slug" value=page.slug readonly/> }.into_any()
+    } else {
+        view! { <input type="text" id="slug" name="slug" value=page.slug required/> }.into_any()
+    };
+    let note = page.slug_fixed.then(|| {
+        field("note", s.note, view! { <input type="text" id="note" name="note" value=page.note/> }, problems)
+    });
     let main = view! {
-        <h1>{s.new_notice}</h1>
+        <h1>{page.heading}</h1>
         {summary}
+        {conflict}
         <form method="post" action=page.action class="notice-update notice-editor">
             <input type="hidden" name="csrf" value=chrome.csrf.clone()/>
-            {field("slug", s.slug, view! { <input type="text" id="slug" name="slug" value=page.slug required/> }, problems)}
+            <input type="hidden" name="version" value=page.version/>
+            <input type="hidden" name="original" value=page.original/>
+            {field("slug", s.slug, slug, problems)}
             {field("title", s.title, view! { <input type="text" id="title" name="title" value=page.title required/> }, problems)}
             {field("title_en", s.title_en, view! { <input type="text" id="title_en" name="title_en" value=page.title_en/> }, problems)}
             {field("kind", s.kind, choice("kind", &page.kind, kinds, false), problems)}
@@ -430,9 +451,11 @@ pub fn editor_page(chrome: PortalChrome, page: NoticeEditorPage) -> String {
             {field("severity", s.severity, choice("severity", &page.severity, severities, true), problems)}
             {field("components", s.components, view! { <span class="choices">{components}</span> }, problems)}
             {field("started_at", format!("{} ({zone})", s.started_at), view! { <input type="datetime-local" id="started_at" name="started_at" value=page.started_at/> }, problems)}
+            {field("resolved_at", format!("{} ({zone})", s.resolved_at), view! { <input type="datetime-local" id="resolved_at" name="resolved_at" value=page.resolved_at/> }, problems)}
             {field("published_at", format!("{} ({zone})", s.published_at), view! { <input type="datetime-local" id="published_at" name="published_at" value=page.published_at required/> }, problems)}
             {field("body", s.body, view! { <textarea id="body" name="body" rows="12">{page.body}</textarea> }, problems)}
             {field("body_en", s.body_en, view! { <textarea id="body_en" name="body_en" rows="12">{page.body_en}</textarea> }, problems)}
+            {note}
             <p>
                 <button type="submit" name="intent" value="preview">{s.show_preview}</button>
                 " "

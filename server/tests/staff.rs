@@ -572,3 +572,82 @@ async fn a_new_notice_is_previewed_in_both_languages_checked_and_published() {
         assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "never over another notice");
     }
 }
+
+#[tokio::test]
+async fn a_notice_is_edited_in_its_form_over_the_version_it_was_opened_on() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in database_urls(dir.path()).await {
+        let app = PortalApp::start(&url, HttpOptions::default()).await;
+        const EDIT: &str = "/staff/notices/delivery-outage/edit";
+        let mut first = app.session_for(STAFF_USER).await;
+        let mut second = app.session_for(STAFF_USER).await;
+        let form1 = first.get(EDIT).await.text();
+        let form2 = second.get(EDIT).await.text();
+        assert!(form1.contains("value=\"メール配信の停止\"") && form1.contains("readonly"), "{form1}");
+        assert!(form1.contains(">2021年3月1日(月) 16時18分から配信が止まっています。</textarea>"), "{form1}");
+        let fields = |form: &str, body: &str, intent: &str| -> Vec<(String, String)> {
+            let mut fields: Vec<(String, String)> = ["csrf", "version", "original"]
+                .iter()
+                .map(|name| (name.to_string(), hidden_field(form, name)))
+                .collect();
+            fields.extend(
+                [
+                    ("slug", "delivery-outage"),
+                    ("title", "メール配信の停止"),
+                    ("title_en", "Email delivery stopped"),
+                    ("kind", "incident"),
+                    ("status", "identified"),
+                    ("severity", "critical"),
+                    ("components", "email-delivery"),
+                    ("started_at", "2021-03-01T16:18"),
+                    ("published_at", "2021-03-01T16:30"),
+                    ("body", body),
+                    ("body_en", "Sending has stopped since Mon, 1 March 2021 16:18."),
+                    ("note", "原因を本文に追記"),
+                    ("intent", intent),
+                ]
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+            );
+            fields
+        };
+        let post = async |browser: &mut Browser, fields: Vec<(String, String)>| {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            browser.post(EDIT, &pairs, &[("origin", "http://portal.test")]).await
+        };
+        let body =
+            "2021年3月1日(月) 16時18分から配信が止まっています。\n\n## 原因\n\n送信経路の設定漏れです。";
+        let before = outage_file(&app);
+        let preview = post(&mut first, fields(&form1, body, "preview")).await;
+        assert_eq!(preview.status, StatusCode::OK, "{url}: {}", preview.text());
+        let shown = preview.text();
+        let previews = shown.split("class=\"previews\"").nth(1).expect("a preview");
+        assert!(previews.contains("<p>送信経路の設定漏れです。</p>"), "{shown}");
+        assert_eq!(outage_file(&app), before, "a preview writes nothing");
+
+        let saved = post(&mut first, fields(&form1, body, "publish")).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{url}: {}", saved.text());
+        let file = outage_file(&app);
+        assert!(file.contains("## 原因\n\n送信経路の設定漏れです。\n\n<!-- lang: en -->"), "{file}");
+        assert!(
+            file.contains("[impact]\nfrom = ") && file.matches("[[timeline]]").count() == 2,
+            "tables kept: {file}"
+        );
+        let public = first.get("/ja/notices/delivery-outage").await.text();
+        assert!(
+            public.contains("送信経路の設定漏れです。") && public.contains("原因を本文に追記"),
+            "{public}"
+        );
+        assert_eq!(app.audited("notice.edit").await, 1);
+
+        let refused = post(&mut second, fields(&form2, "別の本文", "publish")).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{url}");
+        let html = refused.text();
+        assert!(
+            html.contains("開いた後に、このお知らせは変更されています")
+                && html.contains("+送信経路の設定漏れです。"),
+            "{html}"
+        );
+        assert!(html.contains(">別の本文</textarea>"), "what was typed is kept");
+        assert_eq!(outage_file(&app), file, "never a silent overwrite");
+    }
+}

@@ -4,7 +4,8 @@
 //!   becomes the entry's, and an entry that closes the notice (resolved, completed) also sets
 //!   `resolved_at` when the file has none;
 //! - "attach to notice": the incident's scope as its `[impact]` table, replacing the one there;
-//! - "new notice": the whole file of a notice from its fields.
+//! - "new notice": the whole file of a notice from its fields;
+//! - "edit": a notice's fields and body replaced, its tables (timeline, impact) kept.
 
 use chrono::{DateTime, FixedOffset};
 use statusdesk_app::model::Status;
@@ -37,14 +38,64 @@ pub struct NewNotice {
     pub severity: Option<String>,
     pub components: Vec<String>,
     pub started_at: Option<DateTime<FixedOffset>>,
+    pub resolved_at: Option<DateTime<FixedOffset>>,
     pub published_at: DateTime<FixedOffset>,
     pub body: String,
     pub body_en: Option<String>,
 }
 
+/// The top-level keys a notice's form writes.
+const FORM_KEYS: [&str; 9] = [
+    "title",
+    "title_en",
+    "kind",
+    "status",
+    "severity",
+    "components",
+    "started_at",
+    "resolved_at",
+    "published_at",
+];
+
 /// The file of a new notice.
 pub fn new_notice_text(notice: &NewNotice) -> String {
-    let mut text = format!("+++\ntitle = {}\n", quoted(&notice.title));
+    format!("+++\n{}+++\n{}", form_keys(notice), body_text(notice))
+}
+
+/// `source` with the fields and body of `notice` in place of its own; its tables (timeline,
+/// impact) and any other top-level line stay as written.
+pub fn replace_fields(source: &str, notice: &NewNotice) -> Result<String, UpdateError> {
+    let lines: Vec<&str> = source.split_inclusive('\n').collect();
+    let (open, close) = fences(&lines)?;
+    let tables = (open + 1..close).find(|&i| lines[i].trim_start().starts_with('[')).unwrap_or(close);
+    let is_form_key = |line: &str| {
+        let key = line.split('=').next().unwrap_or("").trim();
+        line.contains('=') && FORM_KEYS.contains(&key)
+    };
+    let mut out = String::from("+++\n");
+    out += &form_keys(notice);
+    for line in &lines[open + 1..tables] {
+        if !is_form_key(line) && !line.trim().is_empty() {
+            out += line;
+        }
+    }
+    if tables < close {
+        out.push('\n');
+        for line in &lines[tables..close] {
+            out += line;
+        }
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out += "+++\n";
+    out += &body_text(notice);
+    Ok(out)
+}
+
+/// The top-level lines of `notice`'s front matter.
+fn form_keys(notice: &NewNotice) -> String {
+    let mut text = format!("title = {}\n", quoted(&notice.title));
     if let Some(en) = &notice.title_en {
         text += &format!("title_en = {}\n", quoted(en));
     }
@@ -58,11 +109,17 @@ pub fn new_notice_text(notice: &NewNotice) -> String {
         let list: Vec<String> = notice.components.iter().map(|c| quoted(c)).collect();
         text += &format!("components = [{}]\n", list.join(", "));
     }
-    if let Some(at) = notice.started_at {
-        text += &format!("started_at = {}\n", at.to_rfc3339());
+    for (key, at) in [("started_at", notice.started_at), ("resolved_at", notice.resolved_at)] {
+        if let Some(at) = at {
+            text += &format!("{key} = {}\n", at.to_rfc3339());
+        }
     }
-    text +=
-        &format!("published_at = {}\n+++\n\n{}\n", notice.published_at.to_rfc3339(), notice.body.trim_end());
+    text + &format!("published_at = {}\n", notice.published_at.to_rfc3339())
+}
+
+/// The body after the front matter: Japanese, then English after its marker.
+fn body_text(notice: &NewNotice) -> String {
+    let mut text = format!("\n{}\n", notice.body.trim_end());
     if let Some(en) = &notice.body_en {
         text += &format!("\n{}\n\n{}\n", super::notice::ENGLISH_MARKER, en.trim_end());
     }
@@ -247,6 +304,29 @@ mod tests {
         let front: String =
             again.split_inclusive('\n').skip(1).take_while(|l| l.trim_end() != "+++").collect();
         toml::from_str::<toml::Table>(&front).unwrap();
+    }
+
+    #[test]
+    fn editing_replaces_the_fields_and_body_and_keeps_the_timeline() {
+        let at = |t| DateTime::parse_from_rfc3339(t).unwrap();
+        let notice = NewNotice {
+            title: "配信の遅延 (更新)".into(),
+            title_en: None,
+            kind: "incident".into(),
+            status: Some("identified".into()),
+            severity: None,
+            components: vec!["email-delivery".into()],
+            started_at: Some(at("2021-03-01T09:00:00+09:00")),
+            resolved_at: None,
+            published_at: at("2021-03-01T09:10:00+09:00"),
+            body: "新しい本文".into(),
+            body_en: Some("New text".into()),
+        };
+        let edited = replace_fields(NOTICE, &notice).unwrap();
+        assert!(edited.starts_with("+++\ntitle = \"配信の遅延 (更新)\"\nkind = \"incident\"\nstatus = \"identified\"\ncomponents = [\"email-delivery\"]\n"), "{edited}");
+        assert!(edited.contains("[[timeline]]\nat = 2021-03-01T09:10:00+09:00\nstatus = \"investigating\"\ntext = \"調査中です。\"\n+++\n\n新しい本文\n\n<!-- lang: en -->\n\nNew text\n"), "{edited}");
+        assert_eq!(edited.matches("title =").count(), 1);
+        assert_eq!(replace_fields(&edited, &notice).unwrap(), edited, "editing is stable");
     }
 
     #[test]

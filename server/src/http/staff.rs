@@ -38,7 +38,7 @@ use super::AppState;
 use super::pages::{self, PortalPage, encode};
 use super::portal::audit;
 use super::session::{self, Viewer};
-use crate::content::update::{ImpactTable, NewNotice, new_notice_text, set_impact};
+use crate::content::update::{ImpactTable, NewNotice, new_notice_text, replace_fields, set_impact};
 use crate::content::update::{Update, append_update};
 use crate::content::{Findings, Level, Notice, notice};
 use crate::delivery::impact::{Buckets, ErrorClass, RecipientSource, Route, Scope, SenderKind};
@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/staff", get(|| async { Redirect::to("/staff/notices") }))
         .route("/staff/notices", get(notices))
         .route("/staff/notices/new", get(new_notice_form).post(new_notice))
+        .route("/staff/notices/{slug}/edit", get(edit_notice_form).post(edit_notice))
         .route("/staff/notices/{slug}/update", get(update_form).post(add_update))
         .route("/staff/notices/{slug}/impact", get(impact).post(attach))
         .route("/staff/notices/{slug}/notify", post(notify))
@@ -112,6 +113,7 @@ async fn notices(
             updated: crate::public_site::views::moment(page.site(), notice.updated_at()),
             public_href: format!("/{}/notices/{}", lang.code(), notice.slug),
             update_href: notice.status.map(|_| update_href(&notice.slug)),
+            edit_href: format!("/staff/notices/{}/edit", notice.slug),
             impact_href: notice.impact.as_ref().map(|_| format!("/staff/notices/{}/impact", notice.slug)),
         })
         .collect();
@@ -373,6 +375,7 @@ const AUDIT_ACTIONS: &[&str] = &[
     "incident.answer",
     "incident.notify",
     "notice.create",
+    "notice.edit",
     "notice.impact",
     "notice.update",
     "portal.denied",
@@ -1013,47 +1016,118 @@ fn field_value<'f>(fields: &'f Fields, name: &str) -> &'f str {
     fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
 }
 
-/// The new-notice form holding `fields` (or the defaults: an incident under investigation, now).
+/// What the notice form is about: a new notice, or a published one and its file's text.
+enum Editing {
+    New,
+    Existing { notice: Box<Notice>, text: String },
+}
+
+impl Editing {
+    fn of(state: &AppState, slug: &str) -> Option<Editing> {
+        let published = state.site.current();
+        let notice = published.content.notice(slug)?.clone();
+        let text = std::fs::read_to_string(&notice.path).ok()?;
+        Some(Editing::Existing { notice: Box::new(notice), text })
+    }
+
+    fn action(&self) -> String {
+        match self {
+            Editing::New => "/staff/notices/new".into(),
+            Editing::Existing { notice, .. } => format!("/staff/notices/{}/edit", notice.slug),
+        }
+    }
+}
+
+/// The notice form holding `fields`, or else the notice's own values (a new one: an incident
+/// under investigation, now).
 fn editor(
     page: &PortalPage,
+    editing: &Editing,
     fields: Option<&Fields>,
     problems: Vec<FieldProblem>,
     preview: Vec<(statusdesk_app::Lang, String)>,
 ) -> NoticeEditorPage {
     let zone = page.site().time_zone;
-    let now = Utc::now().with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string();
+    let local = |t: chrono::DateTime<chrono::FixedOffset>| {
+        t.with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string()
+    };
+    let now = local(Utc::now().fixed_offset());
     let offset = zone.offset_from_utc_datetime(&Utc::now().naive_utc());
-    let typed =
-        |name: &str, default: &str| fields.map_or(default.to_string(), |f| field_value(f, name).to_string());
-    let chosen: Vec<&str> = fields.map_or(Vec::new(), |f| {
-        f.iter().filter(|(k, _)| k == "components").map(|(_, v)| v.as_str()).collect()
-    });
+    let own: Vec<(&str, String)> = match editing {
+        Editing::New => vec![
+            ("kind", "incident".into()),
+            ("status", "investigating".into()),
+            ("severity", "major".into()),
+            ("started_at", now.clone()),
+            ("published_at", now.clone()),
+        ],
+        Editing::Existing { notice, text } => vec![
+            ("slug", notice.slug.clone()),
+            ("title", notice.title.ja.clone()),
+            ("title_en", notice.title.en.clone().unwrap_or_default()),
+            ("kind", notice.kind.as_str().into()),
+            ("status", notice.status.map(|s| s.as_str().to_string()).unwrap_or_default()),
+            ("severity", notice.severity.map(|s| s.as_str().to_string()).unwrap_or_default()),
+            ("started_at", notice.started_at.map(local).unwrap_or_default()),
+            ("resolved_at", notice.resolved_at.map(local).unwrap_or_default()),
+            ("published_at", local(notice.published_at)),
+            ("body", notice.body.ja.trim().to_string()),
+            ("body_en", notice.body.en.clone().unwrap_or_default().trim().to_string()),
+            ("version", version(text)),
+            ("original", text.clone()),
+        ],
+    };
+    let value = |name: &str| match fields {
+        Some(fields) if name != "slug" || matches!(editing, Editing::New) => {
+            field_value(fields, name).to_string()
+        }
+        _ => own.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()).unwrap_or_default(),
+    };
+    let chosen: Vec<String> = match (fields, editing) {
+        (Some(fields), _) => {
+            fields.iter().filter(|(k, _)| k == "components").map(|(_, v)| v.clone()).collect()
+        }
+        (None, Editing::Existing { notice, .. }) => notice.components.clone(),
+        (None, Editing::New) => Vec::new(),
+    };
     NoticeEditorPage {
-        action: "/staff/notices/new".into(),
-        slug: typed("slug", ""),
-        title: typed("title", ""),
-        title_en: typed("title_en", ""),
-        kind: typed("kind", "incident"),
-        status: typed("status", "investigating"),
-        severity: typed("severity", "major"),
+        heading: match editing {
+            Editing::New => page.lang.staff().new_notice.to_string(),
+            Editing::Existing { notice, .. } => {
+                format!("{}: {}", page.lang.staff().edit, notice.title.get(page.lang))
+            }
+        },
+        action: editing.action(),
+        slug_fixed: matches!(editing, Editing::Existing { .. }),
+        slug: value("slug"),
+        title: value("title"),
+        title_en: value("title_en"),
+        kind: value("kind"),
+        status: value("status"),
+        severity: value("severity"),
         components: page
             .site()
             .components
             .iter()
-            .map(|c| (c.id.clone(), c.name.get(page.lang).to_string(), chosen.contains(&c.id.as_str())))
+            .map(|c| (c.id.clone(), c.name.get(page.lang).to_string(), chosen.contains(&c.id)))
             .collect(),
-        started_at: typed("started_at", &now),
-        published_at: typed("published_at", &now),
+        started_at: value("started_at"),
+        resolved_at: value("resolved_at"),
+        published_at: value("published_at"),
         zone: format!("{zone}, UTC{}", chrono::Offset::fix(&offset)),
-        body: typed("body", ""),
-        body_en: typed("body_en", ""),
+        body: value("body"),
+        body_en: value("body_en"),
+        note: value("note"),
+        version: value("version"),
+        original: value("original"),
+        conflict: None,
         problems,
         preview,
     }
 }
 
 fn render_editor(page: &PortalPage, viewer: &Viewer, status: StatusCode, form: NoticeEditorPage) -> Response {
-    let chrome = page.chrome(page.lang.staff().new_notice, Some(viewer), None);
+    let chrome = page.chrome(&form.heading.clone(), Some(viewer), None);
     page.respond(status, staff::editor_page(chrome, form))
 }
 
@@ -1064,12 +1138,24 @@ async fn new_notice_form(
     uri: Uri,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
-    render_editor(&page, &viewer, StatusCode::OK, editor(&page, None, Vec::new(), Vec::new()))
+    render_editor(&page, &viewer, StatusCode::OK, editor(&page, &Editing::New, None, Vec::new(), Vec::new()))
 }
 
-/// The form field a linter finding on `line` of a new notice's `text` is about: a front-matter
+async fn edit_notice_form(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(slug): Path<String>,
+) -> Response {
+    let page = PortalPage::new(&state, &headers, &uri);
+    let Some(editing) = Editing::of(&state, &slug) else { return pages::not_found(&page, &viewer, None) };
+    render_editor(&page, &viewer, StatusCode::OK, editor(&page, &editing, None, Vec::new(), Vec::new()))
+}
+
+/// The form field a linter finding on `line` of a notice's `text` is about: a front-matter
 /// key's field, or the line of a body.
-fn new_notice_field(text: &str, line: usize, message: &str) -> FieldProblem {
+fn notice_field(text: &str, line: usize, message: &str) -> FieldProblem {
     let lines: Vec<&str> = text.lines().collect();
     let close = lines.iter().skip(1).position(|l| l.trim_end() == "+++").map_or(0, |i| i + 2);
     if line > close && close > 0 {
@@ -1083,19 +1169,25 @@ fn new_notice_field(text: &str, line: usize, message: &str) -> FieldProblem {
         };
     }
     let key = lines.get(line.wrapping_sub(1)).and_then(|l| l.split('=').next()).map(str::trim).unwrap_or("");
-    let field =
-        ["title", "title_en", "kind", "status", "severity", "components", "started_at", "published_at"]
-            .into_iter()
-            .find(|f| *f == key);
+    let field = [
+        "title",
+        "title_en",
+        "kind",
+        "status",
+        "severity",
+        "components",
+        "started_at",
+        "resolved_at",
+        "published_at",
+    ]
+    .into_iter()
+    .find(|f| *f == key);
     match field {
         Some(field) => problem(Some(field), message),
         None => problem(None, format!("line {line}: {message}")),
     }
 }
 
-/// "Preview" shows the notice as the public page will, in each language; "publish" writes it
-/// as a new file (never over another), records its first version and publishes it. Either way
-/// it is linted first, and every problem comes back next to its field or body line.
 async fn new_notice(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
@@ -1104,38 +1196,74 @@ async fn new_notice(
     Form(fields): Form<Fields>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
+    save_notice(&state, &viewer, &page, &uri, fields, Editing::New).await
+}
+
+async fn edit_notice(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(slug): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let page = PortalPage::new(&state, &headers, &uri);
+    let Some(editing) = Editing::of(&state, &slug) else { return pages::not_found(&page, &viewer, None) };
+    save_notice(&state, &viewer, &page, &uri, fields, editing).await
+}
+
+/// "Preview" shows the notice as the public page will, in each language; "publish" writes it —
+/// a new notice as a new file (never over another), an edited one only over the version the
+/// form was opened on (else the changes made meanwhile come back) — records the version and
+/// publishes it. Either way it is linted first, and every problem comes back next to its field
+/// or body line.
+async fn save_notice(
+    state: &AppState,
+    viewer: &Viewer,
+    page: &PortalPage,
+    uri: &Uri,
+    fields: Fields,
+    editing: Editing,
+) -> Response {
     let text = page.lang.staff();
     let published = state.site.current();
+    let refuse = |status, problems| {
+        render_editor(page, viewer, status, editor(page, &editing, Some(&fields), problems, Vec::new()))
+    };
     let mut problems = Vec::new();
-    let slug = field_value(&fields, "slug").trim().to_string();
-    if slug.is_empty() || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-        problems.push(problem(Some("slug"), format!("{}`{slug}`", text.bad_slug)));
-    }
-    let path = state.site.dir().join("notices").join(format!("{slug}.md"));
-    if published.content.notice(&slug).is_some() || path.exists() {
-        problems.push(problem(Some("slug"), format!("{}`{slug}`", text.slug_taken)));
-    }
+    let (slug, path) = match &editing {
+        Editing::New => {
+            let slug = field_value(&fields, "slug").trim().to_string();
+            if slug.is_empty()
+                || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                problems.push(problem(Some("slug"), format!("{}`{slug}`", text.bad_slug)));
+            }
+            let path = state.site.dir().join("notices").join(format!("{slug}.md"));
+            if published.content.notice(&slug).is_some() || path.exists() {
+                problems.push(problem(Some("slug"), format!("{}`{slug}`", text.slug_taken)));
+            }
+            (slug, path)
+        }
+        Editing::Existing { notice, .. } => (notice.slug.clone(), notice.path.clone()),
+    };
     let optional = |name: &str| Some(field_value(&fields, name).trim().to_string()).filter(|v| !v.is_empty());
     let mut time = |name: &'static str| {
         let typed = field_value(&fields, name);
         if typed.trim().is_empty() {
             return None;
         }
-        local_time(&page, typed).map_err(|m| problems.push(problem(Some(name), m))).ok()
+        local_time(page, typed).map_err(|m| problems.push(problem(Some(name), m))).ok()
     };
-    let (started_at, published_at) = (time("started_at"), time("published_at"));
+    let (started_at, resolved_at, published_at) =
+        (time("started_at"), time("resolved_at"), time("published_at"));
     let Some(published_at) = published_at else {
         if !problems.iter().any(|p| p.field == Some("published_at")) {
             problems.push(problem(Some("published_at"), text.bad_time));
         }
-        return render_editor(
-            &page,
-            &viewer,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            editor(&page, Some(&fields), problems, Vec::new()),
-        );
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, problems);
     };
-    let notice = NewNotice {
+    let fields_notice = NewNotice {
         title: field_value(&fields, "title").trim().to_string(),
         title_en: optional("title_en"),
         kind: field_value(&fields, "kind").to_string(),
@@ -1143,11 +1271,28 @@ async fn new_notice(
         severity: optional("severity"),
         components: fields.iter().filter(|(k, _)| k == "components").map(|(_, v)| v.clone()).collect(),
         started_at,
+        resolved_at,
         published_at,
         body: one_line_ending(field_value(&fields, "body")),
         body_en: optional("body_en").map(|b| one_line_ending(&b)),
     };
-    let written = new_notice_text(&notice);
+    let write = |current: &str| match &editing {
+        Editing::New => Ok(new_notice_text(&fields_notice)),
+        Editing::Existing { .. } => replace_fields(current, &fields_notice),
+    };
+    let opened = match &editing {
+        Editing::New => String::new(),
+        Editing::Existing { text, .. } => text.clone(),
+    };
+    let written = match write(&opened) {
+        Ok(written) => written,
+        Err(e) => {
+            return refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec![problem(None, format!("{}: {e}", path.display()))],
+            );
+        }
+    };
     let mut findings = Findings::new(&path);
     let parsed = notice::parse(&path, &written, page.site(), &mut findings);
     problems.extend(
@@ -1155,18 +1300,14 @@ async fn new_notice(
             .list
             .iter()
             .filter(|f| f.level == Level::Error)
-            .map(|f| new_notice_field(&written, f.line, &f.message)),
+            .map(|f| notice_field(&written, f.line, &f.message)),
     );
     let (Some(parsed), true) = (parsed, problems.is_empty()) else {
-        return render_editor(
-            &page,
-            &viewer,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            editor(&page, Some(&fields), problems, Vec::new()),
-        );
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, problems);
     };
     if field_value(&fields, "intent") != "publish" {
         let mut content = published.content.clone();
+        content.notices.retain(|n| n.slug != parsed.slug);
         content.notices.push(parsed.clone());
         let preview = content
             .site
@@ -1188,40 +1329,61 @@ async fn new_notice(
             })
             .collect();
         return render_editor(
-            &page,
-            &viewer,
+            page,
+            viewer,
             StatusCode::OK,
-            editor(&page, Some(&fields), Vec::new(), preview),
+            editor(page, &editing, Some(&fields), Vec::new(), preview),
         );
     }
     let _editing = state.content_edits.lock().await;
-    if path.exists() {
-        let problems = vec![problem(Some("slug"), format!("{}`{slug}`", text.slug_taken))];
-        return render_editor(
-            &page,
-            &viewer,
-            StatusCode::CONFLICT,
-            editor(&page, Some(&fields), problems, Vec::new()),
-        );
-    }
-    let (site, author, note) = (Arc::clone(&state.site), viewer.user.email.clone(), text.first_version_note);
+    let written = match &editing {
+        Editing::New if path.exists() => {
+            return refuse(
+                StatusCode::CONFLICT,
+                vec![problem(Some("slug"), format!("{}`{slug}`", text.slug_taken))],
+            );
+        }
+        Editing::New => written,
+        Editing::Existing { .. } => {
+            let current = std::fs::read_to_string(&path).unwrap_or_default();
+            if version(&current) != field_value(&fields, "version") {
+                let diff = similar::TextDiff::from_lines(
+                    &one_line_ending(field_value(&fields, "original")),
+                    &current,
+                )
+                .unified_diff()
+                .context_radius(2)
+                .header("opened", "now")
+                .to_string();
+                // The form now stands on the current version: publishing again is a deliberate choice.
+                let mut fields = fields.clone();
+                fields.retain(|(k, _)| k != "version" && k != "original");
+                fields.push(("version".into(), version(&current)));
+                fields.push(("original".into(), current.clone()));
+                let mut form = editor(page, &editing, Some(&fields), Vec::new(), Vec::new());
+                form.conflict = Some(diff);
+                return render_editor(page, viewer, StatusCode::CONFLICT, form);
+            }
+            written
+        }
+    };
+    let note = match &editing {
+        Editing::New => text.first_version_note.to_string(),
+        Editing::Existing { .. } => field_value(&fields, "note").to_string(),
+    };
+    let (site, author) = (Arc::clone(&state.site), viewer.user.email.clone());
     let (target, name) = (path.clone(), slug.clone());
     let result =
-        tokio::task::spawn_blocking(move || site.publish(&target, &name, &written, &author, Some(note)))
+        tokio::task::spawn_blocking(move || site.publish(&target, &name, &written, &author, Some(&note)))
             .await
             .expect("publishing does not panic");
     if let Err(e) = result {
-        let problems =
-            vec![problem(None, format!("{}: cannot write the file, nothing changed: {e}", path.display()))];
-        return render_editor(
-            &page,
-            &viewer,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            editor(&page, Some(&fields), problems, Vec::new()),
-        );
+        let message = format!("{}: cannot write the file, nothing changed: {e}", path.display());
+        return refuse(StatusCode::INTERNAL_SERVER_ERROR, vec![problem(None, message)]);
     }
     if let Some(store) = state.database.store() {
-        audit(store.as_ref(), &viewer, "notice.create", None, &uri, Some(slug.clone())).await;
+        let action = if matches!(editing, Editing::New) { "notice.create" } else { "notice.edit" };
+        audit(store.as_ref(), viewer, action, None, uri, Some(slug.clone())).await;
     }
     Redirect::to(&format!("/staff/notices?{}", encode(&[("updated", slug.as_str())]))).into_response()
 }
