@@ -485,7 +485,8 @@ async fn staff_run_an_incidents_whole_communication_from_the_browser() {
     type_into(&client, "textarea[name=text]", "原因を特定しました。送信経路の設定を修正しています。").await;
     submit_and_confirm(&client, "form.notice-update button[type=submit]").await;
 
-    // 3. The impact: a scope typed, computed from the database, then attached to the notice.
+    // 3. The impact: the window typed and computed; then an error class among those the
+    // database has in that window; computed again, then attached to the notice.
     client.goto(&format!("{base}/staff/notices/{SLUG}/impact")).await.unwrap();
     client
         .execute(
@@ -495,6 +496,7 @@ async fn staff_run_an_incidents_whole_communication_from_the_browser() {
         )
         .await
         .unwrap();
+    submit_and_confirm(&client, "form.scope button[type=submit]").await;
     client
         .find(Locator::Css("select[name=error_class]"))
         .await

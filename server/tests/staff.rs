@@ -458,6 +458,23 @@ async fn a_scope_is_previewed_from_the_database_then_attached_to_the_notice() {
             "the notice's scope: {page}"
         );
         assert!(!page.contains("class=\"attach\""), "nothing to attach before a preview");
+        // The values offered are those of the window's undelivered messages in the database.
+        let select = |name: &str| {
+            let start = page.find(&format!("<select id=\"{name}\"")).expect("a select per filter");
+            page[start..].split("</select>").next().unwrap().to_string()
+        };
+        let classes = select("error_class");
+        for class in ["mailbox_full", "mailbox_unknown", "rejected_as_spam", "sender_domain_unverified"] {
+            assert!(classes.contains(&format!("value=\"{class}\"")), "{class} in {classes}");
+        }
+        assert!(
+            !classes.contains("value=\"timeout\"") && !select("route").contains("value=\"legacy\""),
+            "{page}"
+        );
+        assert!(
+            select("recipient_source").contains("value=\"import_list\"")
+                && !select("recipient_source").contains("media_list")
+        );
 
         // Another scope, previewed: the bounced messages (25 of the big release).
         let scope = "from=2021-03-01T00%3A00&to=2021-03-02T00%3A00&route=cloud&error_class=mailbox_unknown";

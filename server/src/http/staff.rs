@@ -694,8 +694,11 @@ impl ImpactView<'_> {
             None => None,
         };
         let typed = previewing || !problems.is_empty();
-        let editor =
+        let mut editor =
             (notice.kind == Kind::Incident).then(|| self.editor(&fields, typed, previewing, problems));
+        if let Some(editor) = &mut editor {
+            self.offer_database_values(editor).await;
+        }
         let body = NoticeImpactPage {
             title: title.clone(),
             version,
@@ -755,6 +758,29 @@ impl ImpactView<'_> {
                 .collect(),
             affected,
         })
+    }
+
+    /// Offers in each filter the values the undelivered messages of the form's window have in
+    /// the database (and the value chosen, whatever it is); the closed lists when the window
+    /// cannot be read.
+    async fn offer_database_values(&self, editor: &mut ScopeEditor) {
+        let (Ok(from), Ok(to)) = (local_time(self.page, &editor.from), local_time(self.page, &editor.to))
+        else {
+            return;
+        };
+        let values = match self.store.scope_values(&Scope::window(from.to_utc(), to.to_utc())).await {
+            Ok(values) => values,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the scope's values; offering every value");
+                return;
+            }
+        };
+        for (key, chosen, offered) in &mut editor.filters {
+            *offered = values.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect();
+            if !chosen.is_empty() && !offered.contains(chosen) {
+                offered.push(chosen.clone());
+            }
+        }
     }
 
     /// `scope` as `key = value` lines.

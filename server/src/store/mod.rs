@@ -88,6 +88,10 @@ pub trait Store: AccountStore + PortalStore + RedeliveryStore {
     /// Undelivered messages in the scope, counted per release.
     async fn undelivered_by_release(&self, scope: &Scope) -> Result<Vec<ReleaseImpactRow>, StoreError>;
 
+    /// The values the undelivered messages in the scope's window have, for each filter a scope
+    /// may set (`route`, `error_class`, `recipient_source`, `sender`): `(filter, value)`.
+    async fn scope_values(&self, scope: &Scope) -> Result<Vec<(String, String)>, StoreError>;
+
     /// Gives every release without stored content one made from its title (the replay's
     /// releases, whose text the generator does not invent). Returns how many it gave.
     async fn fill_missing_release_contents(&self) -> Result<u64, StoreError>;
@@ -261,6 +265,22 @@ macro_rules! portable_store {
                         }
                     })
                     .collect())
+            }
+
+            async fn scope_values(
+                &self,
+                scope: &$crate::delivery::impact::Scope,
+            ) -> Result<Vec<(String, String)>, StoreError> {
+                let fragment = $crate::store::UNDELIVERED_IN_SCOPE;
+                let sql = format!(
+                    "SELECT DISTINCT 'route', m.route {fragment}
+                     UNION SELECT DISTINCT 'error_class', m.error_class {fragment} AND m.error_class IS NOT NULL
+                     UNION SELECT DISTINCT 'recipient_source', r.recipient_source {fragment}
+                     UNION SELECT DISTINCT 'sender', CASE WHEN r.sender_is_default THEN 'default' ELSE 'custom' END
+                           {fragment}
+                     ORDER BY 1, 2"
+                );
+                Ok($crate::store::bind_scope!(sqlx::query_as(&sql), scope).fetch_all(&self.pool).await?)
             }
 
             async fn fill_missing_release_contents(&self) -> Result<u64, StoreError> {
