@@ -66,6 +66,24 @@ fn problems_of(problems: &[FieldProblem], field: &'static str) -> impl IntoView 
     })
 }
 
+/// "Not published", with the problems that are about no one field; nothing when there are none.
+fn not_saved(lang: crate::Lang, problems: &[FieldProblem]) -> Option<AnyView> {
+    (!problems.is_empty()).then(|| {
+        let items = problems
+            .iter()
+            .filter(|p| p.field.is_none())
+            .map(|p| view! { <li>{p.message.clone()}</li> })
+            .collect_view();
+        view! {
+            <div class="message problem" role="alert">
+                <p>{lang.staff().not_saved}</p>
+                <ul>{items}</ul>
+            </div>
+        }
+        .into_any()
+    })
+}
+
 /// One form field: its label, its control (whose id is `name`), and the problems about it.
 fn field(
     name: &'static str,
@@ -82,17 +100,7 @@ pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
     let lang = chrome.lang;
     let s = lang.staff();
     let csrf = chrome.csrf.clone();
-    let general: Vec<String> =
-        form.problems.iter().filter(|p| p.field.is_none()).map(|p| p.message.clone()).collect();
-    let summary = (!form.problems.is_empty()).then(|| {
-        let items = general.into_iter().map(|m| view! { <li>{m}</li> }).collect_view();
-        view! {
-            <div class="message problem" role="alert">
-                <p>{s.not_saved}</p>
-                <ul>{items}</ul>
-            </div>
-        }
-    });
+    let summary = not_saved(lang, &form.problems);
     let conflict = form.conflict.map(|diff| {
         view! {
             <section class="conflict" role="alert">
@@ -363,17 +371,7 @@ pub fn editor_page(chrome: PortalChrome, page: NoticeEditorPage) -> String {
     let lang = chrome.lang;
     let s = lang.staff();
     let problems = &page.problems;
-    let general: Vec<String> =
-        problems.iter().filter(|p| p.field.is_none()).map(|p| p.message.clone()).collect();
-    let summary = (!problems.is_empty()).then(|| {
-        let items = general.into_iter().map(|m| view! { <li>{m}</li> }).collect_view();
-        view! {
-            <div class="message problem" role="alert">
-                <p>{s.not_saved}</p>
-                <ul>{items}</ul>
-            </div>
-        }
-    });
+    let summary = not_saved(lang, problems);
     let choice = |name: &'static str, chosen: &str, values: Vec<(String, String)>, optional: bool| {
         let none = optional.then(|| view! { <option value="">{s.none}</option> });
         let options = values

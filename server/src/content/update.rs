@@ -45,7 +45,7 @@ pub struct NewNotice {
 }
 
 /// The top-level keys a notice's form writes.
-const FORM_KEYS: [&str; 9] = [
+pub const FORM_KEYS: [&str; 9] = [
     "title",
     "title_en",
     "kind",

@@ -38,7 +38,9 @@ use super::AppState;
 use super::pages::{self, PortalPage, encode};
 use super::portal::audit;
 use super::session::{self, Viewer};
-use crate::content::update::{ImpactTable, NewNotice, new_notice_text, replace_fields, set_impact};
+use crate::content::update::{
+    FORM_KEYS, ImpactTable, NewNotice, new_notice_text, replace_fields, set_impact,
+};
 use crate::content::update::{Update, append_update};
 use crate::content::{Findings, Level, Notice, notice};
 use crate::delivery::impact::{Buckets, ErrorClass, RecipientSource, Route, Scope, SenderKind};
@@ -1195,19 +1197,7 @@ fn notice_field(text: &str, line: usize, message: &str) -> FieldProblem {
         };
     }
     let key = lines.get(line.wrapping_sub(1)).and_then(|l| l.split('=').next()).map(str::trim).unwrap_or("");
-    let field = [
-        "title",
-        "title_en",
-        "kind",
-        "status",
-        "severity",
-        "components",
-        "started_at",
-        "resolved_at",
-        "published_at",
-    ]
-    .into_iter()
-    .find(|f| *f == key);
+    let field = FORM_KEYS.into_iter().find(|f| *f == key);
     match field {
         Some(field) => problem(Some(field), message),
         None => problem(None, format!("line {line}: {message}")),
