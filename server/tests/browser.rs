@@ -304,11 +304,14 @@ async fn a_company_user_redelivers_the_unsent_messages_and_sees_them_sent() {
     screenshot(&client, "redeliver-confirm").await;
     click(&client, "form.redeliver-confirm button[type=submit]").await;
 
-    // The page follows the dispatcher by itself until every message is sent.
+    // The page follows the dispatcher by itself until every message is sent. It reloads itself
+    // meanwhile, so a section found just before a reload is gone when read: look again.
     let mut progress = String::new();
     for _ in 0..60 {
         if let Ok(section) = client.find(Locator::Css("section.redeliveries")).await {
-            progress = section.text().await.unwrap();
+            if let Ok(text) = section.text().await {
+                progress = text;
+            }
             if progress.contains("完了") {
                 break;
             }
