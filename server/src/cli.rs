@@ -67,6 +67,12 @@ pub struct DispatchArgs {
     /// Stop once nothing is due (instead of waiting for more work)
     #[arg(long)]
     pub until_idle: bool,
+
+    /// The TOML file `serve` reads: its database_url and mail keys (smtp_url, outbox,
+    /// smtp_connections, in_flight, lease, mail_from, public_url) apply here too. Flags and the
+    /// environment take precedence over it.
+    #[arg(long, env = "STATUSDESK_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 /// Where redelivered mail goes, and how the dispatcher holds its work.
@@ -83,27 +89,28 @@ pub struct MailArgs {
     #[arg(long, env = "STATUSDESK_OUTBOX")]
     pub outbox: Option<PathBuf>,
 
-    /// SMTP connections kept open to the relay
-    #[arg(long, env = "STATUSDESK_SMTP_CONNECTIONS", default_value_t = 4)]
-    pub smtp_connections: u32,
+    /// SMTP connections kept open to the relay [default: 4]
+    #[arg(long, env = "STATUSDESK_SMTP_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub smtp_connections: Option<u32>,
 
     /// Messages a dispatcher sends at once (over its connections); a dispatcher killed outright
-    /// leaves at most this many with an unknown outcome
-    #[arg(long, env = "STATUSDESK_IN_FLIGHT", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub in_flight: u16,
+    /// leaves at most this many with an unknown outcome [default: 16]
+    #[arg(long, env = "STATUSDESK_IN_FLIGHT", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub in_flight: Option<u16>,
 
-    /// Sender of the site's own emails (completion of a redelivery)
-    #[arg(long, env = "STATUSDESK_MAIL_FROM", default_value = "statusdesk <noreply@statusdesk.invalid>")]
-    pub mail_from: String,
+    /// Sender of the site's own emails (completion of a redelivery, incident notices)
+    /// [default: statusdesk <noreply@statusdesk.invalid>]
+    #[arg(long, env = "STATUSDESK_MAIL_FROM")]
+    pub mail_from: Option<String>,
 
-    /// The site's address as companies reach it, for links in emails
-    #[arg(long, env = "STATUSDESK_PUBLIC_URL", default_value = "http://127.0.0.1:3000")]
-    pub public_url: String,
+    /// The site's address as companies reach it, for links in emails [default: http://127.0.0.1:3000]
+    #[arg(long, env = "STATUSDESK_PUBLIC_URL")]
+    pub public_url: Option<String>,
 
     /// How long a dispatcher holds a claimed item (90s, 5m): an item held longer by a dispatcher
-    /// that died is taken back
-    #[arg(long, env = "STATUSDESK_DISPATCH_LEASE", value_parser = parse_duration, default_value = "5m")]
-    pub lease: std::time::Duration,
+    /// that died is taken back [default: 5m]
+    #[arg(long, env = "STATUSDESK_DISPATCH_LEASE", value_parser = parse_duration)]
+    pub lease: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -362,7 +369,7 @@ pub struct ServeArgs {
     pub session_lifetime: Option<std::time::Duration>,
 
     /// Messages a company may have redelivered per day [default: 10000]
-    #[arg(long, env = "STATUSDESK_REDELIVERY_DAILY_CAP")]
+    #[arg(long, env = "STATUSDESK_REDELIVERY_DAILY_CAP", value_parser = clap::value_parser!(i64).range(0..))]
     pub redelivery_daily_cap: Option<i64>,
 
     /// Do not run the redelivery dispatcher in this process (run `statusdesk dispatch` instead).
@@ -373,7 +380,9 @@ pub struct ServeArgs {
     pub mail: MailArgs,
 
     /// A TOML file with any of: addr, content, database_url, demo, hsts, session_idle,
-    /// session_lifetime. Flags and the environment take precedence over it.
+    /// session_lifetime, redelivery_daily_cap, dispatch, and the mail keys smtp_url, outbox,
+    /// smtp_connections, in_flight, lease, mail_from, public_url. Flags and the environment take
+    /// precedence over it.
     #[arg(long, env = "STATUSDESK_CONFIG")]
     pub config: Option<PathBuf>,
 }

@@ -11,10 +11,12 @@ use chrono::FixedOffset;
 use crate::accounts;
 use crate::cli::{
     Command, CompanyAddArgs, CompanyCommand, CompanyListArgs, DatabaseArgs, DemoDataArgs, DispatchArgs,
-    ExportArgs, Format, ImpactArgs, LintArgs, MailArgs, ServeArgs, UserAddArgs, UserCommand, UserDisableArgs,
+    ExportArgs, Format, ImpactArgs, LintArgs, ServeArgs, UserAddArgs, UserCommand, UserDisableArgs,
     UserListArgs,
 };
-use crate::config::{ConfigError, DEFAULT_CONTENT, DEFAULT_DATABASE_URL, ServeConfig};
+use crate::config::{
+    ConfigError, DEFAULT_CONTENT, DEFAULT_DATABASE_URL, DispatchConfig, MailSettings, ServeConfig,
+};
 use crate::content::{self, ContentError, Level};
 use crate::delivery::impact::{Impact, Scope};
 use crate::delivery::replay::{Replay, ReplayOptions};
@@ -101,7 +103,7 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
         prepare_demo(&config.database_url).await?;
     }
     let mailer = match config.dispatch {
-        true => Some((mailer(&config.mail)?, notice_settings(&config.mail)?)),
+        true => Some((mailer(&config.mail)?, notice_settings(&config.mail))),
         false => None,
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -149,42 +151,37 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// The mailer `args` describe: SMTP to the relay, or the outbox folder.
-fn mailer(args: &MailArgs) -> Result<Mailer, CommandError> {
-    let timeout = (args.lease / 2).min(std::time::Duration::from_secs(60));
-    Ok(match &args.smtp_url {
-        Some(url) => Mailer::smtp(url, args.smtp_connections, timeout)?,
-        None => Mailer::outbox(args.outbox.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_OUTBOX)))?,
+/// The mailer `mail` describes: SMTP to the relay, or the outbox folder.
+fn mailer(mail: &MailSettings) -> Result<Mailer, CommandError> {
+    let timeout = (mail.lease / 2).min(std::time::Duration::from_secs(60));
+    Ok(match &mail.smtp_url {
+        Some(url) => Mailer::smtp(url, mail.smtp_connections, timeout)?,
+        None => Mailer::outbox(mail.outbox.clone())?,
     })
 }
 
-fn dispatch_settings(args: &MailArgs) -> DispatchSettings {
-    DispatchSettings { lease: args.lease, in_flight: args.in_flight.into(), ..DispatchSettings::default() }
+fn dispatch_settings(mail: &MailSettings) -> DispatchSettings {
+    DispatchSettings { lease: mail.lease, in_flight: mail.in_flight.into(), ..DispatchSettings::default() }
 }
 
 /// Who the site's own emails come from, and the portal they link to.
-fn notice_settings(args: &MailArgs) -> Result<NoticeSettings, CommandError> {
-    let from = args
-        .mail_from
-        .parse()
-        .map_err(|e| CommandError::Usage(format!("--mail-from `{}`: {e}", args.mail_from)))?;
-    Ok(NoticeSettings { from, portal_url: args.public_url.clone() })
+fn notice_settings(mail: &MailSettings) -> NoticeSettings {
+    NoticeSettings { from: mail.mail_from.clone(), portal_url: mail.public_url.clone() }
 }
 
-/// Where redelivered messages are written without an SMTP relay.
-const DEFAULT_OUTBOX: &str = "data/outbox";
-
 async fn dispatch(args: DispatchArgs) -> Result<(), CommandError> {
-    let store = open(&args.database).await?;
-    let mailer = mailer(&args.mail)?;
+    let until_idle = args.until_idle;
+    let config = DispatchConfig::resolve(args)?;
+    let store = open(&DatabaseArgs { database_url: config.database_url }).await?;
+    let mailer = mailer(&config.mail)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         http::shutdown_signal().await;
         let _ = stop.send(true);
     });
-    let dispatcher = Dispatcher::new(store, mailer, dispatch_settings(&args.mail))
-        .with_notices(notice_settings(&args.mail)?);
-    let report = dispatcher.run(stopped, args.until_idle).await?;
+    let dispatcher = Dispatcher::new(store, mailer, dispatch_settings(&config.mail))
+        .with_notices(notice_settings(&config.mail));
+    let report = dispatcher.run(stopped, until_idle).await?;
     eprintln!(
         "dispatch: {} sent, {} deferred, {} failed, {} unknown; taken back from stopped dispatchers: {} unknown, {} due again",
         report.sent,

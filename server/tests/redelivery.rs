@@ -556,3 +556,48 @@ async fn on_sigterm_the_dispatcher_finishes_the_messages_in_flight_and_stops() {
     );
     assert_eq!(scalar(&url, "SELECT COUNT(*) FROM delivery_attempts WHERE outcome = 'in_flight'").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dispatcher_takes_its_database_and_mail_settings_from_the_configuration_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/configured.db", dir.path().display());
+    let store = store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    load(store.as_ref(), 5).await;
+    store.request_redelivery(&request("k", (1..=5).collect()), Utc::now()).await.unwrap();
+    let server = SmtpServer::start().await;
+    let config = dir.path().join("statusdesk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database_url = \"{url}\"\nsmtp_url = \"{}\"\nsmtp_connections = 2\nin_flight = 2\n\
+             mail_from = \"Acme Status <status@statusdesk.test>\"\npublic_url = \"https://status.example.test\"\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    let output = common::statusdesk()
+        .args(["dispatch", "--until-idle", "--config", config.to_str().unwrap()])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{err}");
+    assert!(err.contains("dispatch: 5 sent"), "{err}");
+    let received = server.received();
+    let redelivered = received.iter().filter(|m| m.recipient.starts_with("reader")).count();
+    assert_eq!(redelivered, 5, "through the relay the file names");
+    let notice = received.iter().find(|m| m.recipient == "pr@acme.test").expect("the completion email");
+    assert!(notice.data.contains("From: \"Acme Status\" <status@statusdesk.test>"), "{}", notice.data);
+    assert!(notice.data.contains("https://status.example.test/portal"), "{}", notice.data);
+
+    // A bad value in the file stops it before any work, naming the line.
+    std::fs::write(&config, format!("database_url = \"{url}\"\nin_flight = 1000\n")).unwrap();
+    let output = common::statusdesk()
+        .args(["dispatch", "--until-idle", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("statusdesk.toml:2: in_flight = 1000: between 1 and 256"), "{err}");
+}
