@@ -149,6 +149,15 @@ fn serve_starts_and_serves_the_public_site_without_its_database() {
     let (status, body) = server.get("/readyz").unwrap();
     assert_eq!(status, 200);
     assert!(body.contains(r#""reachable":false"#), "{body}");
+    // The figures say so too, without the queue the database would have given.
+    let (status, body) = server.get("/metrics").unwrap();
+    assert_eq!(status, 200);
+    assert!(body.lines().any(|l| l == "statusdesk_database_up 0"), "{body}");
+    assert!(
+        body.contains("statusdesk_http_requests_total{route=\"public\",method=\"GET\",status=\"200\"} 1"),
+        "{body}"
+    );
+    assert!(!body.contains("statusdesk_redelivery_items"), "{body}");
 }
 
 #[test]

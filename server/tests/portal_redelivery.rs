@@ -302,3 +302,55 @@ async fn staff_answer_for_a_company_only_with_a_reason() {
         assert!(line.detail.unwrap().contains("on the company's behalf: Bravo chose to resend by hand"));
     });
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_show_the_dispatchers_queue() {
+    on_every_backend!(HttpOptions::default(), |app| {
+        let mut browser = app.session_for(ACME_USER).await;
+        assert_eq!(browser.get(&format!("/portal/releases/{BIG_RELEASE}")).await.status, StatusCode::OK);
+        assert_eq!(browser.get("/portal/releases/1").await.status, StatusCode::OK);
+        assert_eq!(browser.get("/no/such/page").await.status, StatusCode::NOT_FOUND);
+        let plan = app
+            .store
+            .request_redelivery(
+                &statusdesk::store::redelivery::NewRequest {
+                    company_id: 1,
+                    release_id: Some(BIG_RELEASE),
+                    requested_by: None,
+                    on_behalf_reason: None,
+                    idempotency_key: "metrics".into(),
+                    daily_cap: 10_000,
+                    messages: (1..=BIG_RELEASE_RECIPIENTS as i64).collect(),
+                    incident: None,
+                },
+                chrono::Utc::now() - chrono::Duration::seconds(90),
+            )
+            .await
+            .unwrap();
+        let statusdesk::store::redelivery::RequestOutcome::Created { items, .. } = plan else {
+            panic!("{plan:?}")
+        };
+
+        let metrics = app.browser().get("/metrics").await;
+        assert_eq!(metrics.status, StatusCode::OK);
+        assert_eq!(header(&metrics.headers, "content-type"), "text/plain; version=0.0.4; charset=utf-8");
+        let text = metrics.text();
+        let has = |line: &str| assert!(text.lines().any(|l| l == line), "{}: {line} in\n{text}", app.url);
+        has(
+            "statusdesk_http_requests_total{route=\"/portal/releases/{id}\",method=\"GET\",status=\"200\"} 2",
+        );
+        has("statusdesk_http_requests_total{route=\"public\",method=\"GET\",status=\"404\"} 1");
+        has("statusdesk_http_request_duration_seconds_count{route=\"/portal/releases/{id}\"} 2");
+        has("statusdesk_database_up 1");
+        has(&format!("statusdesk_redelivery_items{{status=\"queued\"}} {items}"));
+        has("statusdesk_redelivery_items{status=\"sending\"} 0");
+        has("statusdesk_incident_notifications_unsent 0");
+        let waited: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("statusdesk_redelivery_oldest_due_seconds "))
+            .expect("the queue's age")
+            .parse()
+            .unwrap();
+        assert!((90.0..3600.0).contains(&waited), "due 90 s ago: {waited}");
+    });
+}

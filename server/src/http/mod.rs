@@ -1,10 +1,12 @@
 //! The HTTP interface: one router per audience, merged here. The public site (pre-rendered
-//! pages, feeds, JSON API) and the health endpoints need nothing but memory; the company portal
-//! ([`portal`], with `/login` and `/logout`) has its own session layer, which never wraps the
-//! public routes.
+//! pages, feeds, JSON API) and the health endpoints need nothing but memory (`/metrics` asks the
+//! database for the queue, and leaves it out when the database does not answer); the company
+//! portal ([`portal`], with `/login` and `/logout`) has its own session layer, which never wraps
+//! the public routes.
 
 mod health;
 mod login;
+mod metrics;
 mod pages;
 mod portal;
 mod public;
@@ -43,6 +45,8 @@ pub struct AppState {
     pub content_edits: Arc<tokio::sync::Mutex<()>>,
     /// The site's address as companies reach it, for links in the emails staff send.
     pub public_url: String,
+    /// Requests counted for `/metrics`.
+    pub metrics: Arc<metrics::HttpMetrics>,
 }
 
 impl AppState {
@@ -56,6 +60,7 @@ impl AppState {
             redelivery_daily_cap: options.redelivery_daily_cap,
             content_edits: Arc::default(),
             public_url: options.public_url.clone(),
+            metrics: Arc::default(),
         }
     }
 }
@@ -96,10 +101,12 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .route("/login", get(login::show).post(login::submit))
         .merge(portal::router(state.clone()))
         .merge(staff::router(state.clone()))
         .fallback(public::serve)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
         .with_state(state)
         .layer(axum::middleware::map_response_with_state(
             security::Headers::new(options.hsts),

@@ -171,6 +171,18 @@ pub struct RequestProgress {
     pub by_status: BTreeMap<String, i64>,
 }
 
+/// The dispatcher's work as the database has it (for monitoring).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueueState {
+    /// Items waiting, being sent or waiting for a retry, by status (`queued`, `sending`,
+    /// `deferred`); statuses with none are absent.
+    pub items: BTreeMap<String, i64>,
+    /// When the longest-waiting item fell due (`None`: nothing is waiting).
+    pub oldest_due: Option<DateTime<Utc>>,
+    /// Incident emails staff asked for and the dispatcher has not sent yet.
+    pub unsent_incident_notifications: i64,
+}
+
 /// Redelivery requests and the dispatcher's queue.
 #[async_trait]
 pub trait RedeliveryStore: Send + Sync {
@@ -232,6 +244,9 @@ pub trait RedeliveryStore: Send + Sync {
     async fn complete_requests(&self, now: DateTime<Utc>) -> Result<Vec<i64>, StoreError>;
 
     async fn request_progress(&self, request_id: i64) -> Result<RequestProgress, StoreError>;
+
+    /// The queue's size and age, counted through the indexes the dispatcher uses.
+    async fn queue_state(&self) -> Result<QueueState, StoreError>;
 
     /// Finished requests whose company has not been told yet (and has a contact address).
     async fn requests_to_notify(&self, limit: i64) -> Result<Vec<FinishedRequest>, StoreError>;
@@ -1036,6 +1051,30 @@ macro_rules! portable_redelivery {
                 .fetch_all(&self.pool)
                 .await?;
                 Ok($crate::store::redelivery::RequestProgress { status, by_status: rows.into_iter().collect() })
+            }
+
+            async fn queue_state(&self) -> Result<$crate::store::redelivery::QueueState, StoreError> {
+                let items: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT status, COUNT(*) FROM redelivery_items
+                     WHERE status IN ('queued', 'deferred', 'sending') GROUP BY status",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let oldest_due: Option<chrono::DateTime<chrono::Utc>> = sqlx::query_scalar(
+                    "SELECT next_attempt_at FROM redelivery_items WHERE status IN ('queued', 'deferred')
+                     ORDER BY next_attempt_at LIMIT 1",
+                )
+                .fetch_optional(&self.pool)
+                .await?;
+                let unsent_incident_notifications =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM incident_notifications WHERE sent_at IS NULL")
+                        .fetch_one(&self.pool)
+                        .await?;
+                Ok($crate::store::redelivery::QueueState {
+                    items: items.into_iter().collect(),
+                    oldest_due,
+                    unsent_incident_notifications,
+                })
             }
         }
     };
