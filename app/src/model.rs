@@ -724,7 +724,11 @@ pub struct ScopeEditor {
     pub attach_action: String,
     /// The notice file's SHA-256 when the page was made: attaching is refused if it changed.
     pub version: String,
+    /// The notice file's text when the page was made, to show what changed if it did.
+    pub original: String,
     pub problems: Vec<FieldProblem>,
+    /// An attach refused because the notice changed: the changes, as a unified diff.
+    pub conflict: Option<String>,
 }
 
 /// An incident's impact, computed at `as_of`.

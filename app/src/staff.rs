@@ -101,15 +101,7 @@ pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
     let s = lang.staff();
     let csrf = chrome.csrf.clone();
     let summary = not_saved(lang, &form.problems);
-    let conflict = form.conflict.map(|diff| {
-        view! {
-            <section class="conflict" role="alert">
-                <h2>{s.conflict}</h2>
-                <p>{s.conflict_help}</p>
-                <pre class="diff">{diff}</pre>
-            </section>
-        }
-    });
+    let conflict = form.conflict.map(|diff| conflict_section(lang, diff));
     let options = form
         .statuses
         .iter()
@@ -202,6 +194,18 @@ pub fn audit_page(chrome: PortalChrome, page: AuditPage) -> String {
     portal_document(chrome, main)
 }
 
+/// A save refused because the notice changed since its form was opened: the changes, as a diff.
+fn conflict_section(lang: crate::Lang, diff: String) -> impl IntoView {
+    let s = lang.staff();
+    view! {
+        <section class="conflict" role="alert">
+            <h2>{s.conflict}</h2>
+            <p>{s.conflict_help}</p>
+            <pre class="diff">{diff}</pre>
+        </section>
+    }
+}
+
 /// `/staff/notices/{slug}/impact`: the scope, the figures and the affected companies.
 pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
     let lang = chrome.lang;
@@ -290,6 +294,7 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
     });
     let editor = page.editor.map(|e| {
         let previewing = e.previewing.then(|| message(s.previewing.to_string(), false));
+        let conflict = e.conflict.map(|diff| conflict_section(lang, diff));
         // What was previewed, and only that, can be attached.
         let attach = (e.previewing && e.problems.is_empty()).then(|| {
             let chosen = e
@@ -301,6 +306,7 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
                 <form method="post" action=e.attach_action.clone() class="attach">
                     <input type="hidden" name="csrf" value=chrome.csrf.clone()/>
                     <input type="hidden" name="version" value=e.version.clone()/>
+                    <input type="hidden" name="original" value=e.original.clone()/>
                     <input type="hidden" name="from" value=e.from.clone()/>
                     <input type="hidden" name="to" value=e.to.clone()/>
                     {chosen}
@@ -338,6 +344,7 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
         view! {
             <section class="scope-editor">
                 <h2>{s.scope_editor}</h2>
+                {conflict}
                 {previewing}
                 {general}
                 <form method="get" action="" class="scope notice-update">
@@ -416,15 +423,7 @@ pub fn editor_page(chrome: PortalChrome, page: NoticeEditorPage) -> String {
         }
     });
     let zone = page.zone.clone();
-    let conflict = page.conflict.map(|diff| {
-        view! {
-            <section class="conflict" role="alert">
-                <h2>{s.conflict}</h2>
-                <p>{s.conflict_help}</p>
-                <pre class="diff">{diff}</pre>
-            </section>
-        }
-    });
+    let conflict = page.conflict.map(|diff| conflict_section(lang, diff));
     let slug = if page.slug_fixed {
         view! { <input type="text" id="slug" name="slug" value=page.slug readonly/> }.into_any()
     } else {

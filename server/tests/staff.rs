@@ -489,11 +489,20 @@ async fn a_scope_is_previewed_from_the_database_then_attached_to_the_notice() {
 
         // Attach what was previewed: the form carries it with the file's version.
         let attach_form = html.split("class=\"attach\"").nth(1).expect("an attach form after a preview");
-        let fields: Vec<(String, String)> =
-            ["csrf", "version", "from", "to", "route", "error_class", "recipient_source", "sender"]
-                .iter()
-                .map(|name| (name.to_string(), hidden_field(attach_form, name)))
-                .collect();
+        let fields: Vec<(String, String)> = [
+            "csrf",
+            "version",
+            "original",
+            "from",
+            "to",
+            "route",
+            "error_class",
+            "recipient_source",
+            "sender",
+        ]
+        .iter()
+        .map(|name| (name.to_string(), hidden_field(attach_form, name)))
+        .collect();
         let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let attached = staff.post(IMPACT, &pairs, &[("origin", "http://portal.test")]).await;
         assert_eq!(attached.status, StatusCode::SEE_OTHER, "{url}: {}", attached.text());
@@ -510,10 +519,24 @@ async fn a_scope_is_previewed_from_the_database_then_attached_to_the_notice() {
         );
         assert_eq!(app.audited("notice.impact").await, 1);
 
-        // The same form again stands on an old version of the file: refused.
+        // The same form again stands on an old version of the file: refused, with what changed
+        // since, and a form on the current version to attach again deliberately.
         let again = staff.post(IMPACT, &pairs, &[("origin", "http://portal.test")]).await;
         assert_eq!(again.status, StatusCode::CONFLICT, "{url}");
         assert_eq!(outage_file(&app), file, "nothing written");
+        let html = again.text();
+        let conflict = html
+            .split("class=\"conflict\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("the changes are shown: {html}"));
+        assert!(conflict.contains("開いた後に、このお知らせは変更されています"), "{conflict}");
+        assert!(
+            conflict.contains("-error_class = \"sender_domain_unverified\"\n+route = \"cloud\"\n+error_class = \"mailbox_unknown\""),
+            "{conflict}"
+        );
+        let offered = html.split("class=\"attach\"").nth(1).expect("the attach form again");
+        assert_ne!(hidden_field(offered, "version"), hidden_field(attach_form, "version"));
+        assert_eq!(hidden_field(offered, "original"), file, "on the file as it is now");
     }
 }
 

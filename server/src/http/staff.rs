@@ -227,6 +227,17 @@ fn one_line_ending(text: &str) -> String {
     text.replace("\r\n", "\n")
 }
 
+/// What changed in a notice file between the text a form was opened on and the file now, as a
+/// unified diff.
+fn changes_since_opened(opened: &str, now: &str) -> String {
+    let opened = one_line_ending(opened);
+    similar::TextDiff::from_lines(opened.as_str(), now)
+        .unified_diff()
+        .context_radius(2)
+        .header("opened", "now")
+        .to_string()
+}
+
 /// Checks what was typed; the update it describes, or what is wrong with it.
 fn read_update(page: &PortalPage, kind: Kind, fields: &UpdateFields) -> Result<Update, Vec<FieldProblem>> {
     let mut problems = Vec::new();
@@ -313,11 +324,7 @@ async fn add_update(
         }
     };
     if version(&current) != fields.version {
-        let diff = similar::TextDiff::from_lines(&one_line_ending(&fields.original), &current)
-            .unified_diff()
-            .context_radius(2)
-            .header("opened", "now")
-            .to_string();
+        let diff = changes_since_opened(&fields.original, &current);
         // The form now stands on the current version: publishing again is a deliberate choice.
         return refuse(
             StatusCode::CONFLICT,
@@ -530,9 +537,11 @@ struct ScopeFields {
     recipient_source: String,
     #[serde(default)]
     sender: String,
-    /// The notice file's SHA-256 the attach form was made on.
+    /// The notice file's SHA-256 the attach form was made on, and its text.
     #[serde(default)]
     version: String,
+    #[serde(default)]
+    original: String,
     preview: Option<String>,
     notified: Option<u64>,
     attached: Option<String>,
@@ -657,8 +666,14 @@ async fn impact(
     };
     let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let shown_preview = previewing && problems.is_empty();
-    let view =
-        ImpactView { store: store.as_ref(), viewer: &viewer, page: &page, published: &published, notice };
+    let view = ImpactView {
+        store: store.as_ref(),
+        viewer: &viewer,
+        page: &page,
+        published: &published,
+        notice,
+        conflict: None,
+    };
     view.respond(status, shown, fields, shown_preview, problems).await
 }
 
@@ -669,6 +684,8 @@ struct ImpactView<'a> {
     page: &'a PortalPage,
     published: &'a crate::public_site::live::Published,
     notice: &'a Notice,
+    /// An attach was refused because the notice changed: what changed.
+    conflict: Option<String>,
 }
 
 impl ImpactView<'_> {
@@ -848,6 +865,8 @@ impl ImpactView<'_> {
             }
         };
         let offset = zone.offset_from_utc_datetime(&Utc::now().naive_utc());
+        // Attaching writes over the file as it is now; a change after that is refused.
+        let original = std::fs::read_to_string(&notice.path).unwrap_or_default();
         ScopeEditor {
             previewing,
             from,
@@ -859,8 +878,10 @@ impl ImpactView<'_> {
                 .map(|((key, offered), chosen)| (key, chosen, offered))
                 .collect(),
             attach_action: format!("/staff/notices/{}/impact", notice.slug),
-            version: std::fs::read_to_string(&notice.path).map(|text| version(&text)).unwrap_or_default(),
+            version: version(&original),
+            original,
             problems,
+            conflict: self.conflict.clone(),
         }
     }
 }
@@ -882,8 +903,14 @@ async fn attach(
         return pages::not_found(&page, &viewer, None);
     };
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
-    let view =
-        ImpactView { store: store.as_ref(), viewer: &viewer, page: &page, published: &published, notice };
+    let view = ImpactView {
+        store: store.as_ref(),
+        viewer: &viewer,
+        page: &page,
+        published: &published,
+        notice,
+        conflict: None,
+    };
     let (scope, table) = match fields.read(&page) {
         Ok(read) => read,
         Err(problems) => {
@@ -904,8 +931,9 @@ async fn attach(
         }
     };
     if version(&current) != fields.version {
-        let problems = vec![problem(None, page.lang.staff().conflict.to_string())];
-        return view.respond(StatusCode::CONFLICT, Some(scope), fields, true, problems).await;
+        // The form comes back on the current version: attaching again is a deliberate choice.
+        let view = ImpactView { conflict: Some(changes_since_opened(&fields.original, &current)), ..view };
+        return view.respond(StatusCode::CONFLICT, Some(scope), fields, true, Vec::new()).await;
     }
     let written = match set_impact(&current, &table) {
         Ok(text) => text,
@@ -1363,14 +1391,7 @@ async fn save_notice(
         Editing::Existing { .. } => {
             let current = std::fs::read_to_string(&path).unwrap_or_default();
             if version(&current) != field_value(&fields, "version") {
-                let diff = similar::TextDiff::from_lines(
-                    &one_line_ending(field_value(&fields, "original")),
-                    &current,
-                )
-                .unified_diff()
-                .context_radius(2)
-                .header("opened", "now")
-                .to_string();
+                let diff = changes_since_opened(field_value(&fields, "original"), &current);
                 // The form now stands on the current version: publishing again is a deliberate choice.
                 let mut fields = fields.clone();
                 fields.retain(|(k, _)| k != "version" && k != "original");
