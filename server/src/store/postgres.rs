@@ -26,7 +26,14 @@ portable_store!(PgStore, "postgres", MIGRATOR, "FOR UPDATE SKIP LOCKED");
 impl PgStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let connect_error = |source| StoreError::Connect { url: redact(url), source };
-        let options = PgConnectOptions::from_str(url).map_err(connect_error)?.application_name("statusdesk");
+        // Statements are prepared once per connection but planned for each execution's values:
+        // a generic plan made once can outlive the data it was made for (the dispatcher's
+        // statements, prepared while `delivery_attempts` was empty, kept scanning the whole
+        // table), and skewed companies want plans of their own.
+        let options = PgConnectOptions::from_str(url)
+            .map_err(connect_error)?
+            .application_name("statusdesk")
+            .options([("plan_cache_mode", "force_custom_plan")]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(5))

@@ -772,21 +772,21 @@ macro_rules! portable_redelivery {
             ) -> Result<$crate::store::redelivery::Recorded, StoreError> {
                 use $crate::store::redelivery as r;
                 use $crate::store::sql::bind_params;
-                // Planned afresh each time (not prepared): the statements come in one shape per
-                // group size, and a plan cached while `delivery_attempts` looked empty would
-                // scan the whole table on every later commit.
+                // Prepared once per group size and connection (one round trip each time instead
+                // of two), but planned afresh at each execution on PostgreSQL
+                // (`plan_cache_mode`, see `PgStore::connect`).
                 let mut recorded = r::Recorded::default();
                 let mut tx = self.pool.begin().await?;
                 if !ended.is_empty() {
                     let (sql, params) = r::end_items_sql(ended, now);
                     let kept: std::collections::HashSet<i64> =
-                        bind_params!(sqlx::query_scalar(&sql), params).persistent(false).fetch_all(&mut *tx).await?.into_iter().collect();
+                        bind_params!(sqlx::query_scalar(&sql), params).fetch_all(&mut *tx).await?.into_iter().collect();
                     let (kept, lapsed): (Vec<_>, Vec<_>) =
                         ended.iter().partition(|(item, _)| kept.contains(&item.item_id));
                     recorded.lapsed = lapsed.iter().map(|(item, _)| item.item_id).collect();
                     if !kept.is_empty() {
                         let (sql, params) = r::attempt_outcomes_sql(&kept);
-                        bind_params!(sqlx::query(&sql), params).persistent(false).execute(&mut *tx).await?;
+                        bind_params!(sqlx::query(&sql), params).execute(&mut *tx).await?;
                     }
                     // The message itself changes once its item reaches an end.
                     let ends: Vec<_> = kept
@@ -795,17 +795,17 @@ macro_rules! portable_redelivery {
                         .collect();
                     if !ends.is_empty() {
                         let (sql, params) = r::message_outcomes_sql(&ends, now);
-                        bind_params!(sqlx::query(&sql), params).persistent(false).execute(&mut *tx).await?;
+                        bind_params!(sqlx::query(&sql), params).execute(&mut *tx).await?;
                     }
                 }
                 if !starting.is_empty() {
                     let (sql, params) = r::start_items_sql(starting, now);
-                    recorded.started = bind_params!(sqlx::query_scalar(&sql), params).persistent(false).fetch_all(&mut *tx).await?;
+                    recorded.started = bind_params!(sqlx::query_scalar(&sql), params).fetch_all(&mut *tx).await?;
                     let started: Vec<_> =
                         starting.iter().filter(|item| recorded.started.contains(&item.item_id)).collect();
                     if !started.is_empty() {
                         let (sql, params) = r::in_flight_attempts_sql(&started, now);
-                        bind_params!(sqlx::query(&sql), params).persistent(false).execute(&mut *tx).await?;
+                        bind_params!(sqlx::query(&sql), params).execute(&mut *tx).await?;
                     }
                 }
                 tx.commit().await?;
