@@ -19,6 +19,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/statusdesk.db";
 pub const DEMO_DATABASE_URL: &str = "sqlite://data/demo.db";
 /// Where redelivered messages are written without an SMTP relay.
 pub const DEFAULT_OUTBOX: &str = "data/outbox";
+const DEFAULT_SMTP_CONNECTIONS: u32 = 4;
 const DEFAULT_MAIL_FROM: &str = "statusdesk <noreply@statusdesk.invalid>";
 const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
 
@@ -138,6 +139,7 @@ impl File {
     /// The mail settings: `args` where given, else the file's, else the defaults.
     fn mail(&self, args: MailArgs) -> Result<MailSettings, ConfigError> {
         let file = &self.config;
+        let dispatcher = crate::dispatch::DispatchSettings::default();
         let within = |key: &'static str, range: std::ops::RangeInclusive<i64>| {
             move |n: &i64| match range.contains(n) {
                 true => Ok(*n),
@@ -161,17 +163,17 @@ impl File {
                 Some(n) => n,
                 None => self
                     .checked(&file.smtp_connections, within("smtp_connections", 1..=64))?
-                    .map_or(4, |n| n as u32),
+                    .map_or(DEFAULT_SMTP_CONNECTIONS, |n| n as u32),
             },
             in_flight: match args.in_flight {
                 Some(n) => n,
-                None => self.checked(&file.in_flight, within("in_flight", 1..=256))?.map_or(16, |n| n as u16),
+                None => self
+                    .checked(&file.in_flight, within("in_flight", 1..=256))?
+                    .map_or(dispatcher.in_flight as u16, |n| n as u16),
             },
             lease: match args.lease {
                 Some(lease) => lease,
-                None => self
-                    .checked(&file.lease, |value| parse_duration(value))?
-                    .unwrap_or(Duration::from_secs(300)),
+                None => self.checked(&file.lease, |value| parse_duration(value))?.unwrap_or(dispatcher.lease),
             },
             mail_from: match mail_from {
                 Some(mailbox) => mailbox,
