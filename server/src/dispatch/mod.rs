@@ -19,7 +19,7 @@ pub mod notify;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use tokio::sync::watch;
@@ -114,7 +114,13 @@ struct Work {
     queue_drained: bool,
     /// Attempts ended since requests were last closed.
     untidy: bool,
+    /// When abandoned items were last taken back and finished requests closed.
+    tidied_at: Option<Instant>,
 }
+
+/// How often a busy dispatcher takes back abandoned items and closes finished requests before
+/// a claim (an idle one does it each time it finds the queue empty).
+const TIDY_EVERY: Duration = Duration::from_secs(1);
 
 impl Dispatcher {
     pub fn new(store: Arc<dyn Store>, mailer: Mailer, settings: DispatchSettings) -> Dispatcher {
@@ -143,8 +149,10 @@ impl Dispatcher {
         loop {
             let stopping = *stop.borrow();
             if !stopping && !work.queue_drained && work.claimed.len() < self.settings.in_flight {
-                self.tidy(&mut report).await?;
-                work.untidy = false;
+                if work.tidied_at.is_none_or(|at| at.elapsed() >= TIDY_EVERY) {
+                    self.tidy(&mut report).await?;
+                    (work.untidy, work.tidied_at) = (false, Some(Instant::now()));
+                }
                 self.claim(&mut work).await?;
             }
             let room = if stopping { 0 } else { self.settings.in_flight.saturating_sub(work.sending.len()) };
