@@ -37,7 +37,6 @@ struct RouteSeries {
     responses: BTreeMap<(&'static str, u16), u64>,
     /// Requests at or under each of [`BUCKETS`] (not cumulative until written).
     buckets: [u64; BUCKETS.len()],
-    count: u64,
     seconds: f64,
 }
 
@@ -59,7 +58,6 @@ impl HttpMetrics {
         if let Some(bucket) = BUCKETS.iter().position(|bound| seconds <= *bound) {
             series.buckets[bucket] += 1;
         }
-        series.count += 1;
         series.seconds += seconds;
     }
 
@@ -88,6 +86,7 @@ impl HttpMetrics {
         );
         for (route, series) in routes.iter() {
             let route = label(route);
+            let count: u64 = series.responses.values().sum();
             let mut cumulative = 0;
             for (bound, n) in BUCKETS.iter().zip(series.buckets) {
                 cumulative += n;
@@ -98,19 +97,15 @@ impl HttpMetrics {
             }
             let _ = writeln!(
                 out,
-                "statusdesk_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
-                series.count
+                "statusdesk_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}"
             );
             let _ = writeln!(
                 out,
                 "statusdesk_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
                 series.seconds
             );
-            let _ = writeln!(
-                out,
-                "statusdesk_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
-                series.count
-            );
+            let _ =
+                writeln!(out, "statusdesk_http_request_duration_seconds_count{{route=\"{route}\"}} {count}");
         }
     }
 }

@@ -1054,24 +1054,20 @@ macro_rules! portable_redelivery {
             }
 
             async fn queue_state(&self) -> Result<$crate::store::redelivery::QueueState, StoreError> {
-                let items: Vec<(String, i64)> = sqlx::query_as(
-                    "SELECT status, COUNT(*) FROM redelivery_items
+                let rows: Vec<(String, i64, Option<chrono::DateTime<chrono::Utc>>)> = sqlx::query_as(
+                    "SELECT status, COUNT(*), MIN(next_attempt_at) FROM redelivery_items
                      WHERE status IN ('queued', 'deferred', 'sending') GROUP BY status",
                 )
                 .fetch_all(&self.pool)
                 .await?;
-                let oldest_due: Option<chrono::DateTime<chrono::Utc>> = sqlx::query_scalar(
-                    "SELECT next_attempt_at FROM redelivery_items WHERE status IN ('queued', 'deferred')
-                     ORDER BY next_attempt_at LIMIT 1",
-                )
-                .fetch_optional(&self.pool)
-                .await?;
+                // Items being sent are not waiting, whatever their time says.
+                let oldest_due = rows.iter().filter(|(status, ..)| status != "sending").filter_map(|(.., due)| *due).min();
                 let unsent_incident_notifications =
                     sqlx::query_scalar("SELECT COUNT(*) FROM incident_notifications WHERE sent_at IS NULL")
                         .fetch_one(&self.pool)
                         .await?;
                 Ok($crate::store::redelivery::QueueState {
-                    items: items.into_iter().collect(),
+                    items: rows.into_iter().map(|(status, n, _)| (status, n)).collect(),
                     oldest_due,
                     unsent_incident_notifications,
                 })
