@@ -55,7 +55,7 @@ fn item(n: i64) -> ClaimedItem {
         recipient: format!("reader{n}@media.bench"),
         route: "cloud".into(),
         sender_address: "press@acme.bench".into(),
-        subject: "Spring launch".into(),
-        body_text: "Spring launch\n\nThis release was sent by press@acme.bench.".into(),
+        subject: Some("Spring launch".into()),
+        body_text: Some("Spring launch\n\nThis release was sent by press@acme.bench.".into()),
     }
 }

@@ -183,13 +183,8 @@ async fn dispatch(args: DispatchArgs) -> Result<(), CommandError> {
         .with_notices(notice_settings(&config.mail));
     let report = dispatcher.run(stopped, until_idle).await?;
     eprintln!(
-        "dispatch: {} sent, {} deferred, {} failed, {} unknown; taken back from stopped dispatchers: {} unknown, {} due again",
-        report.sent,
-        report.deferred,
-        report.failed,
-        report.unknown,
-        report.taken_back_unknown,
-        report.requeued
+        "dispatch: {} sent, {} deferred, {} failed, {} unknown; taken back from stopped dispatchers: {} unknown",
+        report.sent, report.deferred, report.failed, report.unknown, report.taken_back_unknown
     );
     Ok(())
 }

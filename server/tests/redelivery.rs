@@ -365,6 +365,46 @@ async fn without_a_relay_messages_go_to_the_outbox() {
     assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 2, "no temporary files left");
 }
 
+#[tokio::test]
+async fn an_item_whose_content_is_gone_fails_unsent_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    for (url, store) in backends(dir.path()).await {
+        load(store.as_ref(), 2).await;
+        store.request_redelivery(&request("k", vec![1, 2]), Utc::now()).await.unwrap();
+        // The mail sender stops keeping the release's content after the request was made.
+        execute(&url, "DELETE FROM release_contents").await.unwrap();
+        let server = SmtpServer::start().await;
+        let (_stop, stopped) = tokio::sync::watch::channel(false);
+        let report = Dispatcher::new(store.clone(), smtp(&server), quick()).run(stopped, true).await.unwrap();
+        assert_eq!((report.sent, report.failed), (0, 2), "{url}");
+        assert!(server.received().is_empty(), "{url}: nothing went out");
+        assert_eq!(
+            scalar(
+                &url,
+                "SELECT COUNT(*) FROM delivery_attempts WHERE generation = 1 AND outcome = 'failed'
+                 AND reply = 'not sent: the release''s content is no longer kept'"
+            )
+            .await,
+            2,
+            "{url}: the attempts say why"
+        );
+        assert_eq!(
+            scalar(
+                &url,
+                "SELECT COUNT(*) FROM messages WHERE status = 'failed' AND error_class = 'sender_domain_unverified'"
+            )
+            .await,
+            2,
+            "{url}: the messages keep their error class"
+        );
+        assert_eq!(
+            scalar(&url, "SELECT COUNT(*) FROM redelivery_requests WHERE status = 'done'").await,
+            1,
+            "{url}: the request is done"
+        );
+    }
+}
+
 /// How many times each redelivered message (by its Message-ID) arrived; the site's own emails
 /// (the completion email, `<redelivery-done.…>`) are not counted.
 fn arrivals(server: &SmtpServer) -> HashMap<String, usize> {
@@ -552,7 +592,7 @@ async fn on_sigterm_the_dispatcher_finishes_the_messages_in_flight_and_stops() {
         scalar(&url, "SELECT COUNT(*) FROM redelivery_items WHERE status = 'queued' AND lease_until IS NULL")
             .await,
         2,
-        "the rest are due again at once"
+        "the rest were never claimed"
     );
     assert_eq!(scalar(&url, "SELECT COUNT(*) FROM delivery_attempts WHERE outcome = 'in_flight'").await, 0);
 }

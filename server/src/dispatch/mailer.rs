@@ -88,7 +88,16 @@ impl Mailer {
         final_attempt: bool,
         retry_at: chrono::DateTime<chrono::Utc>,
     ) -> AttemptResult {
-        let message = match build(item) {
+        let (Some(subject), Some(body)) = (&item.subject, &item.body_text) else {
+            return AttemptResult {
+                outcome: AttemptOutcome::Failed,
+                smtp_code: None,
+                enhanced_code: None,
+                reply: Some("not sent: the release's content is no longer kept".into()),
+                error_class: None,
+            };
+        };
+        let message = match build(item, subject, body) {
             Ok(message) => message,
             Err(reason) => {
                 return AttemptResult {
@@ -155,17 +164,17 @@ async fn send_within(
     sent
 }
 
-fn build(item: &ClaimedItem) -> Result<Message, String> {
+fn build(item: &ClaimedItem, subject: &str, body: &str) -> Result<Message, String> {
     let from: Mailbox =
         item.sender_address.parse().map_err(|e| format!("sender {}: {e}", item.sender_address))?;
     let to: Mailbox = item.recipient.parse().map_err(|e| format!("recipient {}: {e}", item.recipient))?;
     Message::builder()
         .from(from)
         .to(to)
-        .subject(&item.subject)
+        .subject(subject)
         .message_id(Some(message_id(item)))
         .header(ContentType::TEXT_PLAIN)
-        .body(item.body_text.clone())
+        .body(body.to_string())
         .map_err(|e| e.to_string())
 }
 

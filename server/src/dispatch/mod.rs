@@ -3,13 +3,13 @@
 //! and records the outcome — 2xx sent; 4xx deferred and retried with exponential backoff up to a
 //! cap; 5xx failed; cut off after the message may have gone out, unknown. Several dispatchers
 //! may work one PostgreSQL queue at once: claims skip each other's rows. Items whose dispatcher
-//! died are taken back (in flight: unknown, never resent automatically; not started: due again).
+//! died are taken back as unknown (their attempts were in flight: never resent automatically).
 //!
 //! A dispatcher keeps up to `in_flight` messages going at once over its pooled connections.
 //! Its database writes are grouped: each commit records every attempt that ended since the
-//! last one and starts as many new ones as there is room for, so the cost of a commit is shared
-//! by the messages in it. The price is that a dispatcher killed outright leaves up to
-//! `in_flight` items unknown (never any sent twice).
+//! last one and claims as many new items as there is room for, their attempts in flight, so the
+//! cost of a commit is shared by the messages in it. The price is that a dispatcher killed
+//! outright leaves up to `in_flight` items unknown (never any sent twice).
 //!
 //! `statusdesk dispatch` runs one alone; `serve` runs one beside the site. On shutdown the
 //! messages in flight are finished and recorded, then the dispatcher stops.
@@ -17,7 +17,6 @@
 pub mod mailer;
 pub mod notify;
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -65,11 +64,6 @@ impl DispatchSettings {
         let doublings = attempt.saturating_sub(1).clamp(0, 20) as u32;
         self.first_retry.saturating_mul(1 << doublings).min(self.max_retry)
     }
-
-    /// Items claimed at a time: enough to keep `in_flight` going between claims.
-    fn claim_size(&self) -> usize {
-        self.in_flight.max(1) * 4
-    }
 }
 
 /// What a dispatcher did, counted by outcome.
@@ -79,9 +73,8 @@ pub struct DispatchReport {
     pub deferred: u64,
     pub failed: u64,
     pub unknown: u64,
-    /// Items found abandoned by a dead dispatcher: in flight (now unknown), and not started.
+    /// Items found abandoned by a dispatcher that died with them in flight: now unknown.
     pub taken_back_unknown: u64,
-    pub requeued: u64,
 }
 
 impl DispatchReport {
@@ -103,14 +96,13 @@ pub struct Dispatcher {
     notices: Option<NoticeSettings>,
 }
 
-/// A dispatcher's work in hand: claimed items not yet started, attempts under way, and
-/// attempts that ended but are not yet recorded.
+/// A dispatcher's work in hand: attempts under way, and attempts that ended but are not yet
+/// recorded.
 #[derive(Default)]
 struct Work {
-    claimed: VecDeque<ClaimedItem>,
     sending: JoinSet<(ClaimedItem, AttemptResult)>,
     ended: Vec<(ClaimedItem, AttemptResult)>,
-    /// The last claim found fewer items than it asked for: claim again only once idle.
+    /// The last claim found nothing due: claim again only once idle.
     queue_drained: bool,
     /// Attempts ended since requests were last closed.
     untidy: bool,
@@ -118,8 +110,8 @@ struct Work {
     tidied_at: Option<Instant>,
 }
 
-/// How often a busy dispatcher takes back abandoned items and closes finished requests before
-/// a claim (an idle one does it each time it finds the queue empty).
+/// How often a busy dispatcher takes back abandoned items and closes finished requests (an idle
+/// one does it each time it finds the queue empty).
 const TIDY_EVERY: Duration = Duration::from_secs(1);
 
 impl Dispatcher {
@@ -148,17 +140,17 @@ impl Dispatcher {
         let mut work = Work::default();
         loop {
             let stopping = *stop.borrow();
-            if !stopping && !work.queue_drained && work.claimed.len() < self.settings.in_flight {
-                if work.tidied_at.is_none_or(|at| at.elapsed() >= TIDY_EVERY) {
-                    self.tidy(&mut report).await?;
-                    (work.untidy, work.tidied_at) = (false, Some(Instant::now()));
-                }
-                self.claim(&mut work).await?;
+            let room = if stopping || work.queue_drained {
+                0
+            } else {
+                self.settings.in_flight.saturating_sub(work.sending.len())
+            };
+            if room > 0 && work.tidied_at.is_none_or(|at| at.elapsed() >= TIDY_EVERY) {
+                self.tidy(&mut report).await?;
+                (work.untidy, work.tidied_at) = (false, Some(Instant::now()));
             }
-            let room = if stopping { 0 } else { self.settings.in_flight.saturating_sub(work.sending.len()) };
-            let starting: Vec<ClaimedItem> = work.claimed.drain(..room.min(work.claimed.len())).collect();
-            if !work.ended.is_empty() || !starting.is_empty() {
-                self.record(&mut work, starting, &mut report).await?;
+            if !work.ended.is_empty() || room > 0 {
+                self.record(&mut work, room, &mut report).await?;
             }
             if let Some(ended) = work.sending.join_next().await {
                 work.ended.push(ended.expect("a send does not panic"));
@@ -168,56 +160,38 @@ impl Dispatcher {
                 }
                 continue;
             }
-            // Nothing under way.
-            if stopping {
-                // The rest was never started: due again at once.
-                self.store.release_claims(work.claimed.make_contiguous()).await?;
-                if work.untidy {
-                    self.tidy(&mut report).await?;
-                }
+            // Nothing under way, and nothing was due.
+            if work.untidy {
+                // Close the requests whose last items just ended.
+                self.tidy(&mut report).await?;
+                (work.untidy, work.tidied_at) = (false, Some(Instant::now()));
+            }
+            if stopping || until_idle {
                 return Ok(report);
             }
-            if work.claimed.is_empty() && work.queue_drained {
-                // Close the requests whose last items just ended; items taken back from a
-                // dispatcher that died are due at once.
-                if work.untidy && self.tidy(&mut report).await? {
-                    work.queue_drained = false;
-                    continue;
-                }
-                if until_idle {
-                    return Ok(report);
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(self.settings.idle_poll) => {}
-                    _ = stop.changed() => {}
-                }
-                work.queue_drained = false;
+            tokio::select! {
+                _ = tokio::time::sleep(self.settings.idle_poll) => {}
+                _ = stop.changed() => {}
             }
+            work.queue_drained = false;
         }
     }
 
-    /// Claims due items under a new lease.
-    async fn claim(&self, work: &mut Work) -> Result<(), StoreError> {
-        let now = Utc::now();
-        let lease_until =
-            now + chrono::Duration::from_std(self.settings.lease).unwrap_or(chrono::Duration::MAX);
-        let size = self.settings.claim_size();
-        let items = self.store.claim_redeliveries(now, lease_until, size as i64).await?;
-        work.queue_drained = items.len() < size;
-        work.claimed.extend(items);
-        Ok(())
-    }
-
-    /// One commit: the outcomes of the attempts that ended, and the start of `starting`, which
+    /// One commit: the outcomes of the attempts that ended, and up to `room` new claims, which
     /// are then sent.
     async fn record(
         &self,
         work: &mut Work,
-        starting: Vec<ClaimedItem>,
+        room: usize,
         report: &mut DispatchReport,
     ) -> Result<(), StoreError> {
-        let recorded = self.store.record_attempts(&work.ended, &starting, Utc::now()).await?;
+        let now = Utc::now();
+        let lease_until =
+            now + chrono::Duration::from_std(self.settings.lease).unwrap_or(chrono::Duration::MAX);
+        let recorded = self.store.record_attempts(&work.ended, room, now, lease_until).await?;
         work.untidy |= !work.ended.is_empty();
+        // Fewer than asked may be a race with another dispatcher; none means nothing is due.
+        work.queue_drained = room > 0 && recorded.started.is_empty();
         for (item, result) in work.ended.drain(..) {
             report.count(result.outcome);
             if recorded.lapsed.contains(&item.item_id) {
@@ -227,11 +201,7 @@ impl Dispatcher {
                 );
             }
         }
-        for item in starting {
-            if !recorded.started.contains(&item.item_id) {
-                tracing::warn!(item = item.item_id, "lost the lease before sending; not sent");
-                continue;
-            }
+        for item in recorded.started {
             let (mailer, settings) = (Arc::clone(&self.mailer), self.settings);
             work.sending.spawn(async move {
                 let retry_at = Utc::now()
@@ -245,19 +215,17 @@ impl Dispatcher {
     }
 
     /// Takes back items of dispatchers that died, closes requests whose items all ended, and
-    /// tells their companies. `true` when items were made due again.
-    async fn tidy(&self, report: &mut DispatchReport) -> Result<bool, StoreError> {
-        let (unknown, requeued) = self.store.take_back_abandoned(Utc::now()).await?;
-        if unknown + requeued > 0 {
-            tracing::warn!(unknown, requeued, "took back items of a dispatcher that stopped");
+    /// tells their companies.
+    async fn tidy(&self, report: &mut DispatchReport) -> Result<(), StoreError> {
+        let unknown = self.store.take_back_abandoned(Utc::now()).await?;
+        if unknown > 0 {
+            tracing::warn!(unknown, "took back the items of a dispatcher that stopped with them in flight");
         }
         report.taken_back_unknown += unknown;
-        report.requeued += requeued;
         for request in self.store.complete_requests(Utc::now()).await? {
             tracing::info!(request, "redelivery request done");
         }
-        self.notify().await?;
-        Ok(requeued > 0)
+        self.notify().await
     }
 
     /// Emails the companies whose requests are done, and those staff asked to tell of an

@@ -163,13 +163,13 @@ const RECOUNT_RELEASES: [&str; 2] = [
 
 /// Implements [`Store`], [`AccountStore`], [`PortalStore`] and [`RedeliveryStore`] for a backend:
 /// the queries that are the same in both dialects are written here once; `bulk_load` and
-/// `messages_in_window` are the backend's own (`$store::load`, `$store::window_messages`), and
-/// `$claim_lock` is what its dialect adds to the dispatcher's claim.
+/// `messages_in_window` are the backend's own (`$store::load`, `$store::window_messages`), and so
+/// is the dispatcher's claim (`$store::claim_items`).
 macro_rules! portable_store {
-    ($store:ty, $backend:literal, $migrator:expr, $claim_lock:literal) => {
+    ($store:ty, $backend:literal, $migrator:expr) => {
         $crate::store::accounts::portable_accounts!($store);
         $crate::store::portal::portable_portal!($store);
-        $crate::store::redelivery::portable_redelivery!($store, $claim_lock);
+        $crate::store::redelivery::portable_redelivery!($store);
 
         impl $store {
             /// Messages queued in `[from, to)`, of one company when `company` names it.

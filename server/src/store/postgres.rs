@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use tokio::sync::mpsc;
 
+use super::redelivery::{self, ClaimedItem};
 use super::rows::Batch;
 use super::{Progress, RECOUNT_RELEASES, StoreError, portable_store, redact};
 use crate::delivery::impact::Scope;
@@ -21,7 +22,7 @@ pub struct PgStore {
     pool: PgPool,
 }
 
-portable_store!(PgStore, "postgres", MIGRATOR, "FOR UPDATE SKIP LOCKED");
+portable_store!(PgStore, "postgres", MIGRATOR);
 
 impl PgStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -41,6 +42,23 @@ impl PgStore {
             .await
             .map_err(connect_error)?;
         Ok(PgStore { pool })
+    }
+
+    /// Claims up to `limit` due items and records their attempts as in flight, in one statement;
+    /// competing dispatchers skip each other's rows.
+    async fn claim_items(
+        conn: &mut PgConnection,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<ClaimedItem>, StoreError> {
+        let claim = redelivery::claim_items_sql("FOR UPDATE SKIP LOCKED");
+        let sql = format!(
+            "WITH claimed AS ({claim}), started AS ({}) {}",
+            redelivery::IN_FLIGHT_ATTEMPTS,
+            redelivery::CLAIMED_ITEMS
+        );
+        Ok(sqlx::query_as(&sql).bind(now).bind(lease_until).bind(limit).fetch_all(conn).await?)
     }
 
     /// Messages in the scope's window: whole hours from `message_hours` (kept by triggers), the

@@ -1,9 +1,9 @@
 //! Redelivery in the database: planning which of a release's messages may be sent again,
 //! creating a request (idempotent, within a daily quota), and the dispatcher's side — claiming
-//! items under a lease, recording attempts as in flight just before they are sent and their
-//! outcomes afterwards (several items in one transaction: a dispatcher's commits carry all that
-//! ended and started since its last), and taking back items whose dispatcher died (one that was in flight has an
-//! unknown outcome and is never sent again automatically; one not yet started is due again).
+//! items under a lease with their attempts recorded as in flight in the same statement, recording
+//! the outcomes afterwards (one transaction per dispatcher commit: the outcomes of every attempt
+//! that ended since the last, then the next claims), and taking back the items of a dispatcher
+//! that died (their messages may have gone out: unknown, never sent again automatically).
 //!
 //! The rules live in the database (migration 0005 and the keys of 0001): an item takes only an
 //! undelivered, unsuppressed message, as its next generation, once (`UNIQUE (message_id,
@@ -74,7 +74,8 @@ pub struct IncidentAnswer {
     pub on_behalf: bool,
 }
 
-/// An item a dispatcher has claimed, with everything needed to send it.
+/// An item a dispatcher has claimed, its attempt recorded as in flight, with everything needed
+/// to send it.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ClaimedItem {
     pub item_id: i64,
@@ -88,8 +89,10 @@ pub struct ClaimedItem {
     pub recipient: String,
     pub route: String,
     pub sender_address: String,
-    pub subject: String,
-    pub body_text: String,
+    /// The release's subject and text; `None` when they are no longer kept: the item then fails
+    /// without being sent.
+    pub subject: Option<String>,
+    pub body_text: Option<String>,
 }
 
 /// How an attempt ended.
@@ -112,15 +115,16 @@ pub struct AttemptResult {
     pub smtp_code: Option<i32>,
     pub enhanced_code: Option<String>,
     pub reply: Option<String>,
-    /// For `Failed` and `Unknown`: the message's error class from then on.
+    /// For `Failed` and `Unknown`: the message's error class from then on (`None`: the one it
+    /// had).
     pub error_class: Option<&'static str>,
 }
 
 /// What [`RedeliveryStore::record_attempts`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Recorded {
-    /// Items of `starting` now in flight: these may be sent.
-    pub started: Vec<i64>,
+    /// Items claimed, each with its attempt in flight: these may be sent.
+    pub started: Vec<ClaimedItem>,
     /// Items of `ended` whose lease had run out: their outcome was not recorded.
     pub lapsed: Vec<i64>,
 }
@@ -210,34 +214,23 @@ pub trait RedeliveryStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<RequestOutcome, StoreError>;
 
-    /// Claims up to `limit` due items until `lease_until`; competing dispatchers never claim the
-    /// same item.
-    async fn claim_redeliveries(
-        &self,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<ClaimedItem>, StoreError>;
-
-    /// Gives back claimed items that were never started (the dispatcher is stopping): due again
-    /// at once rather than when their lease runs out.
-    async fn release_claims(&self, items: &[ClaimedItem]) -> Result<(), StoreError>;
-
-    /// In one transaction: records how the attempts in `ended` went, and starts `starting` —
-    /// each an attempt in flight from the commit on, the last write before it is sent. Only
-    /// items whose lease the caller still holds are touched: an ended item whose lease ran out
-    /// was taken back as unknown and stays so; a starting one must then not be sent.
+    /// One commit of a dispatcher. Records how the attempts in `ended` went, for the items whose
+    /// lease the caller still holds (one whose lease ran out was taken back as unknown and stays
+    /// so); then claims up to `start` due items until `lease_until`, each with its next attempt
+    /// recorded as in flight: from the commit on, these may be sent. Competing dispatchers never
+    /// claim the same item.
     async fn record_attempts(
         &self,
         ended: &[(ClaimedItem, AttemptResult)],
-        starting: &[ClaimedItem],
+        start: usize,
         now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
     ) -> Result<Recorded, StoreError>;
 
-    /// Items whose lease ran out: their dispatcher died. One that was in flight may have gone
-    /// out, so it (with its message and attempt) becomes unknown and is never sent again
-    /// automatically; one claimed but not started is due again. Returns (unknown, requeued).
-    async fn take_back_abandoned(&self, now: DateTime<Utc>) -> Result<(u64, u64), StoreError>;
+    /// Items whose lease ran out: their dispatcher died with their attempts in flight. Each may
+    /// have gone out, so it (with its message and attempt) becomes unknown and is never sent
+    /// again automatically. Returns how many.
+    async fn take_back_abandoned(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 
     /// Marks requests whose every item reached an end (sent, failed, unknown) as done; returns
     /// their ids.
@@ -417,47 +410,42 @@ pub(super) fn insert_items_sql(ids: &[i64]) -> String {
     )
 }
 
-/// Starts the attempts of `items` still held under their leases; returns their ids.
-pub(super) fn start_items_sql(items: &[ClaimedItem], now: DateTime<Utc>) -> (String, Vec<Param>) {
-    let mut sql = Sql::new("");
-    sql.push(
-        "UPDATE redelivery_items SET attempts = v.column3, updated_at = $? FROM (VALUES ",
-        [Param::Time(now)],
-    );
-    sql.push_values(
-        items.iter().map(|item| {
-            vec![Param::Int(item.item_id), Param::Time(item.lease_until), Param::Int(item.attempt.into())]
-        }),
-        "",
-    );
-    sql.push(HELD_UNDER_LEASE, []);
-    sql.finish()
+/// Claims up to `$3` items due by `$1` under a lease until `$2`, each on its next attempt, and
+/// returns them. `lock` is what the dialect adds so that competing dispatchers skip each other's
+/// rows.
+pub(super) fn claim_items_sql(lock: &str) -> String {
+    format!(
+        "UPDATE redelivery_items SET status = 'sending', lease_until = $2, attempts = attempts + 1, updated_at = $1
+         WHERE id IN (SELECT i.id FROM redelivery_items i
+                      WHERE i.status IN ('queued', 'deferred') AND i.next_attempt_at <= $1
+                      ORDER BY i.next_attempt_at, i.id LIMIT $3 {lock})
+           AND status IN ('queued', 'deferred')
+         RETURNING id, message_id, generation, attempts, lease_until"
+    )
 }
+
+/// Records the attempt of each item in `claimed` (rows of `redelivery_items` just claimed; the
+/// dialect defines the name) as in flight at `$1`.
+pub(super) const IN_FLIGHT_ATTEMPTS: &str =
+    "INSERT INTO delivery_attempts (message_id, generation, attempt, attempted_at, route, outcome)
+     SELECT c.message_id, c.generation, c.attempts, $1, m.route, 'in_flight'
+     FROM claimed c JOIN messages m ON m.id = c.message_id";
+
+/// Everything needed to send each item in `claimed`, as [`ClaimedItem`]s (the content is missing
+/// when the release's is no longer kept).
+pub(super) const CLAIMED_ITEMS: &str =
+    "SELECT c.id AS item_id, c.message_id, c.generation, c.attempts AS attempt, c.lease_until,
+            m.recipient, m.route, r.sender_address, rc.subject, rc.body_text
+     FROM claimed c
+     JOIN messages m ON m.id = c.message_id
+     JOIN releases r ON r.id = m.release_id
+     LEFT JOIN release_contents rc ON rc.release_id = m.release_id
+     ORDER BY c.id";
 
 /// Ends a `FROM (VALUES (item id, lease, …))` update of the items still held under those leases.
 const HELD_UNDER_LEASE: &str =
     ") AS v WHERE redelivery_items.id = v.column1 AND redelivery_items.status = 'sending'
        AND redelivery_items.lease_until = v.column2 RETURNING redelivery_items.id";
-
-/// The in-flight attempt of each started item.
-pub(super) fn in_flight_attempts_sql(started: &[&ClaimedItem], now: DateTime<Utc>) -> (String, Vec<Param>) {
-    let mut sql = Sql::new(
-        "INSERT INTO delivery_attempts (message_id, generation, attempt, attempted_at, route, outcome) VALUES ",
-    );
-    sql.push_values(
-        started.iter().map(|item| {
-            vec![
-                Param::Int(item.message_id),
-                Param::Int(item.generation.into()),
-                Param::Int(item.attempt.into()),
-                Param::Time(now),
-                Param::Text(item.route.clone()),
-            ]
-        }),
-        ", 'in_flight'",
-    );
-    sql.finish()
-}
 
 /// Ends the items of `ended` still held under their leases, each with its outcome's status
 /// (a deferred one due again at its retry time); returns their ids.
@@ -529,7 +517,8 @@ pub(super) fn message_outcomes_sql(
     let mut sql = Sql::new("");
     sql.push(
         "UPDATE messages SET status = v.column3, generation = v.column2, attempts = messages.attempts + v.column4,
-                error_class = v.column5, smtp_code = v.column6, enhanced_code = v.column7,
+                error_class = CASE WHEN v.column3 = 'sent' THEN NULL ELSE COALESCE(v.column5, messages.error_class) END,
+                smtp_code = v.column6, enhanced_code = v.column7,
                 smtp_reply = v.column8, last_attempt_at = $?
          FROM (VALUES ",
         [Param::Time(now)],
@@ -542,7 +531,7 @@ pub(super) fn message_outcomes_sql(
                 Param::Int(item.generation.into()),
                 Param::Text(status.into()),
                 Param::Int(item.attempt.into()),
-                Param::OptText(result.error_class.filter(|_| status != "sent").map(String::from)),
+                Param::OptText(result.error_class.map(String::from)),
                 Param::OptInt(result.smtp_code.map(i64::from)),
                 Param::OptText(result.enhanced_code.clone()),
                 Param::OptText(result.reply.clone()),
@@ -554,10 +543,10 @@ pub(super) fn message_outcomes_sql(
     sql.finish()
 }
 
-/// Implements [`RedeliveryStore`] for a backend whose struct has a `pool`; `$lock` is what the
-/// dialect adds to the claim's subquery so that competing dispatchers skip each other's rows.
+/// Implements [`RedeliveryStore`] for a backend whose struct has a `pool` and a
+/// `claim_items(connection, now, lease_until, limit)` (the claim is where the dialects differ).
 macro_rules! portable_redelivery {
-    ($store:ty, $lock:literal) => {
+    ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::redelivery::RedeliveryStore for $store {
             async fn plan_redelivery(
@@ -711,64 +700,12 @@ macro_rules! portable_redelivery {
                 Ok(RequestOutcome::Created { id, items })
             }
 
-            async fn claim_redeliveries(
-                &self,
-                now: chrono::DateTime<chrono::Utc>,
-                lease_until: chrono::DateTime<chrono::Utc>,
-                limit: i64,
-            ) -> Result<Vec<$crate::store::redelivery::ClaimedItem>, StoreError> {
-                let mut tx = self.pool.begin().await?;
-                let claimed: Vec<(i64,)> = sqlx::query_as(concat!(
-                    "UPDATE redelivery_items SET status = 'sending', lease_until = $2, updated_at = $1
-                     WHERE id IN (SELECT id FROM redelivery_items
-                                  WHERE status IN ('queued', 'deferred') AND next_attempt_at <= $1
-                                  ORDER BY next_attempt_at, id LIMIT $3 ",
-                    $lock,
-                    ") AND status IN ('queued', 'deferred') RETURNING id"
-                ))
-                .bind(now)
-                .bind(lease_until)
-                .bind(limit)
-                .fetch_all(&mut *tx)
-                .await?;
-                if claimed.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let list = claimed.iter().map(|(id,)| id.to_string()).collect::<Vec<_>>().join(", ");
-                let items = sqlx::query_as(&format!(
-                    "SELECT i.id AS item_id, i.message_id, i.generation, i.attempts + 1 AS attempt, i.lease_until,
-                            m.recipient, m.route, r.sender_address, c.subject, c.body_text
-                     FROM redelivery_items i
-                     JOIN messages m ON m.id = i.message_id
-                     JOIN releases r ON r.id = m.release_id
-                     JOIN release_contents c ON c.release_id = m.release_id
-                     WHERE i.id IN ({list}) ORDER BY i.id"
-                ))
-                .fetch_all(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(items)
-            }
-
-            async fn release_claims(&self, items: &[$crate::store::redelivery::ClaimedItem]) -> Result<(), StoreError> {
-                for item in items {
-                    sqlx::query(
-                        "UPDATE redelivery_items SET status = 'queued', lease_until = NULL
-                         WHERE id = $1 AND status = 'sending' AND lease_until = $2",
-                    )
-                    .bind(item.item_id)
-                    .bind(item.lease_until)
-                    .execute(&self.pool)
-                    .await?;
-                }
-                Ok(())
-            }
-
             async fn record_attempts(
                 &self,
                 ended: &[($crate::store::redelivery::ClaimedItem, $crate::store::redelivery::AttemptResult)],
-                starting: &[$crate::store::redelivery::ClaimedItem],
+                start: usize,
                 now: chrono::DateTime<chrono::Utc>,
+                lease_until: chrono::DateTime<chrono::Utc>,
             ) -> Result<$crate::store::redelivery::Recorded, StoreError> {
                 use $crate::store::redelivery as r;
                 use $crate::store::sql::bind_params;
@@ -798,29 +735,19 @@ macro_rules! portable_redelivery {
                         bind_params!(sqlx::query(&sql), params).execute(&mut *tx).await?;
                     }
                 }
-                if !starting.is_empty() {
-                    let (sql, params) = r::start_items_sql(starting, now);
-                    recorded.started = bind_params!(sqlx::query_scalar(&sql), params).fetch_all(&mut *tx).await?;
-                    let started: Vec<_> =
-                        starting.iter().filter(|item| recorded.started.contains(&item.item_id)).collect();
-                    if !started.is_empty() {
-                        let (sql, params) = r::in_flight_attempts_sql(&started, now);
-                        bind_params!(sqlx::query(&sql), params).execute(&mut *tx).await?;
-                    }
+                if start > 0 {
+                    recorded.started = Self::claim_items(&mut tx, now, lease_until, start as i64).await?;
                 }
                 tx.commit().await?;
                 Ok(recorded)
             }
 
-            async fn take_back_abandoned(&self, now: chrono::DateTime<chrono::Utc>) -> Result<(u64, u64), StoreError> {
+            async fn take_back_abandoned(&self, now: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
                 let mut tx = self.pool.begin().await?;
-                // In flight when the dispatcher died: the message may have gone out.
+                // Claimed items have their attempts in flight: the messages may have gone out.
                 let unknown: Vec<(i64, i32, i32)> = sqlx::query_as(
                     "UPDATE redelivery_items SET status = 'unknown', lease_until = NULL, updated_at = $1
                      WHERE status = 'sending' AND lease_until < $1
-                       AND EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.message_id = redelivery_items.message_id
-                                   AND a.generation = redelivery_items.generation AND a.attempt = redelivery_items.attempts
-                                   AND a.outcome = 'in_flight')
                      RETURNING message_id, generation, attempts",
                 )
                 .bind(now)
@@ -848,17 +775,8 @@ macro_rules! portable_redelivery {
                     .execute(&mut *tx)
                     .await?;
                 }
-                // Claimed but never started: simply due again.
-                let requeued = sqlx::query(
-                    "UPDATE redelivery_items SET status = 'queued', lease_until = NULL, updated_at = $1
-                     WHERE status = 'sending' AND lease_until < $1",
-                )
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
                 tx.commit().await?;
-                Ok((unknown.len() as u64, requeued))
+                Ok(unknown.len() as u64)
             }
 
             async fn complete_requests(&self, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<i64>, StoreError> {

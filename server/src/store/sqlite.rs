@@ -3,12 +3,15 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::mpsc;
 
+use super::redelivery::{self, ClaimedItem};
 use super::rows::Batch;
 use super::{Progress, RECOUNT_RELEASES, StoreError, portable_store};
 use crate::delivery::impact::Scope;
@@ -22,7 +25,7 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
-portable_store!(SqliteStore, "sqlite", MIGRATOR, "");
+portable_store!(SqliteStore, "sqlite", MIGRATOR);
 
 impl SqliteStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -49,6 +52,32 @@ impl SqliteStore {
     }
 
     /// Messages in the scope's window: counted through the `messages_queued_at` index.
+    /// Claims up to `limit` due items (a guarded update: SQLite has one writer at a time) and
+    /// records their attempts as in flight.
+    async fn claim_items(
+        conn: &mut SqliteConnection,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<ClaimedItem>, StoreError> {
+        let ids: Vec<i64> = sqlx::query_scalar(&redelivery::claim_items_sql(""))
+            .bind(now)
+            .bind(lease_until)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        let claimed = format!("WITH claimed AS (SELECT * FROM redelivery_items WHERE id IN ({list})) ");
+        sqlx::query(&format!("{claimed}{}", redelivery::IN_FLIGHT_ATTEMPTS))
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        Ok(sqlx::query_as(&format!("{claimed}{}", redelivery::CLAIMED_ITEMS)).fetch_all(conn).await?)
+    }
+
     async fn window_messages(&self, scope: &Scope) -> Result<i64, StoreError> {
         self.count_queued(scope.from, scope.to, scope.company.as_deref()).await
     }
