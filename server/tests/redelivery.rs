@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use common::smtp::{Answer, SmtpServer};
 use statusdesk::dispatch::{DispatchSettings, Dispatcher, Mailer, NoticeSettings};
-use statusdesk::store::redelivery::{NewRequest, RequestOutcome, SkipReason};
+use statusdesk::store::redelivery::{AttemptOutcome, AttemptResult, NewRequest, RequestOutcome, SkipReason};
 use statusdesk::store::rows::{Batch, CompanyRow, MessageRow, ReleaseRow};
 use statusdesk::store::{self, Store};
 
@@ -363,6 +363,42 @@ async fn without_a_relay_messages_go_to_the_outbox() {
         "{eml}"
     );
     assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 2, "no temporary files left");
+}
+
+#[tokio::test]
+async fn an_attempt_that_outlived_its_lease_changes_nothing_once_taken_back() {
+    let dir = tempfile::tempdir().unwrap();
+    for (url, store) in backends(dir.path()).await {
+        load(store.as_ref(), 2).await;
+        store.request_redelivery(&request("k", vec![1, 2]), Utc::now()).await.unwrap();
+        let now = Utc::now();
+        // Message 1 is claimed under a lease that runs out at once, message 2 under a long one.
+        let short =
+            store.record_attempts(&[], 1, now, now + chrono::Duration::milliseconds(1)).await.unwrap();
+        let long = store.record_attempts(&[], 1, now, now + chrono::Duration::hours(1)).await.unwrap();
+        assert_eq!((short.started.len(), long.started.len()), (1, 1), "{url}");
+        let later = now + chrono::Duration::seconds(1);
+        assert_eq!(store.take_back_abandoned(later).await.unwrap(), 1, "{url}: the first is taken back");
+
+        let sent = AttemptResult {
+            outcome: AttemptOutcome::Sent,
+            smtp_code: Some(250),
+            enhanced_code: None,
+            reply: Some("250 ok".into()),
+            error_class: None,
+        };
+        let ended: Vec<_> =
+            short.started.iter().chain(&long.started).map(|item| (item.clone(), sent.clone())).collect();
+        let recorded = store.record_attempts(&ended, 0, later, later).await.unwrap();
+        assert_eq!(recorded.lapsed, vec![short.started[0].item_id], "{url}");
+        assert!(recorded.started.is_empty(), "{url}");
+        let message = |id: i64, status: &str| {
+            format!("SELECT COUNT(*) FROM messages m JOIN delivery_attempts a ON a.message_id = m.id AND a.generation = 1
+                     WHERE m.id = {id} AND m.status = '{status}' AND a.outcome = '{status}'")
+        };
+        assert_eq!(scalar(&url, &message(1, "unknown")).await, 1, "{url}: the late outcome is not recorded");
+        assert_eq!(scalar(&url, &message(2, "sent")).await, 1, "{url}: the one still held is");
+    }
 }
 
 #[tokio::test]

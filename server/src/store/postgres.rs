@@ -1,15 +1,17 @@
 //! The PostgreSQL store: the production database, shared with the mail sender.
 
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, Utc};
-use sqlx::PgConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{FromRow, PgConnection, Row};
 use tokio::sync::mpsc;
 
-use super::redelivery::{self, ClaimedItem};
+use super::redelivery::{self, AttemptResult, ClaimedItem, Recorded};
 use super::rows::Batch;
+use super::sql::{Param, Sql, bind_params};
 use super::{Progress, RECOUNT_RELEASES, StoreError, portable_store, redact};
 use crate::delivery::impact::Scope;
 
@@ -44,21 +46,66 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
-    /// Claims up to `limit` due items and records their attempts as in flight, in one statement;
-    /// competing dispatchers skip each other's rows.
-    async fn claim_items(
-        conn: &mut PgConnection,
+    /// A dispatcher's commit (see [`RedeliveryStore::record_attempts`]) as one statement, its
+    /// parts joined by `WITH` clauses: one round trip, committed on its own. The claim skips the
+    /// rows of competing dispatchers. Rows come back of two kinds: an item kept (`kept`, its id),
+    /// or an item claimed.
+    async fn record_and_claim(
+        &self,
+        ended: &[(ClaimedItem, AttemptResult)],
+        start: usize,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<ClaimedItem>, StoreError> {
-        let claim = redelivery::claim_items_sql("FOR UPDATE SKIP LOCKED");
-        let sql = format!(
-            "WITH claimed AS ({claim}), started AS ({}) {}",
-            redelivery::IN_FLIGHT_ATTEMPTS,
-            redelivery::CLAIMED_ITEMS
+    ) -> Result<Recorded, StoreError> {
+        // Only the items still held under their leases (returned by `ended`) change further.
+        const KEPT: &str = " AND v.column1 IN (SELECT message_id FROM ended)";
+        let mut sql = Sql::numbered(
+            "WITH ",
+            vec![Param::Time(now), Param::Time(lease_until), Param::Int(start as i64)],
         );
-        Ok(sqlx::query_as(&sql).bind(now).bind(lease_until).bind(limit).fetch_all(conn).await?)
+        let mut selects = Vec::new();
+        if start > 0 {
+            sql.push(
+                &format!(
+                    "claimed AS ({}), started AS ({})",
+                    redelivery::claim_items_sql("FOR UPDATE SKIP LOCKED"),
+                    redelivery::IN_FLIGHT_ATTEMPTS
+                ),
+                [],
+            );
+            selects.push(format!("SELECT NULL::BIGINT AS kept, {}", redelivery::CLAIMED_ITEMS));
+        }
+        if !ended.is_empty() {
+            sql.push(if start > 0 { ", ended AS (" } else { "ended AS (" }, []);
+            redelivery::push_end_items(&mut sql, ended, now);
+            sql.push("), outcomes AS (", []);
+            redelivery::push_attempt_outcomes(&mut sql, &ended.iter().collect::<Vec<_>>(), KEPT);
+            let ends = redelivery::final_outcomes(ended);
+            if !ends.is_empty() {
+                sql.push("), finals AS (", []);
+                redelivery::push_message_outcomes(&mut sql, &ends, now, KEPT);
+            }
+            sql.push(")", []);
+            selects.push(
+                "SELECT id AS kept, NULL::BIGINT, NULL::BIGINT, NULL::INTEGER, NULL::INTEGER, NULL::TIMESTAMPTZ,
+                        NULL::TEXT COLLATE \"C\", NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT
+                 FROM ended"
+                    .into(),
+            );
+        }
+        sql.push(&format!(" {}", selects.join(" UNION ALL ")), []);
+        let (sql, params) = sql.finish();
+        let mut recorded = Recorded::default();
+        let mut kept = HashSet::new();
+        for row in bind_params!(sqlx::query(&sql), params).fetch_all(&self.pool).await? {
+            match row.try_get::<Option<i64>, _>("kept")? {
+                Some(id) => _ = kept.insert(id),
+                None => recorded.started.push(ClaimedItem::from_row(&row)?),
+            }
+        }
+        recorded.lapsed =
+            ended.iter().map(|(item, _)| item.item_id).filter(|id| !kept.contains(id)).collect();
+        Ok(recorded)
     }
 
     /// Messages in the scope's window: whole hours from `message_hours` (kept by triggers), the

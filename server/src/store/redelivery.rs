@@ -431,29 +431,20 @@ pub(super) const IN_FLIGHT_ATTEMPTS: &str =
      SELECT c.message_id, c.generation, c.attempts, $1, m.route, 'in_flight'
      FROM claimed c JOIN messages m ON m.id = c.message_id";
 
-/// Everything needed to send each item in `claimed`, as [`ClaimedItem`]s (the content is missing
-/// when the release's is no longer kept).
+/// What follows `SELECT` to read everything needed to send each item in `claimed`, as
+/// [`ClaimedItem`]s (the content is missing when the release's is no longer kept).
 pub(super) const CLAIMED_ITEMS: &str =
-    "SELECT c.id AS item_id, c.message_id, c.generation, c.attempts AS attempt, c.lease_until,
+    "c.id AS item_id, c.message_id, c.generation, c.attempts AS attempt, c.lease_until,
             m.recipient, m.route, r.sender_address, rc.subject, rc.body_text
      FROM claimed c
      JOIN messages m ON m.id = c.message_id
      JOIN releases r ON r.id = m.release_id
-     LEFT JOIN release_contents rc ON rc.release_id = m.release_id
-     ORDER BY c.id";
+     LEFT JOIN release_contents rc ON rc.release_id = m.release_id";
 
-/// Ends a `FROM (VALUES (item id, lease, …))` update of the items still held under those leases.
-const HELD_UNDER_LEASE: &str =
-    ") AS v WHERE redelivery_items.id = v.column1 AND redelivery_items.status = 'sending'
-       AND redelivery_items.lease_until = v.column2 RETURNING redelivery_items.id";
-
-/// Ends the items of `ended` still held under their leases, each with its outcome's status
-/// (a deferred one due again at its retry time); returns their ids.
-pub(super) fn end_items_sql(
-    ended: &[(ClaimedItem, AttemptResult)],
-    now: DateTime<Utc>,
-) -> (String, Vec<Param>) {
-    let mut sql = Sql::new("");
+/// Appends an update that ends the items of `ended` still held under their leases, each with its
+/// outcome's status (a deferred one due again at its retry time), returning their ids and
+/// message ids: the items kept.
+pub(super) fn push_end_items(sql: &mut Sql, ended: &[(ClaimedItem, AttemptResult)], now: DateTime<Utc>) {
     sql.push(
         "UPDATE redelivery_items SET status = v.column3, next_attempt_at = v.column4, lease_until = NULL, updated_at = $?
          FROM (VALUES ",
@@ -474,17 +465,23 @@ pub(super) fn end_items_sql(
         }),
         "",
     );
-    sql.push(HELD_UNDER_LEASE, []);
-    sql.finish()
+    sql.push(
+        ") AS v WHERE redelivery_items.id = v.column1 AND redelivery_items.status = 'sending'
+           AND redelivery_items.lease_until = v.column2
+         RETURNING redelivery_items.id, redelivery_items.message_id",
+        [],
+    );
 }
 
-/// Writes each ended attempt's outcome, with the server's code and reply, onto its in-flight
-/// record.
-pub(super) fn attempt_outcomes_sql(ended: &[&(ClaimedItem, AttemptResult)]) -> (String, Vec<Param>) {
-    let mut sql = Sql::new(
+/// Appends an update that writes each ended attempt's outcome, with the server's code and
+/// reply, onto its in-flight record. `kept`: a condition on the message id (`v.column1`) that
+/// leaves out the items whose lease ran out, or nothing when `ended` holds only kept ones.
+pub(super) fn push_attempt_outcomes(sql: &mut Sql, ended: &[&(ClaimedItem, AttemptResult)], kept: &str) {
+    sql.push(
         "UPDATE delivery_attempts SET outcome = v.column4, smtp_code = v.column5, enhanced_code = v.column6,
                 reply = v.column7
          FROM (VALUES ",
+        [],
     );
     sql.push_values(
         ended.iter().map(|(item, result)| {
@@ -501,20 +498,23 @@ pub(super) fn attempt_outcomes_sql(ended: &[&(ClaimedItem, AttemptResult)]) -> (
         "",
     );
     sql.push(
-        ") AS v WHERE delivery_attempts.message_id = v.column1 AND delivery_attempts.generation = v.column2
-           AND delivery_attempts.attempt = v.column3",
+        &format!(
+            ") AS v WHERE delivery_attempts.message_id = v.column1 AND delivery_attempts.generation = v.column2
+               AND delivery_attempts.attempt = v.column3{kept}"
+        ),
         [],
     );
-    sql.finish()
 }
 
-/// Carries the end of each item that reached one (not deferred) onto its message: the message's
-/// status, generation and error are its latest attempt's.
-pub(super) fn message_outcomes_sql(
+/// Appends an update that carries the end of each item that reached one (not deferred) onto
+/// its message: the message's status, generation and error are its latest attempt's. `kept` as
+/// for [`push_attempt_outcomes`].
+pub(super) fn push_message_outcomes(
+    sql: &mut Sql,
     ended: &[&(ClaimedItem, AttemptResult)],
     now: DateTime<Utc>,
-) -> (String, Vec<Param>) {
-    let mut sql = Sql::new("");
+    kept: &str,
+) {
     sql.push(
         "UPDATE messages SET status = v.column3, generation = v.column2, attempts = messages.attempts + v.column4,
                 error_class = CASE WHEN v.column3 = 'sent' THEN NULL ELSE COALESCE(v.column5, messages.error_class) END,
@@ -539,12 +539,21 @@ pub(super) fn message_outcomes_sql(
         }),
         "",
     );
-    sql.push(") AS v WHERE messages.id = v.column1", []);
-    sql.finish()
+    sql.push(&format!(") AS v WHERE messages.id = v.column1{kept}"), []);
+}
+
+/// The attempts of `ended` that reached an end (not deferred): their messages change.
+pub(super) fn final_outcomes<'a>(
+    ended: impl IntoIterator<Item = &'a (ClaimedItem, AttemptResult)>,
+) -> Vec<&'a (ClaimedItem, AttemptResult)> {
+    ended
+        .into_iter()
+        .filter(|(_, result)| !matches!(result.outcome, AttemptOutcome::Deferred { .. }))
+        .collect()
 }
 
 /// Implements [`RedeliveryStore`] for a backend whose struct has a `pool` and a
-/// `claim_items(connection, now, lease_until, limit)` (the claim is where the dialects differ).
+/// `record_and_claim` (a dispatcher's commit, where the dialects differ).
 macro_rules! portable_redelivery {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -707,39 +716,7 @@ macro_rules! portable_redelivery {
                 now: chrono::DateTime<chrono::Utc>,
                 lease_until: chrono::DateTime<chrono::Utc>,
             ) -> Result<$crate::store::redelivery::Recorded, StoreError> {
-                use $crate::store::redelivery as r;
-                use $crate::store::sql::bind_params;
-                // Prepared once per group size and connection (one round trip each time instead
-                // of two), but planned afresh at each execution on PostgreSQL
-                // (`plan_cache_mode`, see `PgStore::connect`).
-                let mut recorded = r::Recorded::default();
-                let mut tx = self.pool.begin().await?;
-                if !ended.is_empty() {
-                    let (sql, params) = r::end_items_sql(ended, now);
-                    let kept: std::collections::HashSet<i64> =
-                        bind_params!(sqlx::query_scalar(&sql), params).fetch_all(&mut *tx).await?.into_iter().collect();
-                    let (kept, lapsed): (Vec<_>, Vec<_>) =
-                        ended.iter().partition(|(item, _)| kept.contains(&item.item_id));
-                    recorded.lapsed = lapsed.iter().map(|(item, _)| item.item_id).collect();
-                    if !kept.is_empty() {
-                        let (sql, params) = r::attempt_outcomes_sql(&kept);
-                        bind_params!(sqlx::query(&sql), params).execute(&mut *tx).await?;
-                    }
-                    // The message itself changes once its item reaches an end.
-                    let ends: Vec<_> = kept
-                        .into_iter()
-                        .filter(|(_, result)| !matches!(result.outcome, r::AttemptOutcome::Deferred { .. }))
-                        .collect();
-                    if !ends.is_empty() {
-                        let (sql, params) = r::message_outcomes_sql(&ends, now);
-                        bind_params!(sqlx::query(&sql), params).execute(&mut *tx).await?;
-                    }
-                }
-                if start > 0 {
-                    recorded.started = Self::claim_items(&mut tx, now, lease_until, start as i64).await?;
-                }
-                tx.commit().await?;
-                Ok(recorded)
+                self.record_and_claim(ended, start, now, lease_until).await
             }
 
             async fn take_back_abandoned(&self, now: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {

@@ -25,6 +25,12 @@ impl Sql {
         Sql { text: text.to_string(), params: Vec::new() }
     }
 
+    /// A statement whose text uses `$1`…`$n` for `params` itself: placeholders appended later
+    /// are numbered after them.
+    pub(super) fn numbered(text: &str, params: Vec<Param>) -> Sql {
+        Sql { text: text.to_string(), params }
+    }
+
     /// Appends `fragment`, replacing each `$?` with the next parameter from `params`.
     pub(super) fn push(&mut self, fragment: &str, params: impl IntoIterator<Item = Param>) -> &mut Sql {
         let mut params = params.into_iter();

@@ -1,5 +1,6 @@
 //! The embedded SQLite store: the default, so that the site runs on a bare machine.
 
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -11,8 +12,9 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::mpsc;
 
-use super::redelivery::{self, ClaimedItem};
+use super::redelivery::{self, AttemptResult, ClaimedItem, Recorded};
 use super::rows::Batch;
+use super::sql::{Sql, bind_params};
 use super::{Progress, RECOUNT_RELEASES, StoreError, portable_store};
 use crate::delivery::impact::Scope;
 
@@ -52,30 +54,66 @@ impl SqliteStore {
     }
 
     /// Messages in the scope's window: counted through the `messages_queued_at` index.
-    /// Claims up to `limit` due items (a guarded update: SQLite has one writer at a time) and
-    /// records their attempts as in flight.
-    async fn claim_items(
-        conn: &mut SqliteConnection,
+    /// A dispatcher's commit (see [`RedeliveryStore::record_attempts`]): statement after
+    /// statement in one transaction, since SQLite's `WITH` clauses cannot change rows.
+    async fn record_and_claim(
+        &self,
+        ended: &[(ClaimedItem, AttemptResult)],
+        start: usize,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<ClaimedItem>, StoreError> {
-        let ids: Vec<i64> = sqlx::query_scalar(&redelivery::claim_items_sql(""))
-            .bind(now)
-            .bind(lease_until)
-            .bind(limit)
-            .fetch_all(&mut *conn)
-            .await?;
-        if ids.is_empty() {
-            return Ok(Vec::new());
+    ) -> Result<Recorded, StoreError> {
+        let mut recorded = Recorded::default();
+        let mut tx = self.pool.begin().await?;
+        if !ended.is_empty() {
+            let mut sql = Sql::new("");
+            redelivery::push_end_items(&mut sql, ended, now);
+            let (sql, params) = sql.finish();
+            let kept: HashSet<i64> = bind_params!(sqlx::query_scalar(&sql), params)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+            let (kept, lapsed): (Vec<_>, Vec<_>) =
+                ended.iter().partition(|(item, _)| kept.contains(&item.item_id));
+            recorded.lapsed = lapsed.iter().map(|(item, _)| item.item_id).collect();
+            if !kept.is_empty() {
+                let mut sql = Sql::new("");
+                redelivery::push_attempt_outcomes(&mut sql, &kept, "");
+                let (sql, params) = sql.finish();
+                bind_params!(sqlx::query(&sql), params).execute(&mut *tx).await?;
+            }
+            let ends = redelivery::final_outcomes(kept);
+            if !ends.is_empty() {
+                let mut sql = Sql::new("");
+                redelivery::push_message_outcomes(&mut sql, &ends, now, "");
+                let (sql, params) = sql.finish();
+                bind_params!(sqlx::query(&sql), params).execute(&mut *tx).await?;
+            }
         }
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-        let claimed = format!("WITH claimed AS (SELECT * FROM redelivery_items WHERE id IN ({list})) ");
-        sqlx::query(&format!("{claimed}{}", redelivery::IN_FLIGHT_ATTEMPTS))
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-        Ok(sqlx::query_as(&format!("{claimed}{}", redelivery::CLAIMED_ITEMS)).fetch_all(conn).await?)
+        if start > 0 {
+            // A guarded update: SQLite has one writer at a time.
+            let ids: Vec<i64> = sqlx::query_scalar(&redelivery::claim_items_sql(""))
+                .bind(now)
+                .bind(lease_until)
+                .bind(start as i64)
+                .fetch_all(&mut *tx)
+                .await?;
+            if !ids.is_empty() {
+                let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+                let claimed =
+                    format!("WITH claimed AS (SELECT * FROM redelivery_items WHERE id IN ({list})) ");
+                sqlx::query(&format!("{claimed}{}", redelivery::IN_FLIGHT_ATTEMPTS))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                recorded.started = sqlx::query_as(&format!("{claimed}SELECT {}", redelivery::CLAIMED_ITEMS))
+                    .fetch_all(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(recorded)
     }
 
     async fn window_messages(&self, scope: &Scope) -> Result<i64, StoreError> {
