@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use statusdesk::dispatch::Mailer;
-use statusdesk::store::redelivery::{AttemptOutcome, ClaimedItem};
+use statusdesk::store::redelivery::{AttemptOutcome, ClaimedItem, ReleaseContent};
 
 #[tokio::main]
 async fn main() {
@@ -21,18 +21,24 @@ async fn main() {
     let (messages, connections, in_flight) = (number(100_000), number(1), number(16));
     let mailer =
         Arc::new(Mailer::smtp(&url, connections as u32, Duration::from_secs(60)).expect("a relay URL"));
+    let content = Arc::new(ReleaseContent {
+        release_id: 1,
+        sender_address: "press@acme.bench".into(),
+        subject: Some("Spring launch".into()),
+        body_text: Some("Spring launch\n\nThis release was sent by press@acme.bench.".into()),
+    });
     let next = Arc::new(AtomicI64::new(1));
     let started = Instant::now();
     let mut senders = Vec::new();
     for _ in 0..in_flight {
-        let (mailer, next) = (mailer.clone(), next.clone());
+        let (mailer, next, content) = (mailer.clone(), next.clone(), content.clone());
         senders.push(tokio::spawn(async move {
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 if n > messages {
                     break;
                 }
-                let result = mailer.send(&item(n), false, chrono::Utc::now()).await;
+                let result = mailer.send(&item(n), &content, false, chrono::Utc::now()).await;
                 assert_eq!(result.outcome, AttemptOutcome::Sent, "the sink accepts: {result:?}");
             }
         }));
@@ -54,8 +60,6 @@ fn item(n: i64) -> ClaimedItem {
         lease_until: chrono::Utc::now(),
         recipient: format!("reader{n}@media.bench"),
         route: "cloud".into(),
-        sender_address: "press@acme.bench".into(),
-        subject: Some("Spring launch".into()),
-        body_text: Some("Spring launch\n\nThis release was sent by press@acme.bench.".into()),
+        release_id: 1,
     }
 }

@@ -11,7 +11,7 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::Semaphore;
 
-use crate::store::redelivery::{AttemptOutcome, AttemptResult, ClaimedItem};
+use crate::store::redelivery::{AttemptOutcome, AttemptResult, ClaimedItem, ReleaseContent};
 
 /// Why the mailer cannot be set up.
 #[derive(Debug, thiserror::Error)]
@@ -36,8 +36,8 @@ pub enum Mailer {
 }
 
 /// The stable `Message-ID` of a message's redelivery generation.
-pub fn message_id(item: &ClaimedItem) -> String {
-    let domain = item.sender_address.rsplit_once('@').map_or("statusdesk.invalid", |(_, d)| d);
+pub fn message_id(item: &ClaimedItem, sender_address: &str) -> String {
+    let domain = sender_address.rsplit_once('@').map_or("statusdesk.invalid", |(_, d)| d);
     format!("<redelivery.{}.{}@{domain}>", item.message_id, item.generation)
 }
 
@@ -80,15 +80,17 @@ impl Mailer {
         }
     }
 
-    /// Sends one claimed item and says how it went. `final_attempt`: a temporary failure now
-    /// counts as failed. `retry_at` is when a deferred item is tried again.
+    /// Sends one claimed item with its release's content and says how it went. `final_attempt`:
+    /// a temporary failure now counts as failed. `retry_at` is when a deferred item is tried
+    /// again.
     pub async fn send(
         &self,
         item: &ClaimedItem,
+        content: &ReleaseContent,
         final_attempt: bool,
         retry_at: chrono::DateTime<chrono::Utc>,
     ) -> AttemptResult {
-        let (Some(subject), Some(body)) = (&item.subject, &item.body_text) else {
+        let (Some(subject), Some(body)) = (&content.subject, &content.body_text) else {
             return AttemptResult {
                 outcome: AttemptOutcome::Failed,
                 smtp_code: None,
@@ -97,7 +99,7 @@ impl Mailer {
                 error_class: None,
             };
         };
-        let message = match build(item, subject, body) {
+        let message = match build(item, &content.sender_address, subject, body) {
             Ok(message) => message,
             Err(reason) => {
                 return AttemptResult {
@@ -164,15 +166,14 @@ async fn send_within(
     sent
 }
 
-fn build(item: &ClaimedItem, subject: &str, body: &str) -> Result<Message, String> {
-    let from: Mailbox =
-        item.sender_address.parse().map_err(|e| format!("sender {}: {e}", item.sender_address))?;
+fn build(item: &ClaimedItem, sender: &str, subject: &str, body: &str) -> Result<Message, String> {
+    let from: Mailbox = sender.parse().map_err(|e| format!("sender {sender}: {e}"))?;
     let to: Mailbox = item.recipient.parse().map_err(|e| format!("recipient {}: {e}", item.recipient))?;
     Message::builder()
         .from(from)
         .to(to)
         .subject(subject)
-        .message_id(Some(message_id(item)))
+        .message_id(Some(message_id(item, sender)))
         .header(ContentType::TEXT_PLAIN)
         .body(body.to_string())
         .map_err(|e| e.to_string())

@@ -17,6 +17,7 @@
 pub mod mailer;
 pub mod notify;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,7 +25,7 @@ use chrono::Utc;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::store::redelivery::{AttemptOutcome, AttemptResult, ClaimedItem};
+use crate::store::redelivery::{AttemptOutcome, AttemptResult, ClaimedItem, ReleaseContent};
 use crate::store::{Store, StoreError};
 pub use mailer::Mailer;
 pub use notify::NoticeSettings;
@@ -96,12 +97,13 @@ pub struct Dispatcher {
     notices: Option<NoticeSettings>,
 }
 
-/// A dispatcher's work in hand: attempts under way, and attempts that ended but are not yet
-/// recorded.
+/// A dispatcher's work in hand: attempts under way, attempts that ended but are not yet
+/// recorded, and the contents of the releases it is sending (read once each while busy).
 #[derive(Default)]
 struct Work {
     sending: JoinSet<(ClaimedItem, AttemptResult)>,
     ended: Vec<(ClaimedItem, AttemptResult)>,
+    contents: HashMap<i64, Arc<ReleaseContent>>,
     /// The last claim found nothing due: claim again only once idle.
     queue_drained: bool,
     /// Attempts ended since requests were last closed.
@@ -169,6 +171,7 @@ impl Dispatcher {
             if stopping || until_idle {
                 return Ok(report);
             }
+            work.contents.clear();
             tokio::select! {
                 _ = tokio::time::sleep(self.settings.idle_poll) => {}
                 _ = stop.changed() => {}
@@ -201,14 +204,59 @@ impl Dispatcher {
                 );
             }
         }
+        if let Err(e) = self.read_contents(work, &recorded.started).await {
+            // Nothing was sent: the next commit records the attempts as deferred.
+            tracing::warn!(error = %e, "cannot read the releases' contents; the items are tried again later");
+            for item in recorded.started {
+                let result = AttemptResult {
+                    outcome: AttemptOutcome::Deferred { retry_at: self.retry_at(&item) },
+                    smtp_code: None,
+                    enhanced_code: None,
+                    reply: Some(format!("not sent: cannot read the release's content: {e}")),
+                    error_class: None,
+                };
+                work.ended.push((item, result));
+            }
+            return Ok(());
+        }
         for item in recorded.started {
             let (mailer, settings) = (Arc::clone(&self.mailer), self.settings);
+            let content = Arc::clone(&work.contents[&item.release_id]);
+            let retry_at = self.retry_at(&item);
             work.sending.spawn(async move {
-                let retry_at = Utc::now()
-                    + chrono::Duration::from_std(settings.retry_delay(item.attempt))
-                        .unwrap_or(chrono::Duration::MAX);
-                let result = mailer.send(&item, item.attempt >= settings.max_attempts, retry_at).await;
+                let result =
+                    mailer.send(&item, &content, item.attempt >= settings.max_attempts, retry_at).await;
                 (item, result)
+            });
+        }
+        Ok(())
+    }
+
+    /// When `item` is tried again if this attempt is deferred.
+    fn retry_at(&self, item: &ClaimedItem) -> chrono::DateTime<Utc> {
+        Utc::now()
+            + chrono::Duration::from_std(self.settings.retry_delay(item.attempt))
+                .unwrap_or(chrono::Duration::MAX)
+    }
+
+    /// Reads the content of each release of `items` not read yet. A release the database no
+    /// longer has content for gets none: its items fail unsent.
+    async fn read_contents(&self, work: &mut Work, items: &[ClaimedItem]) -> Result<(), StoreError> {
+        let mut missing: Vec<i64> =
+            items.iter().map(|item| item.release_id).filter(|id| !work.contents.contains_key(id)).collect();
+        missing.sort_unstable();
+        missing.dedup();
+        for content in self.store.release_contents(&missing).await? {
+            work.contents.insert(content.release_id, Arc::new(content));
+        }
+        for release_id in missing {
+            work.contents.entry(release_id).or_insert_with(|| {
+                Arc::new(ReleaseContent {
+                    release_id,
+                    sender_address: String::new(),
+                    subject: None,
+                    body_text: None,
+                })
             });
         }
         Ok(())

@@ -88,7 +88,7 @@ impl PgStore {
             sql.push(")", []);
             selects.push(
                 "SELECT id AS kept, NULL::BIGINT, NULL::BIGINT, NULL::INTEGER, NULL::INTEGER, NULL::TIMESTAMPTZ,
-                        NULL::TEXT COLLATE \"C\", NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT
+                        NULL::TEXT COLLATE \"C\", NULL::TEXT, NULL::BIGINT
                  FROM ended"
                     .into(),
             );

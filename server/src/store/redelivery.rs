@@ -74,8 +74,8 @@ pub struct IncidentAnswer {
     pub on_behalf: bool,
 }
 
-/// An item a dispatcher has claimed, its attempt recorded as in flight, with everything needed
-/// to send it.
+/// An item a dispatcher has claimed, its attempt recorded as in flight: the recipient of one
+/// release's content (read once per release: [`RedeliveryStore::release_contents`]).
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ClaimedItem {
     pub item_id: i64,
@@ -88,9 +88,16 @@ pub struct ClaimedItem {
     pub lease_until: DateTime<Utc>,
     pub recipient: String,
     pub route: String,
+    pub release_id: i64,
+}
+
+/// What a release is sent again with.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReleaseContent {
+    pub release_id: i64,
     pub sender_address: String,
-    /// The release's subject and text; `None` when they are no longer kept: the item then fails
-    /// without being sent.
+    /// The release's subject and text; `None` when they are no longer kept: its items then
+    /// fail without being sent.
     pub subject: Option<String>,
     pub body_text: Option<String>,
 }
@@ -226,6 +233,10 @@ pub trait RedeliveryStore: Send + Sync {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Recorded, StoreError>;
+
+    /// The sender, subject and text of each release of `releases` (no subject and text: they
+    /// are no longer kept).
+    async fn release_contents(&self, releases: &[i64]) -> Result<Vec<ReleaseContent>, StoreError>;
 
     /// Items whose lease ran out: their dispatcher died with their attempts in flight. Each may
     /// have gone out, so it (with its message and attempt) becomes unknown and is never sent
@@ -431,15 +442,11 @@ pub(super) const IN_FLIGHT_ATTEMPTS: &str =
      SELECT c.message_id, c.generation, c.attempts, $1, m.route, 'in_flight'
      FROM claimed c JOIN messages m ON m.id = c.message_id";
 
-/// What follows `SELECT` to read everything needed to send each item in `claimed`, as
-/// [`ClaimedItem`]s (the content is missing when the release's is no longer kept).
+/// What follows `SELECT` to read each item in `claimed` as a [`ClaimedItem`].
 pub(super) const CLAIMED_ITEMS: &str =
     "c.id AS item_id, c.message_id, c.generation, c.attempts AS attempt, c.lease_until,
-            m.recipient, m.route, r.sender_address, rc.subject, rc.body_text
-     FROM claimed c
-     JOIN messages m ON m.id = c.message_id
-     JOIN releases r ON r.id = m.release_id
-     LEFT JOIN release_contents rc ON rc.release_id = m.release_id";
+            m.recipient, m.route, m.release_id
+     FROM claimed c JOIN messages m ON m.id = c.message_id";
 
 /// Appends an update that ends the items of `ended` still held under their leases, each with its
 /// outcome's status (a deferred one due again at its retry time), returning their ids and
@@ -717,6 +724,23 @@ macro_rules! portable_redelivery {
                 lease_until: chrono::DateTime<chrono::Utc>,
             ) -> Result<$crate::store::redelivery::Recorded, StoreError> {
                 self.record_and_claim(ended, start, now, lease_until).await
+            }
+
+            async fn release_contents(
+                &self,
+                releases: &[i64],
+            ) -> Result<Vec<$crate::store::redelivery::ReleaseContent>, StoreError> {
+                if releases.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let list = releases.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+                Ok(sqlx::query_as(&format!(
+                    "SELECT r.id AS release_id, r.sender_address, c.subject, c.body_text
+                     FROM releases r LEFT JOIN release_contents c ON c.release_id = r.id
+                     WHERE r.id IN ({list})"
+                ))
+                .fetch_all(&self.pool)
+                .await?)
             }
 
             async fn take_back_abandoned(&self, now: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
