@@ -57,8 +57,6 @@ impl PgStore {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Recorded, StoreError> {
-        // Only the items still held under their leases (returned by `ended`) change further.
-        const KEPT: &str = " AND v.column1 IN (SELECT message_id FROM ended)";
         let mut sql = Sql::numbered(
             "WITH ",
             vec![Param::Time(now), Param::Time(lease_until), Param::Int(start as i64)],
@@ -79,11 +77,11 @@ impl PgStore {
             sql.push(if start > 0 { ", ended AS (" } else { "ended AS (" }, []);
             redelivery::push_end_items(&mut sql, ended, now);
             sql.push("), outcomes AS (", []);
-            redelivery::push_attempt_outcomes(&mut sql, &ended.iter().collect::<Vec<_>>(), KEPT);
+            redelivery::push_attempt_outcomes(&mut sql, &ended.iter().collect::<Vec<_>>());
             let ends = redelivery::final_outcomes(ended);
             if !ends.is_empty() {
                 sql.push("), finals AS (", []);
-                redelivery::push_message_outcomes(&mut sql, &ends, now, KEPT);
+                redelivery::push_message_outcomes(&mut sql, &ends, now);
             }
             sql.push(")", []);
             selects.push(

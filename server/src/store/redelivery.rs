@@ -449,8 +449,8 @@ pub(super) const CLAIMED_ITEMS: &str =
      FROM claimed c JOIN messages m ON m.id = c.message_id";
 
 /// Appends an update that ends the items of `ended` still held under their leases, each with its
-/// outcome's status (a deferred one due again at its retry time), returning their ids and
-/// message ids: the items kept.
+/// outcome's status (a deferred one due again at its retry time), returning their ids: the
+/// items kept.
 pub(super) fn push_end_items(sql: &mut Sql, ended: &[(ClaimedItem, AttemptResult)], now: DateTime<Utc>) {
     sql.push(
         "UPDATE redelivery_items SET status = v.column3, next_attempt_at = v.column4, lease_until = NULL, updated_at = $?
@@ -475,15 +475,15 @@ pub(super) fn push_end_items(sql: &mut Sql, ended: &[(ClaimedItem, AttemptResult
     sql.push(
         ") AS v WHERE redelivery_items.id = v.column1 AND redelivery_items.status = 'sending'
            AND redelivery_items.lease_until = v.column2
-         RETURNING redelivery_items.id, redelivery_items.message_id",
+         RETURNING redelivery_items.id",
         [],
     );
 }
 
 /// Appends an update that writes each ended attempt's outcome, with the server's code and
-/// reply, onto its in-flight record. `kept`: a condition on the message id (`v.column1`) that
-/// leaves out the items whose lease ran out, or nothing when `ended` holds only kept ones.
-pub(super) fn push_attempt_outcomes(sql: &mut Sql, ended: &[&(ClaimedItem, AttemptResult)], kept: &str) {
+/// reply, onto its record — only while that is still in flight: the attempt of an item whose
+/// lease ran out was taken back as unknown and stays so.
+pub(super) fn push_attempt_outcomes(sql: &mut Sql, ended: &[&(ClaimedItem, AttemptResult)]) {
     sql.push(
         "UPDATE delivery_attempts SET outcome = v.column4, smtp_code = v.column5, enhanced_code = v.column6,
                 reply = v.column7
@@ -505,22 +505,20 @@ pub(super) fn push_attempt_outcomes(sql: &mut Sql, ended: &[&(ClaimedItem, Attem
         "",
     );
     sql.push(
-        &format!(
-            ") AS v WHERE delivery_attempts.message_id = v.column1 AND delivery_attempts.generation = v.column2
-               AND delivery_attempts.attempt = v.column3{kept}"
-        ),
+        ") AS v WHERE delivery_attempts.message_id = v.column1 AND delivery_attempts.generation = v.column2
+           AND delivery_attempts.attempt = v.column3 AND delivery_attempts.outcome = 'in_flight'",
         [],
     );
 }
 
 /// Appends an update that carries the end of each item that reached one (not deferred) onto
-/// its message: the message's status, generation and error are its latest attempt's. `kept` as
-/// for [`push_attempt_outcomes`].
+/// its message: the message's status, generation and error are its latest attempt's. Only a
+/// message that has not taken the item's generation yet changes: one whose item was taken back
+/// as unknown has.
 pub(super) fn push_message_outcomes(
     sql: &mut Sql,
     ended: &[&(ClaimedItem, AttemptResult)],
     now: DateTime<Utc>,
-    kept: &str,
 ) {
     sql.push(
         "UPDATE messages SET status = v.column3, generation = v.column2, attempts = messages.attempts + v.column4,
@@ -546,7 +544,7 @@ pub(super) fn push_message_outcomes(
         }),
         "",
     );
-    sql.push(&format!(") AS v WHERE messages.id = v.column1{kept}"), []);
+    sql.push(") AS v WHERE messages.id = v.column1 AND messages.generation < v.column2", []);
 }
 
 /// The attempts of `ended` that reached an end (not deferred): their messages change.

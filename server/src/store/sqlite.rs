@@ -79,14 +79,14 @@ impl SqliteStore {
             recorded.lapsed = lapsed.iter().map(|(item, _)| item.item_id).collect();
             if !kept.is_empty() {
                 let mut sql = Sql::new("");
-                redelivery::push_attempt_outcomes(&mut sql, &kept, "");
+                redelivery::push_attempt_outcomes(&mut sql, &kept);
                 let (sql, params) = sql.finish();
                 bind_params!(sqlx::query(&sql), params).execute(&mut *tx).await?;
             }
             let ends = redelivery::final_outcomes(kept);
             if !ends.is_empty() {
                 let mut sql = Sql::new("");
-                redelivery::push_message_outcomes(&mut sql, &ends, now, "");
+                redelivery::push_message_outcomes(&mut sql, &ends, now);
                 let (sql, params) = sql.finish();
                 bind_params!(sqlx::query(&sql), params).execute(&mut *tx).await?;
             }
