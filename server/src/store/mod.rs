@@ -4,7 +4,8 @@
 //!
 //! Queries whose SQL is the same in both dialects are written once ([`portable_store!`]); only
 //! what the dialects force differs: bulk loading (`COPY` on PostgreSQL, batched inserts on
-//! SQLite) and counting a window's traffic (per-hour sums on PostgreSQL). [`monitor`] keeps a
+//! SQLite), counting a window's traffic (per-hour sums on PostgreSQL) and the dispatcher's
+//! commit (one statement on PostgreSQL, a transaction of several on SQLite). [`monitor`] keeps a
 //! connection in the background for `serve`: the public site never waits for the database, and
 //! `/readyz` reports whether it is reachable.
 
