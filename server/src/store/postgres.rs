@@ -46,7 +46,7 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
-    /// A dispatcher's commit (see [`RedeliveryStore::record_attempts`]) as one statement, its
+    /// A dispatcher's commit (`RedeliveryStore::record_attempts`) as one statement, its
     /// parts joined by `WITH` clauses: one round trip, committed on its own. The claim skips the
     /// rows of competing dispatchers. Rows come back of two kinds: an item kept (`kept`, its id),
     /// or an item claimed.

@@ -53,8 +53,7 @@ impl SqliteStore {
         Ok(SqliteStore { pool })
     }
 
-    /// Messages in the scope's window: counted through the `messages_queued_at` index.
-    /// A dispatcher's commit (see [`RedeliveryStore::record_attempts`]): statement after
+    /// A dispatcher's commit (`RedeliveryStore::record_attempts`): statement after
     /// statement in one transaction, since SQLite's `WITH` clauses cannot change rows.
     async fn record_and_claim(
         &self,
@@ -116,6 +115,7 @@ impl SqliteStore {
         Ok(recorded)
     }
 
+    /// Messages in the scope's window: counted through the `messages_queued_at` index.
     async fn window_messages(&self, scope: &Scope) -> Result<i64, StoreError> {
         self.count_queued(scope.from, scope.to, scope.company.as_deref()).await
     }
