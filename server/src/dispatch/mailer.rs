@@ -36,7 +36,7 @@ pub enum Mailer {
 }
 
 /// The stable `Message-ID` of a message's redelivery generation.
-pub fn message_id(item: &ClaimedItem, sender_address: &str) -> String {
+fn message_id(item: &ClaimedItem, sender_address: &str) -> String {
     let domain = sender_address.rsplit_once('@').map_or("statusdesk.invalid", |(_, d)| d);
     format!("<redelivery.{}.{}@{domain}>", item.message_id, item.generation)
 }

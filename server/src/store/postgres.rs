@@ -77,7 +77,7 @@ impl PgStore {
             sql.push(if start > 0 { ", ended AS (" } else { "ended AS (" }, []);
             redelivery::push_end_items(&mut sql, ended, now);
             sql.push("), outcomes AS (", []);
-            redelivery::push_attempt_outcomes(&mut sql, &ended.iter().collect::<Vec<_>>());
+            redelivery::push_attempt_outcomes(&mut sql, ended);
             let ends = redelivery::final_outcomes(ended);
             if !ends.is_empty() {
                 sql.push("), finals AS (", []);
@@ -93,17 +93,14 @@ impl PgStore {
         }
         sql.push(&format!(" {}", selects.join(" UNION ALL ")), []);
         let (sql, params) = sql.finish();
-        let mut recorded = Recorded::default();
-        let mut kept = HashSet::new();
+        let (mut kept, mut started) = (HashSet::new(), Vec::new());
         for row in bind_params!(sqlx::query(&sql), params).fetch_all(&self.pool).await? {
             match row.try_get::<Option<i64>, _>("kept")? {
                 Some(id) => _ = kept.insert(id),
-                None => recorded.started.push(ClaimedItem::from_row(&row)?),
+                None => started.push(ClaimedItem::from_row(&row)?),
             }
         }
-        recorded.lapsed =
-            ended.iter().map(|(item, _)| item.item_id).filter(|id| !kept.contains(id)).collect();
-        Ok(recorded)
+        Ok(Recorded::new(ended, &kept, started))
     }
 
     /// Messages in the scope's window: whole hours from `message_hours` (kept by triggers), the

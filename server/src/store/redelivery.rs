@@ -10,7 +10,7 @@
 //! generation)`); one request per idempotency key. The code here only keeps requests from
 //! tripping over them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -134,6 +134,19 @@ pub struct Recorded {
     pub started: Vec<ClaimedItem>,
     /// Items of `ended` whose lease had run out: their outcome was not recorded.
     pub lapsed: Vec<i64>,
+}
+
+impl Recorded {
+    /// What a commit did: `kept` holds the ids of the items of `ended` it found still under
+    /// their leases (the others lapsed); `started`, the items it claimed.
+    pub(super) fn new(
+        ended: &[(ClaimedItem, AttemptResult)],
+        kept: &HashSet<i64>,
+        started: Vec<ClaimedItem>,
+    ) -> Recorded {
+        let lapsed = ended.iter().map(|(item, _)| item.item_id).filter(|id| !kept.contains(id)).collect();
+        Recorded { started, lapsed }
+    }
 }
 
 impl AttemptOutcome {
@@ -483,7 +496,7 @@ pub(super) fn push_end_items(sql: &mut Sql, ended: &[(ClaimedItem, AttemptResult
 /// Appends an update that writes each ended attempt's outcome, with the server's code and
 /// reply, onto its record — only while that is still in flight: the attempt of an item whose
 /// lease ran out was taken back as unknown and stays so.
-pub(super) fn push_attempt_outcomes(sql: &mut Sql, ended: &[&(ClaimedItem, AttemptResult)]) {
+pub(super) fn push_attempt_outcomes(sql: &mut Sql, ended: &[(ClaimedItem, AttemptResult)]) {
     sql.push(
         "UPDATE delivery_attempts SET outcome = v.column4, smtp_code = v.column5, enhanced_code = v.column6,
                 reply = v.column7
@@ -548,13 +561,8 @@ pub(super) fn push_message_outcomes(
 }
 
 /// The attempts of `ended` that reached an end (not deferred): their messages change.
-pub(super) fn final_outcomes<'a>(
-    ended: impl IntoIterator<Item = &'a (ClaimedItem, AttemptResult)>,
-) -> Vec<&'a (ClaimedItem, AttemptResult)> {
-    ended
-        .into_iter()
-        .filter(|(_, result)| !matches!(result.outcome, AttemptOutcome::Deferred { .. }))
-        .collect()
+pub(super) fn final_outcomes(ended: &[(ClaimedItem, AttemptResult)]) -> Vec<&(ClaimedItem, AttemptResult)> {
+    ended.iter().filter(|(_, result)| !matches!(result.outcome, AttemptOutcome::Deferred { .. })).collect()
 }
 
 /// Implements [`RedeliveryStore`] for a backend whose struct has a `pool` and a

@@ -25,6 +25,13 @@ impl Sql {
         Sql { text: text.to_string(), params: Vec::new() }
     }
 
+    /// The statement `build` appends to an empty one, with its parameters.
+    pub(super) fn built(build: impl FnOnce(&mut Sql)) -> (String, Vec<Param>) {
+        let mut sql = Sql::new("");
+        build(&mut sql);
+        sql.finish()
+    }
+
     /// A statement whose text uses `$1`…`$n` for `params` itself: placeholders appended later
     /// are numbered after them.
     pub(super) fn numbered(text: &str, params: Vec<Param>) -> Sql {

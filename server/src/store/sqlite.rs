@@ -62,34 +62,25 @@ impl SqliteStore {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Recorded, StoreError> {
-        let mut recorded = Recorded::default();
         let mut tx = self.pool.begin().await?;
+        let mut kept = HashSet::new();
         if !ended.is_empty() {
-            let mut sql = Sql::new("");
-            redelivery::push_end_items(&mut sql, ended, now);
-            let (sql, params) = sql.finish();
-            let kept: HashSet<i64> = bind_params!(sqlx::query_scalar(&sql), params)
+            let (sql, params) = Sql::built(|sql| redelivery::push_end_items(sql, ended, now));
+            kept = bind_params!(sqlx::query_scalar(&sql), params)
                 .fetch_all(&mut *tx)
                 .await?
                 .into_iter()
                 .collect();
-            let (kept, lapsed): (Vec<_>, Vec<_>) =
-                ended.iter().partition(|(item, _)| kept.contains(&item.item_id));
-            recorded.lapsed = lapsed.iter().map(|(item, _)| item.item_id).collect();
-            if !kept.is_empty() {
-                let mut sql = Sql::new("");
-                redelivery::push_attempt_outcomes(&mut sql, &kept);
-                let (sql, params) = sql.finish();
-                bind_params!(sqlx::query(&sql), params).execute(&mut *tx).await?;
-            }
-            let ends = redelivery::final_outcomes(kept);
+            // The outcomes of lapsed items are kept off by the updates' own conditions.
+            let (sql, params) = Sql::built(|sql| redelivery::push_attempt_outcomes(sql, ended));
+            bind_params!(sqlx::query(&sql), params).execute(&mut *tx).await?;
+            let ends = redelivery::final_outcomes(ended);
             if !ends.is_empty() {
-                let mut sql = Sql::new("");
-                redelivery::push_message_outcomes(&mut sql, &ends, now);
-                let (sql, params) = sql.finish();
+                let (sql, params) = Sql::built(|sql| redelivery::push_message_outcomes(sql, &ends, now));
                 bind_params!(sqlx::query(&sql), params).execute(&mut *tx).await?;
             }
         }
+        let mut started = Vec::new();
         if start > 0 {
             // A guarded update: SQLite has one writer at a time.
             let ids: Vec<i64> = sqlx::query_scalar(&redelivery::claim_items_sql(""))
@@ -106,13 +97,13 @@ impl SqliteStore {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                recorded.started = sqlx::query_as(&format!("{claimed}SELECT {}", redelivery::CLAIMED_ITEMS))
+                started = sqlx::query_as(&format!("{claimed}SELECT {}", redelivery::CLAIMED_ITEMS))
                     .fetch_all(&mut *tx)
                     .await?;
             }
         }
         tx.commit().await?;
-        Ok(recorded)
+        Ok(Recorded::new(ended, &kept, started))
     }
 
     /// Messages in the scope's window: counted through the `messages_queued_at` index.
