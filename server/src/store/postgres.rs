@@ -22,6 +22,8 @@ const BULK_TABLES: &str = "'messages'::regclass, 'delivery_attempts'::regclass";
 
 pub struct PgStore {
     pool: PgPool,
+    /// Connections for the dispatcher's commits alone ([`PgStore::record_and_claim`]).
+    queue: PgPool,
 }
 
 portable_store!(PgStore, "postgres", MIGRATOR);
@@ -29,21 +31,34 @@ portable_store!(PgStore, "postgres", MIGRATOR);
 impl PgStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let connect_error = |source| StoreError::Connect { url: redact(url), source };
-        // Statements are prepared once per connection but planned for each execution's values:
-        // a generic plan made once can outlive the data it was made for (the dispatcher's
-        // statements, prepared while `delivery_attempts` was empty, kept scanning the whole
-        // table), and skewed companies want plans of their own.
-        let options = PgConnectOptions::from_str(url)
-            .map_err(connect_error)?
-            .application_name("statusdesk")
-            .options([("plan_cache_mode", "force_custom_plan")]);
+        let options = PgConnectOptions::from_str(url).map_err(connect_error)?.application_name("statusdesk");
+        // The site's statements are prepared once per connection but planned for each
+        // execution's values: skewed companies want plans of their own, and a generic plan made
+        // once can outlive the data it was made for.
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect_with(options.clone().options([("plan_cache_mode", "force_custom_plan")]))
             .await
             .map_err(connect_error)?;
-        Ok(PgStore { pool })
+        // A dispatcher's commit is one statement run many times a second, its lists padded to a
+        // few lengths: planning it for each execution cost a third of the database's time. Its
+        // connections plan each length once, and only with index lookups and nested loops — the
+        // plan a few rows of big tables want — so that a plan made while the tables were still
+        // empty stays right as they grow. Opened when a dispatcher first commits.
+        let queue = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(5))
+            // A table still empty when a plan was made is the one case its size can mislead;
+            // connections are renewed, and their plans made again, every minute.
+            .max_lifetime(Duration::from_secs(60))
+            .connect_lazy_with(options.statement_cache_capacity(256).options([
+                ("plan_cache_mode", "force_generic_plan"),
+                ("enable_seqscan", "off"),
+                ("enable_hashjoin", "off"),
+                ("enable_mergejoin", "off"),
+            ]));
+        Ok(PgStore { pool, queue })
     }
 
     /// A dispatcher's commit (`RedeliveryStore::record_attempts`) as one statement, its
@@ -66,7 +81,11 @@ impl PgStore {
             sql.push(
                 &format!(
                     "claimed AS ({}), started AS ({})",
-                    redelivery::claim_items_sql("FOR UPDATE SKIP LOCKED"),
+                    // An array of the ids, not a semi-join: the items are then found by their
+                    // key whatever the plan was made for.
+                    redelivery::claim_items_sql("FOR UPDATE SKIP LOCKED", |due| format!(
+                        "= ANY(ARRAY({due}))"
+                    )),
                     redelivery::IN_FLIGHT_ATTEMPTS
                 ),
                 [],
@@ -94,7 +113,7 @@ impl PgStore {
         sql.push(&format!(" {}", selects.join(" UNION ALL ")), []);
         let (sql, params) = sql.finish();
         let (mut kept, mut started) = (HashSet::new(), Vec::new());
-        for row in bind_params!(sqlx::query(&sql), params).fetch_all(&self.pool).await? {
+        for row in bind_params!(sqlx::query(&sql), params).fetch_all(&self.queue).await? {
             match row.try_get::<Option<i64>, _>("kept")? {
                 Some(id) => _ = kept.insert(id),
                 None => started.push(ClaimedItem::from_row(&row)?),

@@ -378,7 +378,7 @@ pub(super) fn incident_companies_sql(
          WHERE c.slug IN (",
         [Param::Text(notice_slug.to_string()), Param::Text(notice_slug.to_string()), Param::Int(revision)],
     );
-    sql.push_values(slugs.iter().map(|slug| vec![Param::Text(slug.clone())]), "");
+    sql.push_values(slugs.iter().map(|slug| vec![Param::Text(slug.clone())]));
     sql.push(")", []);
     sql.finish()
 }
@@ -435,16 +435,19 @@ pub(super) fn insert_items_sql(ids: &[i64]) -> String {
 }
 
 /// Claims up to `$3` items due by `$1` under a lease until `$2`, each on its next attempt, and
-/// returns them. `lock` is what the dialect adds so that competing dispatchers skip each other's
-/// rows.
-pub(super) fn claim_items_sql(lock: &str) -> String {
+/// returns them. Where the dialects differ: `lock` is what makes competing dispatchers skip each
+/// other's rows, and `among` turns the query of the ids to claim into the condition on `id`.
+pub(super) fn claim_items_sql(lock: &str, among: impl FnOnce(&str) -> String) -> String {
+    let due = format!(
+        "SELECT i.id FROM redelivery_items i
+         WHERE i.status IN ('queued', 'deferred') AND i.next_attempt_at <= $1
+         ORDER BY i.next_attempt_at, i.id LIMIT $3 {lock}"
+    );
     format!(
         "UPDATE redelivery_items SET status = 'sending', lease_until = $2, attempts = attempts + 1, updated_at = $1
-         WHERE id IN (SELECT i.id FROM redelivery_items i
-                      WHERE i.status IN ('queued', 'deferred') AND i.next_attempt_at <= $1
-                      ORDER BY i.next_attempt_at, i.id LIMIT $3 {lock})
-           AND status IN ('queued', 'deferred')
-         RETURNING id, message_id, generation, attempts, lease_until"
+         WHERE id {} AND status IN ('queued', 'deferred')
+         RETURNING id, message_id, generation, attempts, lease_until",
+        among(&due)
     )
 }
 
@@ -470,25 +473,29 @@ pub(super) fn push_end_items(sql: &mut Sql, ended: &[(ClaimedItem, AttemptResult
          FROM (VALUES ",
         [Param::Time(now)],
     );
-    sql.push_values(
-        ended.iter().map(|(item, result)| {
-            let retry_at = match result.outcome {
-                AttemptOutcome::Deferred { retry_at } => retry_at,
-                _ => now,
-            };
-            vec![
-                Param::Int(item.item_id),
-                Param::Time(item.lease_until),
-                Param::Text(result.outcome.status().into()),
-                Param::Time(retry_at),
-            ]
-        }),
-        "",
+    let keys = sql.push_padded_values(
+        ended
+            .iter()
+            .map(|(item, result)| {
+                let retry_at = match result.outcome {
+                    AttemptOutcome::Deferred { retry_at } => retry_at,
+                    _ => now,
+                };
+                vec![
+                    Param::Int(item.item_id),
+                    Param::Time(item.lease_until),
+                    Param::Text(result.outcome.status().into()),
+                    Param::Time(retry_at),
+                ]
+            })
+            .collect(),
     );
     sql.push(
-        ") AS v WHERE redelivery_items.id = v.column1 AND redelivery_items.status = 'sending'
-           AND redelivery_items.lease_until = v.column2
-         RETURNING redelivery_items.id",
+        &format!(
+            ") AS v WHERE redelivery_items.id IN ({keys}) AND redelivery_items.id = v.column1
+               AND redelivery_items.status = 'sending' AND redelivery_items.lease_until = v.column2
+             RETURNING redelivery_items.id"
+        ),
         [],
     );
 }
@@ -503,23 +510,28 @@ pub(super) fn push_attempt_outcomes(sql: &mut Sql, ended: &[(ClaimedItem, Attemp
          FROM (VALUES ",
         [],
     );
-    sql.push_values(
-        ended.iter().map(|(item, result)| {
-            vec![
-                Param::Int(item.message_id),
-                Param::Int(item.generation.into()),
-                Param::Int(item.attempt.into()),
-                Param::Text(result.outcome.status().into()),
-                Param::OptInt(result.smtp_code.map(i64::from)),
-                Param::OptText(result.enhanced_code.clone()),
-                Param::OptText(result.reply.clone()),
-            ]
-        }),
-        "",
+    let keys = sql.push_padded_values(
+        ended
+            .iter()
+            .map(|(item, result)| {
+                vec![
+                    Param::Int(item.message_id),
+                    Param::Int(item.generation.into()),
+                    Param::Int(item.attempt.into()),
+                    Param::Text(result.outcome.status().into()),
+                    Param::OptInt(result.smtp_code.map(i64::from)),
+                    Param::OptText(result.enhanced_code.clone()),
+                    Param::OptText(result.reply.clone()),
+                ]
+            })
+            .collect(),
     );
     sql.push(
-        ") AS v WHERE delivery_attempts.message_id = v.column1 AND delivery_attempts.generation = v.column2
-           AND delivery_attempts.attempt = v.column3 AND delivery_attempts.outcome = 'in_flight'",
+        &format!(
+            ") AS v WHERE delivery_attempts.message_id IN ({keys}) AND delivery_attempts.message_id = v.column1
+               AND delivery_attempts.generation = v.column2 AND delivery_attempts.attempt = v.column3
+               AND delivery_attempts.outcome = 'in_flight'"
+        ),
         [],
     );
 }
@@ -541,23 +553,28 @@ pub(super) fn push_message_outcomes(
          FROM (VALUES ",
         [Param::Time(now)],
     );
-    sql.push_values(
-        ended.iter().map(|(item, result)| {
-            let status = result.outcome.status();
-            vec![
-                Param::Int(item.message_id),
-                Param::Int(item.generation.into()),
-                Param::Text(status.into()),
-                Param::Int(item.attempt.into()),
-                Param::OptText(result.error_class.map(String::from)),
-                Param::OptInt(result.smtp_code.map(i64::from)),
-                Param::OptText(result.enhanced_code.clone()),
-                Param::OptText(result.reply.clone()),
-            ]
-        }),
-        "",
+    let keys = sql.push_padded_values(
+        ended
+            .iter()
+            .map(|(item, result)| {
+                let status = result.outcome.status();
+                vec![
+                    Param::Int(item.message_id),
+                    Param::Int(item.generation.into()),
+                    Param::Text(status.into()),
+                    Param::Int(item.attempt.into()),
+                    Param::OptText(result.error_class.map(String::from)),
+                    Param::OptInt(result.smtp_code.map(i64::from)),
+                    Param::OptText(result.enhanced_code.clone()),
+                    Param::OptText(result.reply.clone()),
+                ]
+            })
+            .collect(),
     );
-    sql.push(") AS v WHERE messages.id = v.column1 AND messages.generation < v.column2", []);
+    sql.push(
+        &format!(") AS v WHERE messages.id IN ({keys}) AND messages.id = v.column1 AND messages.generation < v.column2"),
+        [],
+    );
 }
 
 /// The attempts of `ended` that reached an end (not deferred): their messages change.

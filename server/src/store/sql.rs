@@ -51,18 +51,28 @@ impl Sql {
         self
     }
 
-    /// Appends `rows` as the rows of a `VALUES` list — `($1, $2), ($3, $4)` — each ended by
-    /// `suffix` (constants every row shares, e.g. `, 'in_flight'`).
-    pub(super) fn push_values(
-        &mut self,
-        rows: impl IntoIterator<Item = Vec<Param>>,
-        suffix: &str,
-    ) -> &mut Sql {
+    /// Appends `rows` as the rows of a `VALUES` list — `($1, $2), ($3, $4)` — and returns the
+    /// placeholders of each row's first column, comma-separated (`$1, $3`): the rows' keys, for a
+    /// condition an index serves.
+    pub(super) fn push_values(&mut self, rows: impl IntoIterator<Item = Vec<Param>>) -> String {
+        let mut keys = Vec::new();
         for (n, row) in rows.into_iter().enumerate() {
+            keys.push(format!("${}", self.params.len() + 1));
             let placeholders = vec!["$?"; row.len()].join(", ");
-            self.push(&format!("{}({placeholders}{suffix})", if n == 0 { "" } else { ", " }), row);
+            self.push(&format!("{}({placeholders})", if n == 0 { "" } else { ", " }), row);
         }
-        self
+        keys.join(", ")
+    }
+
+    /// [`Sql::push_values`], padded to the next power of two rows by repeating the last one: a
+    /// statement run again and again with lists of any length is thus prepared and planned for a
+    /// few lengths only. Only for statements a repeated row cannot change (an `UPDATE ... FROM`
+    /// updates each row once).
+    pub(super) fn push_padded_values(&mut self, mut rows: Vec<Vec<Param>>) -> String {
+        if let Some(last) = rows.last().cloned() {
+            rows.resize(rows.len().next_power_of_two(), last);
+        }
+        self.push_values(rows)
     }
 
     /// The same statement with `head` in front (its placeholders keep their numbers).
@@ -101,14 +111,36 @@ mod tests {
     fn values_rows_are_numbered_after_what_came_before() {
         let mut sql = Sql::new("");
         sql.push("UPDATE t SET at = $? FROM (VALUES ", [Param::Int(7)]);
-        sql.push_values(
-            [vec![Param::Int(1), Param::OptInt(None)], vec![Param::Int(2), Param::OptInt(Some(3))]],
-            ", 'x'",
-        );
+        let keys = sql.push_values([
+            vec![Param::Int(1), Param::OptInt(None)],
+            vec![Param::Int(2), Param::OptInt(Some(3))],
+        ]);
         sql.push(") AS v", []);
+        assert_eq!(keys, "$2, $4");
         let (text, params) = sql.finish();
-        assert_eq!(text, "UPDATE t SET at = $1 FROM (VALUES ($2, $3, 'x'), ($4, $5, 'x')) AS v");
+        assert_eq!(text, "UPDATE t SET at = $1 FROM (VALUES ($2, $3), ($4, $5)) AS v");
         assert_eq!(params.len(), 5);
         assert!(matches!(params[4], Param::OptInt(Some(3))));
+    }
+
+    #[test]
+    fn padded_values_repeat_the_last_row_up_to_a_power_of_two_and_name_their_keys() {
+        let mut sql = Sql::new("");
+        sql.push("UPDATE t SET at = $? FROM (VALUES ", [Param::Int(7)]);
+        let keys = sql.push_padded_values(
+            (1..=3).map(|id| vec![Param::Int(id), Param::Text(format!("row {id}"))]).collect(),
+        );
+        sql.push(&format!(") AS v WHERE t.id IN ({keys}) AND t.id = v.column1"), []);
+        let (text, params) = sql.finish();
+        assert_eq!(
+            text,
+            "UPDATE t SET at = $1 FROM (VALUES ($2, $3), ($4, $5), ($6, $7), ($8, $9)) AS v \
+             WHERE t.id IN ($2, $4, $6, $8) AND t.id = v.column1"
+        );
+        assert!(matches!(params[7], Param::Int(3)));
+        assert!(matches!(&params[8], Param::Text(text) if text == "row 3"));
+        let mut sql = Sql::new("");
+        assert_eq!(sql.push_padded_values(vec![vec![Param::Int(1)]; 4]), "$1, $2, $3, $4");
+        assert_eq!(sql.push_padded_values(Vec::new()), "");
     }
 }

@@ -83,12 +83,13 @@ impl SqliteStore {
         let mut started = Vec::new();
         if start > 0 {
             // A guarded update: SQLite has one writer at a time.
-            let ids: Vec<i64> = sqlx::query_scalar(&redelivery::claim_items_sql(""))
-                .bind(now)
-                .bind(lease_until)
-                .bind(start as i64)
-                .fetch_all(&mut *tx)
-                .await?;
+            let ids: Vec<i64> =
+                sqlx::query_scalar(&redelivery::claim_items_sql("", |due| format!("IN ({due})")))
+                    .bind(now)
+                    .bind(lease_until)
+                    .bind(start as i64)
+                    .fetch_all(&mut *tx)
+                    .await?;
             if !ids.is_empty() {
                 let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
                 let claimed =
