@@ -402,6 +402,61 @@ async fn an_attempt_that_outlived_its_lease_changes_nothing_once_taken_back() {
 }
 
 #[tokio::test]
+async fn a_commit_of_three_outcomes_changes_each_message_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for (url, store) in backends(dir.path()).await {
+        load(store.as_ref(), 3).await;
+        store.request_redelivery(&request("k", vec![1, 2, 3]), Utc::now()).await.unwrap();
+        let now = Utc::now();
+        let claimed = store.record_attempts(&[], 3, now, now + chrono::Duration::hours(1)).await.unwrap();
+        assert_eq!(claimed.started.len(), 3, "{url}");
+        let result = |outcome, smtp_code| AttemptResult {
+            outcome,
+            smtp_code,
+            enhanced_code: None,
+            reply: Some(format!("{smtp_code:?}")),
+            error_class: None,
+        };
+        // Three rows: the lists go to the database padded to four, the last row twice.
+        let outcomes = [
+            result(AttemptOutcome::Sent, Some(250)),
+            result(AttemptOutcome::Failed, Some(550)),
+            result(AttemptOutcome::Unknown, None),
+        ];
+        let mut ended: Vec<_> = claimed.started.into_iter().zip(outcomes).collect();
+        ended.sort_by_key(|(item, _)| item.message_id);
+        let recorded = store.record_attempts(&ended, 0, now, now).await.unwrap();
+        assert!(recorded.lapsed.is_empty() && recorded.started.is_empty(), "{url}: {recorded:?}");
+        assert_eq!(
+            scalar(
+                &url,
+                "SELECT COUNT(*) FROM messages WHERE attempts = 2 AND generation = 1
+                 AND status = CASE id WHEN 1 THEN 'sent' WHEN 2 THEN 'failed' ELSE 'unknown' END"
+            )
+            .await,
+            3,
+            "{url}: each message counted one attempt more, with its own outcome"
+        );
+        assert_eq!(
+            scalar(
+                &url,
+                "SELECT COUNT(*) FROM delivery_attempts WHERE generation = 1 AND outcome <> 'in_flight'"
+            )
+            .await,
+            3,
+            "{url}"
+        );
+        let totals = store.release(1, 1).await.unwrap().unwrap().totals;
+        // Besides the three: one message delivered, one unknown, one queued from the start.
+        assert_eq!(
+            (totals.redelivered, totals.failed, totals.unknown, totals.not_sent, totals.messages()),
+            (1, 1, 2, 0, 6),
+            "{url}: the release's totals count each message once: {totals:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn an_item_whose_content_is_gone_fails_unsent_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     for (url, store) in backends(dir.path()).await {
@@ -588,14 +643,20 @@ async fn unknown_arrived(counts: &HashMap<String, usize>, url: &str) -> i64 {
         as i64
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn on_sigterm_the_dispatcher_finishes_the_messages_in_flight_and_stops() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/term.db", dir.path().display());
+/// A SQLite database in `dir` with five messages queued for redelivery in one request; its URL.
+async fn five_queued_on_sqlite(dir: &std::path::Path) -> String {
+    let url = format!("sqlite://{}/queue.db", dir.display());
     let store = store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
     load(store.as_ref(), 5).await;
     store.request_redelivery(&request("k", (1..=5).collect()), Utc::now()).await.unwrap();
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_sigterm_the_dispatcher_finishes_the_messages_in_flight_and_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = five_queued_on_sqlite(dir.path()).await;
     let server = SmtpServer::start().await;
     server.answer_everyone(Answer::SlowAccept);
     let mut child = common::statusdesk()
@@ -636,11 +697,7 @@ async fn on_sigterm_the_dispatcher_finishes_the_messages_in_flight_and_stops() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dispatcher_takes_its_database_and_mail_settings_from_the_configuration_file() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/configured.db", dir.path().display());
-    let store = store::connect(&url).await.unwrap();
-    store.migrate().await.unwrap();
-    load(store.as_ref(), 5).await;
-    store.request_redelivery(&request("k", (1..=5).collect()), Utc::now()).await.unwrap();
+    let url = five_queued_on_sqlite(dir.path()).await;
     let server = SmtpServer::start().await;
     let config = dir.path().join("statusdesk.toml");
     std::fs::write(

@@ -666,14 +666,7 @@ async fn impact(
     };
     let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let shown_preview = previewing && problems.is_empty();
-    let view = ImpactView {
-        store: store.as_ref(),
-        viewer: &viewer,
-        page: &page,
-        published: &published,
-        notice,
-        conflict: None,
-    };
+    let view = ImpactView::new(store.as_ref(), &viewer, &page, &published, notice);
     view.respond(status, shown, fields, shown_preview, problems).await
 }
 
@@ -688,7 +681,17 @@ struct ImpactView<'a> {
     conflict: Option<String>,
 }
 
-impl ImpactView<'_> {
+impl<'a> ImpactView<'a> {
+    fn new(
+        store: &'a dyn crate::store::Store,
+        viewer: &'a Viewer,
+        page: &'a PortalPage,
+        published: &'a crate::public_site::live::Published,
+        notice: &'a Notice,
+    ) -> ImpactView<'a> {
+        ImpactView { store, viewer, page, published, notice, conflict: None }
+    }
+
     /// The page with the figures of `shown` and the scope form holding `fields` (or, unless
     /// `previewing`, the notice's scope).
     async fn respond(
@@ -903,14 +906,7 @@ async fn attach(
         return pages::not_found(&page, &viewer, None);
     };
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
-    let view = ImpactView {
-        store: store.as_ref(),
-        viewer: &viewer,
-        page: &page,
-        published: &published,
-        notice,
-        conflict: None,
-    };
+    let view = ImpactView::new(store.as_ref(), &viewer, &page, &published, notice);
     let (scope, table) = match fields.read(&page) {
         Ok(read) => read,
         Err(problems) => {
