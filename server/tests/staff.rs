@@ -584,13 +584,28 @@ async fn a_new_notice_is_previewed_in_both_languages_checked_and_published() {
         );
         assert!(!path.exists(), "a preview writes nothing");
 
-        // A weekday that does not match its date: the body's line, next to the body.
+        // A weekday that does not match its date: the body's line, next to the body, said in the
+        // console's language.
         let wrong =
             post(&mut staff, "delayed-delivery", "経緯\n\n3月5日(月) から遅れています。", "publish").await;
         assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
         let html = wrong.text();
         let body_problems = html.split("id=\"body-problems\"").nth(1).expect("problems next to the body");
-        assert!(body_problems.split("</ul>").next().unwrap().contains("line 3"), "{html}");
+        let body_problems = body_problems.split("</ul>").next().unwrap();
+        assert!(
+            body_problems.contains("3 行目: `3月5日(月)`: 2021-03-05 は金曜日です（月曜日ではありません）"),
+            "{html}"
+        );
+        staff.get("/staff/notices/new?lang=en").await;
+        let english =
+            post(&mut staff, "delayed-delivery", "経緯\n\n3月5日(月) から遅れています。", "publish").await;
+        let html = english.text();
+        let body_problems = html.split("id=\"body-problems\"").nth(1).expect("problems next to the body");
+        assert!(
+            body_problems.contains("line 3: `3月5日(月)`: 2021-03-05 is a Friday (金), not Mon (月)"),
+            "{html}"
+        );
+        staff.get("/staff/notices/new?lang=ja").await;
         assert!(html.contains("3月5日(月) から遅れています。</textarea>"), "what was typed is kept");
         let bad_slug = post(&mut staff, "Delayed Delivery", "本文", "publish").await;
         assert!(bad_slug.text().contains("id=\"slug-problems\""));

@@ -1,7 +1,13 @@
-//! What the linter reports: one finding per problem, pointing at a file and line.
+//! What the linter reports: one finding per problem, pointing at a file and line, said in
+//! Japanese and in English (the command line prints English; the staff console speaks its
+//! reader's language).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+use statusdesk_app::Lang;
+
+use super::site::Localized;
 
 /// How serious a finding is. An error keeps a notice from being published.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -16,16 +22,24 @@ pub struct Finding {
     pub path: PathBuf,
     pub line: usize,
     pub level: Level,
-    pub message: String,
+    pub message: Localized,
 }
 
+impl Finding {
+    /// `path:line: error: message` in `lang`.
+    pub fn describe(&self, lang: Lang) -> String {
+        let level = match self.level {
+            Level::Error => lang.pick("エラー", "error"),
+            Level::Warning => lang.pick("警告", "warning"),
+        };
+        format!("{}:{}: {level}: {}", self.path.display(), self.line, self.message.get(lang))
+    }
+}
+
+/// In English, as the command line prints it.
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let level = match self.level {
-            Level::Error => "error",
-            Level::Warning => "warning",
-        };
-        write!(f, "{}:{}: {level}: {}", self.path.display(), self.line, self.message)
+        f.write_str(&self.describe(Lang::En))
     }
 }
 
@@ -40,15 +54,15 @@ impl<'a> Findings<'a> {
         Findings { path, list: Vec::new() }
     }
 
-    pub fn error(&mut self, line: usize, message: impl Into<String>) {
-        self.push(Level::Error, line, message.into());
+    pub fn error(&mut self, line: usize, message: Localized) {
+        self.push(Level::Error, line, message);
     }
 
-    pub fn warning(&mut self, line: usize, message: impl Into<String>) {
-        self.push(Level::Warning, line, message.into());
+    pub fn warning(&mut self, line: usize, message: Localized) {
+        self.push(Level::Warning, line, message);
     }
 
-    fn push(&mut self, level: Level, line: usize, message: String) {
+    fn push(&mut self, level: Level, line: usize, message: Localized) {
         self.list.push(Finding { path: self.path.to_path_buf(), line, level, message });
     }
 

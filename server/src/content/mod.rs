@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 pub use finding::{Finding, Findings, Level};
 pub use notice::{Notice, Translated};
 pub use revisions::Revision;
-pub use site::Site;
+pub use site::{Localized, Site};
 
 /// Everything that is published, and every finding from reading it.
 #[derive(Clone, Debug)]
@@ -92,15 +92,19 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
         let parsed = match std::fs::read_to_string(path) {
             Ok(source) => notice::parse(path, &source, &site, &mut file_findings),
             Err(e) => {
-                file_findings.error(1, format!("cannot read the file: {e}"));
+                file_findings.error(1, Localized::unreadable(&e));
                 None
             }
         };
         let parsed = parsed.and_then(|notice| match notices.iter().find(|n| n.slug == notice.slug) {
             Some(first) => {
+                let (slug, first) = (&notice.slug, first.path.display());
                 file_findings.error(
                     1,
-                    format!("duplicate slug `{}`: {} has it already", notice.slug, first.path.display()),
+                    Localized {
+                        en: format!("duplicate slug `{slug}`: {first} has it already"),
+                        ja: format!("スラッグ `{slug}` が重なっています。{first} がすでに使っています"),
+                    },
                 );
                 None
             }

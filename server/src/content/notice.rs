@@ -14,7 +14,7 @@ use toml::Spanned;
 use super::finding::{Findings, line_of};
 use super::markdown::MAX_FILE_BYTES;
 use super::prose_dates;
-use super::site::{Site, is_identifier};
+use super::site::{Localized, Site, is_identifier};
 use crate::delivery::impact::{ErrorClass, RecipientSource, Route, Scope, SenderKind};
 
 /// The line that separates the Japanese body from its English translation.
@@ -141,13 +141,13 @@ struct Split<'a> {
 /// errors and warnings, goes into `findings`.
 pub fn parse(path: &Path, source: &str, site: &Site, findings: &mut Findings) -> Option<Notice> {
     if source.len() > MAX_FILE_BYTES {
+        let (size, limit) = (source.len() / 1024, MAX_FILE_BYTES / 1024);
         findings.error(
             1,
-            format!(
-                "the file is {} KiB; notices are limited to {} KiB",
-                source.len() / 1024,
-                MAX_FILE_BYTES / 1024
-            ),
+            Localized {
+                en: format!("the file is {size} KiB; notices are limited to {limit} KiB"),
+                ja: format!("ファイルが {size} KiB あります。お知らせは {limit} KiB までです"),
+            },
         );
         return None;
     }
@@ -156,7 +156,14 @@ pub fn parse(path: &Path, source: &str, site: &Site, findings: &mut Findings) ->
         Ok(raw) => raw,
         Err(e) => {
             let offset = split.front_matter_offset + e.span().map_or(0, |s| s.start);
-            findings.error(line_of(source, offset), format!("front matter: {}", e.message().trim()));
+            let problem = e.message().trim();
+            findings.error(
+                line_of(source, offset),
+                Localized {
+                    en: format!("front matter: {problem}"),
+                    ja: format!("フロントマター: {problem}"),
+                },
+            );
             return None;
         }
     };
@@ -167,11 +174,11 @@ fn split<'a>(source: &'a str, findings: &mut Findings) -> Option<Split<'a>> {
     let source_no_bom = source.strip_prefix('\u{feff}').unwrap_or(source);
     let bom = source.len() - source_no_bom.len();
     let Some(first_line_end) = source_no_bom.find('\n') else {
-        findings.error(1, "expected front matter: the file must start with a `+++` line");
+        findings.error(1, no_front_matter());
         return None;
     };
     if source_no_bom[..first_line_end].trim_end() != "+++" {
-        findings.error(1, "expected front matter: the file must start with a `+++` line");
+        findings.error(1, no_front_matter());
         return None;
     }
     let fm_start = bom + first_line_end + 1;
@@ -185,7 +192,13 @@ fn split<'a>(source: &'a str, findings: &mut Findings) -> Option<Split<'a>> {
         offset += line.len();
     }
     let Some((fm_end, body_start)) = fm_end else {
-        findings.error(1, "front matter is not closed: no `+++` line after the first one");
+        findings.error(
+            1,
+            Localized {
+                en: "front matter is not closed: no `+++` line after the first one".into(),
+                ja: "フロントマターが閉じていません。最初の `+++` の行のあとに `+++` の行がありません".into(),
+            },
+        );
         return None;
     };
     let body = &source[body_start..];
@@ -238,7 +251,12 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
     fn required<'v, T>(&mut self, value: &'v Option<Spanned<T>>, name: &str) -> Option<&'v Spanned<T>> {
         if value.is_none() {
             let line = self.header_line();
-            self.findings.error(line, format!("missing field `{name}`"));
+            self.findings.error(
+                line,
+                Localized {
+                    en: format!("missing field `{name}`"), ja: format!("`{name}` がありません")
+                },
+            );
         }
         value.as_ref()
     }
@@ -253,10 +271,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         let parsed = parse(value.get_ref());
         if parsed.is_none() {
             let line = self.line(value);
-            self.findings.error(
-                line,
-                format!("`{field}` is `{}`; expected one of {}", value.get_ref(), quoted_list(allowed)),
-            );
+            self.findings.error(line, not_one_of(field, value.get_ref(), allowed));
         }
         parsed
     }
@@ -267,12 +282,13 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             toml::Value::Datetime(dt) => dt.to_string(),
             toml::Value::String(s) => s.clone(),
             other => {
+                let kind = other.type_str();
                 self.findings.error(
                     line,
-                    format!(
-                        "`{field}` must be a time such as 2021-03-01T17:35:00+09:00, not a {}",
-                        other.type_str()
-                    ),
+                    Localized {
+                        en: format!("`{field}` must be a time such as 2021-03-01T17:35:00+09:00, not a {kind}"),
+                        ja: format!("`{field}` は 2021-03-01T17:35:00+09:00 のような日時にしてください（{kind} ではなく）"),
+                    },
                 );
                 return None;
             }
@@ -283,16 +299,33 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                 let message = if NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S").is_ok()
                     || NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S").is_ok()
                 {
-                    format!(
-                        "`{field}` = {text} has no UTC offset; write it as {}+09:00 (or the offset it was in)",
-                        text.replace(' ', "T")
-                    )
+                    let fixed = text.replace(' ', "T");
+                    Localized {
+                        en: format!(
+                            "`{field}` = {text} has no UTC offset; write it as {fixed}+09:00 (or the offset it was in)"
+                        ),
+                        ja: format!(
+                            "`{field}` = {text} に UTC からの時差がありません。{fixed}+09:00 のように書いてください（時差が違えばその値で）"
+                        ),
+                    }
                 } else if NaiveDate::parse_from_str(&text, "%Y-%m-%d").is_ok() {
-                    format!(
-                        "`{field}` = {text} has no time of day and offset; write it as {text}T00:00:00+09:00"
-                    )
+                    Localized {
+                        en: format!(
+                            "`{field}` = {text} has no time of day and offset; write it as {text}T00:00:00+09:00"
+                        ),
+                        ja: format!(
+                            "`{field}` = {text} に時刻と時差がありません。{text}T00:00:00+09:00 のように書いてください"
+                        ),
+                    }
                 } else {
-                    format!("`{field}` = {text} is not an RFC 3339 time such as 2021-03-01T17:35:00+09:00")
+                    Localized {
+                        en: format!(
+                            "`{field}` = {text} is not an RFC 3339 time such as 2021-03-01T17:35:00+09:00"
+                        ),
+                        ja: format!(
+                            "`{field}` = {text} は 2021-03-01T17:35:00+09:00 のような RFC 3339 の日時ではありません"
+                        ),
+                    }
                 };
                 self.findings.error(line, message);
                 None
@@ -307,14 +340,18 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         };
         if !is_identifier(&slug) {
             let line = raw.slug.as_ref().map_or(1, |s| self.line(s));
-            self.findings.error(line, format!("slug `{slug}` must be lowercase letters, digits and `-` (it comes from the file name unless `slug` is set)"));
+            self.findings.error(line, Localized {
+                en: format!("slug `{slug}` must be lowercase letters, digits and `-` (it comes from the file name unless `slug` is set)"),
+                ja: format!("スラッグ `{slug}` に使えるのは英小文字、数字、`-` だけです（`slug` を書かなければファイル名から決まります）"),
+            });
         }
         let title = self.required(&raw.title, "title").map(|t| t.get_ref().clone());
         if let Some(title) = &raw.title
             && title.get_ref().trim().is_empty()
         {
             let line = self.line(title);
-            self.findings.error(line, "`title` is empty");
+            self.findings
+                .error(line, Localized { en: "`title` is empty".into(), ja: "`title` が空です".into() });
         }
         let kind_keywords: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
         let kind = self
@@ -340,13 +377,13 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             && last != status
         {
             let line = raw.status.as_ref().map_or(1, |s| self.line(s));
+            let (status, last) = (status.as_str(), last.as_str());
             self.findings.warning(
                 line,
-                format!(
-                    "`status` is `{}` but the latest timeline entry says `{}`",
-                    status.as_str(),
-                    last.as_str()
-                ),
+                Localized {
+                    en: format!("`status` is `{status}` but the latest timeline entry says `{last}`"),
+                    ja: format!("`status` は `{status}` ですが、最新のタイムラインの項目は `{last}` です"),
+                },
             );
         }
         let title_en = raw.title_en.as_ref().map(|t| t.get_ref().clone());
@@ -383,12 +420,14 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
     fn impact(&mut self, raw: &Spanned<RawImpact>, kind: Option<Kind>) -> Option<Scope> {
         let line = self.line(raw);
         if kind.is_some_and(|k| k != Kind::Incident) {
-            self.findings.error(line, "`[impact]` is for incidents only; remove it");
+            self.findings.error(line, incidents_only("[impact]"));
             return None;
         }
         let table = raw.get_ref();
-        let missing =
-            |name: &str| format!("`[impact]` needs `{name}`, a time such as 2021-02-24T21:00:00+09:00");
+        let missing = |name: &str| Localized {
+            en: format!("`[impact]` needs `{name}`, a time such as 2021-02-24T21:00:00+09:00"),
+            ja: format!("`[impact]` には `{name}`（2021-02-24T21:00:00+09:00 のような日時）が要ります"),
+        };
         let from = match &table.from {
             Some(t) => self.time(t, "impact.from"),
             None => {
@@ -414,7 +453,13 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         let (from, to) = (from?, to?);
         if to <= from {
             let line = table.to.as_ref().map_or(line, |t| self.line(t));
-            self.findings.error(line, format!("`impact.to` ({to}) must be after `impact.from` ({from})"));
+            self.findings.error(
+                line,
+                Localized {
+                    en: format!("`impact.to` ({to}) must be after `impact.from` ({from})"),
+                    ja: format!("`impact.to`（{to}）は `impact.from`（{from}）より後にしてください"),
+                },
+            );
             return None;
         }
         Some(Scope {
@@ -437,10 +482,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                 .collect();
             let allowed: Vec<&str> = allowed.iter().map(String::as_str).collect();
             let line = self.line(value);
-            self.findings.error(
-                line,
-                format!("`{field}` is `{}`; expected one of {}", value.get_ref(), quoted_list(&allowed)),
-            );
+            self.findings.error(line, not_one_of(field, value.get_ref(), &allowed));
         })
     }
 
@@ -450,7 +492,13 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         match (&raw.status, kind) {
             (Some(s), Kind::Announcement) => {
                 let line = self.line(s);
-                self.findings.error(line, "announcements have no `status`; remove it");
+                self.findings.error(
+                    line,
+                    Localized {
+                        en: "announcements have no `status`; remove it".into(),
+                        ja: "告知には `status` がありません。削除してください".into(),
+                    },
+                );
                 None
             }
             (None, Kind::Announcement) => None,
@@ -464,14 +512,13 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                     return Some(status);
                 }
                 let line = self.line(s);
+                let (status, kind, allowed) = (s.get_ref(), kind.as_str(), quoted_list(&allowed));
                 self.findings.error(
                     line,
-                    format!(
-                        "status `{}` is not for a {}; expected one of {}",
-                        s.get_ref(),
-                        kind.as_str(),
-                        quoted_list(&allowed)
-                    ),
+                    Localized {
+                        en: format!("status `{status}` is not for a {kind}; expected one of {allowed}"),
+                        ja: format!("status `{status}` は kind が `{kind}` のお知らせには使えません。{allowed} のいずれかにしてください"),
+                    },
                 );
                 None
             }
@@ -484,7 +531,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             (Some(s), Some(Kind::Incident)) => self.keyword(s, "severity", Severity::from_keyword, &keywords),
             (Some(s), Some(_)) => {
                 let line = self.line(s);
-                self.findings.error(line, "`severity` is for incidents only; remove it");
+                self.findings.error(line, incidents_only("severity"));
                 None
             }
             (None, Some(Kind::Incident)) => {
@@ -501,16 +548,23 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             let line = self.line(id);
             if self.site.component(id.get_ref()).is_none() {
                 let known: Vec<&str> = self.site.components.iter().map(|c| c.id.as_str()).collect();
+                let (id, known) = (id.get_ref(), quoted_list(&known));
                 self.findings.error(
                     line,
-                    format!(
-                        "unknown component `{}`; site.toml defines {}",
-                        id.get_ref(),
-                        quoted_list(&known)
-                    ),
+                    Localized {
+                        en: format!("unknown component `{id}`; site.toml defines {known}"),
+                        ja: format!("コンポーネント `{id}` はありません。site.toml にあるのは {known} です"),
+                    },
                 );
             } else if components.contains(id.get_ref()) {
-                self.findings.warning(line, format!("component `{}` is listed twice", id.get_ref()));
+                let id = id.get_ref();
+                self.findings.warning(
+                    line,
+                    Localized {
+                        en: format!("component `{id}` is listed twice"),
+                        ja: format!("コンポーネント `{id}` が二度書かれています"),
+                    },
+                );
             } else {
                 components.push(id.get_ref().clone());
             }
@@ -530,22 +584,33 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             && end < start
         {
             let line = self.line(span);
-            self.findings.error(line, format!("`resolved_at` ({end}) is before `started_at` ({start})"));
+            self.findings.error(
+                line,
+                Localized {
+                    en: format!("`resolved_at` ({end}) is before `started_at` ({start})"),
+                    ja: format!("`resolved_at`（{end}）が `started_at`（{start}）より前です"),
+                },
+            );
         }
         match (status, &raw.resolved_at) {
             (Some(status), None) if status.is_closed() => {
                 let line = raw.status.as_ref().map_or(1, |s| self.line(s));
+                let status = status.as_str();
                 self.findings.error(
                     line,
-                    format!(
-                        "status is `{}` but `resolved_at` is missing: say when it ended",
-                        status.as_str()
-                    ),
+                    Localized {
+                        en: format!("status is `{status}` but `resolved_at` is missing: say when it ended"),
+                        ja: format!("status が `{status}` ですが `resolved_at` がありません。いつ終わったかを書いてください"),
+                    },
                 );
             }
             (Some(status), Some(span)) if kind == Some(Kind::Incident) && !status.is_closed() => {
                 let line = self.line(span);
-                self.findings.error(line, format!("`resolved_at` is set but the incident's status is `{}`; set status to `resolved` or remove `resolved_at`", status.as_str()));
+                let status = status.as_str();
+                self.findings.error(line, Localized {
+                    en: format!("`resolved_at` is set but the incident's status is `{status}`; set status to `resolved` or remove `resolved_at`"),
+                    ja: format!("`resolved_at` がありますが、status は `{status}` です。status を `resolved` にするか、`resolved_at` を削除してください"),
+                });
             }
             _ => {}
         }
@@ -564,7 +629,13 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             let entry_line = self.line(entry);
             let entry = entry.get_ref();
             let Some(at_span) = &entry.at else {
-                self.findings.error(entry_line, "timeline entry without `at`");
+                self.findings.error(
+                    entry_line,
+                    Localized {
+                        en: "timeline entry without `at`".into(),
+                        ja: "タイムラインの項目に `at` がありません".into(),
+                    },
+                );
                 continue;
             };
             let line = self.line(at_span);
@@ -575,32 +646,52 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                 let status =
                     Status::from_keyword(s.get_ref()).filter(|st| Status::allowed_for(kind).contains(st));
                 if status.is_none() {
-                    let line = self.line(s);
-                    let expected = if allowed.is_empty() {
-                        "no status for an announcement".into()
+                    let (line, value) = (self.line(s), s.get_ref());
+                    let message = if allowed.is_empty() {
+                        Localized {
+                            en: format!("timeline `status` is `{value}`; expected no status for an announcement"),
+                            ja: format!("タイムラインの `status` が `{value}` になっています。告知の項目に status は書けません"),
+                        }
                     } else {
-                        format!("one of {}", quoted_list(&allowed))
+                        let allowed = quoted_list(&allowed);
+                        Localized {
+                            en: format!("timeline `status` is `{value}`; expected one of {allowed}"),
+                            ja: format!("タイムラインの `status` が `{value}` になっています。{allowed} のいずれかにしてください"),
+                        }
                     };
-                    self.findings
-                        .error(line, format!("timeline `status` is `{}`; expected {expected}", s.get_ref()));
+                    self.findings.error(line, message);
                 }
                 status
             });
             let Some(text) = &entry.text else {
-                self.findings.error(entry_line, "timeline entry without `text`");
+                self.findings.error(
+                    entry_line,
+                    Localized {
+                        en: "timeline entry without `text`".into(),
+                        ja: "タイムラインの項目に `text` がありません".into(),
+                    },
+                );
                 continue;
             };
             let Some(at) = at else { continue };
             if let Some((before, before_line)) = previous
                 && at < before
             {
-                self.findings.error(line, format!("timeline entry at {at} is earlier than the entry before it ({before}, line {before_line}); list entries oldest first"));
+                self.findings.error(line, Localized {
+                    en: format!("timeline entry at {at} is earlier than the entry before it ({before}, line {before_line}); list entries oldest first"),
+                    ja: format!("{at} のタイムラインの項目が、その前の項目（{before}、{before_line} 行目）より前です。古い順に並べてください"),
+                });
             }
             if let Some(start) = started_at
                 && at < start
             {
-                self.findings
-                    .warning(line, format!("timeline entry at {at} is before `started_at` ({start})"));
+                self.findings.warning(
+                    line,
+                    Localized {
+                        en: format!("timeline entry at {at} is before `started_at` ({start})"),
+                        ja: format!("{at} のタイムラインの項目が `started_at`（{start}）より前です"),
+                    },
+                );
             }
             let reason = entry.reason.as_ref().map(|r| Translated {
                 ja: r.get_ref().clone(),
@@ -610,7 +701,10 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                 && at > end
                 && reason.is_none()
             {
-                self.findings.error(line, format!("timeline entry at {at} is after `resolved_at` ({end}); add `reason` saying why (e.g. \"原因と再発防止策を追記\")"));
+                self.findings.error(line, Localized {
+                    en: format!("timeline entry at {at} is after `resolved_at` ({end}); add `reason` saying why (e.g. \"原因と再発防止策を追記\")"),
+                    ja: format!("{at} のタイムラインの項目が `resolved_at`（{end}）より後です。`reason` に理由を書いてください（例: \"原因と再発防止策を追記\"）"),
+                });
             }
             previous = Some((at, line));
             entries.push(TimelineEntry {
@@ -633,18 +727,33 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         }
         if raw.title_en.is_none() {
             let line = raw.title.as_ref().map_or(1, |t| self.line(t));
-            self.findings.warning(line, "no `title_en`: English readers will see the Japanese title");
+            self.findings.warning(
+                line,
+                Localized {
+                    en: "no `title_en`: English readers will see the Japanese title".into(),
+                    ja: "`title_en` がありません。英語の読者には日本語のタイトルが表示されます".into(),
+                },
+            );
         }
         if self.split.body_en.is_none() && !self.split.body_ja.trim().is_empty() {
             let body = self.split.body_ja;
             let first_text = self.split.body_ja_offset + (body.len() - body.trim_start().len());
             let line = line_of(self.source, first_text);
-            self.findings.warning(line, format!("the body has no English translation (a `{ENGLISH_MARKER}` line followed by the English text)"));
+            self.findings.warning(line, Localized {
+                en: format!("the body has no English translation (a `{ENGLISH_MARKER}` line followed by the English text)"),
+                ja: format!("本文に英訳がありません（`{ENGLISH_MARKER}` の行に続けて英語の本文を書きます）"),
+            });
         }
         for entry in &raw.timeline {
             if entry.get_ref().text_en.is_none() {
                 let line = self.line(entry);
-                self.findings.warning(line, "timeline entry has no `text_en`");
+                self.findings.warning(
+                    line,
+                    Localized {
+                        en: "timeline entry has no `text_en`".into(),
+                        ja: "タイムラインの項目に `text_en` がありません".into(),
+                    },
+                );
             }
         }
     }
@@ -701,40 +810,51 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
     ) {
         let year = date.year.unwrap_or_else(|| nearest_year(anchor, date.month, date.day));
         let Some(day) = NaiveDate::from_ymd_opt(year, date.month, date.day) else {
-            let why = if !(1..=12).contains(&date.month) {
-                format!("there is no month {}", date.month)
+            let (text, month, day) = (&date.text, date.month, date.day);
+            let message = if !(1..=12).contains(&month) {
+                Localized {
+                    en: format!("`{text}` is not a date: there is no month {month}"),
+                    ja: format!("`{text}` は日付ではありません。{month} 月はありません"),
+                }
             } else {
-                format!("{year}-{:02} has no day {}", date.month, date.day)
+                Localized {
+                    en: format!("`{text}` is not a date: {year}-{month:02} has no day {day}"),
+                    ja: format!("`{text}` は日付ではありません。{year}-{month:02} に {day} 日はありません"),
+                }
             };
-            self.findings.error(line, format!("`{}` is not a date: {why}", date.text));
+            self.findings.error(line, message);
             return;
         };
         if let Some(written) = date.weekday
             && written != day.weekday()
         {
+            let (text, date, real) = (&date.text, day.format("%Y-%m-%d"), day.weekday());
             self.findings.error(
                 line,
-                format!(
-                    "`{}`: {} is a {} ({}), not {} ({})",
-                    date.text,
-                    day.format("%Y-%m-%d"),
-                    day.format("%A"),
-                    weekday_ja(day.weekday()),
-                    written,
-                    weekday_ja(written)
-                ),
+                Localized {
+                    en: format!(
+                        "`{text}`: {date} is a {} ({}), not {written} ({})",
+                        day.format("%A"),
+                        weekday_ja(real),
+                        weekday_ja(written)
+                    ),
+                    ja: format!(
+                        "`{text}`: {date} は{}曜日です（{}曜日ではありません）",
+                        weekday_ja(real),
+                        weekday_ja(written)
+                    ),
+                },
             );
         }
         let margin = Duration::days(PLAUSIBLE_MARGIN_DAYS);
         if date.year.is_some() && (day < span.0 - margin || day > span.1 + margin) {
+            let (text, first, last) = (&date.text, span.0.format("%Y-%m-%d"), span.1.format("%Y-%m-%d"));
             self.findings.warning(
                 line,
-                format!(
-                    "`{}` is far outside this notice's dates ({} to {}); is the year mistyped?",
-                    date.text,
-                    span.0.format("%Y-%m-%d"),
-                    span.1.format("%Y-%m-%d")
-                ),
+                Localized {
+                    en: format!("`{text}` is far outside this notice's dates ({first} to {last}); is the year mistyped?"),
+                    ja: format!("`{text}` はこのお知らせの日付（{first}〜{last}）から大きく離れています。年を打ち間違えていませんか"),
+                },
             );
         }
     }
@@ -755,4 +875,28 @@ fn nearest_year(anchor: NaiveDate, month: u32, day: u32) -> i32 {
 
 fn quoted_list(items: &[&str]) -> String {
     items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn no_front_matter() -> Localized {
+    Localized {
+        en: "expected front matter: the file must start with a `+++` line".into(),
+        ja: "フロントマターがありません。ファイルは `+++` の行で始めてください".into(),
+    }
+}
+
+/// `field` holds `value`, which is none of the keywords `allowed`.
+fn not_one_of(field: &str, value: &str, allowed: &[&str]) -> Localized {
+    let allowed = quoted_list(allowed);
+    Localized {
+        en: format!("`{field}` is `{value}`; expected one of {allowed}"),
+        ja: format!("`{field}` が `{value}` になっています。{allowed} のいずれかにしてください"),
+    }
+}
+
+/// `what` (a field or table) written on a notice that is not an incident.
+fn incidents_only(what: &str) -> Localized {
+    Localized {
+        en: format!("`{what}` is for incidents only; remove it"),
+        ja: format!("`{what}` は障害のお知らせにだけ書けます。削除してください"),
+    }
 }

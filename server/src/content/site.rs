@@ -21,6 +21,14 @@ impl Localized {
     pub fn get(&self, lang: Lang) -> &str {
         lang.pick(&self.ja, &self.en)
     }
+
+    /// A file that could not be read, and why.
+    pub(super) fn unreadable(error: &std::io::Error) -> Localized {
+        Localized {
+            en: format!("cannot read the file: {error}"),
+            ja: format!("ファイルを読めません: {error}"),
+        }
+    }
 }
 
 /// A part of the service whose state the status page shows.
@@ -68,7 +76,8 @@ impl Site {
             Ok(raw) => raw,
             Err(e) => {
                 let line = e.span().map_or(1, |s| line_of(source, s.start));
-                findings.error(line, e.message().trim().to_string());
+                let problem = e.message().trim();
+                findings.error(line, Localized { en: problem.to_string(), ja: problem.to_string() });
                 return None;
             }
         };
@@ -76,12 +85,13 @@ impl Site {
             Ok(tz) => Some(tz),
             Err(_) => {
                 let line = line_of(source, raw.time_zone.span().start);
+                let zone = raw.time_zone.get_ref();
                 findings.error(
                     line,
-                    format!(
-                        "unknown time zone `{}`; use an IANA name such as `Asia/Tokyo`",
-                        raw.time_zone.get_ref()
-                    ),
+                    Localized {
+                        en: format!("unknown time zone `{zone}`; use an IANA name such as `Asia/Tokyo`"),
+                        ja: format!("タイムゾーン `{zone}` はありません。`Asia/Tokyo` のような IANA の名前を書いてください"),
+                    },
                 );
                 None
             }
@@ -91,30 +101,62 @@ impl Site {
         for code in raw.languages.get_ref() {
             match Lang::from_code(code) {
                 Some(lang) if !languages.contains(&lang) => languages.push(lang),
-                Some(_) => findings.error(languages_line, format!("language `{code}` is listed twice")),
+                Some(_) => findings.error(
+                    languages_line,
+                    Localized {
+                        en: format!("language `{code}` is listed twice"),
+                        ja: format!("言語 `{code}` が二度書かれています"),
+                    },
+                ),
                 None => findings.error(
                     languages_line,
-                    format!("unknown language `{code}`; the site speaks `ja` and `en`"),
+                    Localized {
+                        en: format!("unknown language `{code}`; the site speaks `ja` and `en`"),
+                        ja: format!("言語 `{code}` はありません。使えるのは `ja` と `en` です"),
+                    },
                 ),
             }
         }
         if languages.is_empty() {
-            findings.error(languages_line, "`languages` needs at least one of `ja`, `en`");
+            findings.error(
+                languages_line,
+                Localized {
+                    en: "`languages` needs at least one of `ja`, `en`".into(),
+                    ja: "`languages` には `ja` か `en` を一つ以上書いてください".into(),
+                },
+            );
         }
         if raw.notices_per_page == 0 {
-            findings.error(1, "`notices_per_page` must be at least 1");
+            findings.error(
+                1,
+                Localized {
+                    en: "`notices_per_page` must be at least 1".into(),
+                    ja: "`notices_per_page` は 1 以上にしてください".into(),
+                },
+            );
         }
         let mut components: Vec<Component> = Vec::new();
         for component in raw.components {
             let line = line_of(source, component.span().start);
             let component = component.into_inner();
             if !is_identifier(&component.id) {
+                let id = &component.id;
                 findings.error(
                     line,
-                    format!("component id `{}` must be lowercase letters, digits and `-`", component.id),
+                    Localized {
+                        en: format!("component id `{id}` must be lowercase letters, digits and `-`"),
+                        ja: format!("コンポーネントの id `{id}` に使えるのは英小文字、数字、`-` だけです"),
+                    },
                 );
             } else if components.iter().any(|c| c.id == component.id) {
-                findings.error(line, format!("component id `{}` is used twice", component.id));
+                let id = &component.id;
+                findings.error(
+                    line,
+                    Localized {
+                        en: format!("component id `{id}` is used twice"),
+                        ja: format!("コンポーネントの id `{id}` が二度使われています"),
+                    },
+                );
             } else {
                 components.push(component);
             }
@@ -145,7 +187,7 @@ impl Site {
         match std::fs::read_to_string(dir.join("site.toml")) {
             Ok(source) => Site::parse(&source, findings),
             Err(e) => {
-                findings.error(1, format!("cannot read the file: {e}"));
+                findings.error(1, Localized::unreadable(&e));
                 None
             }
         }

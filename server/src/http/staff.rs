@@ -32,7 +32,7 @@ use statusdesk_app::model::{
     NoticeEditorPage, NoticeImpactPage, NoticeUpdateForm, ScopeEditor, StaffNoticeRow, StaffNoticesPage,
     Status,
 };
-use statusdesk_app::staff;
+use statusdesk_app::{Lang, staff};
 
 use super::AppState;
 use super::pages::{self, PortalPage, encode};
@@ -348,10 +348,10 @@ async fn add_update(
         .filter(|f| f.level == Level::Error)
         .map(|f| {
             let field =
-                if f.message.contains("`reason`") { Some("reason") } else { field_of(&written, f.line) };
+                if f.message.en.contains("`reason`") { Some("reason") } else { field_of(&written, f.line) };
             match field {
-                Some(field) => problem(Some(field), f.message.clone()),
-                None => problem(None, f.to_string()),
+                Some(field) => problem(Some(field), f.message.get(page.lang)),
+                None => problem(None, f.describe(page.lang)),
             }
         })
         .collect();
@@ -944,7 +944,7 @@ async fn attach(
         .list
         .iter()
         .filter(|f| f.level == Level::Error)
-        .map(|f| problem(None, f.to_string()))
+        .map(|f| problem(None, f.describe(page.lang)))
         .collect();
     if !errors.is_empty() {
         return view.respond(StatusCode::UNPROCESSABLE_ENTITY, Some(scope), fields, true, errors).await;
@@ -1207,24 +1207,26 @@ async fn edit_notice_form(
 
 /// The form field a linter finding on `line` of a notice's `text` is about: a front-matter
 /// key's field, or the line of a body.
-fn notice_field(text: &str, line: usize, message: &str) -> FieldProblem {
+fn notice_field(text: &str, line: usize, message: &str, lang: Lang) -> FieldProblem {
+    let on_line = |line: usize| match lang {
+        Lang::Ja => format!("{line} 行目: {message}"),
+        Lang::En => format!("line {line}: {message}"),
+    };
     let lines: Vec<&str> = text.lines().collect();
     let close = lines.iter().skip(1).position(|l| l.trim_end() == "+++").map_or(0, |i| i + 2);
     if line > close && close > 0 {
         let marker =
             lines.iter().position(|l| l.trim() == crate::content::notice::ENGLISH_MARKER).map(|i| i + 1);
         return match marker {
-            Some(marker) if line > marker => {
-                problem(Some("body_en"), format!("line {}: {message}", line - marker - 1))
-            }
-            _ => problem(Some("body"), format!("line {}: {message}", line - close - 1)),
+            Some(marker) if line > marker => problem(Some("body_en"), on_line(line - marker - 1)),
+            _ => problem(Some("body"), on_line(line - close - 1)),
         };
     }
     let key = lines.get(line.wrapping_sub(1)).and_then(|l| l.split('=').next()).map(str::trim).unwrap_or("");
     let field = FORM_KEYS.into_iter().find(|f| *f == key);
     match field {
         Some(field) => problem(Some(field), message),
-        None => problem(None, format!("line {line}: {message}")),
+        None => problem(None, on_line(line)),
     }
 }
 
@@ -1340,7 +1342,7 @@ async fn save_notice(
             .list
             .iter()
             .filter(|f| f.level == Level::Error)
-            .map(|f| notice_field(&written, f.line, &f.message)),
+            .map(|f| notice_field(&written, f.line, f.message.get(page.lang), page.lang)),
     );
     let (Some(parsed), true) = (parsed, problems.is_empty()) else {
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, problems);
