@@ -496,7 +496,8 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                     line,
                     Localized {
                         en: "announcements have no `status`; remove it".into(),
-                        ja: "告知には `status` がありません。削除してください".into(),
+                        ja: "kind が `announcement` のお知らせに `status` は書けません。削除してください"
+                            .into(),
                     },
                 );
                 None
@@ -650,7 +651,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                     let message = if allowed.is_empty() {
                         Localized {
                             en: format!("timeline `status` is `{value}`; expected no status for an announcement"),
-                            ja: format!("タイムラインの `status` が `{value}` になっています。告知の項目に status は書けません"),
+                            ja: format!("タイムラインの `status` が `{value}` になっています。kind が `announcement` のお知らせのタイムラインに status は書けません"),
                         }
                     } else {
                         let allowed = quoted_list(&allowed);
