@@ -153,11 +153,17 @@ fn wrong_weekdays_in_japanese_and_english_prose() {
             ("notices/notice.md:15: error:", "`3月1日(火)`: 2021-03-01 is a Monday"),
             (
                 "notices/notice.md:20: error:",
-                "`2021年2月24日(木)`: 2021-02-24 is a Wednesday (水), not Thu (木)",
+                "`2021年2月24日(木)`: 2021-02-24 is a Wednesday (水), not Thursday (木)",
             ),
-            ("notices/notice.md:21: error:", "`2月25日（水）`: 2021-02-25 is a Thursday (木), not Wed (水)"),
+            (
+                "notices/notice.md:21: error:",
+                "`2月25日（水）`: 2021-02-25 is a Thursday (木), not Wednesday (水)",
+            ),
             ("notices/notice.md:23: error:", "`Thursday, February 24, 2021`: 2021-02-24 is a Wednesday"),
-            ("notices/notice.md:24: error:", "`Tue 1 Mar 2021`: 2021-03-01 is a Monday (月), not Tue (火)"),
+            (
+                "notices/notice.md:24: error:",
+                "`Tue 1 Mar 2021`: 2021-03-01 is a Monday (月), not Tuesday (火)",
+            ),
         ],
     );
 }

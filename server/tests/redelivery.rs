@@ -423,8 +423,9 @@ async fn a_commit_of_three_outcomes_changes_each_message_once() {
             result(AttemptOutcome::Failed, Some(550)),
             result(AttemptOutcome::Unknown, None),
         ];
-        let mut ended: Vec<_> = claimed.started.into_iter().zip(outcomes).collect();
-        ended.sort_by_key(|(item, _)| item.message_id);
+        let mut started = claimed.started;
+        started.sort_by_key(|item| item.message_id);
+        let ended: Vec<_> = started.into_iter().zip(outcomes).collect();
         let recorded = store.record_attempts(&ended, 0, now, now).await.unwrap();
         assert!(recorded.lapsed.is_empty() && recorded.started.is_empty(), "{url}: {recorded:?}");
         assert_eq!(

@@ -602,7 +602,7 @@ async fn a_new_notice_is_previewed_in_both_languages_checked_and_published() {
         let html = english.text();
         let body_problems = html.split("id=\"body-problems\"").nth(1).expect("problems next to the body");
         assert!(
-            body_problems.contains("line 3: `3月5日(月)`: 2021-03-05 is a Friday (金), not Mon (月)"),
+            body_problems.contains("line 3: `3月5日(月)`: 2021-03-05 is a Friday (金), not Monday (月)"),
             "{html}"
         );
         staff.get("/staff/notices/new?lang=ja").await;

@@ -71,6 +71,13 @@ impl<'a> Findings<'a> {
     }
 }
 
+/// A file that could not be read, and why.
+pub fn unreadable(error: &std::io::Error) -> Localized {
+    Localized {
+        en: format!("cannot read the file: {error}"), ja: format!("ファイルを読めません: {error}")
+    }
+}
+
 /// The 1-based line of byte `offset` in `text`.
 pub fn line_of(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());

@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 pub use finding::{Finding, Findings, Level};
 pub use notice::{Notice, Translated};
 pub use revisions::Revision;
-pub use site::{Localized, Site};
+use site::Localized;
+pub use site::Site;
 
 /// Everything that is published, and every finding from reading it.
 #[derive(Clone, Debug)]
@@ -92,7 +93,7 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
         let parsed = match std::fs::read_to_string(path) {
             Ok(source) => notice::parse(path, &source, &site, &mut file_findings),
             Err(e) => {
-                file_findings.error(1, Localized::unreadable(&e));
+                file_findings.error(1, finding::unreadable(&e));
                 None
             }
         };
@@ -103,7 +104,7 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
                     1,
                     Localized {
                         en: format!("duplicate slug `{slug}`: {first} has it already"),
-                        ja: format!("スラッグ `{slug}` が重なっています。{first} がすでに使っています"),
+                        ja: format!("スラッグ `{slug}` が重複しています（{first} で使用済み）"),
                     },
                 );
                 None

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, Weekday};
 use clap::ValueEnum;
 use serde::Deserialize;
 use statusdesk_app::i18n::weekday_ja;
@@ -287,7 +287,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                     line,
                     Localized {
                         en: format!("`{field}` must be a time such as 2021-03-01T17:35:00+09:00, not a {kind}"),
-                        ja: format!("`{field}` は 2021-03-01T17:35:00+09:00 のような日時にしてください（{kind} ではなく）"),
+                        ja: format!("`{field}` には 2021-03-01T17:35:00+09:00 のような日時を書いてください（いまは {kind} です）"),
                     },
                 );
                 return None;
@@ -305,7 +305,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                             "`{field}` = {text} has no UTC offset; write it as {fixed}+09:00 (or the offset it was in)"
                         ),
                         ja: format!(
-                            "`{field}` = {text} に UTC からの時差がありません。{fixed}+09:00 のように書いてください（時差が違えばその値で）"
+                            "`{field}` = {text} に UTC オフセット（+09:00 など）がありません。{fixed}+09:00 のように書いてください（日本時間以外ならその時刻のオフセットで）"
                         ),
                     }
                 } else if NaiveDate::parse_from_str(&text, "%Y-%m-%d").is_ok() {
@@ -314,7 +314,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                             "`{field}` = {text} has no time of day and offset; write it as {text}T00:00:00+09:00"
                         ),
                         ja: format!(
-                            "`{field}` = {text} に時刻と時差がありません。{text}T00:00:00+09:00 のように書いてください"
+                            "`{field}` = {text} に時刻と UTC オフセットがありません。{text}T00:00:00+09:00 のように書いてください"
                         ),
                     }
                 } else {
@@ -426,7 +426,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         let table = raw.get_ref();
         let missing = |name: &str| Localized {
             en: format!("`[impact]` needs `{name}`, a time such as 2021-02-24T21:00:00+09:00"),
-            ja: format!("`[impact]` には `{name}`（2021-02-24T21:00:00+09:00 のような日時）が要ります"),
+            ja: format!("`[impact]` には `{name}`（2021-02-24T21:00:00+09:00 のような日時）が必要です"),
         };
         let from = match &table.from {
             Some(t) => self.time(t, "impact.from"),
@@ -820,7 +820,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             } else {
                 Localized {
                     en: format!("`{text}` is not a date: {year}-{month:02} has no day {day}"),
-                    ja: format!("`{text}` は日付ではありません。{year}-{month:02} に {day} 日はありません"),
+                    ja: format!("`{text}` は日付ではありません。{year}年{month}月に{day}日はありません"),
                 }
             };
             self.findings.error(line, message);
@@ -834,9 +834,10 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                 line,
                 Localized {
                     en: format!(
-                        "`{text}`: {date} is a {} ({}), not {written} ({})",
-                        day.format("%A"),
+                        "`{text}`: {date} is a {} ({}), not {} ({})",
+                        weekday_en(real),
                         weekday_ja(real),
+                        weekday_en(written),
                         weekday_ja(written)
                     ),
                     ja: format!(
@@ -854,7 +855,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                 line,
                 Localized {
                     en: format!("`{text}` is far outside this notice's dates ({first} to {last}); is the year mistyped?"),
-                    ja: format!("`{text}` はこのお知らせの日付（{first}〜{last}）から大きく離れています。年を打ち間違えていませんか"),
+                    ja: format!("`{text}` はこのお知らせの日付（{first}〜{last}）から大きく離れています。年の誤記ではありませんか"),
                 },
             );
         }
@@ -878,6 +879,12 @@ fn quoted_list(items: &[&str]) -> String {
     items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
 }
 
+/// A weekday's English name in full.
+fn weekday_en(weekday: Weekday) -> &'static str {
+    ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+        [weekday.num_days_from_monday() as usize]
+}
+
 fn no_front_matter() -> Localized {
     Localized {
         en: "expected front matter: the file must start with a `+++` line".into(),
@@ -898,6 +905,6 @@ fn not_one_of(field: &str, value: &str, allowed: &[&str]) -> Localized {
 fn incidents_only(what: &str) -> Localized {
     Localized {
         en: format!("`{what}` is for incidents only; remove it"),
-        ja: format!("`{what}` は障害のお知らせにだけ書けます。削除してください"),
+        ja: format!("`{what}` は kind が `incident` のお知らせにだけ書けます。削除してください"),
     }
 }

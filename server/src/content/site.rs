@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use statusdesk_app::Lang;
 
-use super::finding::{Findings, line_of};
+use super::finding::{self, Findings, line_of};
 
 /// A text in the site's main language (Japanese) and its English translation.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -20,14 +20,6 @@ pub struct Localized {
 impl Localized {
     pub fn get(&self, lang: Lang) -> &str {
         lang.pick(&self.ja, &self.en)
-    }
-
-    /// A file that could not be read, and why.
-    pub(super) fn unreadable(error: &std::io::Error) -> Localized {
-        Localized {
-            en: format!("cannot read the file: {error}"),
-            ja: format!("ファイルを読めません: {error}"),
-        }
     }
 }
 
@@ -90,7 +82,7 @@ impl Site {
                     line,
                     Localized {
                         en: format!("unknown time zone `{zone}`; use an IANA name such as `Asia/Tokyo`"),
-                        ja: format!("タイムゾーン `{zone}` はありません。`Asia/Tokyo` のような IANA の名前を書いてください"),
+                        ja: format!("タイムゾーン `{zone}` はありません。`Asia/Tokyo` のような IANA のタイムゾーン名を書いてください"),
                     },
                 );
                 None
@@ -187,7 +179,7 @@ impl Site {
         match std::fs::read_to_string(dir.join("site.toml")) {
             Ok(source) => Site::parse(&source, findings),
             Err(e) => {
-                findings.error(1, Localized::unreadable(&e));
+                findings.error(1, finding::unreadable(&e));
                 None
             }
         }

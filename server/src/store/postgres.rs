@@ -43,9 +43,11 @@ impl PgStore {
             .map_err(connect_error)?;
         // A dispatcher's commit is one statement run many times a second, its lists padded to a
         // few lengths: planning it for each execution cost a third of the database's time. Its
-        // connections plan each length once, and only with index lookups and nested loops — the
-        // plan a few rows of big tables want — so that a plan made while the tables were still
-        // empty stays right as they grow. Opened when a dispatcher first commits.
+        // connections plan each length once, with sequential scans, hash and merge joins made so
+        // costly that index lookups and nested loops win — the plan a few rows of big tables
+        // want — so that a plan made while the tables were still small stays right as they grow.
+        // Opened when a dispatcher first commits (a database that cannot be reached then fails
+        // that commit).
         let queue = PgPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(Duration::from_secs(5))

@@ -67,11 +67,10 @@ impl Sql {
     /// [`Sql::push_values`], padded to the next power of two rows by repeating the last one: a
     /// statement run again and again with lists of any length is thus prepared and planned for a
     /// few lengths only. Only for statements a repeated row cannot change (an `UPDATE ... FROM`
-    /// updates each row once).
+    /// updates each row once), and never with no rows (`VALUES` needs one).
     pub(super) fn push_padded_values(&mut self, mut rows: Vec<Vec<Param>>) -> String {
-        if let Some(last) = rows.last().cloned() {
-            rows.resize(rows.len().next_power_of_two(), last);
-        }
+        let last = rows.last().cloned().expect("a list of rows is never empty");
+        rows.resize(rows.len().next_power_of_two(), last);
         self.push_values(rows)
     }
 
@@ -141,6 +140,5 @@ mod tests {
         assert!(matches!(&params[8], Param::Text(text) if text == "row 3"));
         let mut sql = Sql::new("");
         assert_eq!(sql.push_padded_values(vec![vec![Param::Int(1)]; 4]), "$1, $2, $3, $4");
-        assert_eq!(sql.push_padded_values(Vec::new()), "");
     }
 }
