@@ -165,7 +165,7 @@ const RECOUNT_RELEASES: [&str; 2] = [
 /// Implements [`Store`], [`AccountStore`], [`PortalStore`] and [`RedeliveryStore`] for a backend:
 /// the queries that are the same in both dialects are written here once; `bulk_load` and
 /// `messages_in_window` are the backend's own (`$store::load`, `$store::window_messages`), and so
-/// is the dispatcher's claim (`$store::claim_items`).
+/// is the dispatcher's commit (`$store::record_and_claim`).
 macro_rules! portable_store {
     ($store:ty, $backend:literal, $migrator:expr) => {
         $crate::store::accounts::portable_accounts!($store);
