@@ -6,7 +6,11 @@
 # once) with no database. Prints messages/s and the ratio dispatch/ceiling (target: 0.7), and
 # how many connections the sink saw. Figures go to BENCHMARKS.md.
 #
-#   bench/redelivery.sh      MESSAGES=100000 CONNECTIONS=4 IN_FLIGHT=16 PG_SERVER=postgres://postgres@127.0.0.1:5432
+# Two placements: everything sharing the machine's cores, then (as root, with taskset) the
+# database's processes on CPU 1 and the sending side — the sink with the dispatchers, or with
+# the ceiling — on CPU 0, as when the database has a server of its own. PIN=0 skips the second.
+#
+#   bench/redelivery.sh      MESSAGES=100000 CONNECTIONS=4 IN_FLIGHT=16 PG_SERVER=postgres://postgres@127.0.0.1:5432 PIN=1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
@@ -16,13 +20,18 @@ CONNECTIONS="${CONNECTIONS:-4}"   # SMTP connections of each dispatcher (its def
 IN_FLIGHT="${IN_FLIGHT:-16}"      # messages each dispatcher keeps going at once (its default)
 PORT="${PORT:-12525}"
 PG_SERVER="${PG_SERVER:-postgres://postgres@127.0.0.1:5432}"
+PIN="${PIN:-$([ "$(id -u)" = 0 ] && echo 1 || echo 0)}"
 DB=statusdesk_redelivery_bench
 url="$PG_SERVER/$DB"
 
 cargo build --release --locked -p statusdesk --bin statusdesk --example smtp_sink --example send_loop
 bin=target/release/statusdesk
 work="$(mktemp -d)"
+all_cpus="0-$(($(nproc) - 1))"
+# Moves every process of the local PostgreSQL server (new backends inherit the postmaster's).
+pin_database() { for pid in $(pgrep -x postgres); do taskset -a -p -c "$1" "$pid" >/dev/null; done; }
 cleanup() {
+  [ "$PIN" = 1 ] && pin_database "$all_cpus" 2>/dev/null || true
   [ -n "${sink_pid:-}" ] && kill "$sink_pid" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -58,23 +67,37 @@ SQL
 
 seconds_since() { awk -v a="$(date +%s.%N)" -v b="$1" 'BEGIN { print a - b }'; }
 
-for dispatchers in 1 4; do
-  prepare
-  start=$(date +%s.%N)
-  for _ in $(seq 1 "$dispatchers"); do
-    RUST_LOG=warn "$bin" dispatch --database-url "$url" --smtp-url "smtp://127.0.0.1:$PORT" \
-      --smtp-connections "$CONNECTIONS" --in-flight "$IN_FLIGHT" --until-idle 2>>"$work/dispatch.log" &
+# One placement: 1 and then 4 dispatchers, each against its ceiling. $1 names the placement;
+# $sending prefixes the commands of the sending side.
+measure() {
+  for dispatchers in 1 4; do
+    prepare
+    start=$(date +%s.%N)
+    for _ in $(seq 1 "$dispatchers"); do
+      RUST_LOG=warn $sending "$bin" dispatch --database-url "$url" --smtp-url "smtp://127.0.0.1:$PORT" \
+        --smtp-connections "$CONNECTIONS" --in-flight "$IN_FLIGHT" --until-idle 2>>"$work/dispatch.log" &
+    done
+    wait $(jobs -p | grep -v "^$sink_pid$")
+    elapsed=$(seconds_since "$start")
+    sent=$(psql "$url" -qAtc "SELECT COUNT(*) FROM redelivery_items WHERE status = 'sent'")
+    [ "$sent" -eq "$MESSAGES" ] || { echo "only $sent of $MESSAGES sent" >&2; exit 1; }
+    connections=$((dispatchers * CONNECTIONS))
+    read -r _ _ ceiling < <($sending target/release/examples/send_loop "smtp://127.0.0.1:$PORT" "$MESSAGES" "$connections" "$((dispatchers * IN_FLIGHT))")
+    rate=$(awk -v n="$MESSAGES" -v s="$elapsed" 'BEGIN { printf "%.0f", n / s }')
+    printf '%s, %d dispatcher(s): %6d messages in %7.2f s = %6d msg/s; ceiling, sending alone (%d connection(s)): %6d msg/s; ratio %.2f\n' \
+      "$1" "$dispatchers" "$MESSAGES" "$elapsed" "$rate" "$connections" "$ceiling" "$(awk -v a="$rate" -v b="$ceiling" 'BEGIN { print a / b }')"
   done
-  wait $(jobs -p | grep -v "^$sink_pid$")
-  elapsed=$(seconds_since "$start")
-  sent=$(psql "$url" -qAtc "SELECT COUNT(*) FROM redelivery_items WHERE status = 'sent'")
-  [ "$sent" -eq "$MESSAGES" ] || { echo "only $sent of $MESSAGES sent" >&2; exit 1; }
-  connections=$((dispatchers * CONNECTIONS))
-  read -r _ _ ceiling < <(target/release/examples/send_loop "smtp://127.0.0.1:$PORT" "$MESSAGES" "$connections" "$((dispatchers * IN_FLIGHT))")
-  rate=$(awk -v n="$MESSAGES" -v s="$elapsed" 'BEGIN { printf "%.0f", n / s }')
-  printf '%d dispatcher(s): %6d messages in %7.2f s = %6d msg/s; ceiling, sending alone (%d connection(s)): %6d msg/s; ratio %.2f\n' \
-    "$dispatchers" "$MESSAGES" "$elapsed" "$rate" "$connections" "$ceiling" "$(awk -v a="$rate" -v b="$ceiling" 'BEGIN { print a / b }')"
-done
+}
+
+sending=""
+measure "cores shared"
+if [ "$PIN" = 1 ]; then
+  pin_database 1
+  taskset -a -p -c 0 "$sink_pid" >/dev/null
+  sending="taskset -c 0"
+  measure "database on CPU 1, sending on CPU 0"
+  pin_database "$all_cpus"
+fi
 psql "$PG_SERVER/postgres" -qc "DROP DATABASE IF EXISTS $DB"
 kill "$sink_pid" && wait "$sink_pid" || true
 sink_pid=
