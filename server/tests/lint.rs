@@ -10,11 +10,16 @@ use statusdesk::content;
 /// Lints a fixture (with the shared lint `site.toml`) and returns its findings as printed, with
 /// paths relative to the content folder.
 fn lint(case: &str) -> Vec<String> {
+    lint_dir(fixture(case).path())
+}
+
+/// A copy of a fixture with the shared lint `site.toml`.
+fn fixture(case: &str) -> tempfile::TempDir {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lint");
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(fixtures.join("site.toml"), dir.path().join("site.toml")).unwrap();
     common::copy_dir(&fixtures.join(case), dir.path());
-    lint_dir(dir.path())
+    dir
 }
 
 fn lint_dir(dir: &Path) -> Vec<String> {
@@ -134,6 +139,20 @@ fn entries_after_resolution_must_say_why() {
             "is after `resolved_at` (2021-03-01 17:35:00 +09:00); add `reason`",
         )],
     );
+}
+
+/// A finding about a key the file lacks names that key, so that the staff console can point at
+/// the form field that writes it; one about a line's own value names none.
+#[test]
+fn findings_name_the_key_that_is_missing() {
+    let missing_key = |case: &str| {
+        let dir = fixture(case);
+        let loaded = content::load(dir.path(), None).expect("the site loads");
+        loaded.findings.iter().map(|f| f.missing_key).collect::<Vec<_>>()
+    };
+    assert_eq!(missing_key("entry-after-resolution"), [Some("reason")]);
+    assert_eq!(missing_key("resolved-without-time"), [Some("resolved_at")]);
+    assert_eq!(missing_key("resolved-before-start"), [None]);
 }
 
 #[test]

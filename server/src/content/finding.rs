@@ -23,6 +23,9 @@ pub struct Finding {
     pub line: usize,
     pub level: Level,
     pub message: Localized,
+    /// The key the problem is about when the file lacks it, so that no line holds it (a form
+    /// that writes the file points its writer at the field for that key).
+    pub missing_key: Option<&'static str>,
 }
 
 impl Finding {
@@ -62,8 +65,14 @@ impl<'a> Findings<'a> {
         self.push(Level::Warning, line, message);
     }
 
+    /// An error about `key`, missing from the table that `line` belongs to.
+    pub fn missing(&mut self, line: usize, key: &'static str, message: Localized) {
+        self.push(Level::Error, line, message);
+        self.list.last_mut().expect("just pushed").missing_key = Some(key);
+    }
+
     fn push(&mut self, level: Level, line: usize, message: Localized) {
-        self.list.push(Finding { path: self.path.to_path_buf(), line, level, message });
+        self.list.push(Finding { path: self.path.to_path_buf(), line, level, message, missing_key: None });
     }
 
     pub fn has_errors(&self) -> bool {

@@ -431,14 +431,14 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         let from = match &table.from {
             Some(t) => self.time(t, "impact.from"),
             None => {
-                self.findings.error(line, missing("from"));
+                self.findings.missing(line, "from", missing("from"));
                 None
             }
         };
         let to = match &table.to {
             Some(t) => self.time(t, "impact.to"),
             None => {
-                self.findings.error(line, missing("to"));
+                self.findings.missing(line, "to", missing("to"));
                 None
             }
         };
@@ -597,8 +597,9 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             (Some(status), None) if status.is_closed() => {
                 let line = raw.status.as_ref().map_or(1, |s| self.line(s));
                 let status = status.as_str();
-                self.findings.error(
+                self.findings.missing(
                     line,
+                    "resolved_at",
                     Localized {
                         en: format!("status is `{status}` but `resolved_at` is missing: say when it ended"),
                         ja: format!("status が `{status}` ですが `resolved_at` がありません。いつ終わったかを書いてください"),
@@ -630,8 +631,9 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             let entry_line = self.line(entry);
             let entry = entry.get_ref();
             let Some(at_span) = &entry.at else {
-                self.findings.error(
+                self.findings.missing(
                     entry_line,
+                    "at",
                     Localized {
                         en: "timeline entry without `at`".into(),
                         ja: "タイムラインの項目に `at` がありません".into(),
@@ -665,8 +667,9 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                 status
             });
             let Some(text) = &entry.text else {
-                self.findings.error(
+                self.findings.missing(
                     entry_line,
+                    "text",
                     Localized {
                         en: "timeline entry without `text`".into(),
                         ja: "タイムラインの項目に `text` がありません".into(),
@@ -702,7 +705,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                 && at > end
                 && reason.is_none()
             {
-                self.findings.error(line, Localized {
+                self.findings.missing(line, "reason", Localized {
                     en: format!("timeline entry at {at} is after `resolved_at` ({end}); add `reason` saying why (e.g. \"原因と再発防止策を追記\")"),
                     ja: format!("{at} のタイムラインの項目が `resolved_at`（{end}）より後です。`reason` に理由を書いてください（例: \"原因と再発防止策を追記\"）"),
                 });

@@ -42,7 +42,7 @@ use crate::content::update::{
     FORM_KEYS, ImpactTable, NewNotice, new_notice_text, replace_fields, set_impact,
 };
 use crate::content::update::{Update, append_update};
-use crate::content::{Findings, Level, Notice, notice};
+use crate::content::{Finding, Findings, Level, Notice, notice};
 use crate::delivery::impact::{Buckets, ErrorClass, RecipientSource, Route, Scope, SenderKind};
 use crate::dispatch::notify::{AffectedRelease, IncidentEmail, compose_incident_email};
 use crate::public_site::views::Views;
@@ -278,10 +278,13 @@ fn read_update(page: &PortalPage, kind: Kind, fields: &UpdateFields) -> Result<U
     }
 }
 
-/// The form field a linter finding on `line` of `text` is about, judged by the key on that line.
-fn field_of(text: &str, line: usize) -> Option<&'static str> {
-    let content = text.lines().nth(line.checked_sub(1)?)?.trim_start();
-    let key = content.split('=').next()?.trim();
+/// The form field a linter finding on the file `text` is about: the key it says is missing, or
+/// else the key on its line.
+fn field_of(text: &str, finding: &Finding) -> Option<&'static str> {
+    let key = match finding.missing_key {
+        Some(key) => key,
+        None => text.lines().nth(finding.line.checked_sub(1)?)?.trim_start().split('=').next()?.trim(),
+    };
     match key {
         "at" | "resolved_at" => Some("at"),
         "status" => Some("status"),
@@ -346,13 +349,9 @@ async fn add_update(
         .list
         .iter()
         .filter(|f| f.level == Level::Error)
-        .map(|f| {
-            let field =
-                if f.message.en.contains("`reason`") { Some("reason") } else { field_of(&written, f.line) };
-            match field {
-                Some(field) => problem(Some(field), f.message.get(page.lang)),
-                None => problem(None, f.describe(page.lang)),
-            }
+        .map(|f| match field_of(&written, f) {
+            Some(field) => problem(Some(field), f.message.get(page.lang)),
+            None => problem(None, f.describe(page.lang)),
         })
         .collect();
     if !errors.is_empty() {
