@@ -631,6 +631,61 @@ async fn dispatchers_killed_at_random_lose_nothing_and_send_nothing_twice() {
     );
 }
 
+/// PostgreSQL cutting a dispatcher's connections in the middle of its statements (as a restart
+/// or a failover does) does not stop it: it tries again and finishes the queue, each message
+/// sent once and recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_rides_out_lost_database_connections() {
+    let Some(url) = common::postgres_database().await else { return };
+    let store = store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    const N: i64 = 300;
+    load(store.as_ref(), N).await;
+    store.request_redelivery(&request("cut", (1..=N).collect()), Utc::now()).await.unwrap();
+    let server = SmtpServer::start().await;
+    let dispatcher = tokio::spawn({
+        let (store, mailer) = (Arc::clone(&store), smtp(&server));
+        async move {
+            let (_stop, stopped) = tokio::sync::watch::channel(false);
+            Dispatcher::new(store, mailer, quick()).run(stopped, true).await
+        }
+    });
+    // Only the dispatcher's connections ("statusdesk"), only while they run a statement.
+    let cut_active = "SELECT COUNT(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+                      WHERE datname = current_database() AND application_name = 'statusdesk'
+                        AND state = 'active' AND pid <> pg_backend_pid()";
+    let sent_so_far = || scalar(&url, "SELECT COUNT(*) FROM redelivery_items WHERE status = 'sent'");
+    let (mut cuts, deadline) = (0, std::time::Instant::now() + Duration::from_secs(30));
+    let working = |dispatcher: &tokio::task::JoinHandle<_>| {
+        !dispatcher.is_finished() && std::time::Instant::now() < deadline
+    };
+    while cuts < 10 && working(&dispatcher) {
+        let before = sent_so_far().await;
+        let cut = scalar(&url, cut_active).await;
+        cuts += cut;
+        // The next cut once the dispatcher has recorded more: each is an outage of its own.
+        while cut > 0 && sent_so_far().await == before && working(&dispatcher) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let report = dispatcher.await.unwrap().expect("the dispatcher carried on");
+    assert!(cuts >= 3, "connections were cut while the dispatcher worked: {cuts}");
+
+    let counts = arrivals(&server);
+    assert!(counts.values().all(|&c| c == 1), "none twice: {counts:?}");
+    let count = |sql: &'static str| scalar(&url, sql);
+    let sent = count("SELECT COUNT(*) FROM redelivery_items WHERE status = 'sent'").await;
+    assert_eq!(counts.len() as i64, sent, "every message that arrived is recorded as sent");
+    assert_eq!(report.sent as i64, sent);
+    // A cut that fell after a commit but before its answer leaves that commit's claims in flight
+    // under their leases, never sent: they are taken back as unknown when the leases run out.
+    let leased = count("SELECT COUNT(*) FROM redelivery_items WHERE status = 'sending'").await;
+    assert_eq!(sent + leased, N, "each item sent or still under its lease: {sent} sent, {leased} leased");
+    assert!(leased <= cuts * quick().in_flight as i64, "{leased} left under lease after {cuts} cuts");
+    eprintln!("{cuts} connections cut: {sent} sent, {leased} left under lease, 0 duplicates");
+}
+
 /// How many of the items left unknown did arrive (the kill came after the server had them).
 async fn unknown_arrived(counts: &HashMap<String, usize>, url: &str) -> i64 {
     use sqlx::Connection;

@@ -11,6 +11,11 @@
 //! cost of a commit is shared by the messages in it. The price is that a dispatcher killed
 //! outright leaves up to `in_flight` items unknown (never any sent twice).
 //!
+//! A database that stops answering does not stop a dispatcher: it tries again, waiting longer
+//! each time (100 ms up to 30 s), while the messages under way finish; the commit it could not
+//! make is made once the database answers. Told to stop while the database is away, it stops at
+//! once; its items in flight are then taken back as unknown when their leases run out.
+//!
 //! `statusdesk dispatch` runs one alone; `serve` runs one beside the site. On shutdown the
 //! messages in flight are finished and recorded, then the dispatcher stops.
 
@@ -112,6 +117,32 @@ struct Work {
     tidied_at: Option<Instant>,
 }
 
+/// Consecutive failures to reach the database. A dispatcher waits them out rather than stopping:
+/// the sends under way go on, and their outcomes are recorded once the database answers again.
+#[derive(Default)]
+struct Outage {
+    failures: u32,
+}
+
+impl Outage {
+    /// Waits before the next try — 100 ms after the first failure, doubling up to 30 s — or
+    /// until told to stop.
+    async fn wait(&mut self, error: &StoreError, stop: &mut watch::Receiver<bool>) {
+        let wait = (Duration::from_millis(100) * (1 << self.failures.min(9))).min(Duration::from_secs(30));
+        self.failures += 1;
+        tracing::warn!(
+            error = %error,
+            failures = self.failures,
+            retry_in_ms = wait.as_millis() as u64,
+            "the dispatcher cannot reach the database; the messages under way go on, their outcomes wait to be recorded"
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
 /// How often a busy dispatcher takes back abandoned items and closes finished requests (an idle
 /// one does it each time it finds the queue empty).
 const TIDY_EVERY: Duration = Duration::from_secs(1);
@@ -127,7 +158,8 @@ impl Dispatcher {
     }
 
     /// Works the queue until `stop` turns true (finishing the messages in flight), or, with
-    /// `until_idle`, until nothing is due.
+    /// `until_idle`, until nothing is due. Fails only when told to stop while the database
+    /// cannot be reached.
     pub async fn run(
         &self,
         mut stop: watch::Receiver<bool>,
@@ -140,6 +172,7 @@ impl Dispatcher {
         }
         let mut report = DispatchReport::default();
         let mut work = Work::default();
+        let mut outage = Outage::default();
         loop {
             let stopping = *stop.borrow();
             let room = if stopping || work.queue_drained {
@@ -147,13 +180,25 @@ impl Dispatcher {
             } else {
                 self.settings.in_flight.saturating_sub(work.sending.len())
             };
-            if room > 0 && work.tidied_at.is_none_or(|at| at.elapsed() >= TIDY_EVERY) {
-                self.tidy(&mut report).await?;
-                (work.untidy, work.tidied_at) = (false, Some(Instant::now()));
+            let committed = async {
+                if room > 0 && work.tidied_at.is_none_or(|at| at.elapsed() >= TIDY_EVERY) {
+                    self.tidy(&mut report).await?;
+                    (work.untidy, work.tidied_at) = (false, Some(Instant::now()));
+                }
+                if !work.ended.is_empty() || room > 0 {
+                    self.record(&mut work, room, &mut report).await?;
+                }
+                Ok(())
             }
-            if !work.ended.is_empty() || room > 0 {
-                self.record(&mut work, room, &mut report).await?;
+            .await;
+            if let Err(e) = committed {
+                if stopping {
+                    return Err(e);
+                }
+                outage.wait(&e, &mut stop).await;
+                continue;
             }
+            outage.failures = 0;
             if let Some(ended) = work.sending.join_next().await {
                 work.ended.push(ended.expect("a send does not panic"));
                 // Whatever else ended meanwhile goes into the same commit.
@@ -165,7 +210,13 @@ impl Dispatcher {
             // Nothing under way, and nothing was due.
             if work.untidy {
                 // Close the requests whose last items just ended.
-                self.tidy(&mut report).await?;
+                if let Err(e) = self.tidy(&mut report).await {
+                    if stopping {
+                        return Err(e);
+                    }
+                    outage.wait(&e, &mut stop).await;
+                    continue;
+                }
                 (work.untidy, work.tidied_at) = (false, Some(Instant::now()));
             }
             if stopping || until_idle {
