@@ -790,3 +790,24 @@ async fn the_dispatcher_takes_its_database_and_mail_settings_from_the_configurat
     assert_eq!(output.status.code(), Some(2), "{err}");
     assert!(err.contains("statusdesk.toml:2: in_flight = 1000: between 1 and 256"), "{err}");
 }
+
+/// The dispatcher's commits run on connections of their own, opened at the first commit: a
+/// database that refuses them then is named in a connection error, not a query error.
+#[tokio::test]
+async fn a_commit_that_cannot_connect_says_so() {
+    let Some(url) = common::postgres_database().await else { return };
+    let store = store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    // From the server's own database: one cannot bar connections to the database one is in.
+    let (server, database) = (std::env::var("TEST_DATABASE_URL").unwrap(), url.rsplit('/').next().unwrap());
+    execute(&server, &format!("ALTER DATABASE {database} ALLOW_CONNECTIONS false")).await.unwrap();
+    let now = Utc::now();
+    let refused = store.record_attempts(&[], 1, now, now).await;
+    execute(&server, &format!("ALTER DATABASE {database} ALLOW_CONNECTIONS true")).await.unwrap();
+    match refused {
+        Err(e @ store::StoreError::Connect { .. }) => {
+            assert!(e.to_string().starts_with(&format!("cannot connect to {}", store::redact(&url))), "{e}")
+        }
+        other => panic!("expected a connection error, got {other:?}"),
+    }
+}

@@ -24,6 +24,8 @@ pub struct PgStore {
     pool: PgPool,
     /// Connections for the dispatcher's commits alone ([`PgStore::record_and_claim`]).
     queue: PgPool,
+    /// The database's URL without its password, for the errors of `queue`'s lazy connections.
+    url: String,
 }
 
 portable_store!(PgStore, "postgres", MIGRATOR);
@@ -47,7 +49,7 @@ impl PgStore {
         // costly that index lookups and nested loops win — the plan a few rows of big tables
         // want — so that a plan made while the tables were still small stays right as they grow.
         // Opened when a dispatcher first commits (a database that cannot be reached then fails
-        // that commit).
+        // that commit with a `Connect` error, and the dispatcher tries again).
         let queue = PgPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(Duration::from_secs(5))
@@ -60,7 +62,7 @@ impl PgStore {
                 ("enable_hashjoin", "off"),
                 ("enable_mergejoin", "off"),
             ]));
-        Ok(PgStore { pool, queue })
+        Ok(PgStore { pool, queue, url: redact(url) })
     }
 
     /// A dispatcher's commit (`RedeliveryStore::record_attempts`) as one statement, its
@@ -115,7 +117,12 @@ impl PgStore {
         sql.push(&format!(" {}", selects.join(" UNION ALL ")), []);
         let (sql, params) = sql.finish();
         let (mut kept, mut started) = (HashSet::new(), Vec::new());
-        for row in bind_params!(sqlx::query(&sql), params).fetch_all(&self.queue).await? {
+        let mut connection = self
+            .queue
+            .acquire()
+            .await
+            .map_err(|source| StoreError::Connect { url: self.url.clone(), source })?;
+        for row in bind_params!(sqlx::query(&sql), params).fetch_all(&mut *connection).await? {
             match row.try_get::<Option<i64>, _>("kept")? {
                 Some(id) => _ = kept.insert(id),
                 None => started.push(ClaimedItem::from_row(&row)?),
