@@ -551,6 +551,8 @@ pub struct PortalText {
     pub unavailable_status: &'static str,
     pub forbidden_title: &'static str,
     pub forbidden_body: &'static str,
+    pub too_large_title: &'static str,
+    pub too_large_body: &'static str,
     pub portal_top: &'static str,
 }
 
@@ -630,6 +632,8 @@ static PORTAL_JA: PortalText = PortalText {
     unavailable_status: "障害やメンテナンスの情報は、稼働状況ページで引き続きご確認いただけます。",
     forbidden_title: "フォームの有効期限が切れました",
     forbidden_body: "フォームの有効期限が切れたか、別のサイトから送信されたため、処理できませんでした。前のページに戻ってページを再読み込みし、もう一度お試しください。",
+    too_large_title: "フォームの内容が大きすぎます",
+    too_large_body: "送信された内容が 2 MB を超えたため、処理していません。何も保存・変更されていません。前のページに戻り、内容を短くしてからもう一度送信してください。",
     portal_top: "企業ポータルのトップへ",
 };
 
@@ -699,6 +703,8 @@ static PORTAL_EN: PortalText = PortalText {
     unavailable_status: "The public status page keeps working and has the latest on incidents and maintenance.",
     forbidden_title: "This form has expired",
     forbidden_body: "The form expired or was sent from another site, so it was not processed. Go back, reload the page and try again.",
+    too_large_title: "This form is too large",
+    too_large_body: "What was sent is over 2 MB, so it was not processed: nothing was saved or changed. Go back, shorten it and send it again.",
     portal_top: "Go to the company portal",
 };
 

@@ -699,7 +699,17 @@ pub fn forbidden_page(chrome: PortalChrome) -> String {
     portal_document(chrome, main)
 }
 
-#[cfg(test)]
+/// The 413 for a form over the size a POST may carry. Nothing was changed.
+pub fn too_large_page(chrome: PortalChrome) -> String {
+    let p = chrome.lang.portal();
+    let main = view! {
+        <h1>{p.too_large_title}</h1>
+        <p>{p.too_large_body}</p>
+        <p class="more"><a href=chrome.home_href.clone()>{p.portal_top}</a></p>
+    };
+    portal_document(chrome, main)
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;
@@ -1017,6 +1027,8 @@ mod tests {
         assert!(html.contains(r#"<p class="more"><a href="/">Public status page</a></p>"#));
         let html = forbidden_page(chrome(Lang::Ja));
         assert!(html.contains("再読み込み"));
+        let html = too_large_page(chrome(Lang::En));
+        assert!(html.contains("over 2 MB") && html.contains("nothing was saved"));
         let html = portal_not_found_page(chrome(Lang::En));
         assert!(html.contains("<h1>Page not found</h1>"));
         for html in [unavailable_page(chrome(Lang::Ja)), forbidden_page(logged_out(Lang::En))] {

@@ -706,3 +706,57 @@ async fn a_notice_is_edited_in_its_form_over_the_version_it_was_opened_on() {
         assert_eq!(outage_file(&app), file, "never a silent overwrite");
     }
 }
+
+/// A notice near the largest size a file may have, in Japanese (each character three bytes,
+/// each byte three once percent-encoded), is published and then edited again: the edit form
+/// carries its text twice. A form beyond what any notice needs is refused with a page that says
+/// so, and nothing changes.
+#[tokio::test]
+async fn a_long_japanese_notice_is_published_and_edited_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_urls(dir.path()).await.remove(0);
+    let app = PortalApp::start(&url, HttpOptions::default()).await;
+    const EDIT: &str = "/staff/notices/delivery-outage/edit";
+    let mut staff = app.session_for(STAFF_USER).await;
+    let publish = async |staff: &mut Browser, body: &str| {
+        let form = staff.get(EDIT).await.text();
+        let mut fields: Vec<(String, String)> = ["csrf", "version", "original"]
+            .iter()
+            .map(|name| (name.to_string(), hidden_field(&form, name)))
+            .collect();
+        fields.extend(
+            [
+                ("slug", "delivery-outage"),
+                ("title", "メール配信の停止"),
+                ("title_en", "Email delivery stopped"),
+                ("kind", "incident"),
+                ("status", "identified"),
+                ("severity", "critical"),
+                ("components", "email-delivery"),
+                ("started_at", "2021-03-01T16:18"),
+                ("published_at", "2021-03-01T16:30"),
+                ("body", body),
+                ("body_en", "Sending has stopped."),
+                ("note", "経緯を追記"),
+                ("intent", "publish"),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        staff.post(EDIT, &pairs, &[("origin", "http://portal.test")]).await
+    };
+    // About 200 KB on disk, about 600 KB in each of the form's two copies.
+    let long: String = "配信が止まった経緯を時系列で記録します。\n\n".repeat(3_300);
+    let first = publish(&mut staff, &long).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text());
+    let again = publish(&mut staff, &format!("{long}追記です。")).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.text());
+    assert!(outage_file(&app).contains("経緯を時系列で記録します。\n\n追記です。"));
+
+    let before = outage_file(&app);
+    let huge = publish(&mut staff, &"あ".repeat(800_000)).await;
+    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let html = huge.text();
+    assert!(html.contains("<h1>フォームの内容が大きすぎます</h1>") && html.contains("2 MB"), "{html}");
+    assert_eq!(outage_file(&app), before, "nothing changed");
+}

@@ -130,6 +130,12 @@ pub fn forbidden(page: &PortalPage) -> Response {
     page.respond(StatusCode::FORBIDDEN, portal::forbidden_page(page.chrome(title, None, None)))
 }
 
+/// 413: a form over the size a POST may carry. Nothing was changed.
+pub fn too_large(page: &PortalPage) -> Response {
+    let title = page.lang.portal().too_large_title;
+    page.respond(StatusCode::PAYLOAD_TOO_LARGE, portal::too_large_page(page.chrome(title, None, None)))
+}
+
 /// 404 for the portal: the same page whether the thing is another company's or does not exist.
 pub fn not_found(page: &PortalPage, viewer: &Viewer, company: Option<&CompanyRecord>) -> Response {
     let title = page.lang.portal().not_found_title;

@@ -13,7 +13,7 @@ use std::time::Duration;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -23,8 +23,10 @@ use super::AppState;
 use super::pages::{self, PortalPage};
 use crate::store::accounts::UserRecord;
 
-/// The largest form body a POST may carry.
-const MAX_FORM_BYTES: usize = 64 * 1024;
+/// The largest form body a POST may carry: enough for a notice of the largest size a file may
+/// have ([`MAX_FILE_BYTES`](crate::content::markdown::MAX_FILE_BYTES)) sent twice — its text and
+/// the version it was opened at — each byte percent-encoded as up to three (Japanese text is).
+const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
 
 /// How sessions behave: timeouts, and whether the site is reached over HTTPS.
 #[derive(Clone, Copy, Debug)]
@@ -203,7 +205,7 @@ pub async fn require_login(State(state): State<AppState>, request: Request, next
         let (parts, body) = request.into_parts();
         let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
             Ok(bytes) => bytes,
-            Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "the form is too large").into_response(),
+            Err(_) => return pages::too_large(&page),
         };
         if !from_this_site(&parts.headers, settings.secure)
             || !same_secret(&form_csrf(&bytes), &session.csrf_token)
