@@ -359,7 +359,9 @@ async fn without_a_relay_messages_go_to_the_outbox() {
     assert_eq!(report.sent, 2, "{url}");
     let eml = std::fs::read_to_string(outbox.join("1-g1.eml")).unwrap();
     assert!(
-        eml.contains("Message-ID: <redelivery.1.1@acme.test>") && eml.contains("To: reader1@media.test"),
+        eml.contains("Message-ID: <redelivery.1.1@acme.test>")
+            && eml.contains("To: reader1@media.test")
+            && eml.contains("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8"),
         "{eml}"
     );
     assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 2, "no temporary files left");

@@ -6,7 +6,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::Mailbox;
+use lettre::message::header::{self, ContentType};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::Semaphore;
@@ -174,6 +175,8 @@ fn build(item: &ClaimedItem, sender: &str, subject: &str, body: &str) -> Result<
         .to(to)
         .subject(subject)
         .message_id(Some(message_id(item, sender)))
+        // A base64 body needs `MIME-Version` for readers to decode it (RFC 2045).
+        .header(header::MIME_VERSION_1_0)
         .header(ContentType::TEXT_PLAIN)
         .body(body.to_string())
         .map_err(|e| e.to_string())
