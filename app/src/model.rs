@@ -417,6 +417,8 @@ pub struct IncidentBanner {
     pub messages: i64,
     /// The company's answer, once given.
     pub answer: Option<IncidentAnswerView>,
+    /// The progress of the redelivery a "redeliver" answer asked for.
+    pub redelivery: Option<RedeliveryProgress>,
     /// Where the question's two buttons post, and the session's CSRF token.
     pub answer_action: String,
     pub csrf: String,

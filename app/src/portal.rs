@@ -200,13 +200,22 @@ fn incident_banner(lang: Lang, banner: IncidentBanner) -> impl IntoView + use<> 
             }
         })
         .collect_view();
+    let undelivered = if banner.messages > 0 {
+        view! {
+            <p>{lang.incident_messages(banner.messages)}</p>
+            <ul class="affected-releases">{releases}</ul>
+        }
+        .into_any()
+    } else {
+        view! { <p>{p.incident_none_left}</p> }.into_any()
+    };
     view! {
         <section class="incident-banner" role="alert">
             <p class="banner-label">{p.incident_heading}</p>
             <h2><a href=banner.notice_href>{banner.title}</a></h2>
-            <p>{lang.incident_messages(banner.messages)}</p>
-            <ul class="affected-releases">{releases}</ul>
+            {undelivered}
             {incident_question(lang, banner.answer, banner.answer_action, banner.csrf, banner.needs_reason, banner.error)}
+            {redelivery_progress(lang, banner.redelivery.into_iter().collect())}
         </section>
     }
 }
@@ -908,6 +917,7 @@ mod tests {
                 }],
                 messages: 14_012,
                 answer: None,
+                redelivery: None,
                 answer_action: "/portal/incidents/mail-delay/answer".into(),
                 csrf: "tok-123".into(),
                 needs_reason: false,
@@ -940,6 +950,40 @@ mod tests {
         assert!(html.contains("No releases match these filters."));
         assert!(!html.contains("<table"));
         assert!(!html.contains("pagination"));
+    }
+
+    #[test]
+    fn an_answered_banner_shows_the_redelivery_once_nothing_is_left_undelivered() {
+        let banner = IncidentBanner {
+            title: "Mail delay".into(),
+            notice_href: "/ja/notices/mail-delay".into(),
+            releases: Vec::new(),
+            messages: 0,
+            answer: Some(IncidentAnswerView { redeliver: true, at: moment(), by: None, on_behalf: false }),
+            redelivery: Some(RedeliveryProgress {
+                requested_at: moment(),
+                on_behalf: false,
+                done: true,
+                queued: 0,
+                sent: 153,
+                failed: 2,
+                unknown: 0,
+            }),
+            answer_action: "/portal/incidents/mail-delay/answer".into(),
+            csrf: "tok-123".into(),
+            needs_reason: false,
+            error: None,
+        };
+        let html = portal_home_page(
+            chrome(Lang::Ja),
+            PortalHomePage { banners: vec![banner], ..home(Vec::new(), Pager::default()) },
+        );
+        assert!(
+            html.contains("未配信のまま残っているものはありません") && !html.contains("affected-releases"),
+            "{html}"
+        );
+        assert!(html.contains("送信済み: 153") && html.contains("失敗: 2"), "{html}");
+        assert!(!html.contains(r#"name="answer""#), "answered: no question: {html}");
     }
 
     #[test]

@@ -218,7 +218,20 @@ async fn the_incident_question_is_answered_once_and_redeliver_sends_what_it_left
         let action = "/portal/incidents/delivery-outage/answer";
         assert!(home.contains(&format!("action=\"{action}\"")), "{}: the banner asks: {home}", app.url);
         let csrf = hidden_field(&home, "csrf");
-        let answered = browser.post(action, &[("csrf", &csrf), ("answer", "redeliver")], &[ORIGIN]).await;
+        let bogus = browser.post(action, &[("csrf", &csrf), ("answer", "maybe")], &[ORIGIN]).await;
+        assert_eq!(bogus.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bogus.text().contains("のどちらかを選んでください"), "{}", bogus.text());
+        // "Redeliver" first says what will happen, and records nothing.
+        let confirmation = browser.post(action, &[("csrf", &csrf), ("answer", "redeliver")], &[ORIGIN]).await;
+        assert_eq!(confirmation.status, StatusCode::OK);
+        let page = confirmation.text();
+        assert!(page.contains("<h1>再送の確認</h1>") && page.contains("26"), "{page}");
+        assert!(
+            page.contains(&format!("action=\"{action}\"")) && page.contains(r#"name="confirm" value="1""#)
+        );
+        assert!(app.store.incident_answer(1, "delivery-outage").await.unwrap().is_none(), "nothing yet");
+        let confirm = [("csrf", csrf.as_str()), ("answer", "redeliver"), ("confirm", "1")];
+        let answered = browser.post(action, &confirm, &[ORIGIN]).await;
         assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.text());
         assert_eq!(header(&answered.headers, "location"), "/portal");
         let answer = app.store.incident_answer(1, "delivery-outage").await.unwrap().expect("recorded");
@@ -234,7 +247,8 @@ async fn the_incident_question_is_answered_once_and_redeliver_sends_what_it_left
 
         // Answering again, either way, changes nothing.
         for again in ["leave", "redeliver"] {
-            let response = browser.post(action, &[("csrf", &csrf), ("answer", again)], &[ORIGIN]).await;
+            let fields = [("csrf", csrf.as_str()), ("answer", again), ("confirm", "1")];
+            let response = browser.post(action, &fields, &[ORIGIN]).await;
             assert_eq!(response.status, StatusCode::SEE_OTHER);
         }
         assert_eq!(
@@ -256,6 +270,9 @@ async fn the_incident_question_is_answered_once_and_redeliver_sends_what_it_left
             after.contains("回答済み: 未送信のメールを再送する")
                 && !after.contains(&format!("action=\"{action}\""))
         );
+        // The banner follows the redelivery, reloading itself until it is done.
+        assert!(after.contains("<h2>再送の状況</h2>") && after.contains("送信待ち: 26"), "{after}");
+        assert!(after.contains(r#"<meta http-equiv="refresh" content="5">"#));
 
         // An incident that did not affect the company cannot be answered.
         let other = browser
@@ -278,8 +295,8 @@ async fn staff_answer_for_a_company_only_with_a_reason() {
         assert!(home.contains(&format!("action=\"{}\"", action.replace('&', "&amp;"))), "{home}");
         let csrf = hidden_field(&home, "csrf");
         let refused = staff.post(action, &[("csrf", &csrf), ("answer", "leave")], &[ORIGIN]).await;
-        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", app.url);
-        assert!(refused.text().contains("代理で再送する理由を入力してください"));
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.url);
+        assert!(refused.text().contains("会社に代わって回答する理由を入力してください"));
         assert!(app.store.incident_answer(2, "delivery-outage").await.unwrap().is_none());
         let done = staff
             .post(
@@ -352,5 +369,46 @@ async fn metrics_count_requests_by_route_and_show_the_dispatchers_queue() {
             .parse()
             .unwrap();
         assert!((90.0..3600.0).contains(&waited), "due 90 s ago: {waited}");
+    });
+}
+
+/// Once everything a "redeliver" answer asked for went out, the incident has left the company
+/// nothing undelivered: its banner stays, with the answer and the finished redelivery, and staff
+/// still find the company among those the incident concerned.
+#[tokio::test]
+async fn a_finished_incident_redelivery_stays_on_the_banner_and_with_staff() {
+    on_every_backend!(HttpOptions::default(), |app| {
+        let mut app = app;
+        let mut browser = app.browser().logged_in(ACME_USER).await;
+        let csrf = hidden_field(&browser.get("/portal").await.text(), "csrf");
+        let confirm = [("csrf", csrf.as_str()), ("answer", "redeliver"), ("confirm", "1")];
+        let answered = browser.post("/portal/incidents/delivery-outage/answer", &confirm, &[ORIGIN]).await;
+        assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.text());
+        let outbox = tempfile::tempdir().unwrap();
+        let (_stop, stopped) = tokio::sync::watch::channel(false);
+        let mailer = Mailer::outbox(outbox.path().to_path_buf()).unwrap();
+        let report = Dispatcher::new(app.store.clone(), mailer, DispatchSettings::default())
+            .run(stopped, true)
+            .await
+            .unwrap();
+        assert_eq!(report.sent, 26);
+
+        // Served anew, so that the incident's figures are computed after the redelivery.
+        app.restart(HttpOptions::default()).await;
+        let home = app.browser().logged_in(ACME_USER).await.get("/portal").await.text();
+        let banner = home.split("class=\"incident-banner\"").nth(1).expect("the banner stays");
+        assert!(banner.contains("未配信のまま残っているものはありません"), "{banner}");
+        assert!(banner.contains("回答済み: 未送信のメールを再送する"), "{banner}");
+        assert!(
+            banner.contains("<strong class=\"state\">完了</strong>") && banner.contains("送信済み: 26"),
+            "{banner}"
+        );
+        assert!(!home.contains("http-equiv=\"refresh\""), "done: no more reloading");
+
+        let impact =
+            app.session_for(STAFF_USER).await.get("/staff/notices/delivery-outage/impact").await.text();
+        let start = impact.find("<span class=\"slug\">acme</span>").expect("acme is still listed");
+        let row = impact[start..].split("</tr>").next().unwrap();
+        assert!(row.contains("再送する") && row.contains("26"), "{row}");
     });
 }

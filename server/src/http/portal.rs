@@ -288,13 +288,30 @@ pub(super) async fn home_page(
         })
         .collect();
 
+    // Each incident that left the company undelivered messages, or that it answered (once all
+    // it asked for is redelivered, nothing is undelivered but the answer and its progress stay).
+    let affected = state.incidents.for_company(store, &published.content, &company.slug).await?;
     let mut banners = Vec::new();
-    for incident in state.incidents.for_company(store, &published.content, &company.slug).await? {
-        let ids: Vec<i64> = incident.releases.iter().map(|(id, _)| *id).collect();
+    for notice in published.content.notices.iter().filter(|n| n.impact.is_some()) {
+        let releases = affected.iter().find(|i| i.notice.slug == notice.slug).map(|i| i.releases.clone());
+        let slug = &notice.slug;
+        let answered = store.incident_answer(company.id, slug).await?;
+        if releases.is_none() && answered.is_none() {
+            continue;
+        }
+        let releases = releases.unwrap_or_default();
+        let ids: Vec<i64> = releases.iter().map(|(id, _)| *id).collect();
         let titles: std::collections::HashMap<i64, String> =
             store.release_titles(company.id, &ids).await?.into_iter().collect();
-        let slug = &incident.notice.slug;
-        let answer = store.incident_answer(company.id, slug).await?.map(|a| IncidentAnswerView {
+        let mut redelivery = None;
+        if let Some(a) = answered.as_ref().filter(|a| a.answer == "redeliver")
+            && let Some(request_id) = a.request_id
+        {
+            let progress = store.request_progress(request_id).await?;
+            redelivery =
+                Some(progress_view(page, a.answered_at, a.on_behalf, &progress.status, &progress.by_status));
+        }
+        let answer = answered.map(|a| IncidentAnswerView {
             redeliver: a.answer == "redeliver",
             at: page.moment(a.answered_at),
             by: a.answered_by,
@@ -306,20 +323,15 @@ pub(super) async fn home_page(
         };
         banners.push(IncidentBanner {
             answer,
+            redelivery,
             answer_action,
             csrf: viewer.csrf.clone(),
             needs_reason: viewer.user.is_staff(),
             error: banner_error.as_ref().filter(|(s, _)| s == slug).map(|(_, e)| e.clone()),
-            title: lang
-                .pick(
-                    &incident.notice.title.ja,
-                    incident.notice.title.en.as_deref().unwrap_or(&incident.notice.title.ja),
-                )
-                .to_string(),
-            notice_href: format!("/{}/notices/{}", lang.code(), incident.notice.slug),
-            messages: incident.releases.iter().map(|(_, n)| n).sum(),
-            releases: incident
-                .releases
+            title: notice.title.get(lang).to_string(),
+            notice_href: format!("/{}/notices/{}", lang.code(), notice.slug),
+            messages: releases.iter().map(|(_, n)| n).sum(),
+            releases: releases
                 .iter()
                 .map(|(id, messages)| AffectedRelease {
                     title: titles.get(id).cloned().unwrap_or_default(),
@@ -337,9 +349,33 @@ pub(super) async fn home_page(
         error: from_error.or(to_error),
         company_slug: staff_slug,
     };
-    let chrome = page.chrome(t.releases, Some(viewer), Some(&company));
+    let mut chrome = page.chrome(t.releases, Some(viewer), Some(&company));
+    // Reloads itself while a redelivery an incident's answer asked for runs.
+    chrome.refresh_seconds =
+        banners.iter().any(|b| b.redelivery.as_ref().is_some_and(|r| !r.done)).then_some(5);
     let home = PortalHomePage { banners, filter, releases, pager };
     Ok(page.respond(StatusCode::OK, portal::portal_home_page(chrome, home)))
+}
+
+/// A redelivery request's progress as the portal shows it: items waiting, being sent or to be
+/// retried count as queued.
+fn progress_view(
+    page: &PortalPage,
+    requested_at: DateTime<Utc>,
+    on_behalf: bool,
+    status: &str,
+    by_status: &std::collections::BTreeMap<String, i64>,
+) -> RedeliveryProgress {
+    let n = |status: &str| by_status.get(status).copied().unwrap_or(0);
+    RedeliveryProgress {
+        requested_at: page.moment(requested_at),
+        on_behalf,
+        done: status == "done",
+        queued: n("queued") + n("sending") + n("deferred"),
+        sent: n("sent"),
+        failed: n("failed"),
+        unknown: n("unknown"),
+    }
 }
 
 /// The start of the day `date` (`YYYY-MM-DD` in the site's time zone) plus `days`; with the
@@ -561,18 +597,7 @@ async fn release_page(
         .release_redeliveries(scope.company.id, scope.release.id)
         .await?
         .into_iter()
-        .map(|r| {
-            let n = |status: &str| r.by_status.get(status).copied().unwrap_or(0);
-            RedeliveryProgress {
-                requested_at: page.moment(r.created_at),
-                on_behalf: r.on_behalf,
-                done: r.status == "done",
-                queued: n("queued") + n("sending") + n("deferred"),
-                sent: n("sent"),
-                failed: n("failed"),
-                unknown: n("unknown"),
-            }
-        })
+        .map(|r| progress_view(page, r.created_at, r.on_behalf, &r.status, &r.by_status))
         .collect();
     let in_progress = redeliveries.iter().any(|r| !r.done);
     let release = &scope.release;

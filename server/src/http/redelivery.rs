@@ -265,7 +265,10 @@ async fn answer(
     };
     let published = state.site.current();
     let affected = state.incidents.for_company(store, &published.content, &company.slug).await?;
-    let Some(scope) = affected.iter().find(|i| i.notice.slug == slug).and_then(|i| i.notice.impact.clone())
+    let Some((notice, scope)) = affected
+        .iter()
+        .find(|i| i.notice.slug == slug)
+        .and_then(|i| Some((i.notice, i.notice.impact.clone()?)))
     else {
         audit(store.as_ref(), viewer, "portal.denied", Some(&company), uri, None).await;
         return Ok(pages::not_found(page, viewer, Some(&company)));
@@ -288,67 +291,77 @@ async fn answer(
             Some((slug, error)),
         )
     };
+    let refuse = async |error: String| {
+        let mut response = again(error).await?;
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        Ok(response)
+    };
+    let answer = field(fields, "answer");
+    if answer != "redeliver" && answer != "leave" {
+        return refuse(r.answer_missing.to_string()).await;
+    }
     if staff && reason.is_empty() {
-        let mut response = again(r.reason_missing.to_string()).await?;
-        *response.status_mut() = StatusCode::CONFLICT;
-        return Ok(response);
+        return refuse(r.answer_reason_missing.to_string()).await;
     }
     let detail = |what: &str| match staff {
         true => format!("{slug}: {what}; on the company's behalf: {reason}"),
         false => format!("{slug}: {what}"),
     };
-    match field(fields, "answer") {
-        "leave" => {
-            if store
-                .leave_incident(company.id, slug, Some(viewer.user.id), staff, Utc::now())
-                .await?
-                .is_none()
-            {
-                audit(store.as_ref(), viewer, "incident.answer", Some(&company), uri, Some(detail("leave")))
-                    .await;
-            }
+    if answer == "leave" {
+        if store.leave_incident(company.id, slug, Some(viewer.user.id), staff, Utc::now()).await?.is_none() {
+            audit(store.as_ref(), viewer, "incident.answer", Some(&company), uri, Some(detail("leave")))
+                .await;
         }
-        "redeliver" => {
-            let of_company = Scope { company: Some(company.slug.clone()), ..scope };
-            let candidates = store.incident_messages(&of_company).await?;
-            let plan = store.plan_redelivery(company.id, None, &candidates).await?;
-            let request = NewRequest {
-                company_id: company.id,
-                release_id: None,
-                requested_by: Some(viewer.user.id),
-                on_behalf_reason: staff.then(|| reason.clone()),
-                idempotency_key: format!("incident:{slug}"),
-                daily_cap: state.redelivery_daily_cap,
-                messages: plan.messages,
-                incident: Some(slug.to_string()),
-            };
-            match store.request_redelivery(&request, Utc::now()).await? {
-                RequestOutcome::Created { id, items } => {
-                    let what = format!("redeliver (request {id}: {items} messages)");
-                    audit(
-                        store.as_ref(),
-                        viewer,
-                        "incident.answer",
-                        Some(&company),
-                        uri,
-                        Some(detail(&what)),
-                    )
-                    .await;
-                }
-                RequestOutcome::Existing { .. } | RequestOutcome::AlreadyAnswered { .. } => {}
-                RequestOutcome::OverQuota { used, cap } => {
-                    let mut response = again(page.lang.over_quota(used, cap)).await?;
-                    *response.status_mut() = StatusCode::CONFLICT;
-                    return Ok(response);
-                }
-                RequestOutcome::Empty => {
-                    let mut response = again(r.nothing.to_string()).await?;
-                    *response.status_mut() = StatusCode::CONFLICT;
-                    return Ok(response);
-                }
-            }
+        return Ok(Redirect::to(&home()).into_response());
+    }
+    let of_company = Scope { company: Some(company.slug.clone()), ..scope };
+    let candidates = store.incident_messages(&of_company).await?;
+    let plan = store.plan_redelivery(company.id, None, &candidates).await?;
+    if field(fields, "confirm") != "1" {
+        // First what will happen, as for a release's redelivery; nothing is created yet.
+        let hidden = [("csrf", viewer.csrf.as_str()), ("answer", "redeliver"), ("confirm", "1")]
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .to_vec();
+        let view = RedeliverConfirmPage {
+            release_title: notice.title.get(page.lang).to_string(),
+            release_href: home(),
+            messages: plan.messages.len() as i64,
+            skipped: plan.skipped.into_iter().collect(),
+            confirm_action: uri.to_string(),
+            hidden,
+            needs_reason: staff,
+            reason: reason.clone(),
+            error: None,
+        };
+        let chrome = page.chrome(r.confirm_title, Some(viewer), Some(&company));
+        return Ok(page.respond(StatusCode::OK, portal::redeliver_confirm_page(chrome, view)));
+    }
+    let request = NewRequest {
+        company_id: company.id,
+        release_id: None,
+        requested_by: Some(viewer.user.id),
+        on_behalf_reason: staff.then(|| reason.clone()),
+        idempotency_key: format!("incident:{slug}"),
+        daily_cap: state.redelivery_daily_cap,
+        messages: plan.messages,
+        incident: Some(slug.to_string()),
+    };
+    match store.request_redelivery(&request, Utc::now()).await? {
+        RequestOutcome::Created { id, items } => {
+            let what = format!("redeliver (request {id}: {items} messages)");
+            audit(store.as_ref(), viewer, "incident.answer", Some(&company), uri, Some(detail(&what))).await;
         }
-        _ => return Ok(pages::forbidden(page)),
+        RequestOutcome::Existing { .. } | RequestOutcome::AlreadyAnswered { .. } => {}
+        RequestOutcome::OverQuota { used, cap } => {
+            let mut response = again(page.lang.over_quota(used, cap)).await?;
+            *response.status_mut() = StatusCode::CONFLICT;
+            return Ok(response);
+        }
+        RequestOutcome::Empty => {
+            let mut response = again(r.nothing.to_string()).await?;
+            *response.status_mut() = StatusCode::CONFLICT;
+            return Ok(response);
+        }
     }
     Ok(Redirect::to(&home()).into_response())
 }

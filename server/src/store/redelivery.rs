@@ -72,6 +72,8 @@ pub struct IncidentAnswer {
     /// Who answered (their address), when known.
     pub answered_by: Option<String>,
     pub on_behalf: bool,
+    /// The request a "redeliver" answer created.
+    pub request_id: Option<i64>,
 }
 
 /// An item a dispatcher has claimed, its attempt recorded as in flight: the recipient of one
@@ -294,9 +296,10 @@ pub trait RedeliveryStore: Send + Sync {
     async fn incident_messages(&self, scope: &crate::delivery::impact::Scope)
     -> Result<Vec<i64>, StoreError>;
 
-    /// The companies `slugs` with their contact, their answer to the incident `notice_slug`,
-    /// the progress of the redelivery it asked for, and when they were told of the notice's
-    /// version `revision`, in one query.
+    /// The companies `slugs`, and every company that answered the incident `notice_slug` (its
+    /// redelivered messages are no longer undelivered), with their contact, their answer, the
+    /// progress of the redelivery it asked for, and when they were told of the notice's version
+    /// `revision`, in one query.
     async fn incident_companies(
         &self,
         notice_slug: &str,
@@ -375,11 +378,14 @@ pub(super) fn incident_companies_sql(
          FROM companies c
          LEFT JOIN incident_answers a ON a.company_id = c.id AND a.notice_slug = $?
          LEFT JOIN incident_notifications n ON n.company_id = c.id AND n.notice_slug = $? AND n.revision = $?
-         WHERE c.slug IN (",
+         WHERE a.company_id IS NOT NULL",
         [Param::Text(notice_slug.to_string()), Param::Text(notice_slug.to_string()), Param::Int(revision)],
     );
-    sql.push_values(slugs.iter().map(|slug| vec![Param::Text(slug.clone())]));
-    sql.push(")", []);
+    if !slugs.is_empty() {
+        sql.push(" OR c.slug IN (", []);
+        sql.push_values(slugs.iter().map(|slug| vec![Param::Text(slug.clone())]));
+        sql.push(")", []);
+    }
     sql.finish()
 }
 
@@ -888,7 +894,7 @@ macro_rules! portable_redelivery {
                 notice_slug: &str,
             ) -> Result<Option<$crate::store::redelivery::IncidentAnswer>, StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT a.answer, a.answered_at, u.email AS answered_by, a.on_behalf
+                    "SELECT a.answer, a.answered_at, u.email AS answered_by, a.on_behalf, a.request_id
                      FROM incident_answers a LEFT JOIN users u ON u.id = a.answered_by
                      WHERE a.company_id = $1 AND a.notice_slug = $2",
                 )
@@ -904,9 +910,6 @@ macro_rules! portable_redelivery {
                 revision: i64,
                 slugs: &[String],
             ) -> Result<Vec<$crate::store::redelivery::AffectedCompany>, StoreError> {
-                if slugs.is_empty() {
-                    return Ok(Vec::new());
-                }
                 let (sql, params) = $crate::store::redelivery::incident_companies_sql(notice_slug, revision, slugs);
                 Ok($crate::store::sql::bind_params!(sqlx::query_as(&sql), params).fetch_all(&self.pool).await?)
             }

@@ -153,6 +153,20 @@ pub struct PortalApp {
     _dir: tempfile::TempDir,
 }
 
+/// The router over `site` and the database at `url`, once its monitor has connected.
+async fn serving(site: &Arc<LiveSite>, url: &str, options: &HttpOptions) -> Router {
+    let database = DatabaseMonitor::new(url);
+    tokio::spawn(database.clone().run());
+    for _ in 0..100 {
+        if database.store().is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(database.store().is_some(), "the monitor connects to {url}");
+    router(AppState::new(site.clone(), database, options), options)
+}
+
 impl PortalApp {
     /// The app over `url` (migrated, filled with [`fixture_batch`] and the four users).
     pub async fn start(url: &str, options: HttpOptions) -> PortalApp {
@@ -191,17 +205,15 @@ impl PortalApp {
             let user = NewUser { company: company.clone(), email: email.clone(), name: String::new() };
             store.add_user(&user, &hash).await.unwrap();
         }
-        let database = DatabaseMonitor::new(url);
-        tokio::spawn(database.clone().run());
-        for _ in 0..100 {
-            if database.store().is_some() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        assert!(database.store().is_some(), "the monitor connects to {url}");
-        let router = router(AppState::new(site.clone(), database, &options), &options);
+        let router = serving(&site, url, &options).await;
         PortalApp { router, store, url: url.to_string(), content, site, _dir: dir }
+    }
+
+    /// The same content and database served anew, as after a restart: what the site kept in
+    /// memory (an incident's figures among it) is computed again. Browsers made before keep
+    /// talking to the old one.
+    pub async fn restart(&mut self, options: HttpOptions) {
+        self.router = serving(&self.site, &self.url, &options).await;
     }
 
     pub fn browser(&self) -> Browser {
