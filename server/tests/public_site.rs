@@ -246,7 +246,12 @@ async fn json_api_describes_status_and_notices() {
         notice["timeline"][1]["text"]["html"]["en"],
         "<p>The cause is <strong>identified</strong>.</p>\n"
     );
-    assert_eq!(app.get("/api/v1/notices/nope.json").await.status, StatusCode::NOT_FOUND);
+    // An unknown document is a 404 its clients can parse.
+    let missing = app.get("/api/v1/notices/nope.json").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.header("content-type").unwrap().starts_with("application/json"));
+    let error: serde_json::Value = serde_json::from_slice(&missing.body).unwrap();
+    assert_eq!(error["error"], "not_found");
 }
 
 #[tokio::test]

@@ -48,6 +48,7 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Response 
     });
     let (status, resource) = match found {
         Some(resource) => (StatusCode::OK, resource),
+        None if rest.starts_with("/api/") => (StatusCode::NOT_FOUND, site.api_not_found()),
         None => (StatusCode::NOT_FOUND, site.not_found(lang)),
     };
     let mut response = respond(status, resource, headers, query.version.is_some());

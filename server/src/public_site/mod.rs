@@ -66,6 +66,8 @@ pub const CSS: &str = "text/css; charset=utf-8";
 pub struct PublicSite {
     resources: HashMap<String, Arc<Resource>>,
     not_found: HashMap<Lang, Arc<Resource>>,
+    /// The API's answer for a path it does not have: JSON, as its clients parse.
+    api_not_found: Arc<Resource>,
     /// Published languages; the first is the default.
     pub languages: Vec<Lang>,
     /// How many notices are published.
@@ -131,10 +133,15 @@ impl PublicSite {
             resources
                 .insert(format!("/api/v1/notices/{}.json", notice.slug), json(&api::notice(content, notice)));
         }
+        let api_not_found = json(&serde_json::json!({
+            "error": "not_found",
+            "message": "No such document: see /api/v1/status.json and /api/v1/notices.json",
+        }));
 
         PublicSite {
             resources,
             not_found,
+            api_not_found,
             languages: content.site.languages.clone(),
             notices: content.notices.len(),
             errors: content.errors().count(),
@@ -150,6 +157,11 @@ impl PublicSite {
     /// The "not found" page in `lang` (or the default language).
     pub fn not_found(&self, lang: Lang) -> &Arc<Resource> {
         self.not_found.get(&lang).unwrap_or_else(|| &self.not_found[&self.default_lang()])
+    }
+
+    /// The API's "not found": a JSON document.
+    pub fn api_not_found(&self) -> &Arc<Resource> {
+        &self.api_not_found
     }
 
     pub fn default_lang(&self) -> Lang {
