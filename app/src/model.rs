@@ -801,4 +801,6 @@ pub struct NoticeEditorPage {
     pub problems: Vec<FieldProblem>,
     /// The public page's content as it would be published, in each language (sanitised HTML).
     pub preview: Vec<(crate::Lang, String)>,
+    /// What the linter warns of in the previewed notice (it may be published all the same).
+    pub warnings: Vec<String>,
 }

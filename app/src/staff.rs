@@ -415,9 +415,19 @@ pub fn editor_page(chrome: PortalChrome, page: NoticeEditorPage) -> String {
                 }
             })
             .collect_view();
+        let warnings = (!page.warnings.is_empty()).then(|| {
+            let items = page.warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view();
+            view! {
+                <div class="message warning">
+                    <p>{s.preview_warnings}</p>
+                    <ul>{items}</ul>
+                </div>
+            }
+        });
         view! {
             <section class="previews">
                 <h2>{s.preview_title}</h2>
+                {warnings}
                 {versions}
             </section>
         }

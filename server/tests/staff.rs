@@ -583,6 +583,32 @@ async fn a_new_notice_is_previewed_in_both_languages_checked_and_published() {
             "{html}"
         );
         assert!(!path.exists(), "a preview writes nothing");
+        assert!(!html.contains("class=\"message warning\""), "nothing to warn of: {html}");
+        // What the linter only warns of is shown with the preview, and does not stop it.
+        let untitled =
+            [("csrf", csrf.as_str()), ("slug", "untitled-en"), ("title", "配信の遅延"), ("kind", "incident")];
+        let mut fields = untitled.to_vec();
+        fields.extend([
+            ("status", "investigating"),
+            ("severity", "major"),
+            ("components", "email-delivery"),
+            ("started_at", "2021-03-05T09:00"),
+            ("published_at", "2021-03-05T09:10"),
+            ("body", "遅れています。"),
+            ("body_en", "Delayed."),
+            ("intent", "preview"),
+        ]);
+        let warned = staff.post("/staff/notices/new", &fields, &[("origin", "http://portal.test")]).await;
+        assert_eq!(warned.status, StatusCode::OK, "{url}");
+        let html = warned.text();
+        let warnings = html
+            .split("class=\"message warning\"")
+            .nth(1)
+            .expect("the warnings")
+            .split("</ul>")
+            .next()
+            .unwrap();
+        assert!(warnings.contains("`title_en` がありません"), "{warnings}");
 
         // A weekday that does not match its date: the body's line, next to the body, said in the
         // console's language.

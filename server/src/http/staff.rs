@@ -1181,6 +1181,7 @@ fn editor(
         conflict: None,
         problems,
         preview,
+        warnings: Vec::new(),
     }
 }
 
@@ -1376,12 +1377,13 @@ async fn save_notice(
                 (lang, main)
             })
             .collect();
-        return render_editor(
-            page,
-            viewer,
-            StatusCode::OK,
-            editor(page, &editing, Some(&fields), Vec::new(), preview),
-        );
+        // What the linter would warn of: published all the same, but worth a look first.
+        let warnings = findings.list.iter().filter(|f| f.level == Level::Warning);
+        let form = NoticeEditorPage {
+            warnings: warnings.map(|f| f.message.get(page.lang).to_string()).collect(),
+            ..editor(page, &editing, Some(&fields), Vec::new(), preview)
+        };
+        return render_editor(page, viewer, StatusCode::OK, form);
     }
     let _editing = state.content_edits.lock().await;
     let written = match &editing {
