@@ -22,6 +22,14 @@ macro_rules! on_every_backend {
 
 const ORIGIN: (&str, &str) = ("origin", "http://portal.test");
 
+/// Runs a dispatcher over the app's queue until nothing is due, sending to a file outbox.
+async fn dispatch_to_outbox(app: &PortalApp) -> statusdesk::dispatch::DispatchReport {
+    let outbox = tempfile::tempdir().unwrap();
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let mailer = Mailer::outbox(outbox.path().to_path_buf()).unwrap();
+    Dispatcher::new(app.store.clone(), mailer, DispatchSettings::default()).run(stopped, true).await.unwrap()
+}
+
 /// Every hidden field of the first form posting to `action`, in order.
 fn form_fields(html: &str, action: &str) -> Vec<(String, String)> {
     let start =
@@ -93,13 +101,7 @@ async fn a_company_user_confirms_a_redelivery_once_and_watches_it_complete() {
             "{again}"
         );
 
-        let outbox = tempfile::tempdir().unwrap();
-        let (_stop, stopped) = tokio::sync::watch::channel(false);
-        let mailer = Mailer::outbox(outbox.path().to_path_buf()).unwrap();
-        let report = Dispatcher::new(app.store.clone(), mailer, DispatchSettings::default())
-            .run(stopped, true)
-            .await
-            .unwrap();
+        let report = dispatch_to_outbox(&app).await;
         assert_eq!(report.sent, 100);
         let finished = browser.get(&release).await.text();
         assert!(!finished.contains("http-equiv=\"refresh\""), "done: no more reloading");
@@ -384,13 +386,7 @@ async fn a_finished_incident_redelivery_stays_on_the_banner_and_with_staff() {
         let confirm = [("csrf", csrf.as_str()), ("answer", "redeliver"), ("confirm", "1")];
         let answered = browser.post("/portal/incidents/delivery-outage/answer", &confirm, &[ORIGIN]).await;
         assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.text());
-        let outbox = tempfile::tempdir().unwrap();
-        let (_stop, stopped) = tokio::sync::watch::channel(false);
-        let mailer = Mailer::outbox(outbox.path().to_path_buf()).unwrap();
-        let report = Dispatcher::new(app.store.clone(), mailer, DispatchSettings::default())
-            .run(stopped, true)
-            .await
-            .unwrap();
+        let report = dispatch_to_outbox(&app).await;
         assert_eq!(report.sent, 26);
 
         // Served anew, so that the incident's figures are computed after the redelivery.

@@ -654,6 +654,34 @@ async fn a_new_notice_is_previewed_in_both_languages_checked_and_published() {
     }
 }
 
+/// What the edit form of the outage notice posts: its hidden fields as `form` has them, the
+/// notice's own fields with `body`, the version's `note`, and the `intent`.
+fn outage_edit(form: &str, body: &str, note: &str, intent: &str) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = ["csrf", "version", "original"]
+        .iter()
+        .map(|name| (name.to_string(), hidden_field(form, name)))
+        .collect();
+    fields.extend(
+        [
+            ("slug", "delivery-outage"),
+            ("title", "メール配信の停止"),
+            ("title_en", "Email delivery stopped"),
+            ("kind", "incident"),
+            ("status", "identified"),
+            ("severity", "critical"),
+            ("components", "email-delivery"),
+            ("started_at", "2021-03-01T16:18"),
+            ("published_at", "2021-03-01T16:30"),
+            ("body", body),
+            ("body_en", "Sending has stopped since Mon, 1 March 2021 16:18."),
+            ("note", note),
+            ("intent", intent),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    fields
+}
+
 #[tokio::test]
 async fn a_notice_is_edited_in_its_form_over_the_version_it_was_opened_on() {
     let dir = tempfile::tempdir().unwrap();
@@ -666,31 +694,8 @@ async fn a_notice_is_edited_in_its_form_over_the_version_it_was_opened_on() {
         let form2 = second.get(EDIT).await.text();
         assert!(form1.contains("value=\"メール配信の停止\"") && form1.contains("readonly"), "{form1}");
         assert!(form1.contains(">2021年3月1日(月) 16時18分から配信が止まっています。</textarea>"), "{form1}");
-        let fields = |form: &str, body: &str, intent: &str| -> Vec<(String, String)> {
-            let mut fields: Vec<(String, String)> = ["csrf", "version", "original"]
-                .iter()
-                .map(|name| (name.to_string(), hidden_field(form, name)))
-                .collect();
-            fields.extend(
-                [
-                    ("slug", "delivery-outage"),
-                    ("title", "メール配信の停止"),
-                    ("title_en", "Email delivery stopped"),
-                    ("kind", "incident"),
-                    ("status", "identified"),
-                    ("severity", "critical"),
-                    ("components", "email-delivery"),
-                    ("started_at", "2021-03-01T16:18"),
-                    ("published_at", "2021-03-01T16:30"),
-                    ("body", body),
-                    ("body_en", "Sending has stopped since Mon, 1 March 2021 16:18."),
-                    ("note", "原因を本文に追記"),
-                    ("intent", intent),
-                ]
-                .map(|(k, v)| (k.to_string(), v.to_string())),
-            );
-            fields
-        };
+        let fields =
+            |form: &str, body: &str, intent: &str| outage_edit(form, body, "原因を本文に追記", intent);
         let post = async |browser: &mut Browser, fields: Vec<(String, String)>| {
             let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             browser.post(EDIT, &pairs, &[("origin", "http://portal.test")]).await
@@ -746,28 +751,7 @@ async fn a_long_japanese_notice_is_published_and_edited_again() {
     let mut staff = app.session_for(STAFF_USER).await;
     let publish = async |staff: &mut Browser, body: &str| {
         let form = staff.get(EDIT).await.text();
-        let mut fields: Vec<(String, String)> = ["csrf", "version", "original"]
-            .iter()
-            .map(|name| (name.to_string(), hidden_field(&form, name)))
-            .collect();
-        fields.extend(
-            [
-                ("slug", "delivery-outage"),
-                ("title", "メール配信の停止"),
-                ("title_en", "Email delivery stopped"),
-                ("kind", "incident"),
-                ("status", "identified"),
-                ("severity", "critical"),
-                ("components", "email-delivery"),
-                ("started_at", "2021-03-01T16:18"),
-                ("published_at", "2021-03-01T16:30"),
-                ("body", body),
-                ("body_en", "Sending has stopped."),
-                ("note", "経緯を追記"),
-                ("intent", "publish"),
-            ]
-            .map(|(k, v)| (k.to_string(), v.to_string())),
-        );
+        let fields = outage_edit(&form, body, "経緯を追記", "publish");
         let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         staff.post(EDIT, &pairs, &[("origin", "http://portal.test")]).await
     };
