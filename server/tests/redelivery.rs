@@ -813,3 +813,35 @@ async fn a_commit_that_cannot_connect_says_so() {
         other => panic!("expected a connection error, got {other:?}"),
     }
 }
+
+/// An incident's figures count what it left undelivered: a message redelivered since still
+/// counts, under the error class it first failed with, while the messages still undelivered (what
+/// may be redelivered now) are only those left.
+#[tokio::test]
+async fn redelivered_messages_stay_in_the_incidents_figures() {
+    use statusdesk::delivery::impact::{Buckets, ErrorClass, Scope};
+    let dir = tempfile::tempdir().unwrap();
+    for (url, store) in backends(dir.path()).await {
+        load(store.as_ref(), 5).await;
+        let t = Utc.with_ymd_and_hms(2021, 3, 1, 0, 0, 0).unwrap();
+        let scope = Scope {
+            error_class: Some(ErrorClass::SenderDomainUnverified),
+            ..Scope::window(t, t + chrono::Duration::hours(2))
+        };
+        let figures = async || store.impact(&scope, &Buckets::default()).await.unwrap().messages;
+        assert_eq!(figures().await, 5, "{url}");
+        store.request_redelivery(&request("k", vec![1, 2, 3]), Utc::now()).await.unwrap();
+        let outbox = dir.path().join(format!("outbox-{}", store.backend()));
+        let (_stop, stopped) = tokio::sync::watch::channel(false);
+        let report = Dispatcher::new(store.clone(), Mailer::outbox(outbox).unwrap(), quick())
+            .run(stopped, true)
+            .await
+            .unwrap();
+        assert_eq!(report.sent, 3, "{url}");
+        assert_eq!(figures().await, 5, "{url}: the three sent since still count");
+        let left: i64 = store.undelivered_by_release(&scope).await.unwrap().iter().map(|r| r.messages).sum();
+        assert_eq!(left, 2, "{url}: two are left to redeliver");
+        let other = Scope { error_class: Some(ErrorClass::MailboxUnknown), ..scope.clone() };
+        assert_eq!(store.impact(&other, &Buckets::default()).await.unwrap().messages, 0, "{url}");
+    }
+}

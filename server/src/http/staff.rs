@@ -998,7 +998,7 @@ async fn notify(
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
     let version = current_version(&published, &notice.slug);
     let queued = async {
-        let rows = store.undelivered_by_release(scope).await.map_err(|e| e.to_string())?;
+        let rows = store.affected_by_release(scope).await.map_err(|e| e.to_string())?;
         let mut by_company: std::collections::BTreeMap<&str, Vec<AffectedRelease>> = Default::default();
         for row in &rows {
             by_company

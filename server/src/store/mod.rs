@@ -89,6 +89,25 @@ pub trait Store: AccountStore + PortalStore + RedeliveryStore {
     /// Undelivered messages in the scope, counted per release.
     async fn undelivered_by_release(&self, scope: &Scope) -> Result<Vec<ReleaseImpactRow>, StoreError>;
 
+    /// Messages in the scope that were not delivered and have been since, by a redelivery,
+    /// counted per release; the scope's error class is the one they first failed with.
+    async fn redelivered_by_release(&self, scope: &Scope) -> Result<Vec<ReleaseImpactRow>, StoreError>;
+
+    /// What the scope's incident left undelivered, per release: the messages still undelivered
+    /// and those redelivered since, so that the figures do not shrink as redeliveries get
+    /// through. A message whose redelivery failed again counts with its latest error class.
+    async fn affected_by_release(&self, scope: &Scope) -> Result<Vec<ReleaseImpactRow>, StoreError> {
+        let mut rows = self.undelivered_by_release(scope).await?;
+        for row in self.redelivered_by_release(scope).await? {
+            match rows.iter_mut().find(|r| r.release_id == row.release_id) {
+                Some(known) => known.messages += row.messages,
+                None => rows.push(row),
+            }
+        }
+        rows.sort_by_key(|r| r.release_id);
+        Ok(rows)
+    }
+
     /// The values the undelivered messages in the scope's window have, for each filter a scope
     /// may set (`route`, `error_class`, `recipient_source`, `sender`): `(filter, value)`.
     async fn scope_values(&self, scope: &Scope) -> Result<Vec<(String, String)>, StoreError>;
@@ -105,7 +124,7 @@ pub trait Store: AccountStore + PortalStore + RedeliveryStore {
 
     /// The impact of an incident's scope, computed from the delivery data.
     async fn impact(&self, scope: &Scope, buckets: &Buckets) -> Result<Impact, StoreError> {
-        let rows = self.undelivered_by_release(scope).await?;
+        let rows = self.affected_by_release(scope).await?;
         let total = self.messages_in_window(scope).await?;
         Ok(Impact::summarise(scope.clone(), &rows, total, buckets))
     }
@@ -134,6 +153,18 @@ const UNDELIVERED_IN_SCOPE: &str = "FROM messages m JOIN releases r ON r.id = m.
        AND m.queued_at >= $1 AND m.queued_at < $2
        AND ($3 IS NULL OR m.route = $3)
        AND ($4 IS NULL OR m.error_class = $4)
+       AND ($5 IS NULL OR r.recipient_source = $5)
+       AND ($6 IS NULL OR r.sender_is_default = $6)
+       AND ($7 IS NULL OR m.company_id = (SELECT id FROM companies WHERE slug = $7))";
+
+/// The messages of an impact [`Scope`] that were not delivered and have been since: as
+/// [`UNDELIVERED_IN_SCOPE`], the error class the one recorded on the message's first redelivery.
+const REDELIVERED_IN_SCOPE: &str = "FROM redelivery_items i
+     JOIN messages m ON m.id = i.message_id JOIN releases r ON r.id = m.release_id
+     WHERE i.generation = 1 AND m.status NOT IN ('deferred', 'bounced', 'failed', 'not_sent', 'unknown')
+       AND m.queued_at >= $1 AND m.queued_at < $2
+       AND ($3 IS NULL OR m.route = $3)
+       AND ($4 IS NULL OR i.previous_error_class = $4)
        AND ($5 IS NULL OR r.recipient_source = $5)
        AND ($6 IS NULL OR r.sender_is_default = $6)
        AND ($7 IS NULL OR m.company_id = (SELECT id FROM companies WHERE slug = $7))";
@@ -191,6 +222,38 @@ macro_rules! portable_store {
                 .fetch_one(&self.pool)
                 .await?)
             }
+
+            /// The messages `fragment` (a `FROM ... WHERE` over the scope's values) finds,
+            /// counted per release: counted first (from an index where one covers them), then
+            /// the releases and companies named.
+            async fn per_release(
+                &self,
+                fragment: &str,
+                scope: &$crate::delivery::impact::Scope,
+            ) -> Result<Vec<$crate::store::rows::ReleaseImpactRow>, StoreError> {
+                let sql = format!(
+                    "SELECT u.release_id, r.title, c.slug, c.name, u.messages
+                     FROM (SELECT m.release_id, m.company_id, COUNT(*) AS messages {fragment}
+                           GROUP BY m.release_id, m.company_id) u
+                     JOIN companies c ON c.id = u.company_id
+                     JOIN releases r ON r.id = u.release_id
+                     ORDER BY u.release_id"
+                );
+                let rows: Vec<(i64, String, String, String, i64)> =
+                    $crate::store::bind_scope!(sqlx::query_as(&sql), scope).fetch_all(&self.pool).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(release_id, release_title, company_slug, company_name, messages)| {
+                        $crate::store::rows::ReleaseImpactRow {
+                            release_id,
+                            release_title,
+                            company_slug,
+                            company_name,
+                            messages,
+                        }
+                    })
+                    .collect())
+            }
         }
 
         #[async_trait::async_trait]
@@ -242,30 +305,14 @@ macro_rules! portable_store {
                 &self,
                 scope: &$crate::delivery::impact::Scope,
             ) -> Result<Vec<$crate::store::rows::ReleaseImpactRow>, StoreError> {
-                // Count first (from the covering partial index), then name the companies.
-                let sql = format!(
-                    "SELECT u.release_id, r.title, c.slug, c.name, u.messages
-                     FROM (SELECT m.release_id, m.company_id, COUNT(*) AS messages {}
-                           GROUP BY m.release_id, m.company_id) u
-                     JOIN companies c ON c.id = u.company_id
-                     JOIN releases r ON r.id = u.release_id
-                     ORDER BY u.release_id",
-                    $crate::store::UNDELIVERED_IN_SCOPE
-                );
-                let rows: Vec<(i64, String, String, String, i64)> =
-                    $crate::store::bind_scope!(sqlx::query_as(&sql), scope).fetch_all(&self.pool).await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(release_id, release_title, company_slug, company_name, messages)| {
-                        $crate::store::rows::ReleaseImpactRow {
-                            release_id,
-                            release_title,
-                            company_slug,
-                            company_name,
-                            messages,
-                        }
-                    })
-                    .collect())
+                self.per_release($crate::store::UNDELIVERED_IN_SCOPE, scope).await
+            }
+
+            async fn redelivered_by_release(
+                &self,
+                scope: &$crate::delivery::impact::Scope,
+            ) -> Result<Vec<$crate::store::rows::ReleaseImpactRow>, StoreError> {
+                self.per_release($crate::store::REDELIVERED_IN_SCOPE, scope).await
             }
 
             async fn scope_values(

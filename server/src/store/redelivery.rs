@@ -428,8 +428,9 @@ pub(super) fn plan_from(rows: Vec<(i64, Option<String>)>) -> RedeliveryPlan {
 pub(super) fn insert_items_sql(ids: &[i64]) -> String {
     let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
     format!(
-        "INSERT INTO redelivery_items (request_id, message_id, generation, status, attempts, next_attempt_at, updated_at)
-         SELECT $1, m.id, m.generation + 1, 'queued', 0, $3, $3
+        "INSERT INTO redelivery_items (request_id, message_id, generation, status, attempts, next_attempt_at, updated_at,
+                                       previous_error_class)
+         SELECT $1, m.id, m.generation + 1, 'queued', 0, $3, $3, m.error_class
          FROM messages m
          WHERE m.company_id = $2 AND m.id IN ({list})
            AND m.status IN ('deferred', 'bounced', 'failed', 'not_sent')
