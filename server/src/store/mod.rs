@@ -146,28 +146,37 @@ const DELIVERY_TABLES: [&str; 12] = [
     "companies",
 ];
 
-/// The undelivered messages an impact [`Scope`] covers: `FROM` and `WHERE` over `messages m`
-/// and `releases r`, with the scope's values as `$1`–`$7` ([`bind_scope!`]).
-const UNDELIVERED_IN_SCOPE: &str = "FROM messages m JOIN releases r ON r.id = m.release_id
-     WHERE m.status IN ('deferred', 'bounced', 'failed', 'not_sent', 'unknown')
+/// The conditions of an impact [`Scope`] other than its error class, on `messages m` and
+/// `releases r`: `$1`, `$2` and `$3`, `$5`–`$7` ([`bind_scope!`]).
+macro_rules! scope_conditions {
+    () => {
+        "
        AND m.queued_at >= $1 AND m.queued_at < $2
        AND ($3 IS NULL OR m.route = $3)
-       AND ($4 IS NULL OR m.error_class = $4)
        AND ($5 IS NULL OR r.recipient_source = $5)
        AND ($6 IS NULL OR r.sender_is_default = $6)
-       AND ($7 IS NULL OR m.company_id = (SELECT id FROM companies WHERE slug = $7))";
+       AND ($7 IS NULL OR m.company_id = (SELECT id FROM companies WHERE slug = $7))"
+    };
+}
+
+/// The undelivered messages an impact [`Scope`] covers: `FROM` and `WHERE` over `messages m`
+/// and `releases r`, with the scope's values as `$1`–`$7` ([`bind_scope!`]).
+const UNDELIVERED_IN_SCOPE: &str = concat!(
+    "FROM messages m JOIN releases r ON r.id = m.release_id
+     WHERE m.status IN ('deferred', 'bounced', 'failed', 'not_sent', 'unknown')
+       AND ($4 IS NULL OR m.error_class = $4)",
+    scope_conditions!()
+);
 
 /// The messages of an impact [`Scope`] that were not delivered and have been since: as
 /// [`UNDELIVERED_IN_SCOPE`], the error class the one recorded on the message's first redelivery.
-const REDELIVERED_IN_SCOPE: &str = "FROM redelivery_items i
+const REDELIVERED_IN_SCOPE: &str = concat!(
+    "FROM redelivery_items i
      JOIN messages m ON m.id = i.message_id JOIN releases r ON r.id = m.release_id
      WHERE i.generation = 1 AND m.status NOT IN ('deferred', 'bounced', 'failed', 'not_sent', 'unknown')
-       AND m.queued_at >= $1 AND m.queued_at < $2
-       AND ($3 IS NULL OR m.route = $3)
-       AND ($4 IS NULL OR i.previous_error_class = $4)
-       AND ($5 IS NULL OR r.recipient_source = $5)
-       AND ($6 IS NULL OR r.sender_is_default = $6)
-       AND ($7 IS NULL OR m.company_id = (SELECT id FROM companies WHERE slug = $7))";
+       AND ($4 IS NULL OR i.previous_error_class = $4)",
+    scope_conditions!()
+);
 
 /// Binds a [`Scope`]'s values to a query written around [`UNDELIVERED_IN_SCOPE`].
 macro_rules! bind_scope {
