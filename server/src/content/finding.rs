@@ -58,21 +58,20 @@ impl<'a> Findings<'a> {
     }
 
     pub fn error(&mut self, line: usize, message: Localized) {
-        self.push(Level::Error, line, message);
+        self.push(Level::Error, line, message, None);
     }
 
     pub fn warning(&mut self, line: usize, message: Localized) {
-        self.push(Level::Warning, line, message);
+        self.push(Level::Warning, line, message, None);
     }
 
     /// An error about `key`, missing from the table that `line` belongs to.
     pub fn missing(&mut self, line: usize, key: &'static str, message: Localized) {
-        self.push(Level::Error, line, message);
-        self.list.last_mut().expect("just pushed").missing_key = Some(key);
+        self.push(Level::Error, line, message, Some(key));
     }
 
-    fn push(&mut self, level: Level, line: usize, message: Localized) {
-        self.list.push(Finding { path: self.path.to_path_buf(), line, level, message, missing_key: None });
+    fn push(&mut self, level: Level, line: usize, message: Localized, missing_key: Option<&'static str>) {
+        self.list.push(Finding { path: self.path.to_path_buf(), line, level, message, missing_key });
     }
 
     pub fn has_errors(&self) -> bool {

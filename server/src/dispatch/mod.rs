@@ -126,8 +126,16 @@ struct Outage {
 
 impl Outage {
     /// Waits before the next try — 100 ms after the first failure, doubling up to 30 s — or
-    /// until told to stop.
-    async fn wait(&mut self, error: &StoreError, stop: &mut watch::Receiver<bool>) {
+    /// until told to stop. A dispatcher already `stopping` does not wait: the error is its end.
+    async fn wait(
+        &mut self,
+        error: StoreError,
+        stopping: bool,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Result<(), StoreError> {
+        if stopping {
+            return Err(error);
+        }
         let wait = (Duration::from_millis(100) * (1 << self.failures.min(9))).min(Duration::from_secs(30));
         self.failures += 1;
         tracing::warn!(
@@ -140,6 +148,7 @@ impl Outage {
             _ = tokio::time::sleep(wait) => {}
             _ = stop.changed() => {}
         }
+        Ok(())
     }
 }
 
@@ -192,10 +201,7 @@ impl Dispatcher {
             }
             .await;
             if let Err(e) = committed {
-                if stopping {
-                    return Err(e);
-                }
-                outage.wait(&e, &mut stop).await;
+                outage.wait(e, stopping, &mut stop).await?;
                 continue;
             }
             outage.failures = 0;
@@ -211,10 +217,7 @@ impl Dispatcher {
             if work.untidy {
                 // Close the requests whose last items just ended.
                 if let Err(e) = self.tidy(&mut report).await {
-                    if stopping {
-                        return Err(e);
-                    }
-                    outage.wait(&e, &mut stop).await;
+                    outage.wait(e, stopping, &mut stop).await?;
                     continue;
                 }
                 (work.untidy, work.tidied_at) = (false, Some(Instant::now()));

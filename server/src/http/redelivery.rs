@@ -291,17 +291,17 @@ async fn answer(
             Some((slug, error)),
         )
     };
-    let refuse = async |error: String| {
+    let refuse = async |status: StatusCode, error: String| {
         let mut response = again(error).await?;
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        *response.status_mut() = status;
         Ok(response)
     };
     let answer = field(fields, "answer");
     if answer != "redeliver" && answer != "leave" {
-        return refuse(r.answer_missing.to_string()).await;
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, r.answer_missing.to_string()).await;
     }
     if staff && reason.is_empty() {
-        return refuse(r.answer_reason_missing.to_string()).await;
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, r.answer_reason_missing.to_string()).await;
     }
     let detail = |what: &str| match staff {
         true => format!("{slug}: {what}; on the company's behalf: {reason}"),
@@ -353,15 +353,9 @@ async fn answer(
         }
         RequestOutcome::Existing { .. } | RequestOutcome::AlreadyAnswered { .. } => {}
         RequestOutcome::OverQuota { used, cap } => {
-            let mut response = again(page.lang.over_quota(used, cap)).await?;
-            *response.status_mut() = StatusCode::CONFLICT;
-            return Ok(response);
+            return refuse(StatusCode::CONFLICT, page.lang.over_quota(used, cap)).await;
         }
-        RequestOutcome::Empty => {
-            let mut response = again(r.nothing.to_string()).await?;
-            *response.status_mut() = StatusCode::CONFLICT;
-            return Ok(response);
-        }
+        RequestOutcome::Empty => return refuse(StatusCode::CONFLICT, r.nothing.to_string()).await,
     }
     Ok(Redirect::to(&home()).into_response())
 }

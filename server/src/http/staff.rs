@@ -742,30 +742,26 @@ impl<'a> ImpactView<'a> {
         let companies = self.store.incident_companies(&self.notice.slug, version.into(), &slugs).await?;
         let by_slug: std::collections::HashMap<&str, _> =
             companies.iter().map(|c| (c.slug.as_str(), c)).collect();
-        let view = |slug: &str, name: &str, releases: i64, messages: i64| {
-            let known = by_slug.get(slug);
-            AffectedCompanyView {
-                name: name.to_string(),
-                slug: slug.to_string(),
-                contact: known.and_then(|k| k.contact_email.clone()),
-                releases,
-                messages,
-                answer: known.and_then(|k| k.answer.clone()),
-                redelivery: known
-                    .filter(|k| k.redelivery_items > 0)
-                    .map(|k| (k.redelivered, k.redelivery_items)),
-                notified: known.and_then(|k| k.notified_at).map(|t| page.moment(t)),
-                portal_href: format!("/portal?{}", encode(&[("company", slug)])),
-            }
-        };
-        let mut affected: Vec<AffectedCompanyView> =
-            impact.per_company.iter().map(|c| view(&c.company, &c.name, c.releases, c.messages)).collect();
-        // Companies that answered and have nothing left undelivered (all redelivered) stay listed.
-        for company in companies.iter().filter(|c| c.answer.is_some()) {
-            if !impact.per_company.iter().any(|c| c.company == company.slug) {
-                affected.push(view(&company.slug, &company.name, 0, 0));
-            }
-        }
+        let affected = impact
+            .per_company
+            .iter()
+            .map(|c| {
+                let known = by_slug.get(c.company.as_str());
+                AffectedCompanyView {
+                    name: c.name.clone(),
+                    slug: c.company.clone(),
+                    contact: known.and_then(|k| k.contact_email.clone()),
+                    releases: c.releases,
+                    messages: c.messages,
+                    answer: known.and_then(|k| k.answer.clone()),
+                    redelivery: known
+                        .filter(|k| k.redelivery_items > 0)
+                        .map(|k| (k.redelivered, k.redelivery_items)),
+                    notified: known.and_then(|k| k.notified_at).map(|t| page.moment(t)),
+                    portal_href: format!("/portal?{}", encode(&[("company", c.company.as_str())])),
+                }
+            })
+            .collect();
         Ok(ImpactFigures {
             as_of: page.moment(impact.as_of),
             companies: impact.companies,
@@ -1013,10 +1009,7 @@ async fn notify(
             .map_err(|e| e.to_string())?;
         let mut emails = Vec::new();
         let mut without_contact = 0;
-        // Told: the companies with messages the incident left undelivered.
-        for company in
-            companies.iter().filter(|c| c.notified_at.is_none() && by_company.contains_key(c.slug.as_str()))
-        {
+        for company in companies.iter().filter(|c| c.notified_at.is_none()) {
             let Some(to) = company.contact_email.clone().filter(|to| to.parse::<lettre::Address>().is_ok())
             else {
                 without_contact += 1;

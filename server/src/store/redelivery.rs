@@ -296,10 +296,9 @@ pub trait RedeliveryStore: Send + Sync {
     async fn incident_messages(&self, scope: &crate::delivery::impact::Scope)
     -> Result<Vec<i64>, StoreError>;
 
-    /// The companies `slugs`, and every company that answered the incident `notice_slug` (its
-    /// redelivered messages are no longer undelivered), with their contact, their answer, the
-    /// progress of the redelivery it asked for, and when they were told of the notice's version
-    /// `revision`, in one query.
+    /// The companies `slugs` with their contact, their answer to the incident `notice_slug`,
+    /// the progress of the redelivery it asked for, and when they were told of the notice's
+    /// version `revision`, in one query.
     async fn incident_companies(
         &self,
         notice_slug: &str,
@@ -378,14 +377,11 @@ pub(super) fn incident_companies_sql(
          FROM companies c
          LEFT JOIN incident_answers a ON a.company_id = c.id AND a.notice_slug = $?
          LEFT JOIN incident_notifications n ON n.company_id = c.id AND n.notice_slug = $? AND n.revision = $?
-         WHERE a.company_id IS NOT NULL",
+         WHERE c.slug IN (",
         [Param::Text(notice_slug.to_string()), Param::Text(notice_slug.to_string()), Param::Int(revision)],
     );
-    if !slugs.is_empty() {
-        sql.push(" OR c.slug IN (", []);
-        sql.push_values(slugs.iter().map(|slug| vec![Param::Text(slug.clone())]));
-        sql.push(")", []);
-    }
+    sql.push_values(slugs.iter().map(|slug| vec![Param::Text(slug.clone())]));
+    sql.push(")", []);
     sql.finish()
 }
 
@@ -911,6 +907,9 @@ macro_rules! portable_redelivery {
                 revision: i64,
                 slugs: &[String],
             ) -> Result<Vec<$crate::store::redelivery::AffectedCompany>, StoreError> {
+                if slugs.is_empty() {
+                    return Ok(Vec::new());
+                }
                 let (sql, params) = $crate::store::redelivery::incident_companies_sql(notice_slug, revision, slugs);
                 Ok($crate::store::sql::bind_params!(sqlx::query_as(&sql), params).fetch_all(&self.pool).await?)
             }
