@@ -260,6 +260,7 @@ pub struct Text {
     pub details: &'static str,
     pub after_resolution: &'static str,
     pub untranslated: &'static str,
+    pub partly_untranslated: &'static str,
     pub previous: &'static str,
     pub next: &'static str,
     pub page: &'static str,
@@ -305,6 +306,7 @@ static JA: Text = Text {
     details: "詳細",
     after_resolution: "解決後の更新",
     untranslated: "このお知らせは日本語版のみです。",
+    partly_untranslated: "このお知らせの一部は日本語版のみです。",
     previous: "新しいお知らせ",
     next: "過去のお知らせ",
     page: "ページ",
@@ -341,6 +343,7 @@ static EN: Text = Text {
     details: "Details",
     after_resolution: "Update after resolution",
     untranslated: "This notice is available in Japanese only.",
+    partly_untranslated: "Parts of this notice are available in Japanese only.",
     previous: "Newer notices",
     next: "Older notices",
     page: "Page",
@@ -498,6 +501,7 @@ pub struct PortalText {
     pub password: &'static str,
     pub login_button: &'static str,
     pub login_invalid: &'static str,
+    pub login_incomplete: &'static str,
     pub session_ended: &'static str,
     pub logged_out: &'static str,
     pub form_expired: &'static str,
@@ -544,6 +548,8 @@ pub struct PortalText {
     pub reason: &'static str,
     pub redelivered: &'static str,
     pub no_recipients: &'static str,
+    /// An empty later page (a link kept past the list's end).
+    pub past_the_end: &'static str,
     pub back_to_releases: &'static str,
     pub not_found_title: &'static str,
     pub not_found_body: &'static str,
@@ -580,6 +586,7 @@ static PORTAL_JA: PortalText = PortalText {
     password: "パスワード",
     login_button: "ログイン",
     login_invalid: "メールアドレスまたはパスワードが正しくありません。",
+    login_incomplete: "メールアドレスとパスワードの両方を入力してください。",
     session_ended: "一定時間が経過したため、ログアウトしました。お手数ですが、もう一度ログインしてください。",
     logged_out: "ログアウトしました。",
     form_expired: "フォームの有効期限が切れたか、別のサイトから送信されました。もう一度ログインしてください。",
@@ -626,6 +633,7 @@ static PORTAL_JA: PortalText = PortalText {
     reason: "理由",
     redelivered: "再送",
     no_recipients: "条件に一致する宛先はありません。",
+    past_the_end: "一覧はこのページより前で終わっています。最初のページからご覧ください。",
     back_to_releases: "リリース一覧へ戻る",
     not_found_title: "ページが見つかりません",
     not_found_body: "お探しのページは見つかりませんでした。URL をご確認のうえ、リリース一覧からお探しください。",
@@ -652,6 +660,7 @@ static PORTAL_EN: PortalText = PortalText {
     password: "Password",
     login_button: "Log in",
     login_invalid: "The email address or password is incorrect.",
+    login_incomplete: "Enter both your email address and your password.",
     session_ended: "Your session has ended. Please log in again.",
     logged_out: "You have logged out.",
     form_expired: "The form expired or was sent from another site. Please log in again.",
@@ -698,6 +707,7 @@ static PORTAL_EN: PortalText = PortalText {
     reason: "Reason",
     redelivered: "Redelivered",
     no_recipients: "No recipients match these filters.",
+    past_the_end: "The list ends before this page: start again from the first page.",
     back_to_releases: "Back to your releases",
     not_found_title: "Page not found",
     not_found_body: "We could not find that page. Please check the address, or look for the release in your list.",
@@ -727,6 +737,7 @@ pub struct RedeliveryText {
     pub answer_reason_missing: &'static str,
     pub answer_missing: &'static str,
     pub nothing: &'static str,
+    pub none_selected: &'static str,
     pub progress_heading: &'static str,
     pub on_behalf: &'static str,
     pub in_progress: &'static str,
@@ -757,6 +768,7 @@ static REDELIVERY_JA: RedeliveryText = RedeliveryText {
     answer_reason_missing: "会社に代わって回答する理由を入力してください。",
     answer_missing: "「未送信のメールを再送する」か「再送しない」のどちらかを選んでください。",
     nothing: "再送できる宛先がありません。",
+    none_selected: "宛先が選ばれていません。再送する宛先にチェックを入れてください。",
     progress_heading: "再送の状況",
     on_behalf: "サポート担当による代理の依頼",
     in_progress: "再送中",
@@ -787,6 +799,7 @@ static REDELIVERY_EN: RedeliveryText = RedeliveryText {
     answer_reason_missing: "Give the reason for answering on the company's behalf.",
     answer_missing: "Choose whether to redeliver the messages or to leave them.",
     nothing: "There is nothing to redeliver.",
+    none_selected: "No recipient was selected: check the recipients to redeliver.",
     progress_heading: "Redeliveries",
     on_behalf: "requested by support on the company's behalf",
     in_progress: "in progress",
@@ -858,6 +871,8 @@ impl Lang {
 
 /// Fixed text of the staff console.
 pub struct StaffText {
+    /// The header's name of the staff pages.
+    pub console: &'static str,
     pub notices: &'static str,
     pub title: &'static str,
     pub kind: &'static str,
@@ -866,6 +881,7 @@ pub struct StaffText {
     pub add_update: &'static str,
     pub public_page: &'static str,
     pub updated: &'static str,
+    pub unchanged: &'static str,
     pub at: &'static str,
     pub text: &'static str,
     pub text_en: &'static str,
@@ -936,7 +952,6 @@ pub struct StaffText {
     pub preview_warnings: &'static str,
     pub bad_slug: &'static str,
     pub slug_taken: &'static str,
-    pub first_version_note: &'static str,
     pub edit: &'static str,
     pub resolved_at: &'static str,
 }
@@ -951,6 +966,7 @@ impl Lang {
 }
 
 static STAFF_JA: StaffText = StaffText {
+    console: "スタッフ用コンソール",
     notices: "お知らせの管理",
     title: "タイトル",
     kind: "種類",
@@ -959,6 +975,7 @@ static STAFF_JA: StaffText = StaffText {
     add_update: "経過を追加",
     public_page: "公開ページ",
     updated: "公開しました: ",
+    unchanged: "変更がなかったため、新しい版は公開していません: ",
     at: "日時",
     text: "本文 (日本語)",
     text_en: "本文 (英語、任意)",
@@ -1029,12 +1046,12 @@ static STAFF_JA: StaffText = StaffText {
     preview_warnings: "このまま公開できますが、次の点を確かめてください (lint の警告):",
     bad_slug: "識別名は英小文字・数字・ハイフンで書いてください: ",
     slug_taken: "この識別名のお知らせはすでにあります: ",
-    first_version_note: "初版を公開",
     edit: "編集",
     resolved_at: "解決・終了日時",
 };
 
 static STAFF_EN: StaffText = StaffText {
+    console: "Staff console",
     notices: "Notices",
     title: "Title",
     kind: "Kind",
@@ -1043,6 +1060,7 @@ static STAFF_EN: StaffText = StaffText {
     add_update: "Add update",
     public_page: "Public page",
     updated: "Published: ",
+    unchanged: "Nothing had changed, so no new version was published: ",
     at: "Time",
     text: "Text (Japanese)",
     text_en: "Text (English, optional)",
@@ -1113,7 +1131,6 @@ static STAFF_EN: StaffText = StaffText {
     preview_warnings: "This can be published as it is, but check these points (the linter's warnings):",
     bad_slug: "Write the slug with lowercase letters, digits and hyphens: ",
     slug_taken: "A notice with this slug exists already: ",
-    first_version_note: "First version published",
     edit: "Edit",
     resolved_at: "Resolved at",
 };

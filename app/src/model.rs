@@ -206,6 +206,16 @@ pub struct TimelineEntryView {
     pub reason: Option<String>,
 }
 
+/// How much of a notice is written in the page's language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Translation {
+    Complete,
+    /// Some of its text (the title, the body, a timeline entry) is not translated.
+    Partial,
+    /// None of it is.
+    Missing,
+}
+
 /// `/notices/{slug}`: one notice in full.
 #[derive(Clone, Debug)]
 pub struct NoticePage {
@@ -216,9 +226,9 @@ pub struct NoticePage {
     pub timeline: Vec<TimelineEntryView>,
     /// Sanitised HTML of the body.
     pub body_html: String,
-    /// The page's language has no translation of this notice: the text is shown in
-    /// the site's main language.
-    pub untranslated: bool,
+    /// How much of the notice the page's language has; what it lacks is shown in the site's
+    /// main language.
+    pub translation: Translation,
     /// Every published version, oldest first, when there is more than one.
     pub revisions: Vec<RevisionLink>,
     /// What the incident did, as last computed from the delivery database.
@@ -363,6 +373,8 @@ pub struct PortalChrome {
     pub languages: Vec<(Lang, String)>,
     /// `/portal`, with `?company=` for staff.
     pub home_href: String,
+    /// A page of the staff console (`/staff/...`) rather than of the portal: the header says so.
+    pub staff_console: bool,
     /// Reload the page after this many seconds (a redelivery in progress), without script.
     pub refresh_seconds: Option<u32>,
 }
@@ -580,6 +592,8 @@ pub struct RedeliverConfirmPage {
 pub enum LoginNotice {
     /// Unknown address, wrong password or disabled account: always the same words.
     Invalid,
+    /// The address or the password was left empty: nothing was checked.
+    Incomplete,
     /// Too many failed attempts: try again after this many minutes (at least 1).
     Throttled { minutes: u64 },
     /// The session ended (idle too long, or past its lifetime): log in again.
@@ -605,8 +619,16 @@ pub struct LoginPage {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StaffNoticesPage {
     pub notices: Vec<StaffNoticeRow>,
-    /// The notice just updated, to confirm it.
-    pub updated: Option<String>,
+    /// The notice just saved, to confirm it.
+    pub saved: Option<NoticeSaved>,
+}
+
+/// What saving a notice did, with the notice's title.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NoticeSaved {
+    Published(String),
+    /// The form held what was published already: no new version.
+    Unchanged(String),
 }
 
 /// One notice in the staff list.

@@ -6,7 +6,9 @@ use leptos::prelude::*;
 
 use crate::Lang;
 use crate::layout::{document, href, notice_card, severity_badge, state_badge, status_badge, time};
-use crate::model::{Chrome, Kind, NoticeListPage, NoticePage, RevisionLink, RevisionPage, StatusPage};
+use crate::model::{
+    Chrome, Kind, NoticeListPage, NoticePage, RevisionLink, RevisionPage, StatusPage, Translation,
+};
 
 /// `/`: every component's state, then active, upcoming and recent notices.
 pub fn status_page(chrome: Chrome, page: StatusPage) -> String {
@@ -151,8 +153,12 @@ pub fn notice_page(chrome: Chrome, page: NoticePage) -> String {
             </section>
         }
     });
-    let untranslated =
-        page.untranslated.then(|| view! { <p class="untranslated" lang="en">{t.untranslated}</p> });
+    let untranslated = match page.translation {
+        Translation::Complete => None,
+        Translation::Partial => Some(t.partly_untranslated),
+        Translation::Missing => Some(t.untranslated),
+    }
+    .map(|text| view! { <p class="untranslated">{text}</p> });
     let impact = page.impact.map(|i| {
         let (heading, summary) = lang.impact_summary(i.companies, i.releases, i.messages);
         view! {

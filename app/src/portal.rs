@@ -20,6 +20,7 @@ pub(crate) fn portal_document(chrome: PortalChrome, main: impl IntoView + 'stati
     let lang = chrome.lang;
     let p = lang.portal();
     let title = format!("{} | {}", chrome.title, chrome.site_name);
+    let section = if chrome.staff_console { lang.staff().console } else { p.portal };
     let switch = chrome
         .languages
         .into_iter()
@@ -72,7 +73,7 @@ pub(crate) fn portal_document(chrome: PortalChrome, main: impl IntoView + 'stati
             <body class="portal">
                 <header class="site-header portal-header">
                     <a class="site-name" href="/">{chrome.site_name}</a>
-                    <span class="portal-name">{p.portal}</span>
+                    <span class="portal-name">{section}</span>
                     <nav aria-label=lang.text().language class="lang-switch">{switch}</nav>
                     {user}
                 </header>
@@ -142,6 +143,7 @@ pub fn login_page(chrome: PortalChrome, page: LoginPage) -> String {
     let p = lang.portal();
     let notice = page.notice.map(|notice| match notice {
         LoginNotice::Invalid => message(p.login_invalid.into(), true),
+        LoginNotice::Incomplete => message(p.login_incomplete.into(), true),
         LoginNotice::Throttled { minutes } => message(lang.login_throttled(minutes), true),
         LoginNotice::FormExpired => message(p.form_expired.into(), true),
         LoginNotice::SessionEnded => message(p.session_ended.into(), false),
@@ -303,7 +305,13 @@ pub fn portal_home_page(chrome: PortalChrome, page: PortalHomePage) -> String {
         filtered.then(|| view! { " "<a class="clear" href=chrome.home_href.clone()>{p.clear_filter}</a> });
     let error = f.error.map(|e| message(e, true));
     let releases = if page.releases.is_empty() {
-        let empty = if filtered { p.no_matching_releases } else { p.no_releases };
+        let empty = if page.pager.first.is_some() {
+            p.past_the_end
+        } else if filtered {
+            p.no_matching_releases
+        } else {
+            p.no_releases
+        };
         view! { <p class="empty">{empty}</p> }.into_any()
     } else {
         let rows = page.releases.into_iter().map(|r| release_row(lang, r)).collect_view();
@@ -491,7 +499,8 @@ pub fn release_page(chrome: PortalChrome, page: ReleasePage) -> String {
         {DeliveryStatus::ALL.iter().map(|&s| option(s.as_str(), lang.delivery_status(s))).collect_view()}
     };
     let recipients = if page.recipients.is_empty() {
-        view! { <p class="empty">{p.no_recipients}</p> }.into_any()
+        let empty = if page.pager.first.is_some() { p.past_the_end } else { p.no_recipients };
+        view! { <p class="empty">{empty}</p> }.into_any()
     } else {
         let rows = page.recipients.into_iter().map(|r| recipient_row(lang, r)).collect_view();
         view! {
@@ -741,6 +750,7 @@ mod tests {
             csrf: "tok-123".into(),
             languages: vec![(Lang::Ja, "/portal?lang=ja".into()), (Lang::En, "/portal?lang=en".into())],
             home_href: "/portal".into(),
+            staff_console: false,
             refresh_seconds: None,
         }
     }

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::model::{
-    AuditPage, FieldProblem, Kind, NoticeEditorPage, NoticeImpactPage, NoticeUpdateForm, PortalChrome,
-    Severity, StaffNoticesPage, Status,
+    AuditPage, FieldProblem, Kind, NoticeEditorPage, NoticeImpactPage, NoticeSaved, NoticeUpdateForm,
+    PortalChrome, Severity, StaffNoticesPage, Status,
 };
 use crate::portal::{message, portal_document};
 
@@ -13,7 +13,10 @@ use crate::portal::{message, portal_document};
 pub fn notices_page(chrome: PortalChrome, page: StaffNoticesPage) -> String {
     let lang = chrome.lang;
     let s = lang.staff();
-    let updated = page.updated.map(|title| message(format!("{}{title}", s.updated), false));
+    let saved = page.saved.map(|saved| match saved {
+        NoticeSaved::Published(title) => message(format!("{}{title}", s.updated), false),
+        NoticeSaved::Unchanged(title) => message(format!("{}{title}", s.unchanged), false),
+    });
     let rows = page
         .notices
         .into_iter()
@@ -35,7 +38,7 @@ pub fn notices_page(chrome: PortalChrome, page: StaffNoticesPage) -> String {
         .collect_view();
     let main = view! {
         <h1>{s.notices}</h1>
-        {updated}
+        {saved}
         <p><a href="/staff/notices/new" class="button">{s.new_notice}</a></p>
         <div class="table-wrap">
             <table class="notices">

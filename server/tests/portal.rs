@@ -82,6 +82,15 @@ async fn login_failures_look_the_same_whatever_the_reason() {
             answers.iter().all(|a| *a == answers[0]),
             "unknown user, wrong password and disabled user differ"
         );
+        // A field left empty is not a failed attempt: the form says what is missing.
+        for (email, password) in [("", PASSWORD), (ACME_USER, ""), ("  ", "")] {
+            let mut browser = app.browser();
+            let response = browser.log_in(email, password).await;
+            assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{}: {email:?}", app.url);
+            let html = response.text();
+            assert!(html.contains("メールアドレスとパスワードの両方を入力してください。"), "{html}");
+            assert!(browser.session_cookie().is_none());
+        }
     });
 }
 
@@ -429,6 +438,13 @@ async fn recipients_are_filtered_searched_and_paged() {
         let expected: Vec<String> =
             (0..BIG_RELEASE_RECIPIENTS).map(|n| format!("reader{n:03}@media.example")).collect();
         assert_eq!(seen, expected, "every recipient once, in address order");
+        // A link kept past the end says where the list ends, not that nothing matches.
+        let past = browser.get(&format!("{base}?after=zzz%40media.example")).await.text();
+        assert!(
+            addresses(&past).is_empty() && past.contains("一覧はこのページより前で終わっています"),
+            "{past}"
+        );
+        assert!(past.contains("class=\"first\""), "with the way back: {past}");
 
         let undelivered = browser.get(&format!("{base}?status=undelivered")).await.text();
         assert_eq!(addresses(&undelivered).len(), 100);

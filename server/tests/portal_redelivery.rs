@@ -164,8 +164,23 @@ async fn staff_redeliver_on_a_companys_behalf_only_with_a_reason() {
         let action = format!("{release}/redeliver/confirm?company=acme");
         let confirm = form_fields(&plan, &action);
         let refused = staff.post(&action, &pairs(&confirm), &[ORIGIN]).await;
-        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", app.url);
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.url);
         assert!(refused.text().contains("代理で再送する理由を入力してください"));
+        // "The checked rows" with none checked says so, rather than that nothing is left.
+        let none = staff
+            .post(
+                &format!("{release}/redeliver?company=acme"),
+                &[("csrf", &csrf), ("scope", "selected")],
+                &[ORIGIN],
+            )
+            .await;
+        assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.url);
+        let html = none.text();
+        assert!(
+            html.contains("宛先が選ばれていません。")
+                && !html.contains("<form method=\"post\" action=\"/portal/releases"),
+            "{html}"
+        );
         assert!(app.store.release_redeliveries(1, BIG_RELEASE).await.unwrap().is_empty());
         let mut with_reason = pairs(&confirm);
         with_reason.push(("reason", "The company asked by phone after the incident"));

@@ -80,6 +80,7 @@ async fn only_staff_reach_the_console() {
         assert_eq!(list.status, StatusCode::OK, "{url}");
         let html = list.text();
         assert!(html.contains("メール配信の停止") && html.contains(OUTAGE), "{html}");
+        assert!(html.contains("<span class=\"portal-name\">スタッフ用コンソール</span>"), "{html}");
         assert!(
             !html.contains("/staff/notices/japanese-only/update"),
             "an announcement has no status to update"
@@ -609,6 +610,13 @@ async fn a_new_notice_is_previewed_in_both_languages_checked_and_published() {
             .next()
             .unwrap();
         assert!(warnings.contains("`title_en` がありません"), "{warnings}");
+        // The English page says its title is not translated, not that nothing is.
+        let english = html.split("<section lang=\"en\" class=\"preview\">").nth(1).expect("English preview");
+        assert!(
+            english.contains("Parts of this notice are available in Japanese only.")
+                && !english.contains("This notice is available in Japanese only."),
+            "{english}"
+        );
 
         // A weekday that does not match its date: the body's line, next to the body, said in the
         // console's language.
@@ -648,6 +656,8 @@ async fn a_new_notice_is_previewed_in_both_languages_checked_and_published() {
         let first =
             std::fs::read_to_string(app.content.join(".revisions/delayed-delivery/0001.toml")).unwrap();
         assert!(first.contains("author = \"support@statusdesk.example\""), "{first}");
+        assert!(!first.contains("note ="), "a first version has no note in either language: {first}");
+        assert!(!public.contains("class=\"untranslated\""), "all of it is translated: {public}");
         assert_eq!(app.audited("notice.create").await, 1);
         let again = post(&mut staff, "delayed-delivery", "本文", "publish").await;
         assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "never over another notice");
@@ -723,6 +733,17 @@ async fn a_notice_is_edited_in_its_form_over_the_version_it_was_opened_on() {
             public.contains("送信経路の設定漏れです。") && public.contains("原因を本文に追記"),
             "{public}"
         );
+        assert_eq!(app.audited("notice.edit").await, 1);
+        // Saving it again as it is publishes nothing and says so.
+        let reopened = first.get(EDIT).await.text();
+        let unchanged = post(&mut first, fields(&reopened, body, "publish")).await;
+        assert_eq!(unchanged.status, StatusCode::SEE_OTHER, "{url}");
+        let location = header(&unchanged.headers, "location").to_string();
+        assert_eq!(location, "/staff/notices?unchanged=delivery-outage");
+        let list = first.get(&location).await.text();
+        assert!(list.contains("変更がなかったため、新しい版は公開していません: メール配信の停止"), "{list}");
+        assert_eq!(outage_file(&app), file);
+        assert!(!app.content.join(".revisions/delivery-outage/0003.toml").exists(), "no new version");
         assert_eq!(app.audited("notice.edit").await, 1);
 
         let refused = post(&mut second, fields(&form2, "別の本文", "publish")).await;

@@ -114,6 +114,10 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
         tracing::warn!("refused a login form without its token or from another site");
         return again(StatusCode::FORBIDDEN, LoginNotice::FormExpired);
     }
+    if login.email.trim().is_empty() || login.password.is_empty() {
+        // Not an attempt: nothing is looked up, and the throttle does not count it.
+        return again(StatusCode::UNPROCESSABLE_ENTITY, LoginNotice::Incomplete);
+    }
     if let Err(wait) = state.throttle.check(&login.email, client) {
         let seconds = wait.as_secs().max(1);
         let mut response =

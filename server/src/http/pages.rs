@@ -82,6 +82,7 @@ impl PortalPage {
                 })
                 .collect(),
             home_href,
+            staff_console: self.path.starts_with("/staff"),
             refresh_seconds: None,
         }
     }

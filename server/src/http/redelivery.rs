@@ -96,7 +96,8 @@ fn release_href(viewer: &Viewer, scope: &ReleaseInScope, suffix: &str) -> String
     }
 }
 
-/// The confirmation page for `selection`, with `error` when the last confirmation was refused.
+/// The confirmation page for `selection`, with `error` (and its status) when the selection or
+/// the last confirmation was refused.
 #[allow(clippy::too_many_arguments)]
 async fn confirmation(
     store: &dyn Store,
@@ -104,7 +105,7 @@ async fn confirmation(
     scope: &ReleaseInScope,
     page: &PortalPage,
     selection: &Selection,
-    (reason, error): (String, Option<String>),
+    (reason, error): (String, Option<(StatusCode, String)>),
     key: String,
 ) -> Result<Response, StoreError> {
     let candidates = selection.candidates(store, scope).await?;
@@ -121,11 +122,11 @@ async fn confirmation(
         hidden,
         needs_reason: viewer.user.is_staff(),
         reason,
-        error: error.clone(),
+        error: error.as_ref().map(|(_, text)| text.clone()),
     };
     let title = page.lang.redelivery().confirm_title;
     let chrome = page.chrome(title, Some(viewer), Some(&scope.company));
-    let status = if error.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
+    let status = error.map_or(StatusCode::OK, |(status, _)| status);
     Ok(page.respond(status, portal::redeliver_confirm_page(chrome, view)))
 }
 
@@ -141,8 +142,10 @@ pub async fn plan(
     let page = PortalPage::new(&state, &headers, &uri);
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
     let selection = Selection::from_fields(&fields);
+    let error = (selection.scope == "selected" && selection.messages.is_empty())
+        .then(|| (StatusCode::UNPROCESSABLE_ENTITY, page.lang.redelivery().none_selected.to_string()));
     let answer =
-        confirmation(store.as_ref(), &viewer, &scope, &page, &selection, (String::new(), None), new_token())
+        confirmation(store.as_ref(), &viewer, &scope, &page, &selection, (String::new(), error), new_token())
             .await;
     answer.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "cannot plan a redelivery");
@@ -165,11 +168,12 @@ pub async fn confirm(
     let key = field(&fields, "key").to_string();
     let reason = field(&fields, "reason").trim().to_string();
     let r = page.lang.redelivery();
-    let refuse = |error: String| {
+    let refuse = |status: StatusCode, error: String| {
         let (store, viewer, scope, page, selection) = (store.clone(), &viewer, &scope, &page, &selection);
         let (reason, key) = (reason.clone(), key.clone());
         async move {
-            confirmation(store.as_ref(), viewer, scope, page, selection, (reason, Some(error)), key).await
+            confirmation(store.as_ref(), viewer, scope, page, selection, (reason, Some((status, error))), key)
+                .await
         }
     };
     let result = async {
@@ -178,7 +182,7 @@ pub async fn confirm(
             return Ok(pages::forbidden(&page));
         }
         if viewer.user.is_staff() && reason.is_empty() {
-            return refuse(r.reason_missing.to_string()).await;
+            return refuse(StatusCode::UNPROCESSABLE_ENTITY, r.reason_missing.to_string()).await;
         }
         let candidates = selection.candidates(store.as_ref(), &scope).await?;
         let plan = store.plan_redelivery(scope.company.id, Some(scope.release.id), &candidates).await?;
@@ -215,9 +219,11 @@ pub async fn confirm(
             RequestOutcome::Existing { .. } => {
                 Ok(Redirect::to(&release_href(&viewer, &scope, "")).into_response())
             }
-            RequestOutcome::OverQuota { used, cap } => refuse(page.lang.over_quota(used, cap)).await,
+            RequestOutcome::OverQuota { used, cap } => {
+                refuse(StatusCode::CONFLICT, page.lang.over_quota(used, cap)).await
+            }
             RequestOutcome::Empty | RequestOutcome::AlreadyAnswered { .. } => {
-                refuse(r.nothing.to_string()).await
+                refuse(StatusCode::CONFLICT, r.nothing.to_string()).await
             }
         }
     }

@@ -29,8 +29,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use statusdesk_app::model::{
     AffectedCompanyView, AuditFilterView, AuditPage, AuditRowView, FieldProblem, ImpactFigures, Kind,
-    NoticeEditorPage, NoticeImpactPage, NoticeUpdateForm, ScopeEditor, StaffNoticeRow, StaffNoticesPage,
-    Status,
+    NoticeEditorPage, NoticeImpactPage, NoticeSaved, NoticeUpdateForm, ScopeEditor, StaffNoticeRow,
+    StaffNoticesPage, Status,
 };
 use statusdesk_app::{Lang, staff};
 
@@ -90,7 +90,10 @@ async fn not_found(
 
 #[derive(Debug, Default, Deserialize)]
 struct NoticesParams {
+    /// The notice just published.
     updated: Option<String>,
+    /// The notice saved without a change: nothing was published.
+    unchanged: Option<String>,
 }
 
 /// `/staff/notices`: every notice, newest first.
@@ -119,11 +122,14 @@ async fn notices(
             impact_href: notice.impact.as_ref().map(|_| format!("/staff/notices/{}/impact", notice.slug)),
         })
         .collect();
-    let updated = params
-        .updated
-        .and_then(|slug| published.content.notice(&slug).map(|n| n.title.get(lang).to_string()));
+    let title = |slug: String| published.content.notice(&slug).map(|n| n.title.get(lang).to_string());
+    let saved = match (params.updated, params.unchanged) {
+        (Some(slug), _) => title(slug).map(NoticeSaved::Published),
+        (None, Some(slug)) => title(slug).map(NoticeSaved::Unchanged),
+        (None, None) => None,
+    };
     let chrome = page.chrome(lang.staff().notices, Some(&viewer), None);
-    page.respond(StatusCode::OK, staff::notices_page(chrome, StaffNoticesPage { notices: rows, updated }))
+    page.respond(StatusCode::OK, staff::notices_page(chrome, StaffNoticesPage { notices: rows, saved }))
 }
 
 fn update_href(slug: &str) -> String {
@@ -1400,17 +1406,23 @@ async fn save_notice(
                 form.conflict = Some(diff);
                 return render_editor(page, viewer, StatusCode::CONFLICT, form);
             }
+            if written == current {
+                // Saving what is published makes no version and tells no reader of a change.
+                return Redirect::to(&format!("/staff/notices?{}", encode(&[("unchanged", slug.as_str())])))
+                    .into_response();
+            }
             written
         }
     };
+    // A first version needs no note: the public list names it "version 1".
     let note = match &editing {
-        Editing::New => text.first_version_note.to_string(),
-        Editing::Existing { .. } => field_value(&fields, "note").to_string(),
+        Editing::New => None,
+        Editing::Existing { .. } => Some(field_value(&fields, "note").to_string()),
     };
     let (site, author) = (Arc::clone(&state.site), viewer.user.email.clone());
     let (target, name) = (path.clone(), slug.clone());
     let result =
-        tokio::task::spawn_blocking(move || site.publish(&target, &name, &written, &author, Some(&note)))
+        tokio::task::spawn_blocking(move || site.publish(&target, &name, &written, &author, note.as_deref()))
             .await
             .expect("publishing does not panic");
     if let Err(e) = result {

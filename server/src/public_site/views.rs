@@ -6,6 +6,7 @@ use statusdesk_app::Lang;
 use statusdesk_app::model::{
     Chrome, ComponentState, ComponentView, Kind, Moment, MonthGroup, NoticeListPage, NoticePage,
     NoticeSummary, PublicImpact, RevisionLink, RevisionPage, Status, StatusPage, TimelineEntryView,
+    Translation,
 };
 
 use crate::content::{Content, Notice, Site, Translated, markdown};
@@ -41,8 +42,26 @@ impl<'a> Views<'a> {
         text.get(self.lang)
     }
 
-    fn is_untranslated(&self, text: &Translated) -> bool {
-        self.lang == Lang::En && text.en.as_deref().is_none_or(|en| en.trim().is_empty())
+    /// How much of `notice` this page's language has: every piece of its text (title, body,
+    /// each timeline entry and reason) translated, some of them, or none.
+    fn translation(&self, notice: &Notice) -> Translation {
+        if self.lang == Lang::Ja {
+            return Translation::Complete;
+        }
+        let body = (!notice.body.ja.trim().is_empty()).then_some(&notice.body);
+        let entries = notice.timeline.iter().flat_map(|e| std::iter::once(&e.text).chain(&e.reason));
+        let (pieces, missing) = std::iter::once(&notice.title).chain(body).chain(entries).fold(
+            (0, 0),
+            |(pieces, missing), text| {
+                let untranslated = text.en.as_deref().is_none_or(|en| en.trim().is_empty());
+                (pieces + 1, missing + usize::from(untranslated))
+            },
+        );
+        match missing {
+            0 => Translation::Complete,
+            m if m == pieces => Translation::Missing,
+            _ => Translation::Partial,
+        }
     }
 
     pub fn moment(&self, t: DateTime<FixedOffset>) -> Moment {
@@ -145,8 +164,7 @@ impl<'a> Views<'a> {
                 })
                 .collect(),
             body_html: markdown::render(body_source),
-            untranslated: self.is_untranslated(&notice.title)
-                || (!notice.body.ja.is_empty() && self.is_untranslated(&notice.body)),
+            translation: self.translation(notice),
             revisions: self.revision_links(notice),
             impact: self.content.figures.get(&notice.slug).map(|f| PublicImpact {
                 as_of: self.moment(f.as_of.fixed_offset()),
