@@ -126,6 +126,23 @@ impl Lang {
         }
     }
 
+    /// The label of an impact scope's key (as the notice file's `[impact]` table names it),
+    /// followed by the key itself: "送信経路 (route)".
+    pub fn scope_key(self, key: &str) -> String {
+        let name = match key {
+            "window" => self.pick("期間", "Window"),
+            "from" => self.pick("開始", "From"),
+            "to" => self.pick("終了", "To"),
+            "route" => self.pick("送信経路", "Route"),
+            "error_class" => self.pick("エラーの種類", "Error class"),
+            "recipient_source" => self.pick("宛先リスト", "Recipients from"),
+            "sender" => self.pick("送信元", "Sender"),
+            "company" => self.pick("企業", "Company"),
+            other => return other.to_string(),
+        };
+        format!("{name} ({key})")
+    }
+
     /// The name of a notice's version `number`.
     pub fn version(self, number: u32) -> String {
         match self {

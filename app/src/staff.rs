@@ -334,7 +334,7 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
                         {options}
                     </select>
                 };
-                field(key, key, control, &e.problems)
+                field(key, lang.scope_key(key), control, &e.problems)
             })
             .collect_view();
         let general: Vec<String> = e.problems.iter().filter(|p| p.field.is_none()).map(|p| p.message.clone()).collect();
@@ -342,8 +342,8 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
             let items = general.into_iter().map(|m| view! { <li>{m}</li> }).collect_view();
             view! { <ul class="message problem" role="alert">{items}</ul> }
         });
-        let from = format!("from ({})", e.zone);
-        let to = format!("to ({})", e.zone);
+        let from = format!("{}, {}", lang.scope_key("from"), e.zone);
+        let to = format!("{}, {}", lang.scope_key("to"), e.zone);
         view! {
             <section class="scope-editor">
                 <h2>{s.scope_editor}</h2>

@@ -483,6 +483,11 @@ async fn a_scope_is_previewed_from_the_database_then_attached_to_the_notice() {
         assert_eq!(preview.status, StatusCode::OK, "{url}");
         let html = preview.text();
         assert!(html.contains("<dd>25 / 282</dd>") && html.contains("mailbox_unknown"), "{url}: {html}");
+        assert!(
+            html.contains("<dt>エラーの種類 (error_class)</dt><dd>mailbox_unknown</dd>")
+                && html.contains("<label for=\"route\">送信経路 (route)</label>"),
+            "labelled in the page's language, with the file's key: {html}"
+        );
         let wrong =
             staff.get(&format!("{IMPACT}?preview=1&from=2021-03-02T00%3A00&to=2021-03-01T00%3A00")).await;
         assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);

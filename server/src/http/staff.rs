@@ -810,29 +810,15 @@ impl<'a> ImpactView<'a> {
         }
     }
 
-    /// `scope` as `key = value` lines.
+    /// `scope` as labelled values, each label naming its key in the notice file.
     fn describe(&self, scope: &Scope) -> Vec<(String, String)> {
         let page = self.page;
         let local = |t: chrono::DateTime<Utc>| page.lang.datetime(&page.moment(t));
-        let mut described =
-            vec![("window".to_string(), format!("{} – {}", local(scope.from), local(scope.to)))];
-        let filters = [
-            ("route", scope.route.map(|v| v.as_str())),
-            ("error_class", scope.error_class.map(|v| v.as_str())),
-            ("recipient_source", scope.recipient_source.map(|v| v.as_str())),
-            (
-                "sender",
-                scope.sender.map(|v| match v {
-                    SenderKind::Default => "default",
-                    SenderKind::Custom => "custom",
-                }),
-            ),
-            ("company", scope.company.as_deref()),
-        ];
-        described.extend(
-            filters.into_iter().filter_map(|(key, value)| Some((key.to_string(), value?.to_string()))),
-        );
-        described
+        let window = (page.lang.scope_key("window"), format!("{} – {}", local(scope.from), local(scope.to)));
+        let filters = scope_filters(scope)
+            .into_iter()
+            .filter_map(|(key, value)| Some((page.lang.scope_key(key), value?.to_string())));
+        std::iter::once(window).chain(filters).collect()
     }
 
     /// The scope form: with what was typed (`typed`), else the notice's scope, else its times.
@@ -858,11 +844,9 @@ impl<'a> ImpactView<'a> {
                 filter_values()
                     .iter()
                     .map(|(key, _)| {
-                        self.describe(scope)
-                            .into_iter()
-                            .find(|(k, _)| k == key)
-                            .map(|(_, v)| v)
-                            .unwrap_or_default()
+                        let filters = scope_filters(scope);
+                        let value = filters.iter().find(|(k, _)| k == key).and_then(|(_, v)| *v);
+                        value.unwrap_or_default().to_string()
                     })
                     .collect(),
             ),
@@ -892,6 +876,23 @@ impl<'a> ImpactView<'a> {
             conflict: self.conflict.clone(),
         }
     }
+}
+
+/// The filters of `scope` by their key in the notice file, `None` where it has none.
+fn scope_filters(scope: &Scope) -> [(&'static str, Option<&str>); 5] {
+    [
+        ("route", scope.route.map(|v| v.as_str())),
+        ("error_class", scope.error_class.map(|v| v.as_str())),
+        ("recipient_source", scope.recipient_source.map(|v| v.as_str())),
+        (
+            "sender",
+            scope.sender.map(|v| match v {
+                SenderKind::Default => "default",
+                SenderKind::Custom => "custom",
+            }),
+        ),
+        ("company", scope.company.as_deref()),
+    ]
 }
 
 /// "Attach to notice": writes the scope typed (and previewed) as the notice's `[impact]`, over
