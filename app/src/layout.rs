@@ -11,6 +11,21 @@ pub fn href(lang: Lang, path: &str) -> String {
     format!("/{}{}", lang.code(), path)
 }
 
+/// A `<textarea>` that gives back `text` exactly when its form is posted. Leptos writes a
+/// textarea's children as they are, so the text is escaped here (else `</textarea>` in it would
+/// end the field, and `&amp;` would come back as `&`); and it starts on a new line, which the
+/// HTML parser drops, so that a text starting with one keeps it.
+pub fn text_area(
+    id: &'static str,
+    name: &'static str,
+    rows: u32,
+    required: bool,
+    text: &str,
+) -> impl IntoView + use<> {
+    let escaped = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    view! { <textarea id=id name=name rows=rows.to_string() required=required inner_html=format!("\n{escaped}")></textarea> }
+}
+
 /// Renders a complete HTML document: `<!DOCTYPE html>` and the frame around `main`.
 pub fn document(chrome: Chrome, main: impl IntoView + 'static) -> String {
     let lang = chrome.lang;

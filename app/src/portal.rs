@@ -8,7 +8,7 @@
 use leptos::prelude::*;
 
 use crate::i18n::Lang;
-use crate::layout::time;
+use crate::layout::{text_area, time};
 use crate::model::{
     DeliveryStatus, IncidentAnswerView, IncidentBanner, LoginNotice, LoginPage, Moment, Pager, PortalChrome,
     PortalHomePage, RecipientView, RedeliverConfirmPage, RedeliveryProgress, ReleasePage, ReleaseRowView,
@@ -248,7 +248,7 @@ fn incident_question(
         view! {
             <p class="field">
                 <label for="incident-reason">{r.reason_label}</label>
-                <textarea id="incident-reason" name="reason" required rows="2"></textarea>
+                {text_area("incident-reason", "reason", 2, true, "")}
             </p>
         }
     });
@@ -655,7 +655,7 @@ pub fn redeliver_confirm_page(chrome: PortalChrome, page: RedeliverConfirmPage) 
             view! {
                 <p class="field">
                     <label for="reason">{r.reason_label}</label>
-                    <textarea id="reason" name="reason" required rows="3">{page.reason.clone()}</textarea>
+                    {text_area("reason", "reason", 3, true, &page.reason)}
                 </p>
             }
         });

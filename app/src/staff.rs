@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::layout::text_area;
 use crate::model::{
     AuditPage, FieldProblem, Kind, NoticeEditorPage, NoticeImpactPage, NoticeSaved, NoticeUpdateForm,
     PortalChrome, Severity, StaffNoticesPage, Status,
@@ -122,8 +123,8 @@ pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
             <input type="hidden" name="original" value=form.original/>
             {field("at", format!("{} ({})", s.at, form.zone), view! { <input type="datetime-local" id="at" name="at" value=form.at required/> }, &form.problems)}
             {field("status", s.status, view! { <select id="status" name="status">{options}</select> }, &form.problems)}
-            {field("text", s.text, view! { <textarea id="text" name="text" rows="5" required>{form.text}</textarea> }, &form.problems)}
-            {field("text_en", s.text_en, view! { <textarea id="text_en" name="text_en" rows="5">{form.text_en}</textarea> }, &form.problems)}
+            {field("text", s.text, text_area("text", "text", 5, true, &form.text), &form.problems)}
+            {field("text_en", s.text_en, text_area("text_en", "text_en", 5, false, &form.text_en), &form.problems)}
             {field("reason", s.reason, view! { <input type="text" id="reason" name="reason" value=form.reason/> }, &form.problems)}
             {field("note", s.note, view! { <input type="text" id="note" name="note" value=form.note/> }, &form.problems)}
             <p><button type="submit">{s.publish}</button></p>
@@ -463,8 +464,8 @@ pub fn editor_page(chrome: PortalChrome, page: NoticeEditorPage) -> String {
             {field("started_at", format!("{} ({zone})", s.started_at), view! { <input type="datetime-local" id="started_at" name="started_at" value=page.started_at/> }, problems)}
             {field("resolved_at", format!("{} ({zone})", s.resolved_at), view! { <input type="datetime-local" id="resolved_at" name="resolved_at" value=page.resolved_at/> }, problems)}
             {field("published_at", format!("{} ({zone})", s.published_at), view! { <input type="datetime-local" id="published_at" name="published_at" value=page.published_at required/> }, problems)}
-            {field("body", s.body, view! { <textarea id="body" name="body" rows="12">{page.body}</textarea> }, problems)}
-            {field("body_en", s.body_en, view! { <textarea id="body_en" name="body_en" rows="12">{page.body_en}</textarea> }, problems)}
+            {field("body", s.body, text_area("body", "body", 12, false, &page.body), problems)}
+            {field("body_en", s.body_en, text_area("body_en", "body_en", 12, false, &page.body_en), problems)}
             {note}
             <p>
                 <button type="submit" name="intent" value="preview">{s.show_preview}</button>

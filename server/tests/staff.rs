@@ -150,7 +150,7 @@ async fn a_save_on_a_version_changed_meanwhile_is_refused_with_the_changes() {
         let html = refused.text();
         assert!(html.contains("開いた後に、このお知らせは変更されています"), "{html}");
         assert!(html.contains("+text = \"一つ目の報告\""), "the diff shows the other save: {html}");
-        assert!(html.contains(">二つ目の報告</textarea>"), "what was typed is kept: {html}");
+        assert!(html.contains(">\n二つ目の報告</textarea>"), "what was typed is kept: {html}");
         assert_eq!(outage_file(&app), after_first, "{url}: never a silent overwrite");
 
         // Publishing again from the refused form is a deliberate choice on the new version.
@@ -177,7 +177,7 @@ async fn linter_errors_come_back_next_to_their_field_and_nothing_is_written() {
         let html = early.text();
         let at_problems = html.split("id=\"at-problems\"").nth(1).expect("problems next to the time field");
         assert!(at_problems.split("</ul>").next().unwrap().contains("2021"), "{html}");
-        assert!(html.contains(">早すぎる報告</textarea>"), "what was typed is kept: {html}");
+        assert!(html.contains(">\n早すぎる報告</textarea>"), "what was typed is kept: {html}");
         assert!(html.contains("value=\"2021-03-01T15:00\""), "{html}");
 
         let garbled = post_update(&mut staff, &opened, "yesterday", "").await;
@@ -708,7 +708,10 @@ async fn a_notice_is_edited_in_its_form_over_the_version_it_was_opened_on() {
         let form1 = first.get(EDIT).await.text();
         let form2 = second.get(EDIT).await.text();
         assert!(form1.contains("value=\"メール配信の停止\"") && form1.contains("readonly"), "{form1}");
-        assert!(form1.contains(">2021年3月1日(月) 16時18分から配信が止まっています。</textarea>"), "{form1}");
+        assert!(
+            form1.contains(">\n2021年3月1日(月) 16時18分から配信が止まっています。</textarea>"),
+            "{form1}"
+        );
         let fields =
             |form: &str, body: &str, intent: &str| outage_edit(form, body, "原因を本文に追記", intent);
         let post = async |browser: &mut Browser, fields: Vec<(String, String)>| {
@@ -759,7 +762,7 @@ async fn a_notice_is_edited_in_its_form_over_the_version_it_was_opened_on() {
                 && html.contains("+送信経路の設定漏れです。"),
             "{html}"
         );
-        assert!(html.contains(">別の本文</textarea>"), "what was typed is kept");
+        assert!(html.contains(">\n別の本文</textarea>"), "what was typed is kept");
         assert_eq!(outage_file(&app), file, "never a silent overwrite");
     }
 }
@@ -795,4 +798,55 @@ async fn a_long_japanese_notice_is_published_and_edited_again() {
     let html = huge.text();
     assert!(html.contains("<h1>フォームの内容が大きすぎます</h1>") && html.contains("2 MB"), "{html}");
     assert_eq!(outage_file(&app), before, "nothing changed");
+}
+
+/// A textarea's text as a browser posts it back: the one newline after the tag dropped, the
+/// escapes the page uses undone.
+fn textarea(html: &str, id: &str) -> String {
+    let start = html.find(&format!("<textarea id=\"{id}\"")).unwrap_or_else(|| panic!("no textarea {id}"));
+    let inner = html[start..].split_once('>').unwrap().1.split("</textarea>").next().unwrap();
+    let inner = inner.strip_prefix('\n').unwrap_or(inner);
+    inner.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
+/// The editor shows a notice's text exactly, whatever it holds: markup that would end the field,
+/// entities a browser would decode. Posting the form as opened changes nothing.
+#[tokio::test]
+async fn the_editor_gives_back_exactly_the_text_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_urls(dir.path()).await.remove(0);
+    let app = PortalApp::start(&url, HttpOptions::default()).await;
+    const EDIT: &str = "/staff/notices/delivery-outage/edit";
+    let mut staff = app.session_for(STAFF_USER).await;
+    let post = async |staff: &mut Browser, fields: Vec<(String, String)>| {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        staff.post(EDIT, &pairs, &[("origin", "http://portal.test")]).await
+    };
+    let body = "記号 &amp; と &lt;b&gt; と &#106;avascript: はそのまま。\n\n\
+                </textarea><h1 id=\"injected\">INJECTED</h1><input name=\"title\" value=\"hijacked\">";
+    let form = staff.get(EDIT).await.text();
+    let published = post(&mut staff, outage_edit(&form, body, "記号の例", "publish")).await;
+    assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.text());
+    let file = outage_file(&app);
+    assert!(file.contains(body), "{file}");
+
+    let reopened = staff.get(EDIT).await.text();
+    assert!(
+        !reopened.contains("<h1 id=\"injected\">")
+            && !reopened.contains("<input name=\"title\" value=\"hijacked\">"),
+        "{reopened}"
+    );
+    assert_eq!(textarea(&reopened, "body"), body);
+    let saved = post(&mut staff, outage_edit(&reopened, &textarea(&reopened, "body"), "", "publish")).await;
+    assert_eq!(header(&saved.headers, "location"), "/staff/notices?unchanged=delivery-outage");
+    assert_eq!(outage_file(&app), file, "opened and saved: not a character changed");
+
+    // The update form, shown again with its problems, keeps the typed text as text too.
+    let opened = open_form(&mut staff).await;
+    let typed = "a</textarea><h2 id=\"inj2\">INJ2</h2> &amp;";
+    let refused = post_update(&mut staff, &opened, "not a time", typed).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text();
+    assert!(!html.contains("<h2 id=\"inj2\">"), "{html}");
+    assert_eq!(textarea(&html, "text"), typed);
 }
