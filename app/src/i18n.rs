@@ -143,6 +143,14 @@ impl Lang {
         format!("{name} ({key})")
     }
 
+    /// A slug over the length allowed.
+    pub fn slug_too_long(self, len: usize, max: usize) -> String {
+        match self {
+            Lang::Ja => format!("識別名は {max} 文字までにしてください（いまは {len} 文字）"),
+            Lang::En => format!("A slug may have at most {max} characters (this one has {len})"),
+        }
+    }
+
     /// The name of a notice's version `number`.
     pub fn version(self, number: u32) -> String {
         match self {
@@ -909,6 +917,8 @@ pub struct StaffText {
     pub conflict: &'static str,
     pub conflict_help: &'static str,
     pub bad_time: &'static str,
+    pub time_missing: &'static str,
+    pub slug_missing: &'static str,
     pub ambiguous_time: &'static str,
     pub no_status: &'static str,
     pub no_text: &'static str,
@@ -1003,6 +1013,8 @@ static STAFF_JA: StaffText = StaffText {
     conflict: "開いた後に、このお知らせは変更されています",
     conflict_help: "変更点は次のとおりです。入力内容はそのまま残してあります。最新の内容を確かめてから、もう一度公開してください。",
     bad_time: "日時は 2021-03-01T17:35 の形で入力してください: ",
+    time_missing: "日時を 2021-03-01T17:35 の形で入力してください（必須）",
+    slug_missing: "識別名を入力してください（英小文字・数字・ハイフン。URL とファイル名になります）",
     ambiguous_time: "この日時はタイムゾーンの切り替えにかかり、一つに決まりません: ",
     no_status: "このお知らせの種類で使える状況を選んでください。",
     no_text: "経過の本文を入力してください。",
@@ -1088,6 +1100,8 @@ static STAFF_EN: StaffText = StaffText {
     conflict: "Changed since you opened it",
     conflict_help: "These are the changes. What you typed is kept; check the current version, then publish again.",
     bad_time: "Enter the time as 2021-03-01T17:35: ",
+    time_missing: "Enter a time, as 2021-03-01T17:35 (required)",
+    slug_missing: "Enter a slug (lowercase letters, digits and hyphens: it becomes the URL and the file name)",
     ambiguous_time: "This time falls in a clock change of the time zone and is not one instant: ",
     no_status: "Choose a status that a notice of this kind may have.",
     no_text: "Write what happened.",

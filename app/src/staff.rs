@@ -70,13 +70,18 @@ fn problems_of(problems: &[FieldProblem], field: &'static str) -> impl IntoView 
     })
 }
 
-/// "Not published", with the problems that are about no one field; nothing when there are none.
+/// "Not published", with every problem: those about a field link to it (where the problem is
+/// shown again), the others stand alone. Nothing when there are none.
 fn not_saved(lang: crate::Lang, problems: &[FieldProblem]) -> Option<AnyView> {
     (!problems.is_empty()).then(|| {
         let items = problems
             .iter()
-            .filter(|p| p.field.is_none())
-            .map(|p| view! { <li>{p.message.clone()}</li> })
+            .map(|p| match p.field {
+                Some(field) => {
+                    view! { <li><a href=format!("#{field}")>{p.message.clone()}</a></li> }.into_any()
+                }
+                None => view! { <li>{p.message.clone()}</li> }.into_any(),
+            })
             .collect_view();
         view! {
             <div class="message problem" role="alert">
@@ -460,7 +465,11 @@ pub fn editor_page(chrome: PortalChrome, page: NoticeEditorPage) -> String {
             {field("kind", s.kind, choice("kind", &page.kind, kinds, false), problems)}
             {field("status", s.status, choice("status", &page.status, statuses, true), problems)}
             {field("severity", s.severity, choice("severity", &page.severity, severities, true), problems)}
-            {field("components", s.components, view! { <span class="choices">{components}</span> }, problems)}
+            <fieldset id="components" class="choices">
+                <legend>{s.components}</legend>
+                {components}
+                {problems_of(problems, "components")}
+            </fieldset>
             {field("started_at", format!("{} ({zone})", s.started_at), view! { <input type="datetime-local" id="started_at" name="started_at" value=page.started_at/> }, problems)}
             {field("resolved_at", format!("{} ({zone})", s.resolved_at), view! { <input type="datetime-local" id="resolved_at" name="resolved_at" value=page.resolved_at/> }, problems)}
             {field("published_at", format!("{} ({zone})", s.published_at), view! { <input type="datetime-local" id="published_at" name="published_at" value=page.published_at required/> }, problems)}

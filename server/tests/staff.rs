@@ -850,3 +850,72 @@ async fn the_editor_gives_back_exactly_the_text_it_shows() {
     assert!(!html.contains("<h2 id=\"inj2\">"), "{html}");
     assert_eq!(textarea(&html, "text"), typed);
 }
+
+/// The problems next to the field `id`, as text.
+fn field_problems(html: &str, id: &str) -> String {
+    html.split(&format!("id=\"{id}-problems\""))
+        .nth(1)
+        .map_or(String::new(), |rest| rest.split("</ul>").next().unwrap().to_string())
+}
+
+/// Each mistake in the new-notice form is said once, next to its field, in the form's words;
+/// the summary above the form lists them all, each linked to its field.
+#[tokio::test]
+async fn the_new_notice_form_says_each_mistake_once_next_to_its_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_urls(dir.path()).await.remove(0);
+    let app = PortalApp::start(&url, HttpOptions::default()).await;
+    let mut staff = app.session_for(STAFF_USER).await;
+    let csrf = hidden_field(&staff.get("/staff/notices/new").await.text(), "csrf");
+    let post = async |staff: &mut Browser, changes: &[(&str, &str)]| {
+        let mut fields = vec![
+            ("csrf", csrf.as_str()),
+            ("slug", "form-check"),
+            ("title", "配信の遅延"),
+            ("title_en", "Delayed delivery"),
+            ("kind", "incident"),
+            ("status", "investigating"),
+            ("severity", "major"),
+            ("started_at", "2021-03-05T09:00"),
+            ("published_at", "2021-03-05T09:10"),
+            ("body", "遅れています。"),
+            ("body_en", "Delayed."),
+            ("intent", "publish"),
+        ];
+        for (name, value) in changes {
+            fields.iter_mut().find(|(k, _)| k == name).unwrap().1 = value;
+        }
+        let response = staff.post("/staff/notices/new", &fields, &[("origin", "http://portal.test")]).await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{changes:?}: {}", response.text());
+        response.text()
+    };
+
+    let html = post(&mut staff, &[("started_at", "2021-02-30T10:00")]).await;
+    let started = field_problems(&html, "started_at");
+    assert!(started.contains("`2021-02-30T10:00`") && started.matches("<li>").count() == 1, "{started}");
+    assert!(!html.contains("`started_at` がありません"), "not again in the linter's words: {html}");
+    let summary = html.split("class=\"message problem\"").nth(1).unwrap().split("</div>").next().unwrap();
+    assert!(summary.contains("<a href=\"#started_at\">日時は 2021-03-01T17:35 の形で"), "{summary}");
+
+    let html = post(&mut staff, &[("started_at", "")]).await;
+    assert!(field_problems(&html, "started_at").contains("`started_at` がありません"), "{html}");
+
+    let html = post(&mut staff, &[("published_at", "")]).await;
+    assert!(
+        field_problems(&html, "published_at")
+            .contains("日時を 2021-03-01T17:35 の形で入力してください（必須）")
+    );
+
+    let html = post(&mut staff, &[("slug", "")]).await;
+    let slug = field_problems(&html, "slug");
+    assert!(slug.contains("識別名を入力してください") && slug.matches("<li>").count() == 1, "{slug}");
+    assert!(!html.contains(".md"), "no file name in the messages: {html}");
+    let long = "a".repeat(300);
+    let html = post(&mut staff, &[("slug", &long)]).await;
+    assert!(field_problems(&html, "slug").contains("識別名は 80 文字までにしてください（いまは 300 文字）"));
+    assert!(!app.content.join("notices/form-check.md").exists(), "nothing written");
+
+    // The components are a group named by its legend, which the label no longer points past.
+    assert!(html.contains("<fieldset id=\"components\" class=\"choices\"><legend>"), "{html}");
+    assert!(!html.contains("<label for=\"components\">"));
+}

@@ -248,11 +248,16 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         line_of(self.source, self.split.front_matter_offset) - 1
     }
 
-    fn required<'v, T>(&mut self, value: &'v Option<Spanned<T>>, name: &str) -> Option<&'v Spanned<T>> {
+    fn required<'v, T>(
+        &mut self,
+        value: &'v Option<Spanned<T>>,
+        name: &'static str,
+    ) -> Option<&'v Spanned<T>> {
         if value.is_none() {
             let line = self.header_line();
-            self.findings.error(
+            self.findings.missing(
                 line,
+                name,
                 Localized {
                     en: format!("missing field `{name}`"), ja: format!("`{name}` がありません")
                 },

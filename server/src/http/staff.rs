@@ -1212,9 +1212,16 @@ async fn edit_notice_form(
     render_editor(&page, &viewer, StatusCode::OK, editor(&page, &editing, None, Vec::new(), Vec::new()))
 }
 
-/// The form field a linter finding on `line` of a notice's `text` is about: a front-matter
-/// key's field, or the line of a body.
-fn notice_field(text: &str, line: usize, message: &str, lang: Lang) -> FieldProblem {
+/// The longest slug a new notice may have: it names the file and the page's URL.
+const MAX_SLUG_LEN: usize = 80;
+
+/// The form field a linter finding of a notice's `text` is about: the field of the key it misses
+/// or of the front-matter key on its line, or the line of a body.
+fn notice_field(text: &str, finding: &Finding, lang: Lang) -> FieldProblem {
+    let (line, message) = (finding.line, finding.message.get(lang));
+    if let Some(field) = finding.missing_key.and_then(|key| FORM_KEYS.into_iter().find(|f| *f == key)) {
+        return problem(Some(field), message);
+    }
     let on_line = |line: usize| match lang {
         Lang::Ja => format!("{line} 行目: {message}"),
         Lang::En => format!("line {line}: {message}"),
@@ -1283,10 +1290,12 @@ async fn save_notice(
     let (slug, path) = match &editing {
         Editing::New => {
             let slug = field_value(&fields, "slug").trim().to_string();
-            if slug.is_empty()
-                || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            {
+            if slug.is_empty() {
+                problems.push(problem(Some("slug"), text.slug_missing));
+            } else if !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
                 problems.push(problem(Some("slug"), format!("{}`{slug}`", text.bad_slug)));
+            } else if slug.len() > MAX_SLUG_LEN {
+                problems.push(problem(Some("slug"), page.lang.slug_too_long(slug.len(), MAX_SLUG_LEN)));
             }
             let path = state.site.dir().join("notices").join(format!("{slug}.md"));
             if published.content.notice(&slug).is_some() || path.exists() {
@@ -1308,7 +1317,7 @@ async fn save_notice(
         (time("started_at"), time("resolved_at"), time("published_at"));
     let Some(published_at) = published_at else {
         if !problems.iter().any(|p| p.field == Some("published_at")) {
-            problems.push(problem(Some("published_at"), text.bad_time));
+            problems.push(problem(Some("published_at"), text.time_missing));
         }
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, problems);
     };
@@ -1342,14 +1351,23 @@ async fn save_notice(
             );
         }
     };
-    let mut findings = Findings::new(&path);
-    let parsed = notice::parse(&path, &written, page.site(), &mut findings);
+    // A slug the form refused is not linted again as the file's name.
+    let lint_path = match problems.iter().any(|p| p.field == Some("slug")) {
+        true => path.with_file_name("new-notice.md"),
+        false => path.clone(),
+    };
+    let mut findings = Findings::new(&lint_path);
+    let parsed = notice::parse(&lint_path, &written, page.site(), &mut findings);
+    // A field the form already found wrong (a time it could not read, left out of the file) is
+    // not reported again in the linter's words.
+    let flagged: Vec<&'static str> = problems.iter().filter_map(|p| p.field).collect();
     problems.extend(
         findings
             .list
             .iter()
             .filter(|f| f.level == Level::Error)
-            .map(|f| notice_field(&written, f.line, f.message.get(page.lang), page.lang)),
+            .map(|f| notice_field(&written, f, page.lang))
+            .filter(|p| p.field.is_none_or(|field| !flagged.contains(&field))),
     );
     let (Some(parsed), true) = (parsed, problems.is_empty()) else {
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, problems);
