@@ -1,7 +1,7 @@
 //! Which companies each published incident affected: for every incident notice with an
 //! `[impact]` scope, its undelivered messages per release, computed from the delivery database
-//! and kept (refreshed in the background every few minutes), so that the portal's banner costs
-//! no query of its own.
+//! and kept (refreshed in the background every few minutes), so that only the companies an
+//! incident affected pay a query (their own messages) for the portal's banner.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -88,7 +88,10 @@ impl IncidentImpacts {
         Ok(rows)
     }
 
-    /// Every incident of `content` that affected the company `slug`, newest first.
+    /// Every incident of `content` that left the company `slug` undelivered messages, newest
+    /// first. Which companies an incident affected comes from the figures kept; the company's
+    /// own messages are read now, so that what it had redelivered since is not shown as still
+    /// undelivered.
     pub async fn for_company<'c>(
         self: &Arc<Self>,
         store: &Arc<dyn Store>,
@@ -98,9 +101,16 @@ impl IncidentImpacts {
         let mut found = Vec::new();
         for notice in &content.notices {
             let Some(scope) = &notice.impact else { continue };
-            let rows = self.rows(store, notice, scope).await?;
-            let releases: Vec<(i64, i64)> =
-                rows.iter().filter(|r| r.company_slug == slug).map(|r| (r.release_id, r.messages)).collect();
+            if !self.rows(store, notice, scope).await?.iter().any(|r| r.company_slug == slug) {
+                continue;
+            }
+            let own = Scope { company: Some(slug.to_string()), ..scope.clone() };
+            let releases: Vec<(i64, i64)> = store
+                .undelivered_by_release(&own)
+                .await?
+                .iter()
+                .map(|r| (r.release_id, r.messages))
+                .collect();
             if !releases.is_empty() {
                 found.push(CompanyIncident { notice, releases });
             }
