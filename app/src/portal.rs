@@ -1142,7 +1142,7 @@ mod tests {
         assert!(html.contains("already delivered (never sent twice): 493"));
         assert!(html.contains("outcome unknown (it may have arrived: a person decides): 2"));
         assert!(html.contains(r#"<input type="hidden" name="key" value="k-1">"#));
-        assert!(html.contains(r#"<textarea id="reason" name="reason" required"#));
+        assert!(html.contains(r#"<textarea id="reason" name="reason" rows="3" required"#), "{html}");
         let refused = redeliver_confirm_page(
             chrome(Lang::En),
             RedeliverConfirmPage { needs_reason: false, error: Some("over the limit".into()), ..page },

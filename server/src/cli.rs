@@ -103,7 +103,8 @@ pub struct MailArgs {
     #[arg(long, env = "STATUSDESK_MAIL_FROM")]
     pub mail_from: Option<String>,
 
-    /// The site's address as companies reach it, for links in emails [default: http://127.0.0.1:3000]
+    /// The site's address as companies reach it, for links in emails [default: `serve`'s own
+    /// address; http://127.0.0.1:3000 for `dispatch`]
     #[arg(long, env = "STATUSDESK_PUBLIC_URL")]
     pub public_url: Option<String>,
 

@@ -21,6 +21,7 @@ pub const DEMO_DATABASE_URL: &str = "sqlite://data/demo.db";
 pub const DEFAULT_OUTBOX: &str = "data/outbox";
 const DEFAULT_SMTP_CONNECTIONS: u32 = 4;
 const DEFAULT_MAIL_FROM: &str = "statusdesk <noreply@statusdesk.invalid>";
+/// Where `dispatch` links to in its emails when not told: the site served with its defaults.
 const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
 
 /// Why the configuration cannot be used.
@@ -136,8 +137,9 @@ impl File {
         })
     }
 
-    /// The mail settings: `args` where given, else the file's, else the defaults.
-    fn mail(&self, args: MailArgs) -> Result<MailSettings, ConfigError> {
+    /// The mail settings: `args` where given, else the file's, else the defaults (links in
+    /// emails to `public_url`).
+    fn mail(&self, args: MailArgs, public_url: String) -> Result<MailSettings, ConfigError> {
         let file = &self.config;
         let dispatcher = crate::dispatch::DispatchSettings::default();
         let within = |key: &'static str, range: std::ops::RangeInclusive<i64>| {
@@ -179,10 +181,7 @@ impl File {
                 Some(mailbox) => mailbox,
                 None => DEFAULT_MAIL_FROM.parse().expect("a valid default sender"),
             },
-            public_url: args
-                .public_url
-                .or_else(|| file.public_url.clone())
-                .unwrap_or_else(|| DEFAULT_PUBLIC_URL.into()),
+            public_url: args.public_url.or_else(|| file.public_url.clone()).unwrap_or(public_url),
         })
     }
 }
@@ -219,11 +218,16 @@ impl ServeConfig {
                 })?
                 .unwrap_or(crate::http::DEFAULT_REDELIVERY_DAILY_CAP),
         };
+        let addr: SocketAddr =
+            args.addr.or(file.config.addr).unwrap_or_else(|| DEFAULT_ADDR.parse().expect("valid default"));
+        // Unless told otherwise, emails link to the address served (on this machine when it
+        // listens on every interface).
+        let served = match addr.ip().is_unspecified() {
+            true => SocketAddr::from(([127, 0, 0, 1], addr.port())),
+            false => addr,
+        };
         Ok(ServeConfig {
-            addr: args
-                .addr
-                .or(file.config.addr)
-                .unwrap_or_else(|| DEFAULT_ADDR.parse().expect("valid default")),
+            addr,
             content: args.content.or(file.config.content.clone()).unwrap_or_else(|| DEFAULT_CONTENT.into()),
             database_url,
             demo,
@@ -231,7 +235,7 @@ impl ServeConfig {
             sessions,
             dispatch: !args.no_dispatch && file.config.dispatch.unwrap_or(true),
             redelivery_daily_cap,
-            mail: file.mail(args.mail)?,
+            mail: file.mail(args.mail, format!("http://{served}"))?,
         })
     }
 }
@@ -241,7 +245,7 @@ impl DispatchConfig {
         let file = File::read(args.config.as_deref())?;
         Ok(DispatchConfig {
             database_url: args.database.database_url.or(file.config.database_url.clone()),
-            mail: file.mail(args.mail)?,
+            mail: file.mail(args.mail, DEFAULT_PUBLIC_URL.into())?,
         })
     }
 }
@@ -292,6 +296,7 @@ mod tests {
         std::fs::write(&file, "addr = \"0.0.0.0:8080\"\ncontent = \"/srv/content\"\nhsts = true\n").unwrap();
         let from_file = ServeConfig::resolve(args(Some(file.clone()))).unwrap();
         assert_eq!(from_file.addr.to_string(), "0.0.0.0:8080");
+        assert_eq!(from_file.mail.public_url, "http://127.0.0.1:8080", "emails link to the port served");
         assert_eq!(from_file.content, PathBuf::from("/srv/content"));
         assert!(from_file.hsts);
         assert_eq!(from_file.database_url, DEFAULT_DATABASE_URL);
@@ -301,6 +306,7 @@ mod tests {
         flags.demo = true;
         let resolved = ServeConfig::resolve(flags).unwrap();
         assert_eq!(resolved.addr.to_string(), "127.0.0.1:9000");
+        assert_eq!(resolved.mail.public_url, "http://127.0.0.1:9000");
         assert_eq!(resolved.database_url, DEMO_DATABASE_URL);
     }
 

@@ -43,10 +43,12 @@ struct DoneHtml<'a> {
     link: &'a str,
 }
 
-/// One affected release, as the incident email names it.
+/// One affected release, as the incident email names it: the messages the incident left
+/// undelivered, and how many of them were redelivered since.
 pub struct AffectedRelease {
     pub title: String,
     pub messages: i64,
+    pub redelivered: i64,
 }
 
 #[derive(Template)]
@@ -57,6 +59,8 @@ struct IncidentText<'a> {
     title: &'a str,
     releases: &'a [AffectedRelease],
     total: i64,
+    /// Of `total`, not redelivered yet.
+    left: i64,
     notice_link: &'a str,
     portal_link: &'a str,
 }
@@ -70,6 +74,8 @@ struct IncidentHtml<'a> {
     title: &'a str,
     releases: &'a [AffectedRelease],
     total: i64,
+    /// Of `total`, not redelivered yet.
+    left: i64,
     notice_link: &'a str,
     portal_link: &'a str,
 }
@@ -98,12 +104,23 @@ pub fn compose_incident_email(email: &IncidentEmail) -> Result<(String, String, 
     let notice_link = format!("{base}/{}/notices/{}", if ja { "ja" } else { "en" }, email.notice_slug);
     let portal_link = format!("{base}/portal");
     let total = email.releases.iter().map(|r| r.messages).sum();
+    let left = total - email.releases.iter().map(|r| r.redelivered).sum::<i64>();
     let (company, releases) = (email.company, email.releases);
     let (notice_link, portal_link) = (notice_link.as_str(), portal_link.as_str());
-    let text = IncidentText { ja, company, title, releases, total, notice_link, portal_link }.render()?;
-    let html =
-        IncidentHtml { ja, subject: &subject, company, title, releases, total, notice_link, portal_link }
-            .render()?;
+    let text =
+        IncidentText { ja, company, title, releases, total, left, notice_link, portal_link }.render()?;
+    let html = IncidentHtml {
+        ja,
+        subject: &subject,
+        company,
+        title,
+        releases,
+        total,
+        left,
+        notice_link,
+        portal_link,
+    }
+    .render()?;
     Ok((subject, text, html))
 }
 
@@ -200,30 +217,47 @@ mod tests {
     #[test]
     fn the_incident_email_names_the_companys_releases_in_its_language() {
         let releases = [
-            AffectedRelease { title: "春の新製品".into(), messages: 148 },
-            AffectedRelease { title: "Q&A <day>".into(), messages: 7 },
+            AffectedRelease { title: "春の新製品".into(), messages: 148, redelivered: 0 },
+            AffectedRelease { title: "Q&A <day>".into(), messages: 7, redelivered: 2 },
         ];
-        let email = |language| IncidentEmail {
+        let email = |language, releases| IncidentEmail {
             language,
             company: "東雲商事株式会社",
             title_ja: "メールの一部が配信されていなかった件",
             title_en: Some("Some emails were not delivered"),
-            releases: &releases,
+            releases,
             public_url: "https://status.test/",
             notice_slug: "2021-02-unsent",
         };
-        let (subject, text, html) = compose_incident_email(&email("ja")).unwrap();
+        let (subject, text, html) = compose_incident_email(&email("ja", &releases)).unwrap();
         assert_eq!(subject, "【障害のお知らせ】メールの一部が配信されていなかった件");
         assert!(text.starts_with("東雲商事株式会社 ご担当者様"), "{text}");
-        assert!(text.contains("- 春の新製品: 未配信 148 件\n- Q&A <day>: 未配信 7 件"), "{text}");
+        assert!(
+            text.contains("- 春の新製品: 配信されなかったメール 148 件\n- Q&A <day>: 配信されなかったメール 7 件（うち 2 件は再送済み）"),
+            "{text}"
+        );
         assert!(
             text.contains("合計 155 件") && text.contains("https://status.test/ja/notices/2021-02-unsent")
         );
+        assert!(text.contains("まだ届いていない 153 件の宛先の確認と、再送のご依頼はポータルから"), "{text}");
         assert!(html.contains("Q&#38;A &#60;day&#62;") || html.contains("Q&amp;A &lt;day&gt;"), "{html}");
-        let (subject, text, _) = compose_incident_email(&email("en")).unwrap();
+        let (subject, text, _) = compose_incident_email(&email("en", &releases)).unwrap();
         assert_eq!(subject, "Incident notice: Some emails were not delivered");
         assert!(
-            text.contains("- 春の新製品: 148 not delivered") && text.contains("https://status.test/portal"),
+            text.contains(
+                "- 春の新製品: 148 not delivered\n- Q&A <day>: 7 not delivered (2 of them redelivered since)"
+            ) && text.contains("https://status.test/portal"),
+            "{text}"
+        );
+
+        // All of them redelivered already: the email says so and asks for nothing.
+        let done = [AffectedRelease { title: "春の新製品".into(), messages: 148, redelivered: 148 }];
+        let (_, text, html) = compose_incident_email(&email("ja", &done)).unwrap();
+        assert!(text.contains("いずれもすでに再送しました") && !text.contains("再送のご依頼"), "{text}");
+        assert!(html.contains("いずれもすでに再送しました") && !html.contains("再送のご依頼"), "{html}");
+        let (_, text, _) = compose_incident_email(&email("en", &done)).unwrap();
+        assert!(
+            text.contains("All of them have been redelivered since") && !text.contains("ask for"),
             "{text}"
         );
     }

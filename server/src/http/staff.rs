@@ -1002,12 +1002,20 @@ async fn notify(
     let version = current_version(&published, &notice.slug);
     let queued = async {
         let rows = store.affected_by_release(scope).await.map_err(|e| e.to_string())?;
+        let redelivered: std::collections::HashMap<i64, i64> = store
+            .redelivered_by_release(scope)
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|row| (row.release_id, row.messages))
+            .collect();
         let mut by_company: std::collections::BTreeMap<&str, Vec<AffectedRelease>> = Default::default();
         for row in &rows {
-            by_company
-                .entry(row.company_slug.as_str())
-                .or_default()
-                .push(AffectedRelease { title: row.release_title.clone(), messages: row.messages });
+            by_company.entry(row.company_slug.as_str()).or_default().push(AffectedRelease {
+                title: row.release_title.clone(),
+                messages: row.messages,
+                redelivered: redelivered.get(&row.release_id).copied().unwrap_or(0),
+            });
         }
         let slugs: Vec<String> = by_company.keys().map(|s| s.to_string()).collect();
         let companies = store
