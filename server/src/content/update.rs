@@ -2,7 +2,8 @@
 //! as written (a file kept in git changes by those lines only):
 //! - "add update": a new timeline entry at the end of the front matter; the notice's `status`
 //!   becomes the entry's, and an entry that closes the notice (resolved, completed) also sets
-//!   `resolved_at` when the file has none;
+//!   `resolved_at` (a maintenance's planned end becomes the actual one; a notice closed already
+//!   keeps its own);
 //! - "attach to notice": the incident's scope as its `[impact]` table, replacing the one there;
 //! - "new notice": the whole file of a notice from its fields;
 //! - "edit": a notice's fields and body replaced, its tables (timeline, impact) kept.
@@ -204,8 +205,15 @@ pub fn append_update(source: &str, update: &Update) -> Result<String, UpdateErro
     out.insert(close, entry);
     // Then the top-level keys, which sit above every table (indexes below `close` hold).
     let mut top_level = vec![format!("status = {}\n", quoted(update.status.as_str()))];
-    if update.status.is_closed() && key_line("resolved_at").is_none() {
-        top_level.push(format!("resolved_at = {at}\n"));
+    let closed_already = key_line("status")
+        .and_then(|i| lines[i].split_once('='))
+        .and_then(|(_, value)| Status::from_keyword(value.trim().trim_matches('"')))
+        .is_some_and(|status| status.is_closed());
+    match key_line("resolved_at") {
+        // A maintenance's planned end gives way to the time it actually ended.
+        Some(i) if update.status.is_closed() && !closed_already => out[i] = format!("resolved_at = {at}\n"),
+        None if update.status.is_closed() => top_level.push(format!("resolved_at = {at}\n")),
+        _ => {}
     }
     let first = match key_line("status") {
         Some(i) => {
@@ -281,6 +289,20 @@ mod tests {
         );
         let again = append_update(&updated, &update(Status::Resolved)).unwrap();
         assert_eq!(again.matches("resolved_at").count(), 1, "an existing resolved_at is kept");
+        assert!(again.contains("resolved_at = 2021-03-01T10:00:00+09:00\n"));
+    }
+
+    #[test]
+    fn a_maintenance_completed_early_ends_when_it_was_completed() {
+        let planned = "+++\ntitle = \"保守\"\nkind = \"maintenance\"\nstatus = \"in_progress\"\nstarted_at = 2021-03-01T02:00:00+09:00\nresolved_at = 2021-03-01T04:00:00+09:00\npublished_at = 2021-02-20T12:00:00+09:00\n+++\n\n本文\n";
+        let completed = Update {
+            at: DateTime::parse_from_rfc3339("2021-03-01T03:10:00+09:00").unwrap(),
+            ..update(Status::Completed)
+        };
+        let updated = append_update(planned, &completed).unwrap();
+        assert!(updated.contains("status = \"completed\"\nstarted_at"), "{updated}");
+        assert!(updated.contains("\nresolved_at = 2021-03-01T03:10:00+09:00\n"), "{updated}");
+        assert_eq!(updated.matches("resolved_at").count(), 1, "{updated}");
     }
 
     #[test]
