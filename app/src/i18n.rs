@@ -143,6 +143,14 @@ impl Lang {
         format!("{name} ({key})")
     }
 
+    /// A recipient filter's `status` that is no status.
+    pub fn unknown_status(self, status: &str) -> String {
+        match self {
+            Lang::Ja => format!("状態 `{status}` はありません。一覧から選んでください"),
+            Lang::En => format!("There is no status `{status}`: choose one from the list"),
+        }
+    }
+
     /// A slug over the length allowed.
     pub fn slug_too_long(self, len: usize, max: usize) -> String {
         match self {

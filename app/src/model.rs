@@ -497,6 +497,8 @@ pub struct RecipientFilterView {
     /// Part of an address.
     pub q: String,
     pub company_slug: Option<String>,
+    /// Why the filter as given could not be applied.
+    pub error: Option<String>,
 }
 
 /// One recipient of a release.

@@ -546,6 +546,7 @@ pub fn release_page(chrome: PortalChrome, page: ReleasePage) -> String {
             {redelivery_progress(lang, page.redeliveries)}
             <section class="recipient-list">
                 <h2>{p.recipients}</h2>
+                {f.error.clone().map(|e| message(e, true))}
                 <form method="get" class="recipient-filter">
                     {company_field(f.company_slug.clone())}
                     <p class="field">
@@ -792,7 +793,12 @@ mod tests {
                 sent_at: Some(moment()),
                 totals: Totals { sent: 14_012_784, bounced: 2, ..Totals::default() },
             },
-            filter: RecipientFilterView { status: status.into(), q: String::new(), company_slug: None },
+            filter: RecipientFilterView {
+                status: status.into(),
+                q: String::new(),
+                company_slug: None,
+                error: None,
+            },
             matching: recipients.len() as i64,
             recipients,
             pager: Pager::default(),

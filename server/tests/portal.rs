@@ -403,8 +403,13 @@ async fn releases_are_searched_filtered_and_paged_by_keyset() {
             "both days included"
         );
         let bad = browser.get("/portal?from=2021-02-30").await;
-        assert_eq!(bad.status, StatusCode::OK);
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(bad.text().contains("2021-02-30"), "the bad date is named");
+        let reversed = browser.get("/portal?from=2021-02-26&to=2021-02-25").await;
+        assert_eq!(reversed.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(reversed.text().contains("開始日が終了日より後になっています"), "{}", reversed.text());
+        let one_day = browser.get("/portal?from=2021-02-26&to=2021-02-26").await;
+        assert_eq!(one_day.status, StatusCode::OK, "a single day is a window");
     });
 }
 
@@ -459,6 +464,13 @@ async fn recipients_are_filtered_searched_and_paged() {
             addresses(&search),
             (0..10).map(|n| format!("reader{n:03}@media.example")).collect::<Vec<_>>()
         );
+        // A status that is none is said so, on the page and for the export.
+        let unknown = browser.get(&format!("{base}?status=bogus")).await;
+        assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(unknown.text().contains("状態 `bogus` はありません"), "{}", unknown.text());
+        let csv = browser.get(&format!("{base}/recipients.csv?status=bogus")).await;
+        assert_eq!(csv.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(csv.text().contains("`bogus`"));
         let wildcard = browser.get(&format!("{base}?q=%25")).await.text();
         assert!(addresses(&wildcard).is_empty(), "% is a character, not a wildcard");
     });

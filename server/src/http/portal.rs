@@ -231,6 +231,13 @@ pub(super) async fn home_page(
 
     let (sent_from, from_error) = day_start(page, params.from.as_deref(), 0);
     let (sent_before, to_error) = day_start(page, params.to.as_deref(), 1);
+    let reversed = match (sent_from, sent_before) {
+        (Some(from), Some(before)) if from >= before => Some(
+            lang.pick("開始日が終了日より後になっています", "The start date is after the end date")
+                .to_string(),
+        ),
+        _ => None,
+    };
     let undelivered_only = params.undelivered.as_deref().is_some_and(|v| !v.is_empty() && v != "0");
     let cursor = release_cursor(&params);
     let query = ReleaseQuery {
@@ -346,15 +353,16 @@ pub(super) async fn home_page(
         from: params.from.unwrap_or_default(),
         to: params.to.unwrap_or_default(),
         undelivered_only,
-        error: from_error.or(to_error),
+        error: from_error.or(to_error).or(reversed),
         company_slug: staff_slug,
     };
+    let status = if filter.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let mut chrome = page.chrome(t.releases, Some(viewer), Some(&company));
     // Reloads itself while a redelivery an incident's answer asked for runs.
     chrome.refresh_seconds =
         banners.iter().any(|b| b.redelivery.as_ref().is_some_and(|r| !r.done)).then_some(5);
     let home = PortalHomePage { banners, filter, releases, pager };
-    Ok(page.respond(StatusCode::OK, portal::portal_home_page(chrome, home)))
+    Ok(page.respond(status, portal::portal_home_page(chrome, home)))
 }
 
 /// A redelivery request's progress as the portal shows it: items waiting, being sent or to be
@@ -462,6 +470,14 @@ impl HomeParams {
 
 impl RecipientParams {
     /// The status filter: `undelivered`, a status keyword, or anything else for all.
+    /// The `status` asked for when it is none the filter knows (a link typed by hand).
+    pub fn unknown_status(&self) -> Option<&str> {
+        let status = self.status.as_deref().unwrap_or("").trim();
+        let known =
+            status.is_empty() || status == "undelivered" || DeliveryStatus::from_keyword(status).is_some();
+        (!known).then_some(status)
+    }
+
     pub fn status_filter(&self) -> StatusFilter {
         match self.status.as_deref().unwrap_or("") {
             "undelivered" => StatusFilter::Undelivered,
@@ -527,8 +543,12 @@ async fn release(
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
+    let status = match params.unknown_status() {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::OK,
+    };
     match release_page(store.as_ref(), &viewer, &page, &uri, &scope, params).await {
-        Ok(html) => page.respond(StatusCode::OK, html),
+        Ok(html) => page.respond(status, html),
         Err(e) => {
             tracing::warn!(error = %e, "cannot build the release page");
             pages::unavailable(&page)
@@ -611,7 +631,12 @@ async fn release_page(
             sent_at: release.sent_at.map(|t| page.moment(t)),
             totals: release.totals,
         },
-        filter: RecipientFilterView { status, q: q.to_string(), company_slug: staff_slug },
+        filter: RecipientFilterView {
+            status,
+            q: q.to_string(),
+            company_slug: staff_slug,
+            error: params.unknown_status().map(|unknown| page.lang.unknown_status(unknown)),
+        },
         recipients: rows.into_iter().map(|r| recipient_view(page, r)).collect(),
         matching,
         pager,

@@ -93,6 +93,13 @@ pub async fn export(
     Query(params): Query<RecipientParams>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
+    if let Some(unknown) = params.unknown_status() {
+        // An export of every recipient under a filter that said otherwise would mislead.
+        let message = page.lang.unknown_status(unknown);
+        let headers =
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-store")];
+        return (StatusCode::UNPROCESSABLE_ENTITY, headers, message).into_response();
+    }
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
     if viewer.user.is_staff() {
         super::portal::audit(store.as_ref(), &viewer, "portal.export", Some(&scope.company), &uri, None)
