@@ -583,6 +583,8 @@ pub struct PortalText {
     pub no_recipients: &'static str,
     /// An empty later page (a link kept past the list's end).
     pub past_the_end: &'static str,
+    /// A date filter whose start is after its end.
+    pub dates_reversed: &'static str,
     pub back_to_releases: &'static str,
     pub not_found_title: &'static str,
     pub not_found_body: &'static str,
@@ -667,6 +669,7 @@ static PORTAL_JA: PortalText = PortalText {
     redelivered: "再送",
     no_recipients: "条件に一致する宛先はありません。",
     past_the_end: "一覧はこのページより前で終わっています。最初のページからご覧ください。",
+    dates_reversed: "開始日が終了日より後になっています",
     back_to_releases: "リリース一覧へ戻る",
     not_found_title: "ページが見つかりません",
     not_found_body: "お探しのページは見つかりませんでした。URL をご確認のうえ、リリース一覧からお探しください。",
@@ -741,6 +744,7 @@ static PORTAL_EN: PortalText = PortalText {
     redelivered: "Redelivered",
     no_recipients: "No recipients match these filters.",
     past_the_end: "The list ends before this page: start again from the first page.",
+    dates_reversed: "The start date is after the end date",
     back_to_releases: "Back to your releases",
     not_found_title: "Page not found",
     not_found_body: "We could not find that page. Please check the address, or look for the release in your list.",

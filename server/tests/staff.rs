@@ -248,6 +248,10 @@ async fn the_audit_log_is_filtered_and_paged() {
         assert!(html.contains("id=\"from-problems\"") && html.contains("`yesterday`"), "{html}");
         assert!(html.contains("id=\"company-problems\"") && html.contains("`nobody`"), "{html}");
         assert!(html.contains("value=\"nobody\""), "what was typed is kept");
+        let reversed = staff.get("/staff/audit?from=2021-03-02&to=2021-03-01").await;
+        assert_eq!(reversed.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        let to_problems = reversed.text().split("id=\"to-problems\"").nth(1).map(str::to_string);
+        assert!(to_problems.is_some_and(|p| p.contains("開始日が終了日より後になっています")));
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use statusdesk_app::Lang;
 use statusdesk_app::model::{CompanyRef, Moment, PortalChrome};
 use statusdesk_app::portal;
@@ -90,6 +90,24 @@ impl PortalPage {
     /// An instant as readers of this site see it.
     pub fn moment(&self, t: DateTime<Utc>) -> Moment {
         crate::public_site::views::moment(self.site(), t.fixed_offset())
+    }
+
+    /// The start of the day `day` (`YYYY-MM-DD`, in the site's zone) plus `days_after` days:
+    /// `Ok(None)` when nothing was typed, `Err` when it is not a date. A zone may skip midnight
+    /// (a clock change): the day then starts at its first instant.
+    pub fn day_start(&self, day: &str, days_after: u64) -> Result<Option<DateTime<Utc>>, ()> {
+        if day.trim().is_empty() {
+            return Ok(None);
+        }
+        let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").map_err(|_| ())?;
+        let date = date.checked_add_days(chrono::Days::new(days_after)).ok_or(())?;
+        let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+        let zone = self.site().time_zone;
+        let start = zone
+            .from_local_datetime(&midnight)
+            .earliest()
+            .or_else(|| zone.from_local_datetime(&(midnight + chrono::Duration::hours(1))).earliest());
+        Ok(start.map(|t| t.with_timezone(&Utc)))
     }
 
     /// The site's time zone.

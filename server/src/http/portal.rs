@@ -15,7 +15,7 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::{any, get, post};
 use axum::{Extension, Router};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use statusdesk_app::model::{
     AffectedRelease, DeliveryStatus, FailureReason, IncidentAnswerView, IncidentBanner, Pager,
@@ -229,15 +229,24 @@ pub(super) async fn home_page(
     audit_staff_view(store.as_ref(), viewer, &company, uri).await;
     let staff_slug = viewer.user.is_staff().then(|| company.slug.clone());
 
-    let (sent_from, from_error) = day_start(page, params.from.as_deref(), 0);
-    let (sent_before, to_error) = day_start(page, params.to.as_deref(), 1);
+    // A date that is none is named in the message; the filter then leaves it out.
+    let day = |typed: Option<&str>, days_after| {
+        let typed = typed.unwrap_or("");
+        page.day_start(typed, days_after).map_err(|()| {
+            let message = lang.pick(
+                "日付は 2021-03-01 のように年-月-日で入力してください",
+                "Write dates as year-month-day, such as 2021-03-01",
+            );
+            format!("{message}: {}", typed.trim())
+        })
+    };
+    let (from, to) = (day(params.from.as_deref(), 0), day(params.to.as_deref(), 1));
+    let (sent_from, sent_before) = (from.clone().unwrap_or(None), to.clone().unwrap_or(None));
     let reversed = match (sent_from, sent_before) {
-        (Some(from), Some(before)) if from >= before => Some(
-            lang.pick("開始日が終了日より後になっています", "The start date is after the end date")
-                .to_string(),
-        ),
+        (Some(from), Some(before)) if from >= before => Some(t.dates_reversed.to_string()),
         _ => None,
     };
+    let (from_error, to_error) = (from.err(), to.err());
     let undelivered_only = params.undelivered.as_deref().is_some_and(|v| !v.is_empty() && v != "0");
     let cursor = release_cursor(&params);
     let query = ReleaseQuery {
@@ -383,26 +392,6 @@ fn progress_view(
         sent: n("sent"),
         failed: n("failed"),
         unknown: n("unknown"),
-    }
-}
-
-/// The start of the day `date` (`YYYY-MM-DD` in the site's time zone) plus `days`; with the
-/// reader's message when it is not a date.
-fn day_start(page: &PortalPage, date: Option<&str>, days: u64) -> (Option<DateTime<Utc>>, Option<String>) {
-    let Some(date) = date.map(str::trim).filter(|d| !d.is_empty()) else { return (None, None) };
-    let parsed = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok().and_then(|d| {
-        let day = d.checked_add_days(chrono::Days::new(days))?;
-        page.site().time_zone.from_local_datetime(&day.and_hms_opt(0, 0, 0)?).earliest()
-    });
-    match parsed {
-        Some(t) => (Some(t.to_utc()), None),
-        None => {
-            let message = page.lang.pick(
-                "日付は 2021-03-01 のように年-月-日で入力してください",
-                "Write dates as year-month-day, such as 2021-03-01",
-            );
-            (None, Some(format!("{message}: {date}")))
-        }
     }
 }
 

@@ -419,22 +419,6 @@ struct AuditParams {
     older_id: Option<i64>,
 }
 
-/// The start of `day` (`YYYY-MM-DD`) in the site's zone; `Ok(None)` when nothing was typed.
-fn day_start(page: &PortalPage, day: &str, days_after: i64) -> Result<Option<chrono::DateTime<Utc>>, ()> {
-    if day.trim().is_empty() {
-        return Ok(None);
-    }
-    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").map_err(|_| ())?;
-    let midnight = (date + chrono::Duration::days(days_after)).and_hms_opt(0, 0, 0).expect("midnight exists");
-    let zone = page.site().time_zone;
-    // A zone may skip midnight (a clock change): the day then starts at its first instant.
-    let start = zone
-        .from_local_datetime(&midnight)
-        .earliest()
-        .or_else(|| zone.from_local_datetime(&(midnight + chrono::Duration::hours(1))).earliest());
-    Ok(start.map(|t| t.with_timezone(&Utc)))
-}
-
 async fn audit_log(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
@@ -452,13 +436,18 @@ async fn audit_log(
         limit: AUDIT_LINES_PER_PAGE + 1,
         ..AuditQuery::default()
     };
-    match day_start(&page, &params.from, 0) {
+    match page.day_start(&params.from, 0) {
         Ok(from) => query.from = from,
         Err(()) => problems.push(problem(Some("from"), format!("{}`{}`", text.bad_date, params.from))),
     }
-    match day_start(&page, &params.to, 1) {
+    match page.day_start(&params.to, 1) {
         Ok(before) => query.before = before,
         Err(()) => problems.push(problem(Some("to"), format!("{}`{}`", text.bad_date, params.to))),
+    }
+    if let (Some(from), Some(before)) = (query.from, query.before)
+        && from >= before
+    {
+        problems.push(problem(Some("to"), page.lang.portal().dates_reversed));
     }
     if !params.company.trim().is_empty() {
         match store.company(params.company.trim()).await {
