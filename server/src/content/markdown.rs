@@ -68,9 +68,19 @@ pub fn to_plain_text(markdown: &str) -> String {
 
 fn plain_text(events: &[Event]) -> String {
     let mut text = String::new();
+    // Inside a raw `<script>` or `<style>`: code, not words (the sanitiser drops it from pages).
+    let mut in_code = false;
     for event in events {
         match event {
-            Event::Text(t) | Event::Code(t) => text.push_str(t),
+            Event::Html(html) | Event::InlineHtml(html) => {
+                let html = html.to_ascii_lowercase();
+                let (opens, closes) = (
+                    ["<script", "<style"].iter().any(|tag| html.contains(tag)),
+                    ["</script", "</style"].iter().any(|tag| html.contains(tag)),
+                );
+                in_code = (in_code || opens) && !closes;
+            }
+            Event::Text(t) | Event::Code(t) if !in_code => text.push_str(t),
             Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph) => text.push(' '),
             _ => {}
         }
@@ -136,6 +146,12 @@ mod tests {
         assert_eq!(
             to_plain_text("**Sending** is back to *normal*.\nSee [notice](/x)."),
             "Sending is back to normal. See notice."
+        );
+        assert_eq!(
+            to_plain_text(
+                "English body <script>alert('en')</script> and <STYLE>p{}</STYLE>more.\n\n<script>\nx()\n</script>\n\nEnd."
+            ),
+            "English body and more. End."
         );
     }
 }
