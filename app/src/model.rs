@@ -639,6 +639,8 @@ pub struct StaffNoticeRow {
     pub title: String,
     pub kind: Kind,
     pub status: Option<Status>,
+    /// Still `scheduled` after its planned end: its status needs an update.
+    pub overdue: bool,
     pub updated: Moment,
     /// The public page.
     pub public_href: String,

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::Lang;
 use crate::layout::{document, href, notice_card, severity_badge, state_badge, status_badge, time};
 use crate::model::{
-    Chrome, Kind, NoticeListPage, NoticePage, RevisionLink, RevisionPage, StatusPage, Translation,
+    Chrome, Kind, NoticeListPage, NoticePage, RevisionLink, RevisionPage, Status, StatusPage, Translation,
 };
 
 /// `/`: every component's state, then active, upcoming and recent notices.
@@ -108,6 +108,9 @@ pub fn notice_page(chrome: Chrome, page: NoticePage) -> String {
     let t = lang.text();
     let n = page.summary;
     let is_maintenance = n.kind == Kind::Maintenance;
+    // A maintenance names its times as planned until it has started (its start) or ended.
+    let planned_start = is_maintenance && n.status == Some(Status::Scheduled);
+    let start_label = if planned_start { t.scheduled_start } else { t.started };
     let end_label =
         if is_maintenance && !n.status.is_some_and(|s| s.is_closed()) { t.scheduled_end } else { t.ended };
     let fact = |label: &'static str, value: AnyView| view! { <dt>{label}</dt><dd>{value}</dd> };
@@ -116,7 +119,7 @@ pub fn notice_page(chrome: Chrome, page: NoticePage) -> String {
         {n.status.map(|s| fact(t.state, status_badge(lang, s).into_any()))}
         {n.severity.map(|s| fact(t.severity, severity_badge(lang, s).into_any()))}
         {(!page.components.is_empty()).then(|| fact(t.affected, page.components.join(", ").into_any()))}
-        {n.started.as_ref().map(|m| fact(t.started, time(lang, m).into_any()))}
+        {n.started.as_ref().map(|m| fact(start_label, time(lang, m).into_any()))}
         {n.resolved.as_ref().map(|m| fact(end_label, time(lang, m).into_any()))}
         {page.duration_minutes.map(|m| fact(t.duration, lang.duration(m).into_any()))}
         {fact(t.published, time(lang, &n.published).into_any())}

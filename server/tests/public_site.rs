@@ -52,7 +52,10 @@ async fn notice_page_has_facts_timeline_and_computed_weekdays() {
     assert!(en.contains("Critical"));
 
     let maintenance = app.get("/en/notices/api-maintenance").await.text();
-    assert!(maintenance.contains("Scheduled end"), "{maintenance}");
+    assert!(
+        maintenance.contains("<dt>Scheduled start</dt>") && maintenance.contains("<dt>Scheduled end</dt>"),
+        "{maintenance}"
+    );
     assert!(maintenance.contains("2 hours"), "{maintenance}");
 }
 

@@ -81,6 +81,10 @@ async fn only_staff_reach_the_console() {
         let html = list.text();
         assert!(html.contains("メール配信の停止") && html.contains(OUTAGE), "{html}");
         assert!(html.contains("<span class=\"portal-name\">スタッフ用コンソール</span>"), "{html}");
+        // The fixture's maintenance, planned for 2021, is still `scheduled`: staff are told.
+        let row = html.split("<tr>").find(|row| row.contains("API メンテナンス")).expect("its row");
+        assert!(row.contains("<span class=\"badge overdue\">予定の終了時刻を過ぎています</span>"), "{row}");
+        assert_eq!(html.matches("badge overdue").count(), 1, "only it: {html}");
         assert!(
             !html.contains("/staff/notices/japanese-only/update"),
             "an announcement has no status to update"

@@ -115,6 +115,8 @@ async fn notices(
             title: notice.title.get(lang).to_string(),
             kind: notice.kind,
             status: notice.status,
+            overdue: notice.status == Some(Status::Scheduled)
+                && notice.resolved_at.or(notice.started_at).is_some_and(|end| end < Utc::now()),
             updated: crate::public_site::views::moment(page.site(), notice.updated_at()),
             public_href: format!("/{}/notices/{}", lang.code(), notice.slug),
             update_href: notice.status.map(|_| update_href(&notice.slug)),
