@@ -573,8 +573,11 @@ pub struct RedeliveryProgress {
 /// The confirmation of a redelivery: exactly what will happen before anything does.
 #[derive(Clone, Debug)]
 pub struct RedeliverConfirmPage {
-    pub release_title: String,
-    pub release_href: String,
+    /// What is redelivered: a release, or the incident that left the messages unsent.
+    pub title: String,
+    pub title_href: String,
+    /// The page the redelivery was asked from.
+    pub back_href: String,
     /// Messages that will be sent again (one per recipient).
     pub messages: i64,
     pub skipped: Vec<(SkipReason, i64)>,
@@ -661,12 +664,16 @@ pub struct NoticeUpdateForm {
     pub at: String,
     /// The site's zone, as the form shows it (`Asia/Tokyo, UTC+09:00`).
     pub zone: String,
+    /// The status chosen; `None`: the notice's status is left as it is.
     pub status: Option<Status>,
     pub statuses: Vec<Status>,
     pub text: String,
     pub text_en: String,
-    /// Why the entry comes after the notice was resolved.
+    /// Why the entry comes after the notice was resolved, in each language.
     pub reason: String,
+    pub reason_en: String,
+    /// The notice's status now, named by the option that keeps it.
+    pub current_status: Option<Status>,
     /// The author's note for this version ("cause and countermeasures added").
     pub note: String,
     /// The file as it was when the form was opened: saving is refused if it changed since.

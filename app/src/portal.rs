@@ -672,12 +672,12 @@ pub fn redeliver_confirm_page(chrome: PortalChrome, page: RedeliverConfirmPage) 
         if page.messages > 0 { lang.redelivery_summary(page.messages) } else { r.nothing.to_string() };
     let main = view! {
         <h1>{r.confirm_title}</h1>
-        <p class="release-name"><a href=page.release_href.clone()>{page.release_title.clone()}</a></p>
+        <p class="release-name"><a href=page.title_href.clone()>{page.title.clone()}</a></p>
         {error}
         <p class="summary"><strong>{summary}</strong></p>
         {skipped}
         {form}
-        <p class="more"><a href=page.release_href.clone()>"← "{r.back}</a></p>
+        <p class="more"><a href=page.back_href.clone()>"← "{r.back}</a></p>
     };
     portal_document(chrome, main)
 }
@@ -1133,8 +1133,9 @@ mod tests {
     #[test]
     fn the_confirmation_states_what_will_happen_and_asks_staff_why() {
         let page = RedeliverConfirmPage {
-            release_title: "Launch".into(),
-            release_href: "/portal/releases/7".into(),
+            title: "Launch".into(),
+            title_href: "/portal/releases/7".into(),
+            back_href: "/portal/releases/7".into(),
             messages: 148,
             skipped: vec![(SkipReason::Delivered, 493), (SkipReason::OutcomeUnknown, 2)],
             confirm_action: "/portal/releases/7/redeliver/confirm".into(),

@@ -119,6 +119,8 @@ pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
             view! { <option value=status.as_str() selected=form.status == Some(status)>{lang.status(status)}</option> }
         })
         .collect_view();
+    let keep = form.current_status.map_or(String::new(), |now| format!(" ({})", lang.status(now)));
+    let keep = view! { <option value="" selected=form.status.is_none()>{s.status_unchanged}{keep}</option> };
     let main = view! {
         <h1>{s.add_update}": "{form.title}</h1>
         {summary}
@@ -128,10 +130,11 @@ pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
             <input type="hidden" name="version" value=form.version/>
             <input type="hidden" name="original" value=form.original/>
             {field("at", format!("{} ({})", s.at, form.zone), view! { <input type="datetime-local" id="at" name="at" value=form.at required/> }, &form.problems)}
-            {field("status", s.status, view! { <select id="status" name="status">{options}</select> }, &form.problems)}
+            {field("status", s.status, view! { <select id="status" name="status">{keep}{options}</select> }, &form.problems)}
             {field("text", s.text, text_area("text", "text", 5, true, &form.text), &form.problems)}
             {field("text_en", s.text_en, text_area("text_en", "text_en", 5, false, &form.text_en), &form.problems)}
             {field("reason", s.reason, view! { <input type="text" id="reason" name="reason" value=form.reason/> }, &form.problems)}
+            {field("reason_en", s.reason_en, view! { <input type="text" id="reason_en" name="reason_en" value=form.reason_en/> }, &form.problems)}
             {field("note", s.note, view! { <input type="text" id="note" name="note" value=form.note/> }, &form.problems)}
             <p><button type="submit">{s.publish}</button></p>
         </form>

@@ -364,7 +364,7 @@ async fn staff_add_the_cause_to_the_incident_and_readers_see_it_with_its_revisio
     // Tell them: one email each, in its language, sent by the demo's dispatcher.
     click(&client, "form.notify button[type=submit]").await;
     let told = client.wait().for_element(Locator::Css("p.message.info")).await.unwrap().text().await.unwrap();
-    assert_eq!(told, "通知を送る企業の数: 117");
+    assert_eq!(told, "通知メールを送信待ちに入れた企業の数: 117");
     let outbox = demo.work.path().join("outbox");
     let emails = || {
         std::fs::read_dir(&outbox).map_or(0, |files| {
@@ -516,7 +516,7 @@ async fn staff_run_an_incidents_whole_communication_from_the_browser() {
 
     // 4. Every affected company told, once.
     let told = submit_and_confirm(&client, "form.notify button[type=submit]").await;
-    assert_eq!(told, "通知を送る企業の数: 117");
+    assert_eq!(told, "通知メールを送信待ちに入れた企業の数: 117");
 
     // 5. The later version: cause and countermeasures, resolved.
     client.goto(&format!("{base}/staff/notices/{SLUG}/update")).await.unwrap();

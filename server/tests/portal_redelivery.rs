@@ -244,6 +244,10 @@ async fn the_incident_question_is_answered_once_and_redeliver_sends_what_it_left
         let page = confirmation.text();
         assert!(page.contains("<h1>再送の確認</h1>") && page.contains("26"), "{page}");
         assert!(
+            page.contains("<a href=\"/ja/notices/delivery-outage\">"),
+            "the incident links to its notice"
+        );
+        assert!(
             page.contains(&format!("action=\"{action}\"")) && page.contains(r#"name="confirm" value="1""#)
         );
         assert!(app.store.incident_answer(1, "delivery-outage").await.unwrap().is_none(), "nothing yet");

@@ -267,6 +267,8 @@ async fn an_entry_after_the_resolution_needs_its_reason() {
     let mut staff = app.session_for(STAFF_USER).await;
     const RESOLVED: &str = "/staff/notices/slow-api/update";
     let form = staff.get(RESOLVED).await.text();
+    // News after the resolution leaves the status as it is, unless staff choose one.
+    assert!(form.contains("<option value=\"\" selected>状況は変えない (解決済み)</option>"), "{form}");
     let opened = Opened::from_page(&form);
     let post = |reason: &'static str| {
         [
@@ -274,9 +276,11 @@ async fn an_entry_after_the_resolution_needs_its_reason() {
             ("version", opened.version.clone()),
             ("original", opened.original.clone()),
             ("at", "2021-03-05T12:00".to_string()),
-            ("status", "resolved".to_string()),
+            ("status", String::new()),
             ("text", "原因と再発防止策を追記しました。".to_string()),
+            ("text_en", "Cause and countermeasures added.".to_string()),
             ("reason", reason.to_string()),
+            ("reason_en", "Cause added".to_string()),
         ]
     };
     let fields = post("");
@@ -293,7 +297,13 @@ async fn an_entry_after_the_resolution_needs_its_reason() {
     let published = staff.post(RESOLVED, &pairs, &[("origin", "http://portal.test")]).await;
     assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.text());
     let file = std::fs::read_to_string(app.content.join("notices/slow-api.md")).unwrap();
-    assert!(file.contains("reason = \"原因と再発防止策を追記\"\n+++"), "{file}");
+    assert!(
+        file.contains("at = 2021-03-05T12:00:00+09:00\ntext = \"原因と再発防止策を追記しました。\"\ntext_en = \"Cause and countermeasures added.\"\nreason = \"原因と再発防止策を追記\"\nreason_en = \"Cause added\"\n+++"),
+        "{file}"
+    );
+    assert_eq!(file.matches("status = \"resolved\"").count(), 2, "no second resolution: {file}");
+    let english = staff.get("/en/notices/slow-api").await.text();
+    assert!(english.contains("Cause added") && !english.contains("原因と再発防止策を追記"), "{english}");
 }
 
 #[tokio::test]
@@ -356,7 +366,7 @@ async fn affected_companies_are_told_once_per_version_in_their_language() {
             "{url}: never twice for the same version"
         );
         let page = staff.get("/staff/notices/delivery-outage/impact?notified=2").await.text();
-        assert!(page.contains("通知を送る企業の数: 2"), "{page}");
+        assert!(page.contains("通知メールを送信待ちに入れた企業の数: 2"), "{page}");
         let acme_row =
             page.split("<span class=\"slug\">acme</span>").nth(1).unwrap().split("</tr>").next().unwrap();
         assert!(acme_row.contains("<time"), "when it was told: {acme_row}");

@@ -15,11 +15,13 @@ use statusdesk_app::model::Status;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Update {
     pub at: DateTime<FixedOffset>,
-    pub status: Status,
+    /// The notice's new status; `None` leaves it as it is (an entry that only adds news).
+    pub status: Option<Status>,
     pub text: String,
     pub text_en: Option<String>,
-    /// Why an entry comes after the notice was resolved (required then).
+    /// Why an entry comes after the notice was resolved (required then), in each language.
     pub reason: Option<String>,
+    pub reason_en: Option<String>,
 }
 
 /// Why an update cannot be written into a file.
@@ -187,16 +189,17 @@ pub fn append_update(source: &str, update: &Update) -> Result<String, UpdateErro
     };
     let at = update.at.to_rfc3339();
     let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-    let mut entry = format!(
-        "\n[[timeline]]\nat = {at}\nstatus = {}\ntext = {}\n",
-        quoted(update.status.as_str()),
-        quoted(&update.text)
-    );
-    if let Some(en) = update.text_en.as_deref().filter(|t| !t.trim().is_empty()) {
-        entry += &format!("text_en = {}\n", quoted(en));
+    let mut entry = format!("\n[[timeline]]\nat = {at}\n");
+    if let Some(status) = update.status {
+        entry += &format!("status = {}\n", quoted(status.as_str()));
     }
-    if let Some(reason) = update.reason.as_deref().filter(|t| !t.trim().is_empty()) {
-        entry += &format!("reason = {}\n", quoted(reason));
+    entry += &format!("text = {}\n", quoted(&update.text));
+    let optional =
+        [("text_en", &update.text_en), ("reason", &update.reason), ("reason_en", &update.reason_en)];
+    for (key, value) in optional {
+        if let Some(value) = value.as_deref().filter(|t| !t.trim().is_empty()) {
+            entry += &format!("{key} = {}\n", quoted(value));
+        }
     }
     // The entry goes before the closing fence (after a last line without its newline, if any).
     if !out[close - 1].ends_with('\n') {
@@ -204,15 +207,16 @@ pub fn append_update(source: &str, update: &Update) -> Result<String, UpdateErro
     }
     out.insert(close, entry);
     // Then the top-level keys, which sit above every table (indexes below `close` hold).
-    let mut top_level = vec![format!("status = {}\n", quoted(update.status.as_str()))];
+    let Some(status) = update.status else { return Ok(out.concat()) };
+    let mut top_level = vec![format!("status = {}\n", quoted(status.as_str()))];
     let closed_already = key_line("status")
         .and_then(|i| lines[i].split_once('='))
         .and_then(|(_, value)| Status::from_keyword(value.trim().trim_matches('"')))
         .is_some_and(|status| status.is_closed());
     match key_line("resolved_at") {
         // A maintenance's planned end gives way to the time it actually ended.
-        Some(i) if update.status.is_closed() && !closed_already => out[i] = format!("resolved_at = {at}\n"),
-        None if update.status.is_closed() => top_level.push(format!("resolved_at = {at}\n")),
+        Some(i) if status.is_closed() && !closed_already => out[i] = format!("resolved_at = {at}\n"),
+        None if status.is_closed() => top_level.push(format!("resolved_at = {at}\n")),
         _ => {}
     }
     let first = match key_line("status") {
@@ -257,10 +261,11 @@ mod tests {
     fn update(status: Status) -> Update {
         Update {
             at: DateTime::parse_from_rfc3339("2021-03-01T10:00:00+09:00").unwrap(),
-            status,
+            status: Some(status),
             text: "原因は \"設定\" でした。\n+++\n対処済みです。".into(),
             text_en: Some("It was the \"configuration\".".into()),
             reason: None,
+            reason_en: None,
         }
     }
 
@@ -290,6 +295,25 @@ mod tests {
         let again = append_update(&updated, &update(Status::Resolved)).unwrap();
         assert_eq!(again.matches("resolved_at").count(), 1, "an existing resolved_at is kept");
         assert!(again.contains("resolved_at = 2021-03-01T10:00:00+09:00\n"));
+    }
+
+    #[test]
+    fn an_entry_without_a_status_leaves_the_notice_as_it_is() {
+        let resolved = append_update(NOTICE, &update(Status::Resolved)).unwrap();
+        let news = Update {
+            at: DateTime::parse_from_rfc3339("2021-03-02T15:00:00+09:00").unwrap(),
+            status: None,
+            reason: Some("原因を追記".into()),
+            reason_en: Some("Cause added".into()),
+            ..update(Status::Resolved)
+        };
+        let updated = append_update(&resolved, &news).unwrap();
+        let entry = "\n[[timeline]]\nat = 2021-03-02T15:00:00+09:00\ntext = \"原因は \\\"設定\\\" でした。\\n+++\\n対処済みです。\"\ntext_en = \"It was the \\\"configuration\\\".\"\nreason = \"原因を追記\"\nreason_en = \"Cause added\"\n";
+        assert_eq!(
+            updated,
+            resolved.replace("\n+++\n\n本文", &format!("\n{entry}+++\n\n本文")),
+            "only the entry added"
+        );
     }
 
     #[test]

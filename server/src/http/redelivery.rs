@@ -114,8 +114,9 @@ async fn confirmation(
     hidden.push(("csrf".into(), viewer.csrf.clone()));
     hidden.push(("key".into(), key));
     let view = RedeliverConfirmPage {
-        release_title: scope.release.title.clone(),
-        release_href: release_href(viewer, scope, ""),
+        title: scope.release.title.clone(),
+        title_href: release_href(viewer, scope, ""),
+        back_href: release_href(viewer, scope, ""),
         messages: plan.messages.len() as i64,
         skipped: plan.skipped.into_iter().collect(),
         confirm_action: release_href(viewer, scope, "/redeliver/confirm"),
@@ -329,8 +330,9 @@ async fn answer(
             .map(|(name, value)| (name.to_string(), value.to_string()))
             .to_vec();
         let view = RedeliverConfirmPage {
-            release_title: notice.title.get(page.lang).to_string(),
-            release_href: home(),
+            title: notice.title.get(page.lang).to_string(),
+            title_href: format!("/{}/notices/{}", page.lang.code(), notice.slug),
+            back_href: home(),
             messages: plan.messages.len() as i64,
             skipped: plan.skipped.into_iter().collect(),
             confirm_action: uri.to_string(),

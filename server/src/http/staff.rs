@@ -162,9 +162,11 @@ struct UpdateFields {
     text: String,
     #[serde(default)]
     text_en: String,
-    /// Why this entry comes after the notice was resolved.
+    /// Why this entry comes after the notice was resolved, in each language.
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    reason_en: String,
     /// The author's note for the version this publishes.
     #[serde(default)]
     note: String,
@@ -186,10 +188,12 @@ fn form(page: &PortalPage, notice: &Notice, fields: UpdateFields) -> NoticeUpdat
         at: fields.at,
         zone: format!("{zone}, UTC{}", chrono::Offset::fix(&offset)),
         status: Status::from_keyword(&fields.status),
+        current_status: notice.status,
         statuses: Status::allowed_for(notice.kind).to_vec(),
         text: fields.text,
         text_en: fields.text_en,
         reason: fields.reason,
+        reason_en: fields.reason_en,
         note: fields.note,
         version: fields.version,
         original: fields.original,
@@ -212,7 +216,8 @@ async fn update_form(
     let now = Utc::now().with_timezone(&page.site().time_zone);
     let fields = UpdateFields {
         at: now.format("%Y-%m-%dT%H:%M").to_string(),
-        status: notice.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        // A closed notice's next entry is news after it (a cause found): its status stays.
+        status: notice.status.filter(|s| !s.is_closed()).map(|s| s.as_str().to_string()).unwrap_or_default(),
         version: version(&text),
         original: text,
         ..UpdateFields::default()
@@ -267,20 +272,29 @@ fn read_update(page: &PortalPage, kind: Kind, fields: &UpdateFields) -> Result<U
             None
         }
     };
-    let status = Status::from_keyword(&fields.status).filter(|s| Status::allowed_for(kind).contains(s));
-    if status.is_none() {
+    // Empty: the entry leaves the notice's status as it is.
+    let status = match fields.status.trim() {
+        "" => Ok(None),
+        keyword => Status::from_keyword(keyword)
+            .filter(|s| Status::allowed_for(kind).contains(s))
+            .map(Some)
+            .ok_or(()),
+    };
+    if status.is_err() {
         problems.push(problem(Some("status"), text.no_status));
     }
     if fields.text.trim().is_empty() {
         problems.push(problem(Some("text"), text.no_text));
     }
+    let optional = |typed: &str| Some(one_line_ending(typed.trim())).filter(|t| !t.is_empty());
     match (at, status) {
-        (Some(at), Some(status)) if problems.is_empty() => Ok(Update {
+        (Some(at), Ok(status)) if problems.is_empty() => Ok(Update {
             at,
             status,
             text: one_line_ending(fields.text.trim()),
-            text_en: Some(one_line_ending(fields.text_en.trim())).filter(|t| !t.is_empty()),
-            reason: Some(one_line_ending(fields.reason.trim())).filter(|t| !t.is_empty()),
+            text_en: optional(&fields.text_en),
+            reason: optional(&fields.reason),
+            reason_en: optional(&fields.reason_en),
         }),
         _ => Err(problems),
     }
@@ -299,6 +313,7 @@ fn field_of(text: &str, finding: &Finding) -> Option<&'static str> {
         "text" => Some("text"),
         "text_en" => Some("text_en"),
         "reason" => Some("reason"),
+        "reason_en" => Some("reason_en"),
         _ => None,
     }
 }
@@ -380,7 +395,8 @@ async fn add_update(
         return refuse(StatusCode::INTERNAL_SERVER_ERROR, fields, problems, None);
     }
     if let Some(store) = state.database.store() {
-        let detail = format!("status {} at {}", update.status.as_str(), update.at.to_rfc3339());
+        let status = update.status.map_or("unchanged", |s| s.as_str());
+        let detail = format!("status {status} at {}", update.at.to_rfc3339());
         audit(store.as_ref(), &viewer, "notice.update", None, &uri, Some(detail)).await;
     }
     Redirect::to(&format!("/staff/notices?{}", encode(&[("updated", slug.as_str())]))).into_response()
