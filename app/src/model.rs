@@ -680,6 +680,10 @@ pub struct NoticeUpdateForm {
     /// The SHA-256 of the file then: the version the form stands on.
     pub version: String,
     pub original: String,
+    /// What the linter warns of since this entry: shown before it is published.
+    pub warnings: Vec<String>,
+    /// Carried back with the form: publishing with these same warnings goes ahead.
+    pub warned: String,
     pub problems: Vec<FieldProblem>,
     /// The file changed since the form was opened: the changes, as a unified diff.
     pub conflict: Option<String>,

@@ -121,9 +121,21 @@ pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
         .collect_view();
     let keep = form.current_status.map_or(String::new(), |now| format!(" ({})", lang.status(now)));
     let keep = view! { <option value="" selected=form.status.is_none()>{s.status_unchanged}{keep}</option> };
+    let warnings = (!form.warnings.is_empty()).then(|| {
+        let items = form.warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view();
+        view! {
+            <div class="message warning" role="alert">
+                <p>{s.update_warnings}</p>
+                <ul>{items}</ul>
+            </div>
+        }
+    });
+    let warned =
+        (!form.warned.is_empty()).then(|| view! { <input type="hidden" name="warned" value=form.warned/> });
     let main = view! {
         <h1>{s.add_update}": "{form.title}</h1>
         {summary}
+        {warnings}
         {conflict}
         <form method="post" action=form.action class="notice-update">
             <input type="hidden" name="csrf" value=csrf/>
@@ -136,6 +148,7 @@ pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
             {field("reason", s.reason, view! { <input type="text" id="reason" name="reason" value=form.reason/> }, &form.problems)}
             {field("reason_en", s.reason_en, view! { <input type="text" id="reason_en" name="reason_en" value=form.reason_en/> }, &form.problems)}
             {field("note", s.note, view! { <input type="text" id="note" name="note" value=form.note/> }, &form.problems)}
+            {warned}
             <p><button type="submit">{s.publish}</button></p>
         </form>
     };

@@ -937,3 +937,42 @@ async fn the_new_notice_form_says_each_mistake_once_next_to_its_field() {
     assert!(html.contains("<fieldset id=\"components\" class=\"choices\"><legend>"), "{html}");
     assert!(!html.contains("<label for=\"components\">"));
 }
+
+/// An update the linter only warns of (an entry dated before the maintenance starts) is shown
+/// with the warning first, unpublished; sent again as it is, it is published.
+#[tokio::test]
+async fn an_update_the_linter_warns_of_is_published_only_when_sent_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_urls(dir.path()).await.remove(0);
+    let app = PortalApp::start(&url, HttpOptions::default()).await;
+    let mut staff = app.session_for(STAFF_USER).await;
+    const MAINTENANCE: &str = "/staff/notices/api-maintenance/update";
+    let path = app.content.join("notices/api-maintenance.md");
+    let before = std::fs::read_to_string(&path).unwrap();
+    let opened = Opened::from_page(&staff.get(MAINTENANCE).await.text());
+    let post = async |staff: &mut Browser, warned: &str| {
+        let fields = [
+            ("csrf", opened.csrf.as_str()),
+            ("version", &opened.version),
+            ("original", &opened.original),
+            ("at", "2021-03-26T12:00"),
+            ("status", ""),
+            ("text", "前日のお知らせです。"),
+            ("warned", warned),
+        ];
+        staff.post(MAINTENANCE, &fields, &[("origin", "http://portal.test")]).await
+    };
+    let warned = post(&mut staff, "").await;
+    assert_eq!(warned.status, StatusCode::OK);
+    let html = warned.text();
+    let box_ =
+        html.split("class=\"message warning\"").nth(1).expect("the warnings").split("</div>").next().unwrap();
+    assert!(box_.contains("まだ公開していません") && box_.contains("`started_at`"), "{box_}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before, "nothing written yet");
+
+    let published = post(&mut staff, &hidden_field(&html, "warned")).await;
+    assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.text());
+    let file = std::fs::read_to_string(&path).unwrap();
+    assert!(file.contains("at = 2021-03-26T12:00:00+09:00\ntext = \"前日のお知らせです。\"\n+++"), "{file}");
+    assert!(file.contains("status = \"scheduled\""), "the status stays: {file}");
+}

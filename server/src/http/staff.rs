@@ -176,6 +176,10 @@ struct UpdateFields {
     /// The file's text then, to show what changed since (browsers post it with CRLF lines).
     #[serde(default)]
     original: String,
+    /// The SHA-256 of the linter's warnings last shown with the form: publishing with those
+    /// same warnings is the deliberate choice they asked for.
+    #[serde(default)]
+    warned: String,
 }
 
 /// The form for `notice`, filled with `fields`.
@@ -197,6 +201,8 @@ fn form(page: &PortalPage, notice: &Notice, fields: UpdateFields) -> NoticeUpdat
         note: fields.note,
         version: fields.version,
         original: fields.original,
+        warnings: Vec::new(),
+        warned: String::new(),
         problems: Vec::new(),
         conflict: None,
     }
@@ -300,6 +306,19 @@ fn read_update(page: &PortalPage, kind: Kind, fields: &UpdateFields) -> Result<U
     }
 }
 
+/// The linter's warnings about the notice file as `written` that it did not give about it as it
+/// was (`before`), in the page's language.
+fn new_warnings(path: &std::path::Path, before: &str, written: &str, page: &PortalPage) -> Vec<String> {
+    let warnings = |text: &str| {
+        let mut findings = Findings::new(path);
+        notice::parse(path, text, page.site(), &mut findings);
+        let warnings = findings.list.into_iter().filter(|f| f.level == Level::Warning);
+        warnings.map(|f| f.message.get(page.lang).to_string()).collect::<Vec<_>>()
+    };
+    let known = warnings(before);
+    warnings(written).into_iter().filter(|w| !known.contains(w)).collect()
+}
+
 /// The form field a linter finding on the file `text` is about: the key it says is missing, or
 /// else the key on its line.
 fn field_of(text: &str, finding: &Finding) -> Option<&'static str> {
@@ -379,6 +398,14 @@ async fn add_update(
         .collect();
     if !errors.is_empty() {
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, fields, errors, None);
+    }
+    // What the linter warns of since this entry (an entry before the incident started, say) is
+    // shown first; publishing with the same warnings again is then a deliberate choice.
+    let warnings = new_warnings(&notice.path, &current, &written, &page);
+    let warned = version(&warnings.join("\n"));
+    if !warnings.is_empty() && fields.warned != warned {
+        let form = NoticeUpdateForm { warnings, warned, ..form(&page, &notice, fields) };
+        return render(&page, &viewer, StatusCode::OK, form);
     }
     let (path, published_slug, site) = (notice.path.clone(), notice.slug.clone(), Arc::clone(&state.site));
     let (author, note) = (viewer.user.email.clone(), fields.note.clone());
