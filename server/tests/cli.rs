@@ -214,6 +214,22 @@ fn demo_data_impact_and_company_list_work_together() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("there is no company `no-such-company`"), "{err}");
 
+    // Served over that database, the incident's figures are up once the database answers, not
+    // only at the first refresh minutes later.
+    let content = dir.path().join("content");
+    copy_dir(&fixture_site(), &content);
+    let server = Server::start(&content, &url);
+    let figures = (0..300).find_map(|_| {
+        let (_, html) = server.get("/en/notices/delivery-outage").unwrap();
+        if html.contains("class=\"impact\"") {
+            return Some(html);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        None
+    });
+    assert!(figures.is_some(), "no figures 30 s after the start");
+    drop(server);
+
     let (code, out, _) = run(&["company", "list", "--database-url", &url, "--format", "json"]);
     assert_eq!(code, 0);
     let companies: serde_json::Value = serde_json::from_str(&out).unwrap();

@@ -1,6 +1,6 @@
 //! Computes each published incident's figures from the delivery database for the scope its
 //! notice names (`[impact]`) and publishes them with the site ([`crate::content::figures`]):
-//! every few minutes while `serve` runs. When the database cannot answer, the last figures
+//! once the database answers, then every few minutes while `serve` runs. When the database cannot answer, the last figures
 //! stay up with the time they were computed.
 
 use std::sync::Arc;
@@ -51,15 +51,20 @@ pub async fn refresh(store: &dyn Store, site: &LiveSite) -> Result<usize, Figure
     Ok(count)
 }
 
-/// Refreshes the figures now and then every [`REFRESH_EVERY`], whenever the database answers.
+/// How soon the figures are tried again while the database is not connected (as at start).
+const WAIT_FOR_DATABASE: Duration = Duration::from_secs(1);
+
+/// Refreshes the figures as soon as the database answers and then every [`REFRESH_EVERY`].
 pub async fn keep_fresh(database: Arc<DatabaseMonitor>, site: Arc<LiveSite>) {
     loop {
-        if let Some(store) = database.store() {
-            match refresh(store.as_ref(), &site).await {
-                Ok(count) => tracing::debug!(count, "incident figures computed"),
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot compute the incident figures; the last ones stay up")
-                }
+        let Some(store) = database.store() else {
+            tokio::time::sleep(WAIT_FOR_DATABASE).await;
+            continue;
+        };
+        match refresh(store.as_ref(), &site).await {
+            Ok(count) => tracing::debug!(count, "incident figures computed"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot compute the incident figures; the last ones stay up")
             }
         }
         tokio::time::sleep(REFRESH_EVERY).await;
