@@ -204,6 +204,10 @@ pub struct TimelineEntryView {
     pub html: String,
     /// Why the entry came after the notice was resolved, when it did.
     pub reason: Option<String>,
+    /// The language the text and the reason are shown in when it is not the page's (no
+    /// translation): `lang` attributes for readers and screen readers.
+    pub text_lang: Option<&'static str>,
+    pub reason_lang: Option<&'static str>,
 }
 
 /// How much of a notice is written in the page's language.
@@ -226,6 +230,8 @@ pub struct NoticePage {
     pub timeline: Vec<TimelineEntryView>,
     /// Sanitised HTML of the body.
     pub body_html: String,
+    /// The body's language when it is not the page's (no translation).
+    pub body_lang: Option<&'static str>,
     /// How much of the notice the page's language has; what it lacks is shown in the site's
     /// main language.
     pub translation: Translation,

@@ -129,14 +129,15 @@ pub fn notice_page(chrome: Chrome, page: NoticePage) -> String {
             .timeline
             .into_iter()
             .map(|e| {
+                let reason_lang = e.reason_lang;
                 let reason = e.reason.map(|r| {
-                    view! { <p class="reason"><span class="label">{t.after_resolution}</span>" "{r}</p> }
+                    view! { <p class="reason"><span class="label">{t.after_resolution}</span>" "<span lang=reason_lang>{r}</span></p> }
                 });
                 view! {
                     <li>
                         <p class="when">{time(lang, &e.at)}" "{e.status.map(|s| status_badge(lang, s))}</p>
                         {reason}
-                        <div class="entry-text" inner_html=e.html></div>
+                        <div class="entry-text" lang=e.text_lang inner_html=e.html></div>
                     </li>
                 }
             })
@@ -152,7 +153,7 @@ pub fn notice_page(chrome: Chrome, page: NoticePage) -> String {
         view! {
             <section class="body">
                 <h2>{t.details}</h2>
-                <div class="markdown" inner_html=page.body_html></div>
+                <div class="markdown" lang=page.body_lang inner_html=page.body_html></div>
             </section>
         }
     });

@@ -65,7 +65,10 @@ async fn untranslated_notices_fall_back_to_japanese_and_say_so() {
     let html = app.get("/en/notices/japanese-only").await.text();
     assert!(html.contains("日本語だけのお知らせ"));
     assert!(html.contains("This notice is available in Japanese only."));
+    assert!(html.contains("<div lang=\"ja\" class=\"markdown\">"), "the Japanese body says so: {html}");
     assert!(!html.contains("<script>alert"), "raw script in the body must be removed: {html}");
+    let translated = app.get("/en/notices/slow-api").await.text();
+    assert!(!translated.contains("<div lang=\"ja\""), "{translated}");
 }
 
 #[tokio::test]

@@ -42,21 +42,23 @@ impl<'a> Views<'a> {
         text.get(self.lang)
     }
 
+    /// The language `text` is shown in when the page's has no translation of it.
+    fn fallback_lang(&self, text: &Translated) -> Option<&'static str> {
+        let translated = self.lang == Lang::Ja || text.en.as_deref().is_some_and(|en| !en.trim().is_empty());
+        (!translated).then_some(Lang::Ja.code())
+    }
+
     /// How much of `notice` this page's language has: every piece of its text (title, body,
     /// each timeline entry and reason) translated, some of them, or none.
     fn translation(&self, notice: &Notice) -> Translation {
-        if self.lang == Lang::Ja {
-            return Translation::Complete;
-        }
         let body = (!notice.body.ja.trim().is_empty()).then_some(&notice.body);
         let entries = notice.timeline.iter().flat_map(|e| std::iter::once(&e.text).chain(&e.reason));
-        let (pieces, missing) = std::iter::once(&notice.title).chain(body).chain(entries).fold(
-            (0, 0),
-            |(pieces, missing), text| {
-                let untranslated = text.en.as_deref().is_none_or(|en| en.trim().is_empty());
-                (pieces + 1, missing + usize::from(untranslated))
-            },
-        );
+        let (pieces, missing) = std::iter::once(&notice.title)
+            .chain(body)
+            .chain(entries)
+            .fold((0, 0), |(pieces, missing), text| {
+                (pieces + 1, missing + usize::from(self.fallback_lang(text).is_some()))
+            });
         match missing {
             0 => Translation::Complete,
             m if m == pieces => Translation::Missing,
@@ -161,9 +163,12 @@ impl<'a> Views<'a> {
                     status: e.status,
                     html: markdown::render(self.pick(&e.text)),
                     reason: e.reason.as_ref().map(|r| self.pick(r).to_string()),
+                    text_lang: self.fallback_lang(&e.text),
+                    reason_lang: e.reason.as_ref().and_then(|r| self.fallback_lang(r)),
                 })
                 .collect(),
             body_html: markdown::render(body_source),
+            body_lang: self.fallback_lang(&notice.body),
             translation: self.translation(notice),
             revisions: self.revision_links(notice),
             impact: self.content.figures.get(&notice.slug).map(|f| PublicImpact {
