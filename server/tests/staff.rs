@@ -924,6 +924,9 @@ async fn the_new_notice_form_says_each_mistake_once_next_to_its_field() {
             .contains("日時を 2021-03-01T17:35 の形で入力してください（必須）")
     );
 
+    let html = post(&mut staff, &[("body", "日本語\n<!-- lang: en -->\nEnglish")]).await;
+    assert!(field_problems(&html, "body").contains("本文の言語の区切りの行は書けません"), "{html}");
+
     let html = post(&mut staff, &[("slug", "")]).await;
     let slug = field_problems(&html, "slug");
     assert!(slug.contains("識別名を入力してください") && slug.matches("<li>").count() == 1, "{slug}");

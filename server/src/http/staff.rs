@@ -1347,6 +1347,13 @@ async fn save_notice(
         }
         Editing::Existing { notice, .. } => (notice.slug.clone(), notice.path.clone()),
     };
+    // The line that divides the file's body between the languages cannot be typed into either.
+    for field in ["body", "body_en"] {
+        if field_value(&fields, field).lines().any(|l| l.trim() == crate::content::notice::ENGLISH_MARKER) {
+            let marker = crate::content::notice::ENGLISH_MARKER;
+            problems.push(problem(Some(field), format!("{}`{marker}`", text.marker_in_body)));
+        }
+    }
     let optional = |name: &str| Some(field_value(&fields, name).trim().to_string()).filter(|v| !v.is_empty());
     let mut time = |name: &'static str| {
         let typed = field_value(&fields, name);
