@@ -978,4 +978,17 @@ async fn an_update_the_linter_warns_of_is_published_only_when_sent_again() {
     let file = std::fs::read_to_string(&path).unwrap();
     assert!(file.contains("at = 2021-03-26T12:00:00+09:00\ntext = \"前日のお知らせです。\"\n+++"), "{file}");
     assert!(file.contains("status = \"scheduled\""), "the status stays: {file}");
+
+    // A missing English text is no reason to stop: the form marks it optional.
+    let opened = Opened::from_page(&staff.get(MAINTENANCE).await.text());
+    let fields = [
+        ("csrf", opened.csrf.as_str()),
+        ("version", &opened.version),
+        ("original", &opened.original),
+        ("at", "2021-03-27T01:00"),
+        ("status", "in_progress"),
+        ("text", "開始しました。"),
+    ];
+    let started = staff.post(MAINTENANCE, &fields, &[("origin", "http://portal.test")]).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.text());
 }

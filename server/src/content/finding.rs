@@ -29,6 +29,11 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A warning that a translation is missing (English is optional; the page says so).
+    pub fn is_untranslated(&self) -> bool {
+        self.level == Level::Warning && matches!(self.missing_key, Some("title_en" | "text_en" | "body_en"))
+    }
+
     /// `path:line: error: message` in `lang`.
     pub fn describe(&self, lang: Lang) -> String {
         let level = match self.level {
@@ -68,6 +73,12 @@ impl<'a> Findings<'a> {
     /// An error about `key`, missing from the table that `line` belongs to.
     pub fn missing(&mut self, line: usize, key: &'static str, message: Localized) {
         self.push(Level::Error, line, message, Some(key));
+    }
+
+    /// A warning that the English of `key` (`title_en`, `text_en`, `body_en` for the body's
+    /// second part) is missing: readers of English see the Japanese.
+    pub fn untranslated(&mut self, line: usize, key: &'static str, message: Localized) {
+        self.push(Level::Warning, line, message, Some(key));
     }
 
     fn push(&mut self, level: Level, line: usize, message: Localized, missing_key: Option<&'static str>) {

@@ -736,8 +736,9 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         }
         if raw.title_en.is_none() {
             let line = raw.title.as_ref().map_or(1, |t| self.line(t));
-            self.findings.warning(
+            self.findings.untranslated(
                 line,
+                "title_en",
                 Localized {
                     en: "no `title_en`: English readers will see the Japanese title".into(),
                     ja: "`title_en` がありません。英語の読者には日本語のタイトルが表示されます".into(),
@@ -748,7 +749,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             let body = self.split.body_ja;
             let first_text = self.split.body_ja_offset + (body.len() - body.trim_start().len());
             let line = line_of(self.source, first_text);
-            self.findings.warning(line, Localized {
+            self.findings.untranslated(line, "body_en", Localized {
                 en: format!("the body has no English translation (a `{ENGLISH_MARKER}` line followed by the English text)"),
                 ja: format!("本文に英訳がありません（`{ENGLISH_MARKER}` の行に続けて英語の本文を書きます）"),
             });
@@ -756,8 +757,9 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         for entry in &raw.timeline {
             if entry.get_ref().text_en.is_none() {
                 let line = self.line(entry);
-                self.findings.warning(
+                self.findings.untranslated(
                     line,
+                    "text_en",
                     Localized {
                         en: "timeline entry has no `text_en`".into(),
                         ja: "タイムラインの項目に `text_en` がありません".into(),

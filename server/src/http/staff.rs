@@ -307,12 +307,14 @@ fn read_update(page: &PortalPage, kind: Kind, fields: &UpdateFields) -> Result<U
 }
 
 /// The linter's warnings about the notice file as `written` that it did not give about it as it
-/// was (`before`), in the page's language.
+/// was (`before`), in the page's language; a missing English text is not one of them (the form
+/// marks it optional, and the page says what is untranslated).
 fn new_warnings(path: &std::path::Path, before: &str, written: &str, page: &PortalPage) -> Vec<String> {
     let warnings = |text: &str| {
         let mut findings = Findings::new(path);
         notice::parse(path, text, page.site(), &mut findings);
-        let warnings = findings.list.into_iter().filter(|f| f.level == Level::Warning);
+        let warnings =
+            findings.list.into_iter().filter(|f| f.level == Level::Warning && !f.is_untranslated());
         warnings.map(|f| f.message.get(page.lang).to_string()).collect::<Vec<_>>()
     };
     let known = warnings(before);
