@@ -407,6 +407,10 @@ async fn a_finished_incident_redelivery_stays_on_the_banner_and_with_staff() {
         assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.text());
         let report = dispatch_to_outbox(&app).await;
         assert_eq!(report.sent, 26);
+        // The answer sent again (back, a second click) changes nothing and says nothing is wrong.
+        let again = browser.post("/portal/incidents/delivery-outage/answer", &confirm, &[ORIGIN]).await;
+        assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.text());
+        assert_eq!(header(&again.headers, "location"), "/portal");
 
         // At once, while the incident's figures kept for all companies are those from before the
         // redelivery; and served anew, with them computed after it.

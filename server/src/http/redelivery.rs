@@ -86,6 +86,14 @@ impl Selection {
     }
 }
 
+/// The portal's home for `company`, with `?company=` for staff.
+fn home_of(viewer: &Viewer, company: &str) -> String {
+    match viewer.user.is_staff() {
+        true => format!("/portal?{}", encode(&[("company", company)])),
+        false => "/portal".to_string(),
+    }
+}
+
 /// The release page's URL, with `?company=` for staff.
 fn release_href(viewer: &Viewer, scope: &ReleaseInScope, suffix: &str) -> String {
     let path = format!("/portal/releases/{}{suffix}", scope.release.id);
@@ -277,16 +285,18 @@ async fn answer(
         .find(|i| i.notice.slug == slug)
         .and_then(|i| Some((i.notice, i.notice.impact.clone()?)))
     else {
+        // Answered already, and nothing left undelivered since: the form sent again (back,
+        // a second click) changes nothing, and the portal shows the answer.
+        if store.incident_answer(company.id, slug).await?.is_some() {
+            return Ok(Redirect::to(&home_of(viewer, &company.slug)).into_response());
+        }
         audit(store.as_ref(), viewer, "portal.denied", Some(&company), uri, None).await;
         return Ok(pages::not_found(page, viewer, Some(&company)));
     };
     let staff = viewer.user.is_staff();
     let reason = field(fields, "reason").trim().to_string();
     let r = page.lang.redelivery();
-    let home = || match staff {
-        true => format!("/portal?{}", encode(&[("company", &company.slug)])),
-        false => "/portal".to_string(),
-    };
+    let home = || home_of(viewer, &company.slug);
     let again = |error: String| {
         home_page(
             state,
