@@ -931,6 +931,12 @@ async fn the_new_notice_form_says_each_mistake_once_next_to_its_field() {
     let slug = field_problems(&html, "slug");
     assert!(slug.contains("識別名を入力してください") && slug.matches("<li>").count() == 1, "{slug}");
     assert!(!html.contains(".md"), "no file name in the messages: {html}");
+    let html = post(&mut staff, &[("slug", "-leading")]).await;
+    let slug = field_problems(&html, "slug");
+    assert!(
+        slug.contains("英小文字か数字から書いてください: `-leading`") && slug.matches("<li>").count() == 1,
+        "{slug}"
+    );
     let long = "a".repeat(300);
     let html = post(&mut staff, &[("slug", &long)]).await;
     assert!(field_problems(&html, "slug").contains("識別名は 80 文字までにしてください（いまは 300 文字）"));

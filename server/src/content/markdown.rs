@@ -12,10 +12,12 @@ pub const MAX_FILE_BYTES: usize = 256 * 1024;
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
-    for heading in ["h1", "h2", "h3", "h4", "h5", "h6"] {
+    for heading in ["h2", "h3", "h4", "h5", "h6"] {
         builder.add_tag_attributes(heading, ["id"]);
     }
+    // The page's title is its one `h1`: a raw `<h1>` keeps only its words.
     builder
+        .rm_tags(["h1"])
         .add_tags(["input"])
         .add_tag_attributes("input", ["type", "checked", "disabled"])
         .add_tag_attributes("a", ["class"])
@@ -28,7 +30,8 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
 });
 
-/// Renders Markdown to sanitised HTML. Headings get stable ids (unique within the call) and a
+/// Renders Markdown to sanitised HTML. Headings sit one level below where Markdown puts them
+/// (`#` is an `h2`: the page's title is its `h1`), with stable ids (unique within the call) and a
 /// self-link, so that a reader can link to "Cause" or "Countermeasures".
 pub fn render(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
@@ -40,6 +43,7 @@ pub fn render(markdown: &str) -> String {
             Event::Start(Tag::Heading { level, .. }) => heading = Some((level, Vec::new())),
             Event::End(TagEnd::Heading(_)) => {
                 if let Some((level, inner)) = heading.take() {
+                    let level = HeadingLevel::try_from(level as usize + 1).unwrap_or(HeadingLevel::H6);
                     let id = ids.next(&plain_text(&inner));
                     events.push(Event::Html(CowStr::from(format!("<{level} id=\"{id}\">"))));
                     events.extend(inner);
@@ -120,13 +124,16 @@ mod tests {
 
     #[test]
     fn headings_get_unique_anchors() {
-        let html = render("## 原因\n\ntext\n\n## Cause and fix\n\n## Cause and fix\n");
+        let html =
+            render("## 原因\n\ntext\n\n## Cause and fix\n\n## Cause and fix\n\n# Top\n\n###### Deep\n");
         assert!(
             html.contains(
-                r##"<h2 id="原因">原因 <a class="anchor" href="#原因" rel="noopener noreferrer">#</a></h2>"##
+                r##"<h3 id="原因">原因 <a class="anchor" href="#原因" rel="noopener noreferrer">#</a></h3>"##
             ),
             "{html}"
         );
+        assert!(html.contains(r#"<h2 id="top">"#) && html.contains(r#"<h6 id="deep">"#), "{html}");
+        assert!(!render("<h1>raw</h1>").contains("<h1"), "the page's title is its only h1");
         assert!(html.contains(r#"id="cause-and-fix""#), "{html}");
         assert!(html.contains(r#"id="cause-and-fix-2""#), "{html}");
     }

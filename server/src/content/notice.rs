@@ -346,8 +346,8 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         if !is_identifier(&slug) {
             let line = raw.slug.as_ref().map_or(1, |s| self.line(s));
             self.findings.error(line, Localized {
-                en: format!("slug `{slug}` must be lowercase letters, digits and `-` (it comes from the file name unless `slug` is set)"),
-                ja: format!("スラッグ `{slug}` に使えるのは英小文字、数字、`-` だけです（`slug` を書かなければファイル名から決まります）"),
+                en: format!("slug `{slug}` must be lowercase letters, digits and `-`, starting with a letter or digit (it comes from the file name unless `slug` is set)"),
+                ja: format!("スラッグ `{slug}` に使えるのは英小文字、数字、`-` だけで、英小文字か数字で始まります（`slug` を書かなければファイル名から決まります）"),
             });
         }
         let title = self.required(&raw.title, "title").map(|t| t.get_ref().clone());

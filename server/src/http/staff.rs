@@ -1336,7 +1336,7 @@ async fn save_notice(
             let slug = field_value(&fields, "slug").trim().to_string();
             if slug.is_empty() {
                 problems.push(problem(Some("slug"), text.slug_missing));
-            } else if !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            } else if !crate::content::site::is_identifier(&slug) {
                 problems.push(problem(Some("slug"), format!("{}`{slug}`", text.bad_slug)));
             } else if slug.len() > MAX_SLUG_LEN {
                 problems.push(problem(Some("slug"), page.lang.slug_too_long(slug.len(), MAX_SLUG_LEN)));
