@@ -212,7 +212,7 @@ fn incident_banner(lang: Lang, banner: IncidentBanner) -> impl IntoView + use<> 
         view! { <p>{p.incident_none_left}</p> }.into_any()
     };
     view! {
-        <section class="incident-banner" role="alert">
+        <section class="incident-banner">
             <p class="banner-label">{p.incident_heading}</p>
             <h2><a href=banner.notice_href>{banner.title}</a></h2>
             {undelivered}
@@ -951,7 +951,7 @@ mod tests {
             pager: Pager::default(),
         };
         let html = portal_home_page(chrome(Lang::En), page);
-        let banner = html.find(r#"<section role="alert" class="incident-banner">"#).unwrap();
+        let banner = html.find(r#"<section class="incident-banner">"#).unwrap();
         assert!(banner < html.find("release-filter").unwrap());
         assert!(html.contains(r#"<a href="/en/notices/mail-delay">Mail delay</a>"#));
         assert!(html.contains(

@@ -102,7 +102,7 @@ fn field(
     problems: &[FieldProblem],
 ) -> AnyView {
     let problems = problems_of(problems, name);
-    view! { <p><label for=name>{label}</label>{control}{problems}</p> }.into_any()
+    view! { <div class="field"><label for=name>{label}</label>{control}{problems}</div> }.into_any()
 }
 
 /// `/staff/notices/{slug}/update`: the form, with what was typed and what is wrong with it.

@@ -945,6 +945,11 @@ async fn the_new_notice_form_says_each_mistake_once_next_to_its_field() {
     // The components are a group named by its legend, which the label no longer points past.
     assert!(html.contains("<fieldset id=\"components\" class=\"choices\"><legend>"), "{html}");
     assert!(!html.contains("<label for=\"components\">"));
+    // A field's problems are a list, which a paragraph cannot hold.
+    assert!(
+        html.contains("<div class=\"field\"><label for=\"slug\">") && !html.contains("<p><label"),
+        "{html}"
+    );
 }
 
 /// An update the linter only warns of (an entry dated before the maintenance starts) is shown
