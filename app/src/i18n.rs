@@ -127,7 +127,7 @@ impl Lang {
     }
 
     /// The label of an impact scope's key (as the notice file's `[impact]` table names it),
-    /// followed by the key itself: "送信経路 (route)".
+    /// followed by the key itself where the label does not say it: "送信経路 (route)".
     pub fn scope_key(self, key: &str) -> String {
         let name = match key {
             "window" => self.pick("期間", "Window"),
@@ -140,7 +140,10 @@ impl Lang {
             "company" => self.pick("企業", "Company"),
             other => return other.to_string(),
         };
-        format!("{name} ({key})")
+        match name.to_lowercase().replace(' ', "_") == key {
+            true => name.to_string(),
+            false => format!("{name} ({key})"),
+        }
     }
 
     /// A recipient filter's `status` that is no status.
@@ -704,7 +707,7 @@ static PORTAL_EN: PortalText = PortalText {
     logged_out: "You have logged out.",
     form_expired: "The form expired or was sent from another site. Please log in again.",
     incident_heading: "Affected by an incident",
-    incident_none_left: "None of the messages this incident left undelivered is still undelivered.",
+    incident_none_left: "No message this incident left undelivered is still waiting to be delivered.",
     title_words: "Title contains",
     sent_from: "Sent from",
     sent_to: "Sent until",
@@ -805,7 +808,7 @@ static REDELIVERY_JA: RedeliveryText = RedeliveryText {
     back: "戻る",
     reason_label: "企業に代わって操作する理由(必須)",
     reason_missing: "代理で再送する理由を入力してください。",
-    answer_reason_missing: "会社に代わって回答する理由を入力してください。",
+    answer_reason_missing: "企業に代わって操作する理由を入力してください。",
     answer_missing: "「未送信のメールを再送する」か「再送しない」のどちらかを選んでください。",
     nothing: "再送できる宛先がありません。",
     none_selected: "宛先が選ばれていません。再送する宛先にチェックを入れてください。",
@@ -836,7 +839,7 @@ static REDELIVERY_EN: RedeliveryText = RedeliveryText {
     back: "Back",
     reason_label: "Why you act on the company's behalf (required)",
     reason_missing: "Give the reason for redelivering on the company's behalf.",
-    answer_reason_missing: "Give the reason for answering on the company's behalf.",
+    answer_reason_missing: "Give the reason for acting on the company's behalf.",
     answer_missing: "Choose whether to redeliver the messages or to leave them.",
     nothing: "There is nothing to redeliver.",
     none_selected: "No recipient was selected: check the recipients to redeliver.",
@@ -1211,6 +1214,14 @@ mod tests {
         assert_eq!(Lang::Ja.date_time_local(t), "2021年3月1日(月) 17:35");
         assert_eq!(Lang::En.date_time_local(t), "Mon, 1 Mar 2021 17:35");
         assert_eq!(Lang::Ja.date_time_local(at(2021, 2, 24, 9, 5)), "2021年2月24日(水) 09:05");
+    }
+
+    #[test]
+    fn a_scope_key_is_named_with_the_key_where_the_name_does_not_say_it() {
+        assert_eq!(Lang::Ja.scope_key("route"), "送信経路 (route)");
+        assert_eq!(Lang::En.scope_key("window"), "Window");
+        assert_eq!(Lang::En.scope_key("error_class"), "Error class");
+        assert_eq!(Lang::En.scope_key("recipient_source"), "Recipients from (recipient_source)");
     }
 
     #[test]

@@ -317,7 +317,7 @@ async fn staff_answer_for_a_company_only_with_a_reason() {
         let csrf = hidden_field(&home, "csrf");
         let refused = staff.post(action, &[("csrf", &csrf), ("answer", "leave")], &[ORIGIN]).await;
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.url);
-        assert!(refused.text().contains("会社に代わって回答する理由を入力してください"));
+        assert!(refused.text().contains("企業に代わって操作する理由を入力してください"));
         assert!(app.store.incident_answer(2, "delivery-outage").await.unwrap().is_none());
         let done = staff
             .post(

@@ -248,12 +248,12 @@ fn one_line_ending(text: &str) -> String {
 
 /// What changed in a notice file between the text a form was opened on and the file now, as a
 /// unified diff.
-fn changes_since_opened(opened: &str, now: &str) -> String {
+fn changes_since_opened(lang: Lang, opened: &str, now: &str) -> String {
     let opened = one_line_ending(opened);
     similar::TextDiff::from_lines(opened.as_str(), now)
         .unified_diff()
         .context_radius(2)
-        .header("opened", "now")
+        .header(lang.pick("開いたとき", "opened"), lang.pick("現在", "now"))
         .to_string()
 }
 
@@ -371,7 +371,7 @@ async fn add_update(
         }
     };
     if version(&current) != fields.version {
-        let diff = changes_since_opened(&fields.original, &current);
+        let diff = changes_since_opened(page.lang, &fields.original, &current);
         // The form now stands on the current version: publishing again is a deliberate choice.
         return refuse(
             StatusCode::CONFLICT,
@@ -970,7 +970,10 @@ async fn attach(
     };
     if version(&current) != fields.version {
         // The form comes back on the current version: attaching again is a deliberate choice.
-        let view = ImpactView { conflict: Some(changes_since_opened(&fields.original, &current)), ..view };
+        let view = ImpactView {
+            conflict: Some(changes_since_opened(page.lang, &fields.original, &current)),
+            ..view
+        };
         return view.respond(StatusCode::CONFLICT, Some(scope), fields, true, Vec::new()).await;
     }
     let written = match set_impact(&current, &table) {
@@ -1466,7 +1469,7 @@ async fn save_notice(
         Editing::Existing { .. } => {
             let current = std::fs::read_to_string(&path).unwrap_or_default();
             if version(&current) != field_value(&fields, "version") {
-                let diff = changes_since_opened(field_value(&fields, "original"), &current);
+                let diff = changes_since_opened(page.lang, field_value(&fields, "original"), &current);
                 // The form now stands on the current version: publishing again is a deliberate choice.
                 let mut fields = fields.clone();
                 fields.retain(|(k, _)| k != "version" && k != "original");

@@ -51,7 +51,8 @@ impl<'a> Views<'a> {
     /// How much of `notice` this page's language has: every piece of its text (title, body,
     /// each timeline entry and reason) translated, some of them, or none.
     fn translation(&self, notice: &Notice) -> Translation {
-        let body = (!notice.body.ja.trim().is_empty()).then_some(&notice.body);
+        let written = |t: &Option<String>| t.as_deref().is_some_and(|t| !t.trim().is_empty());
+        let body = (!notice.body.ja.trim().is_empty() || written(&notice.body.en)).then_some(&notice.body);
         let entries = notice.timeline.iter().flat_map(|e| std::iter::once(&e.text).chain(&e.reason));
         let (pieces, missing) = std::iter::once(&notice.title)
             .chain(body)
