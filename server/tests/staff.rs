@@ -180,7 +180,13 @@ async fn linter_errors_come_back_next_to_their_field_and_nothing_is_written() {
         assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
         let html = early.text();
         let at_problems = html.split("id=\"at-problems\"").nth(1).expect("problems next to the time field");
-        assert!(at_problems.split("</ul>").next().unwrap().contains("2021"), "{html}");
+        let at_problems = at_problems.split("</ul>").next().unwrap();
+        assert!(
+            at_problems.contains("最新の経過より前の日時です")
+                && at_problems.contains("2021年3月1日")
+                && !at_problems.contains("行目"),
+            "in the form's words, not the file's: {at_problems}"
+        );
         assert!(html.contains(">\n早すぎる報告</textarea>"), "what was typed is kept: {html}");
         assert!(html.contains("value=\"2021-03-01T15:00\""), "{html}");
 
@@ -913,7 +919,9 @@ async fn the_new_notice_form_says_each_mistake_once_next_to_its_field() {
     assert!(started.contains("`2021-02-30T10:00`") && started.matches("<li>").count() == 1, "{started}");
     assert!(!html.contains("`started_at` がありません"), "not again in the linter's words: {html}");
     let summary = html.split("class=\"message problem\"").nth(1).unwrap().split("</div>").next().unwrap();
-    assert!(summary.contains("<a href=\"#started_at\">日時は 2021-03-01T17:35 の形で"), "{summary}");
+    assert!(summary.contains("<a href=\"#started_at\">その日時はありません。"), "{summary}");
+    let html = post(&mut staff, &[("started_at", "March 5")]).await;
+    assert!(field_problems(&html, "started_at").contains("日時は 2021-03-01T17:35 の形で入力してください"));
 
     let html = post(&mut staff, &[("started_at", "")]).await;
     assert!(field_problems(&html, "started_at").contains("`started_at` がありません"), "{html}");

@@ -258,26 +258,23 @@ fn changes_since_opened(lang: Lang, opened: &str, now: &str) -> String {
 }
 
 /// Checks what was typed; the update it describes, or what is wrong with it.
-fn read_update(page: &PortalPage, kind: Kind, fields: &UpdateFields) -> Result<Update, Vec<FieldProblem>> {
+fn read_update(
+    page: &PortalPage,
+    notice: &Notice,
+    fields: &UpdateFields,
+) -> Result<Update, Vec<FieldProblem>> {
     let mut problems = Vec::new();
     let text = page.lang.staff();
-    let zone = page.site().time_zone;
-    let typed = fields.at.trim();
-    let at = NaiveDateTime::parse_from_str(typed, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(typed, "%Y-%m-%dT%H:%M:%S"));
-    let at = match at {
-        Ok(local) => match zone.from_local_datetime(&local).single() {
-            Some(at) => Some(at.fixed_offset()),
-            None => {
-                problems.push(problem(Some("at"), format!("{}{local} ({zone})", text.ambiguous_time)));
-                None
-            }
-        },
-        Err(_) => {
-            problems.push(problem(Some("at"), format!("{}`{typed}`", text.bad_time)));
-            None
-        }
-    };
+    let kind = notice.kind;
+    let at = local_time(page, &fields.at).map_err(|m| problems.push(problem(Some("at"), m))).ok();
+    // Entries are kept oldest first: one before the latest is said so here, in the form's words.
+    let latest = notice.timeline.last().map(|e| e.at);
+    if let (Some(at), Some(latest)) = (at, latest)
+        && at < latest
+    {
+        let latest = page.lang.datetime(&page.moment(latest.to_utc()));
+        problems.push(problem(Some("at"), format!("{}{latest}", text.before_latest)));
+    }
     // Empty: the entry leaves the notice's status as it is.
     let status = match fields.status.trim() {
         "" => Ok(None),
@@ -356,7 +353,7 @@ async fn add_update(
         let form = NoticeUpdateForm { problems, conflict, ..form(&page, &notice, fields) };
         render(&page, &viewer, status, form)
     };
-    let update = match read_update(&page, notice.kind, &fields) {
+    let update = match read_update(&page, &notice, &fields) {
         Ok(update) => update,
         Err(problems) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, fields, problems, None),
     };
@@ -669,7 +666,18 @@ fn local_time(page: &PortalPage, typed: &str) -> Result<chrono::DateTime<chrono:
     let typed = typed.trim();
     let local = NaiveDateTime::parse_from_str(typed, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(typed, "%Y-%m-%dT%H:%M:%S"))
-        .map_err(|_| format!("{}`{typed}`", text.bad_time))?;
+        .map_err(|_| {
+            // Written as a time should be, but no such day or hour (30 February, 25:00).
+            let shaped = typed.len() >= 16
+                && typed.bytes().enumerate().take(16).all(|(i, b)| match i {
+                    4 | 7 => b == b'-',
+                    10 => b == b'T',
+                    13 => b == b':',
+                    _ => b.is_ascii_digit(),
+                });
+            let message = if shaped { text.no_such_time } else { text.bad_time };
+            format!("{message}`{typed}`")
+        })?;
     zone.from_local_datetime(&local)
         .single()
         .map(|at| at.fixed_offset())
