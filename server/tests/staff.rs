@@ -1011,3 +1011,55 @@ async fn an_update_the_linter_warns_of_is_published_only_when_sent_again() {
     let started = staff.post(MAINTENANCE, &fields, &[("origin", "http://portal.test")]).await;
     assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.text());
 }
+
+/// The value selected in the `<select id="{id}">` of `html`.
+fn selected(html: &str, id: &str) -> String {
+    let select =
+        html.split(&format!("<select id=\"{id}\"")).nth(1).unwrap().split("</select>").next().unwrap();
+    let option =
+        select.split("<option").find(|o| o.contains(" selected")).unwrap_or_else(|| panic!("{select}"));
+    option.split("value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+}
+
+/// A save refused because the notice changed meanwhile comes back with the writer's own changes
+/// over the notice as it is now: sent again, it undoes nothing the other change did.
+#[tokio::test]
+async fn a_save_after_a_conflict_keeps_what_the_other_change_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_urls(dir.path()).await.remove(0);
+    let app = PortalApp::start(&url, HttpOptions::default()).await;
+    const EDIT: &str = "/staff/notices/delivery-outage/edit";
+    let mut writer = app.session_for(STAFF_USER).await;
+    let mut other = app.session_for(STAFF_USER).await;
+    let form = writer.get(EDIT).await.text();
+    assert_eq!(selected(&form, "status"), "identified");
+
+    // Meanwhile: an update moves the incident to "monitoring".
+    let opened = open_form(&mut other).await;
+    let updated =
+        post_update(&mut other, &opened, "2021-03-01T18:00", "修正を適用し、様子を見ています。").await;
+    assert_eq!(updated.status, StatusCode::SEE_OTHER);
+
+    let post = async |browser: &mut Browser, fields: Vec<(String, String)>| {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        browser.post(EDIT, &pairs, &[("origin", "http://portal.test")]).await
+    };
+    let body = "2021年3月1日(月) 16時18分から配信が止まっています。\n\n原因を調べています。";
+    let refused = post(&mut writer, outage_edit(&form, body, "本文に追記", "publish")).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    let again = refused.text();
+    assert_eq!(
+        selected(&again, "status"),
+        "monitoring",
+        "the other change's status, untouched by the writer"
+    );
+    assert_eq!(textarea(&again, "body"), body, "the writer's own change kept");
+
+    let mut fields = outage_edit(&again, &textarea(&again, "body"), "本文に追記", "publish");
+    fields.iter_mut().find(|(k, _)| k == "status").unwrap().1 = selected(&again, "status");
+    let saved = post(&mut writer, fields).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let file = outage_file(&app);
+    assert!(file.contains("status = \"monitoring\"\n") && file.contains("原因を調べています。"), "{file}");
+    assert!(file.contains("text = \"修正を適用し、様子を見ています。\""), "{file}");
+}

@@ -1174,21 +1174,16 @@ fn editor(
             ("started_at", now.clone()),
             ("published_at", now.clone()),
         ],
-        Editing::Existing { notice, text } => vec![
-            ("slug", notice.slug.clone()),
-            ("title", notice.title.ja.clone()),
-            ("title_en", notice.title.en.clone().unwrap_or_default()),
-            ("kind", notice.kind.as_str().into()),
-            ("status", notice.status.map(|s| s.as_str().to_string()).unwrap_or_default()),
-            ("severity", notice.severity.map(|s| s.as_str().to_string()).unwrap_or_default()),
-            ("started_at", notice.started_at.map(local).unwrap_or_default()),
-            ("resolved_at", notice.resolved_at.map(local).unwrap_or_default()),
-            ("published_at", local(notice.published_at)),
-            ("body", notice.body.ja.trim().to_string()),
-            ("body_en", notice.body.en.clone().unwrap_or_default().trim().to_string()),
-            ("version", version(text)),
-            ("original", text.clone()),
-        ],
+        Editing::Existing { notice, text } => {
+            let mut own = notice_fields(notice, zone);
+            own.retain(|(k, _)| *k != "components");
+            own.extend([
+                ("slug", notice.slug.clone()),
+                ("version", version(text)),
+                ("original", text.clone()),
+            ]);
+            own
+        }
     };
     let value = |name: &str| match fields {
         Some(fields) if name != "slug" || matches!(editing, Editing::New) => {
@@ -1265,6 +1260,61 @@ async fn edit_notice_form(
     let page = PortalPage::new(&state, &headers, &uri);
     let Some(editing) = Editing::of(&state, &slug) else { return pages::not_found(&page, &viewer, None) };
     render_editor(&page, &viewer, StatusCode::OK, editor(&page, &editing, None, Vec::new(), Vec::new()))
+}
+
+/// A notice's own fields as its edit form holds them (`components` once per component).
+fn notice_fields(notice: &Notice, zone: chrono_tz::Tz) -> Vec<(&'static str, String)> {
+    let local = |t: chrono::DateTime<chrono::FixedOffset>| {
+        t.with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string()
+    };
+    let mut fields = vec![
+        ("title", notice.title.ja.clone()),
+        ("title_en", notice.title.en.clone().unwrap_or_default()),
+        ("kind", notice.kind.as_str().into()),
+        ("status", notice.status.map(|s| s.as_str().to_string()).unwrap_or_default()),
+        ("severity", notice.severity.map(|s| s.as_str().to_string()).unwrap_or_default()),
+        ("started_at", notice.started_at.map(local).unwrap_or_default()),
+        ("resolved_at", notice.resolved_at.map(local).unwrap_or_default()),
+        ("published_at", local(notice.published_at)),
+        ("body", notice.body.ja.trim().to_string()),
+        ("body_en", notice.body.en.clone().unwrap_or_default().trim().to_string()),
+    ];
+    fields.extend(notice.components.iter().map(|c| ("components", c.clone())));
+    fields
+}
+
+/// The form `typed` over a notice opened as `opened` that is `now` since: each field the writer
+/// changed keeps what they typed, every other one takes the notice's value now (so that saving
+/// again does not undo a change made meanwhile to a field they left alone).
+fn merged_fields(
+    typed: &Fields,
+    opened: &[(&'static str, String)],
+    now: &[(&'static str, String)],
+) -> Fields {
+    let values = |fields: &[(&'static str, String)], key: &str| -> Vec<String> {
+        fields.iter().filter(|(k, _)| *k == key).map(|(_, v)| v.clone()).collect()
+    };
+    let typed_values = |key: &str| -> Vec<String> {
+        typed.iter().filter(|(k, _)| k == key).map(|(_, v)| one_line_ending(v).trim().to_string()).collect()
+    };
+    let keys: Vec<&'static str> = opened.iter().map(|(k, _)| *k).chain(["components"]).collect();
+    let mut merged: Fields = typed.iter().filter(|(k, _)| !keys.contains(&k.as_str())).cloned().collect();
+    let mut done: Vec<&str> = Vec::new();
+    for key in keys {
+        if done.contains(&key) {
+            continue;
+        }
+        done.push(key);
+        let (mut mine, mut before) = (typed_values(key), values(opened, key));
+        if key == "components" {
+            // A set: the form lists it in the site's order, the file in its own.
+            mine.sort();
+            before.sort();
+        }
+        let kept = if mine == before { values(now, key) } else { typed_values(key) };
+        merged.extend(kept.into_iter().map(|v| (key.to_string(), v)));
+    }
+    merged
 }
 
 /// The longest slug a new notice may have: it names the file and the page's URL.
@@ -1478,8 +1528,18 @@ async fn save_notice(
             let current = std::fs::read_to_string(&path).unwrap_or_default();
             if version(&current) != field_value(&fields, "version") {
                 let diff = changes_since_opened(page.lang, field_value(&fields, "original"), &current);
-                // The form now stands on the current version: publishing again is a deliberate choice.
-                let mut fields = fields.clone();
+                // The form now stands on the current version, with the writer's own changes over
+                // it: publishing again is a deliberate choice that undoes nobody else's.
+                let read = |text: &str| {
+                    let mut ignored = Findings::new(&path);
+                    notice::parse(&path, text, page.site(), &mut ignored)
+                        .map(|n| notice_fields(&n, page.site().time_zone))
+                };
+                let opened = read(&one_line_ending(field_value(&fields, "original")));
+                let mut fields = match (opened, read(&current)) {
+                    (Some(opened), Some(now)) => merged_fields(&fields, &opened, &now),
+                    _ => fields.clone(),
+                };
                 fields.retain(|(k, _)| k != "version" && k != "original");
                 fields.push(("version".into(), version(&current)));
                 fields.push(("original".into(), current.clone()));
