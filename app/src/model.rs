@@ -846,4 +846,8 @@ pub struct NoticeEditorPage {
     pub preview: Vec<(crate::Lang, String)>,
     /// What the linter warns of in the previewed notice (it may be published all the same).
     pub warnings: Vec<String>,
+    /// What it newly warns of in a notice about to be published: shown first, unpublished.
+    pub publish_warnings: Vec<String>,
+    /// Carried back with the form: publishing with these same warnings goes ahead.
+    pub warned: String,
 }

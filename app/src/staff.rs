@@ -468,12 +468,25 @@ pub fn editor_page(chrome: PortalChrome, page: NoticeEditorPage) -> String {
     let note = page.slug_fixed.then(|| {
         field("note", s.note, view! { <input type="text" id="note" name="note" value=page.note/> }, problems)
     });
+    let publish_warnings = (!page.publish_warnings.is_empty()).then(|| {
+        let items = page.publish_warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view();
+        view! {
+            <div class="message warning" role="alert">
+                <p>{s.publish_warnings}</p>
+                <ul>{items}</ul>
+            </div>
+        }
+    });
+    let warned =
+        (!page.warned.is_empty()).then(|| view! { <input type="hidden" name="warned" value=page.warned/> });
     let main = view! {
         <h1>{page.heading}</h1>
         {summary}
+        {publish_warnings}
         {conflict}
         <form method="post" action=page.action class="notice-update notice-editor">
             <input type="hidden" name="csrf" value=chrome.csrf.clone()/>
+            {warned}
             <input type="hidden" name="version" value=page.version/>
             <input type="hidden" name="original" value=page.original/>
             {field("slug", s.slug, slug, problems)}

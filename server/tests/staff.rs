@@ -1063,3 +1063,34 @@ async fn a_save_after_a_conflict_keeps_what_the_other_change_did() {
     assert!(file.contains("status = \"monitoring\"\n") && file.contains("原因を調べています。"), "{file}");
     assert!(file.contains("text = \"修正を適用し、様子を見ています。\""), "{file}");
 }
+
+/// An edit the linter only warns of (a status the timeline does not say) is shown with the
+/// warning first, unpublished; sent again as it is, it is published.
+#[tokio::test]
+async fn an_edit_the_linter_warns_of_is_published_only_when_sent_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_urls(dir.path()).await.remove(0);
+    let app = PortalApp::start(&url, HttpOptions::default()).await;
+    const EDIT: &str = "/staff/notices/delivery-outage/edit";
+    let mut staff = app.session_for(STAFF_USER).await;
+    let post = async |staff: &mut Browser, fields: Vec<(String, String)>| {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        staff.post(EDIT, &pairs, &[("origin", "http://portal.test")]).await
+    };
+    let form = staff.get(EDIT).await.text();
+    let mut fields = outage_edit(&form, &textarea(&form, "body"), "", "publish");
+    fields.iter_mut().find(|(k, _)| k == "status").unwrap().1 = "monitoring".into();
+    let before = outage_file(&app);
+    let warned = post(&mut staff, fields.clone()).await;
+    assert_eq!(warned.status, StatusCode::OK);
+    let html = warned.text();
+    let box_ =
+        html.split("class=\"message warning\"").nth(1).expect("the warnings").split("</div>").next().unwrap();
+    assert!(box_.contains("まだ公開していません") && box_.contains("`monitoring`"), "{box_}");
+    assert_eq!(outage_file(&app), before, "nothing written yet");
+
+    fields.push(("warned".into(), hidden_field(&html, "warned")));
+    let published = post(&mut staff, fields).await;
+    assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.text());
+    assert!(outage_file(&app).contains("status = \"monitoring\"\n"));
+}

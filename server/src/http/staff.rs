@@ -1232,6 +1232,9 @@ fn editor(
         problems,
         preview,
         warnings: Vec::new(),
+        publish_warnings: Vec::new(),
+        // Kept while the warnings it stands for are shown again with the form.
+        warned: value("warned"),
     }
 }
 
@@ -1555,6 +1558,19 @@ async fn save_notice(
             written
         }
     };
+    // What the linter newly warns of (a status the timeline does not say, say) is shown first;
+    // publishing with the same warnings again is then a deliberate choice.
+    let opened = match &editing {
+        Editing::New => "",
+        Editing::Existing { text, .. } => text.as_str(),
+    };
+    let publish_warnings = new_warnings(&lint_path, opened, &written, page);
+    let warned = version(&publish_warnings.join("\n"));
+    if !publish_warnings.is_empty() && field_value(&fields, "warned") != warned {
+        let form = editor(page, &editing, Some(&fields), Vec::new(), Vec::new());
+        let form = NoticeEditorPage { publish_warnings, warned, ..form };
+        return render_editor(page, viewer, StatusCode::OK, form);
+    }
     // A first version needs no note: the public list names it "version 1".
     let note = match &editing {
         Editing::New => None,
