@@ -569,6 +569,8 @@ pub struct RedeliveryProgress {
     pub requested_at: Moment,
     /// Staff asked for it on the company's behalf.
     pub on_behalf: bool,
+    /// The incident whose question it answered, on a release's page: (title, notice link).
+    pub incident: Option<(String, String)>,
     pub done: bool,
     pub queued: i64,
     pub sent: i64,

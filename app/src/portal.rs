@@ -600,12 +600,16 @@ fn redelivery_progress(lang: Lang, requests: Vec<RedeliveryProgress>) -> impl In
             .map(|q| {
                 let state = if q.done { r.done } else { r.in_progress };
                 let behalf = q.on_behalf.then(|| view! { " "<span class="badge staff">{r.on_behalf}</span> });
+                let incident = q.incident.map(|(title, href)| {
+                    view! { <p class="incident">{r.for_incident}<a href=href>{title}</a></p> }
+                });
                 let count = |label: &'static str, n: i64, class: &'static str| {
                     view! { <li class=class>{label}": "{lang.number(n)}</li> }
                 };
                 view! {
                     <li class=if q.done { "request done" } else { "request in-progress" }>
                         <p>{time(lang, &q.requested_at)}" — "<strong class="state">{state}</strong>{behalf}</p>
+                        {incident}
                         <ul class="counts">
                             {count(r.queued, q.queued, "queued")}
                             {count(r.sent, q.sent, "sent")}
@@ -979,6 +983,7 @@ mod tests {
             redelivery: Some(RedeliveryProgress {
                 requested_at: moment(),
                 on_behalf: false,
+                incident: None,
                 done: true,
                 queued: 0,
                 sent: 153,
@@ -1119,6 +1124,7 @@ mod tests {
         page.redeliveries = vec![RedeliveryProgress {
             requested_at: moment(),
             on_behalf: true,
+            incident: None,
             done: false,
             queued: 3,
             sent: 145,

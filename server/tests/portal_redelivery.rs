@@ -294,6 +294,21 @@ async fn the_incident_question_is_answered_once_and_redeliver_sends_what_it_left
         // The banner follows the redelivery, reloading itself until it is done.
         assert!(after.contains("<h2>再送の状況</h2>") && after.contains("送信待ち: 26"), "{after}");
         assert!(after.contains(r#"<meta http-equiv="refresh" content="5">"#));
+        // Each release's page shows the incident's request too, with that release's share.
+        let second = browser.get("/portal/releases/2").await.text();
+        let progress = second
+            .split("<h2>再送の状況</h2>")
+            .nth(1)
+            .expect("the request on the release")
+            .split("</section>")
+            .next()
+            .unwrap();
+        assert!(
+            progress.contains(
+                "障害への回答による再送（このリリースの分）: <a href=\"/ja/notices/delivery-outage\">"
+            ) && progress.contains("送信待ち: 1<"),
+            "{progress}"
+        );
 
         // An incident that did not affect the company cannot be answered.
         let other = browser

@@ -110,6 +110,11 @@ impl PortalPage {
         Ok(start.map(|t| t.with_timezone(&Utc)))
     }
 
+    /// The published site this page belongs to: its notices, for names and links.
+    pub fn published(&self) -> &Published {
+        &self.published
+    }
+
     /// The site's time zone.
     pub fn site(&self) -> &Site {
         &self.published.content.site

@@ -387,6 +387,7 @@ fn progress_view(
     RedeliveryProgress {
         requested_at: page.moment(requested_at),
         on_behalf,
+        incident: None,
         done: status == "done",
         queued: n("queued") + n("sending") + n("deferred"),
         sent: n("sent"),
@@ -606,7 +607,16 @@ async fn release_page(
         .release_redeliveries(scope.company.id, scope.release.id)
         .await?
         .into_iter()
-        .map(|r| progress_view(page, r.created_at, r.on_behalf, &r.status, &r.by_status))
+        .map(|r| {
+            let published = page.published();
+            let incident = r.incident.as_deref().and_then(|slug| published.content.notice(slug)).map(|n| {
+                (n.title.get(page.lang).to_string(), format!("/{}/notices/{}", page.lang.code(), n.slug))
+            });
+            RedeliveryProgress {
+                incident,
+                ..progress_view(page, r.created_at, r.on_behalf, &r.status, &r.by_status)
+            }
+        })
         .collect();
     let in_progress = redeliveries.iter().any(|r| !r.done);
     let release = &scope.release;

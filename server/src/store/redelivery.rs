@@ -170,6 +170,8 @@ pub struct RequestSummary {
     pub created_at: DateTime<Utc>,
     pub on_behalf: bool,
     pub status: String,
+    /// The incident (notice slug) whose question the request answered.
+    pub incident: Option<String>,
     pub by_status: BTreeMap<String, i64>,
 }
 
@@ -221,7 +223,8 @@ pub trait RedeliveryStore: Send + Sync {
         messages: &[i64],
     ) -> Result<RedeliveryPlan, StoreError>;
 
-    /// The company's redelivery requests for a release, newest first, with their items by status.
+    /// The company's redelivery requests for a release, newest first, with their items by status:
+    /// its own, and those an incident's answer made that hold messages of it (counting those).
     async fn release_redeliveries(
         &self,
         company_id: i64,
@@ -615,13 +618,22 @@ macro_rules! portable_redelivery {
                 company_id: i64,
                 release_id: i64,
             ) -> Result<Vec<$crate::store::redelivery::RequestSummary>, StoreError> {
-                // The 20 newest requests with their items counted by status, in one query.
-                let rows: Vec<(i64, chrono::DateTime<chrono::Utc>, bool, String, Option<String>, i64)> = sqlx::query_as(
-                    "SELECT r.id, r.created_at, r.on_behalf, r.status, i.status, COUNT(i.id)
-                     FROM (SELECT id, created_at, on_behalf, status FROM redelivery_requests
-                           WHERE company_id = $1 AND release_id = $2 ORDER BY created_at DESC, id DESC LIMIT 20) r
-                     LEFT JOIN redelivery_items i ON i.request_id = r.id
-                     GROUP BY r.id, r.created_at, r.on_behalf, r.status, i.status
+                // The 20 newest requests for the release, or for an incident with messages of it
+                // (those items only), with their items counted by status, in one query.
+                let rows: Vec<(i64, chrono::DateTime<chrono::Utc>, bool, String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+                    "SELECT r.id, r.created_at, r.on_behalf, r.status, a.notice_slug, i.status, COUNT(i.id)
+                     FROM (SELECT rq.id, rq.created_at, rq.on_behalf, rq.status FROM redelivery_requests rq
+                           WHERE rq.company_id = $1
+                             AND (rq.release_id = $2
+                                  OR (rq.release_id IS NULL AND EXISTS (
+                                      SELECT 1 FROM redelivery_items ri JOIN messages m ON m.id = ri.message_id
+                                      WHERE ri.request_id = rq.id AND m.release_id = $2)))
+                           ORDER BY rq.created_at DESC, rq.id DESC LIMIT 20) r
+                     LEFT JOIN incident_answers a ON a.request_id = r.id
+                     LEFT JOIN (SELECT ri.request_id, ri.status, ri.id FROM redelivery_items ri
+                                JOIN messages m ON m.id = ri.message_id WHERE m.release_id = $2) i
+                            ON i.request_id = r.id
+                     GROUP BY r.id, r.created_at, r.on_behalf, r.status, a.notice_slug, i.status
                      ORDER BY r.created_at DESC, r.id DESC",
                 )
                 .bind(company_id)
@@ -629,13 +641,14 @@ macro_rules! portable_redelivery {
                 .fetch_all(&self.pool)
                 .await?;
                 let mut summaries: Vec<$crate::store::redelivery::RequestSummary> = Vec::new();
-                for (id, created_at, on_behalf, status, item_status, items) in rows {
+                for (id, created_at, on_behalf, status, incident, item_status, items) in rows {
                     if summaries.last().is_none_or(|s| s.id != id) {
                         summaries.push($crate::store::redelivery::RequestSummary {
                             id,
                             created_at,
                             on_behalf,
                             status,
+                            incident,
                             by_status: Default::default(),
                         });
                     }
