@@ -236,7 +236,9 @@ fn conflict_section(lang: crate::Lang, diff: String) -> impl IntoView {
 pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
     let lang = chrome.lang;
     let s = lang.staff();
-    let can_notify = page.figures.is_some();
+    // Someone is left to tell of this version (the figures list every affected company).
+    let can_notify = page.figures.as_ref().is_some_and(|f| f.affected.iter().any(|c| c.notified.is_none()));
+    let all_told = page.figures.as_ref().is_some_and(|f| !f.affected.is_empty()) && !can_notify;
     let scope = if page.scope.is_empty() {
         view! { <p class="empty">{s.no_scope}</p> }.into_any()
     } else {
@@ -310,14 +312,21 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
     });
     let notified =
         page.notified.map(|n| message(format!("{}{}", s.notified_count, lang.number(n as i64)), false));
-    let notify = can_notify.then(|| {
-        view! {
-            <form method="post" action=page.notify_action class="notify">
-                <input type="hidden" name="csrf" value=chrome.csrf.clone()/>
-                <button type="submit">{s.notify}" ("{lang.version(page.version)}")"</button>
-            </form>
+    let notify = match (can_notify, all_told) {
+        (true, _) => Some(
+            view! {
+                <form method="post" action=page.notify_action class="notify">
+                    <input type="hidden" name="csrf" value=chrome.csrf.clone()/>
+                    <button type="submit">{s.notify}" ("{lang.version(page.version)}")"</button>
+                </form>
+            }
+            .into_any(),
+        ),
+        (false, true) => {
+            Some(view! { <p class="all-told">{s.all_told}" ("{lang.version(page.version)}")"</p> }.into_any())
         }
-    });
+        (false, false) => None,
+    };
     let editor = page.editor.map(|e| {
         let previewing = e.previewing.then(|| message(s.previewing.to_string(), false));
         let conflict = e.conflict.map(|diff| conflict_section(lang, diff));

@@ -376,6 +376,11 @@ async fn affected_companies_are_told_once_per_version_in_their_language() {
         let acme_row =
             page.split("<span class=\"slug\">acme</span>").nth(1).unwrap().split("</tr>").next().unwrap();
         assert!(acme_row.contains("<time"), "when it was told: {acme_row}");
+        assert!(
+            page.contains("影響を受けたすべての企業に、この版を通知済みです")
+                && !page.contains("class=\"notify\""),
+            "nobody is left to tell: {page}"
+        );
 
         // A new version of the notice: companies may be told again, once.
         let opened = open_form(&mut staff).await;

@@ -61,6 +61,8 @@ struct IncidentText<'a> {
     total: i64,
     /// Of `total`, not redelivered yet.
     left: i64,
+    /// After the first version: the notice was updated (its cause, what was done).
+    version: u32,
     notice_link: &'a str,
     portal_link: &'a str,
 }
@@ -76,6 +78,8 @@ struct IncidentHtml<'a> {
     total: i64,
     /// Of `total`, not redelivered yet.
     left: i64,
+    /// After the first version: the notice was updated (its cause, what was done).
+    version: u32,
     notice_link: &'a str,
     portal_link: &'a str,
 }
@@ -92,14 +96,20 @@ pub struct IncidentEmail<'a> {
     /// The site's address as companies reach it, and the notice's slug.
     pub public_url: &'a str,
     pub notice_slug: &'a str,
+    /// The notice's version told of: after the first, the email says it is an update.
+    pub version: u32,
 }
 
 /// The subject, text and HTML of an incident email.
 pub fn compose_incident_email(email: &IncidentEmail) -> Result<(String, String, String), askama::Error> {
     let ja = email.language != "en";
     let title = if ja { email.title_ja } else { email.title_en.unwrap_or(email.title_ja) };
-    let subject =
-        if ja { format!("【障害のお知らせ】{title}") } else { format!("Incident notice: {title}") };
+    let subject = match (ja, email.version) {
+        (true, 1) => format!("【障害のお知らせ】{title}"),
+        (true, v) => format!("【障害のお知らせ・第 {v} 版】{title}"),
+        (false, 1) => format!("Incident notice: {title}"),
+        (false, v) => format!("Incident notice, version {v}: {title}"),
+    };
     let base = email.public_url.trim_end_matches('/');
     let notice_link = format!("{base}/{}/notices/{}", if ja { "ja" } else { "en" }, email.notice_slug);
     let portal_link = format!("{base}/portal");
@@ -107,8 +117,9 @@ pub fn compose_incident_email(email: &IncidentEmail) -> Result<(String, String, 
     let left = total - email.releases.iter().map(|r| r.redelivered).sum::<i64>();
     let (company, releases) = (email.company, email.releases);
     let (notice_link, portal_link) = (notice_link.as_str(), portal_link.as_str());
-    let text =
-        IncidentText { ja, company, title, releases, total, left, notice_link, portal_link }.render()?;
+    let version = email.version;
+    let text = IncidentText { ja, company, title, releases, total, left, version, notice_link, portal_link }
+        .render()?;
     let html = IncidentHtml {
         ja,
         subject: &subject,
@@ -117,6 +128,7 @@ pub fn compose_incident_email(email: &IncidentEmail) -> Result<(String, String, 
         releases,
         total,
         left,
+        version,
         notice_link,
         portal_link,
     }
@@ -228,6 +240,7 @@ mod tests {
             releases,
             public_url: "https://status.test/",
             notice_slug: "2021-02-unsent",
+            version: 1,
         };
         let (subject, text, html) = compose_incident_email(&email("ja", &releases)).unwrap();
         assert_eq!(subject, "【障害のお知らせ】メールの一部が配信されていなかった件");
@@ -249,6 +262,16 @@ mod tests {
             ) && text.contains("https://status.test/portal"),
             "{text}"
         );
+
+        // A later version says it is one.
+        let update = IncidentEmail { version: 2, ..email("ja", &releases) };
+        let (subject, text, _) = compose_incident_email(&update).unwrap();
+        assert_eq!(subject, "【障害のお知らせ・第 2 版】メールの一部が配信されていなかった件");
+        assert!(text.contains("このお知らせを更新しました（第 2 版）"), "{text}");
+        let (subject, text, _) =
+            compose_incident_email(&IncidentEmail { version: 2, ..email("en", &releases) }).unwrap();
+        assert_eq!(subject, "Incident notice, version 2: Some emails were not delivered");
+        assert!(text.contains("This notice has been updated (version 2)"), "{text}");
 
         // All of them redelivered already: the email says so and asks for nothing.
         let done = [AffectedRelease { title: "春の新製品".into(), messages: 148, redelivered: 148 }];

@@ -1085,6 +1085,7 @@ async fn notify(
                 releases: by_company.get(company.slug.as_str()).map_or(&[], Vec::as_slice),
                 public_url: &state.public_url,
                 notice_slug: &notice.slug,
+                version,
             };
             let (subject, body_text, body_html) =
                 compose_incident_email(&email).map_err(|e| e.to_string())?;
