@@ -154,6 +154,18 @@ impl Lang {
         }
     }
 
+    /// The company chose to leave the messages the incident `title` left unsent, at `when`.
+    pub fn declined_incident(self, title: &str, when: &str) -> String {
+        match self {
+            Lang::Ja => format!(
+                "この企業は「{title}」で届かなかったメールを「再送しない」と回答しています（{when}）。"
+            ),
+            Lang::En => format!(
+                "The company answered that the messages \u{201c}{title}\u{201d} left unsent are to be left ({when})."
+            ),
+        }
+    }
+
     /// A slug over the length allowed.
     pub fn slug_too_long(self, len: usize, max: usize) -> String {
         match self {

@@ -598,6 +598,8 @@ pub struct RedeliverConfirmPage {
     pub reason: String,
     /// Why the request was not made (over the daily cap, nothing left, no reason given).
     pub error: Option<String>,
+    /// Incidents whose messages the company chose to leave unsent: (title, when it answered).
+    pub declined: Vec<(String, Moment)>,
 }
 
 /// Why the login form is shown again.

@@ -650,6 +650,11 @@ pub fn redeliver_confirm_page(chrome: PortalChrome, page: RedeliverConfirmPage) 
         }
     });
     let error = page.error.clone().map(|e| view! { <p class="notice error" role="alert">{e}</p> });
+    let declined = page
+        .declined
+        .iter()
+        .map(|(title, at)| message(lang.declined_incident(title, &lang.datetime(at)), false))
+        .collect_view();
     let form = (page.messages > 0 && page.error.as_ref().is_none_or(|_| page.needs_reason)).then(|| {
         let hidden = page
             .hidden
@@ -678,6 +683,7 @@ pub fn redeliver_confirm_page(chrome: PortalChrome, page: RedeliverConfirmPage) 
         <h1>{r.confirm_title}</h1>
         <p class="release-name"><a href=page.title_href.clone()>{page.title.clone()}</a></p>
         {error}
+        {declined}
         <p class="summary"><strong>{summary}</strong></p>
         {skipped}
         {form}
@@ -1142,6 +1148,7 @@ mod tests {
             title: "Launch".into(),
             title_href: "/portal/releases/7".into(),
             back_href: "/portal/releases/7".into(),
+            declined: Vec::new(),
             messages: 148,
             skipped: vec![(SkipReason::Delivered, 493), (SkipReason::OutcomeUnknown, 2)],
             confirm_action: "/portal/releases/7/redeliver/confirm".into(),

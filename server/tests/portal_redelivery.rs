@@ -353,6 +353,16 @@ async fn staff_answer_for_a_company_only_with_a_reason() {
             .find(|e| e.action == "incident.answer")
             .unwrap();
         assert!(line.detail.unwrap().contains("on the company's behalf: Bravo chose to resend by hand"));
+
+        // Redelivering one of its releases anyway, staff are reminded of that answer first.
+        let release = format!("/portal/releases/{}/redeliver?company=bravo", BRAVO_RELEASES[0]);
+        let plan = staff.post(&release, &[("csrf", &csrf), ("scope", "filter")], &[ORIGIN]).await.text();
+        assert!(
+            plan.contains(
+                "この企業は「メール配信の停止」で届かなかったメールを「再送しない」と回答しています"
+            ),
+            "{plan}"
+        );
     });
 }
 

@@ -118,6 +118,15 @@ async fn confirmation(
 ) -> Result<Response, StoreError> {
     let candidates = selection.candidates(store, scope).await?;
     let plan = store.plan_redelivery(scope.company.id, Some(scope.release.id), &candidates).await?;
+    // An answer "leave them" to an incident is a wish to keep in mind before redelivering anyway.
+    let mut declined = Vec::new();
+    for notice in page.published().content.notices.iter().filter(|n| n.impact.is_some()) {
+        if let Some(answer) = store.incident_answer(scope.company.id, &notice.slug).await?
+            && answer.answer == "leave"
+        {
+            declined.push((notice.title.get(page.lang).to_string(), page.moment(answer.answered_at)));
+        }
+    }
     let mut hidden = selection.hidden();
     hidden.push(("csrf".into(), viewer.csrf.clone()));
     hidden.push(("key".into(), key));
@@ -132,6 +141,7 @@ async fn confirmation(
         needs_reason: viewer.user.is_staff(),
         reason,
         error: error.as_ref().map(|(_, text)| text.clone()),
+        declined,
     };
     let title = page.lang.redelivery().confirm_title;
     let chrome = page.chrome(title, Some(viewer), Some(&scope.company));
@@ -350,6 +360,7 @@ async fn answer(
             needs_reason: staff,
             reason: reason.clone(),
             error: None,
+            declined: Vec::new(),
         };
         let chrome = page.chrome(r.confirm_title, Some(viewer), Some(&company));
         return Ok(page.respond(StatusCode::OK, portal::redeliver_confirm_page(chrome, view)));
