@@ -166,6 +166,24 @@ impl Lang {
         }
     }
 
+    /// What an audit log action code stands for ("" for a code it does not know).
+    pub fn audit_action(self, code: &str) -> &'static str {
+        match code {
+            "incident.answer" => self.pick("障害への回答", "Incident answered"),
+            "incident.notify" => self.pick("障害の通知", "Companies told of an incident"),
+            "notice.create" => self.pick("お知らせの作成", "Notice created"),
+            "notice.edit" => self.pick("お知らせの編集", "Notice edited"),
+            "notice.impact" => self.pick("影響範囲の添付", "Impact scope attached"),
+            "notice.update" => self.pick("経過の追加", "Update added"),
+            "portal.denied" => self.pick("アクセスの拒否", "Access refused"),
+            "portal.export" => self.pick("CSV の書き出し", "CSV exported"),
+            "portal.view" => self.pick("スタッフによる閲覧", "Viewed by staff"),
+            "redelivery.request" => self.pick("再送の依頼", "Redelivery requested"),
+            "user.disable" => self.pick("ユーザーの無効化", "User disabled"),
+            _ => "",
+        }
+    }
+
     /// A slug over the length allowed.
     pub fn slug_too_long(self, len: usize, max: usize) -> String {
         match self {

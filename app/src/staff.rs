@@ -160,7 +160,8 @@ pub fn audit_page(chrome: PortalChrome, page: AuditPage) -> String {
     let lang = chrome.lang;
     let s = lang.staff();
     let f = page.filter;
-    let options = f.actions.iter().map(|&a| view! { <option value=a></option> }).collect_view();
+    let options =
+        f.actions.iter().map(|&a| view! { <option value=a>{lang.audit_action(a)}</option> }).collect_view();
     let lines = if page.rows.is_empty() {
         view! { <p class="empty">{s.no_lines}</p> }.into_any()
     } else {
@@ -172,7 +173,7 @@ pub fn audit_page(chrome: PortalChrome, page: AuditPage) -> String {
                     <tr>
                         <td><time datetime=row.at.rfc3339.clone()>{lang.datetime(&row.at)}</time></td>
                         <td>{row.actor}</td>
-                        <td><code>{row.action}</code></td>
+                        <td>{lang.audit_action(&row.action)}" "<code>{row.action.clone()}</code></td>
                         <td>{row.company}</td>
                         <td class="target">{row.target}</td>
                         <td>{row.detail}</td>

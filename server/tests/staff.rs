@@ -235,6 +235,10 @@ async fn the_audit_log_is_filtered_and_paged() {
         let html = first.text();
         assert_eq!(audit_rows(&html), 100, "{url}: a page");
         assert!(html.contains("/portal/releases/129"), "newest first");
+        assert!(
+            html.contains("<td>スタッフによる閲覧 <code>portal.view</code></td>"),
+            "named, with its code: {html}"
+        );
         let older = html.split("rel=\"next\"").next().unwrap().rsplit("href=\"").next().unwrap().to_string();
         let older = older.split('"').next().unwrap().replace("&amp;", "&");
         let second = staff.get(&older).await.text();

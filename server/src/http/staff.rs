@@ -1593,3 +1593,17 @@ async fn save_notice(
     }
     Redirect::to(&format!("/staff/notices?{}", encode(&[("updated", slug.as_str())]))).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_audited_action_is_named_in_each_language() {
+        for action in AUDIT_ACTIONS {
+            for lang in Lang::ALL {
+                assert!(!lang.audit_action(action).is_empty(), "{action} in {lang:?}");
+            }
+        }
+    }
+}
