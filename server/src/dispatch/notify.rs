@@ -24,6 +24,8 @@ struct DoneText<'a> {
     ja: bool,
     company: &'a str,
     what: &'a str,
+    /// Support asked for it on the company's behalf.
+    on_behalf: bool,
     sent: i64,
     failed: i64,
     unknown: i64,
@@ -37,6 +39,7 @@ struct DoneHtml<'a> {
     subject: &'a str,
     company: &'a str,
     what: &'a str,
+    on_behalf: bool,
     sent: i64,
     failed: i64,
     unknown: i64,
@@ -176,8 +179,9 @@ pub fn completion_email(request: &FinishedRequest, settings: &NoticeSettings) ->
     };
     let (company, sent, failed, unknown) =
         (request.company_name.as_str(), request.sent, request.failed, request.unknown);
-    let text = DoneText { ja, company, what: &what, sent, failed, unknown, link: &link }.render().ok()?;
-    let html = DoneHtml { ja, subject: &subject, company, what: &what, sent, failed, unknown, link: &link }
+    let (what, on_behalf, link) = (what.as_str(), request.on_behalf, link.as_str());
+    let text = DoneText { ja, company, what, on_behalf, sent, failed, unknown, link }.render().ok()?;
+    let html = DoneHtml { ja, subject: &subject, company, what, on_behalf, sent, failed, unknown, link }
         .render()
         .ok()?;
     let to: Mailbox = request.contact_email.parse().ok()?;
@@ -204,6 +208,7 @@ mod tests {
             release_id: Some(3),
             release_title: Some("Spring & summer".into()),
             incident: None,
+            on_behalf: true,
             sent: 145,
             failed: 1,
             unknown: 2,
@@ -289,13 +294,30 @@ mod tests {
     fn names_are_escaped_in_html_and_plain_in_text() {
         let (company, what, link) =
             ("Acme <PR>", "\u{201c}Spring & summer\u{201d}", "https://status.test/portal");
-        let html = DoneHtml { ja: false, subject: "s", company, what, sent: 1, failed: 0, unknown: 2, link }
-            .render()
-            .unwrap();
+        let html = DoneHtml {
+            ja: false,
+            subject: "s",
+            company,
+            what,
+            on_behalf: false,
+            sent: 1,
+            failed: 0,
+            unknown: 2,
+            link,
+        }
+        .render()
+        .unwrap();
         assert!(html.contains("Dear Acme &#60;PR&#62;,") || html.contains("Dear Acme &lt;PR&gt;,"), "{html}");
         assert!(html.contains("may have arrived"), "unknown outcomes are explained");
         let text =
-            DoneText { ja: true, company, what, sent: 1, failed: 0, unknown: 0, link }.render().unwrap();
+            DoneText { ja: true, company, what, on_behalf: false, sent: 1, failed: 0, unknown: 0, link }
+                .render()
+                .unwrap();
         assert!(text.starts_with("Acme <PR> ご担当者様") && !text.contains("届いている可能性"), "{text}");
+        assert!(!text.contains("サポート担当"), "{text}");
+        let behalf =
+            DoneText { ja: true, company, what, on_behalf: true, sent: 1, failed: 0, unknown: 0, link };
+        let text = behalf.render().unwrap();
+        assert!(text.contains("この再送は、サポート担当が貴社に代わってご依頼したものです。"), "{text}");
     }
 }

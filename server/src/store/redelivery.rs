@@ -187,6 +187,8 @@ pub struct FinishedRequest {
     pub release_title: Option<String>,
     /// The incident (notice slug) whose question the request answered.
     pub incident: Option<String>,
+    /// Staff asked for it on the company's behalf.
+    pub on_behalf: bool,
     pub sent: i64,
     pub failed: i64,
     pub unknown: i64,
@@ -838,7 +840,7 @@ macro_rules! portable_redelivery {
             ) -> Result<Vec<$crate::store::redelivery::FinishedRequest>, StoreError> {
                 Ok(sqlx::query_as(
                     "SELECT r.id, c.name AS company_name, c.language, c.contact_email, r.release_id,
-                            rel.title AS release_title, a.notice_slug AS incident,
+                            rel.title AS release_title, a.notice_slug AS incident, r.on_behalf,
                             (SELECT COUNT(*) FROM redelivery_items i WHERE i.request_id = r.id AND i.status = 'sent') AS sent,
                             (SELECT COUNT(*) FROM redelivery_items i WHERE i.request_id = r.id AND i.status = 'failed') AS failed,
                             (SELECT COUNT(*) FROM redelivery_items i WHERE i.request_id = r.id AND i.status = 'unknown') AS unknown
