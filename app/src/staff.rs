@@ -94,6 +94,26 @@ fn not_saved(lang: crate::Lang, problems: &[FieldProblem]) -> Option<AnyView> {
     })
 }
 
+/// What the linter warns of before a notice is published, under `intro` (nothing when it warns
+/// of nothing), and the hidden field that publishes it as it is when the form is sent again.
+fn to_confirm(
+    intro: &'static str,
+    warnings: Vec<String>,
+    warned: String,
+) -> (Option<impl IntoView + use<>>, Option<impl IntoView + use<>>) {
+    let shown = (!warnings.is_empty()).then(|| {
+        let items = warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view();
+        view! {
+            <div class="message warning" role="alert">
+                <p>{intro}</p>
+                <ul>{items}</ul>
+            </div>
+        }
+    });
+    let field = (!warned.is_empty()).then(|| view! { <input type="hidden" name="warned" value=warned/> });
+    (shown, field)
+}
+
 /// One form field: its label, its control (whose id is `name`), and the problems about it.
 fn field(
     name: &'static str,
@@ -121,17 +141,7 @@ pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
         .collect_view();
     let keep = form.current_status.map_or(String::new(), |now| format!(" ({})", lang.status(now)));
     let keep = view! { <option value="" selected=form.status.is_none()>{s.status_unchanged}{keep}</option> };
-    let warnings = (!form.warnings.is_empty()).then(|| {
-        let items = form.warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view();
-        view! {
-            <div class="message warning" role="alert">
-                <p>{s.update_warnings}</p>
-                <ul>{items}</ul>
-            </div>
-        }
-    });
-    let warned =
-        (!form.warned.is_empty()).then(|| view! { <input type="hidden" name="warned" value=form.warned/> });
+    let (warnings, warned) = to_confirm(s.update_warnings, form.warnings, form.warned);
     let main = view! {
         <h1>{s.add_update}": "{form.title}</h1>
         {summary}
@@ -478,17 +488,7 @@ pub fn editor_page(chrome: PortalChrome, page: NoticeEditorPage) -> String {
     let note = page.slug_fixed.then(|| {
         field("note", s.note, view! { <input type="text" id="note" name="note" value=page.note/> }, problems)
     });
-    let publish_warnings = (!page.publish_warnings.is_empty()).then(|| {
-        let items = page.publish_warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view();
-        view! {
-            <div class="message warning" role="alert">
-                <p>{s.publish_warnings}</p>
-                <ul>{items}</ul>
-            </div>
-        }
-    });
-    let warned =
-        (!page.warned.is_empty()).then(|| view! { <input type="hidden" name="warned" value=page.warned/> });
+    let (publish_warnings, warned) = to_confirm(s.publish_warnings, page.publish_warnings, page.warned);
     let main = view! {
         <h1>{page.heading}</h1>
         {summary}

@@ -12,6 +12,7 @@ use statusdesk::http::HttpOptions;
 
 const OUTAGE: &str = "/staff/notices/delivery-outage/update";
 const IMPACT: &str = "/staff/notices/delivery-outage/impact";
+const EDIT: &str = "/staff/notices/delivery-outage/edit";
 
 fn outage_file(app: &PortalApp) -> String {
     std::fs::read_to_string(app.content.join("notices/delivery-outage.md")).unwrap()
@@ -730,12 +731,27 @@ fn outage_edit(form: &str, body: &str, note: &str, intent: &str) -> Vec<(String,
     fields
 }
 
+/// The site on a SQLite database of its own (kept while the folder lives), with a staff
+/// member's session.
+async fn staff_on_sqlite() -> (tempfile::TempDir, PortalApp, Browser) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_urls(dir.path()).await.remove(0);
+    let app = PortalApp::start(&url, HttpOptions::default()).await;
+    let staff = app.session_for(STAFF_USER).await;
+    (dir, app, staff)
+}
+
+/// Posts `fields` to the outage notice's edit form, from this site.
+async fn post_edit(browser: &mut Browser, fields: Vec<(String, String)>) -> TestResponse {
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    browser.post(EDIT, &pairs, &[("origin", "http://portal.test")]).await
+}
+
 #[tokio::test]
 async fn a_notice_is_edited_in_its_form_over_the_version_it_was_opened_on() {
     let dir = tempfile::tempdir().unwrap();
     for url in database_urls(dir.path()).await {
         let app = PortalApp::start(&url, HttpOptions::default()).await;
-        const EDIT: &str = "/staff/notices/delivery-outage/edit";
         let mut first = app.session_for(STAFF_USER).await;
         let mut second = app.session_for(STAFF_USER).await;
         let form1 = first.get(EDIT).await.text();
@@ -747,21 +763,17 @@ async fn a_notice_is_edited_in_its_form_over_the_version_it_was_opened_on() {
         );
         let fields =
             |form: &str, body: &str, intent: &str| outage_edit(form, body, "原因を本文に追記", intent);
-        let post = async |browser: &mut Browser, fields: Vec<(String, String)>| {
-            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            browser.post(EDIT, &pairs, &[("origin", "http://portal.test")]).await
-        };
         let body =
             "2021年3月1日(月) 16時18分から配信が止まっています。\n\n## 原因\n\n送信経路の設定漏れです。";
         let before = outage_file(&app);
-        let preview = post(&mut first, fields(&form1, body, "preview")).await;
+        let preview = post_edit(&mut first, fields(&form1, body, "preview")).await;
         assert_eq!(preview.status, StatusCode::OK, "{url}: {}", preview.text());
         let shown = preview.text();
         let previews = shown.split("class=\"previews\"").nth(1).expect("a preview");
         assert!(previews.contains("<p>送信経路の設定漏れです。</p>"), "{shown}");
         assert_eq!(outage_file(&app), before, "a preview writes nothing");
 
-        let saved = post(&mut first, fields(&form1, body, "publish")).await;
+        let saved = post_edit(&mut first, fields(&form1, body, "publish")).await;
         assert_eq!(saved.status, StatusCode::SEE_OTHER, "{url}: {}", saved.text());
         let file = outage_file(&app);
         assert!(file.contains("## 原因\n\n送信経路の設定漏れです。\n\n<!-- lang: en -->"), "{file}");
@@ -777,7 +789,7 @@ async fn a_notice_is_edited_in_its_form_over_the_version_it_was_opened_on() {
         assert_eq!(app.audited("notice.edit").await, 1);
         // Saving it again as it is publishes nothing and says so.
         let reopened = first.get(EDIT).await.text();
-        let unchanged = post(&mut first, fields(&reopened, body, "publish")).await;
+        let unchanged = post_edit(&mut first, fields(&reopened, body, "publish")).await;
         assert_eq!(unchanged.status, StatusCode::SEE_OTHER, "{url}");
         let location = header(&unchanged.headers, "location").to_string();
         assert_eq!(location, "/staff/notices?unchanged=delivery-outage");
@@ -787,7 +799,7 @@ async fn a_notice_is_edited_in_its_form_over_the_version_it_was_opened_on() {
         assert!(!app.content.join(".revisions/delivery-outage/0003.toml").exists(), "no new version");
         assert_eq!(app.audited("notice.edit").await, 1);
 
-        let refused = post(&mut second, fields(&form2, "別の本文", "publish")).await;
+        let refused = post_edit(&mut second, fields(&form2, "別の本文", "publish")).await;
         assert_eq!(refused.status, StatusCode::CONFLICT, "{url}");
         let html = refused.text();
         assert!(
@@ -806,16 +818,10 @@ async fn a_notice_is_edited_in_its_form_over_the_version_it_was_opened_on() {
 /// so, and nothing changes.
 #[tokio::test]
 async fn a_long_japanese_notice_is_published_and_edited_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = database_urls(dir.path()).await.remove(0);
-    let app = PortalApp::start(&url, HttpOptions::default()).await;
-    const EDIT: &str = "/staff/notices/delivery-outage/edit";
-    let mut staff = app.session_for(STAFF_USER).await;
+    let (_dir, app, mut staff) = staff_on_sqlite().await;
     let publish = async |staff: &mut Browser, body: &str| {
         let form = staff.get(EDIT).await.text();
-        let fields = outage_edit(&form, body, "経緯を追記", "publish");
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        staff.post(EDIT, &pairs, &[("origin", "http://portal.test")]).await
+        post_edit(staff, outage_edit(&form, body, "経緯を追記", "publish")).await
     };
     // About 200 KB on disk, about 600 KB in each of the form's two copies.
     let long: String = "配信が止まった経緯を時系列で記録します。\n\n".repeat(3_300);
@@ -846,19 +852,11 @@ fn textarea(html: &str, id: &str) -> String {
 /// entities a browser would decode. Posting the form as opened changes nothing.
 #[tokio::test]
 async fn the_editor_gives_back_exactly_the_text_it_shows() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = database_urls(dir.path()).await.remove(0);
-    let app = PortalApp::start(&url, HttpOptions::default()).await;
-    const EDIT: &str = "/staff/notices/delivery-outage/edit";
-    let mut staff = app.session_for(STAFF_USER).await;
-    let post = async |staff: &mut Browser, fields: Vec<(String, String)>| {
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        staff.post(EDIT, &pairs, &[("origin", "http://portal.test")]).await
-    };
+    let (_dir, app, mut staff) = staff_on_sqlite().await;
     let body = "記号 &amp; と &lt;b&gt; と &#106;avascript: はそのまま。\n\n\
                 </textarea><h1 id=\"injected\">INJECTED</h1><input name=\"title\" value=\"hijacked\">";
     let form = staff.get(EDIT).await.text();
-    let published = post(&mut staff, outage_edit(&form, body, "記号の例", "publish")).await;
+    let published = post_edit(&mut staff, outage_edit(&form, body, "記号の例", "publish")).await;
     assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.text());
     let file = outage_file(&app);
     assert!(file.contains(body), "{file}");
@@ -870,7 +868,8 @@ async fn the_editor_gives_back_exactly_the_text_it_shows() {
         "{reopened}"
     );
     assert_eq!(textarea(&reopened, "body"), body);
-    let saved = post(&mut staff, outage_edit(&reopened, &textarea(&reopened, "body"), "", "publish")).await;
+    let saved =
+        post_edit(&mut staff, outage_edit(&reopened, &textarea(&reopened, "body"), "", "publish")).await;
     assert_eq!(header(&saved.headers, "location"), "/staff/notices?unchanged=delivery-outage");
     assert_eq!(outage_file(&app), file, "opened and saved: not a character changed");
 
@@ -895,10 +894,7 @@ fn field_problems(html: &str, id: &str) -> String {
 /// the summary above the form lists them all, each linked to its field.
 #[tokio::test]
 async fn the_new_notice_form_says_each_mistake_once_next_to_its_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = database_urls(dir.path()).await.remove(0);
-    let app = PortalApp::start(&url, HttpOptions::default()).await;
-    let mut staff = app.session_for(STAFF_USER).await;
+    let (_dir, app, mut staff) = staff_on_sqlite().await;
     let csrf = hidden_field(&staff.get("/staff/notices/new").await.text(), "csrf");
     let post = async |staff: &mut Browser, changes: &[(&str, &str)]| {
         let mut fields = vec![
@@ -973,27 +969,23 @@ async fn the_new_notice_form_says_each_mistake_once_next_to_its_field() {
 /// with the warning first, unpublished; sent again as it is, it is published.
 #[tokio::test]
 async fn an_update_the_linter_warns_of_is_published_only_when_sent_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = database_urls(dir.path()).await.remove(0);
-    let app = PortalApp::start(&url, HttpOptions::default()).await;
-    let mut staff = app.session_for(STAFF_USER).await;
+    let (_dir, app, mut staff) = staff_on_sqlite().await;
     const MAINTENANCE: &str = "/staff/notices/api-maintenance/update";
     let path = app.content.join("notices/api-maintenance.md");
     let before = std::fs::read_to_string(&path).unwrap();
-    let opened = Opened::from_page(&staff.get(MAINTENANCE).await.text());
-    let post = async |staff: &mut Browser, warned: &str| {
-        let fields = [
+    // The form as opened, with `entry` typed into it.
+    let post = async |staff: &mut Browser, entry: &[(&str, &str)]| {
+        let opened = Opened::from_page(&staff.get(MAINTENANCE).await.text());
+        let mut fields = vec![
             ("csrf", opened.csrf.as_str()),
             ("version", &opened.version),
             ("original", &opened.original),
-            ("at", "2021-03-26T12:00"),
-            ("status", ""),
-            ("text", "前日のお知らせです。"),
-            ("warned", warned),
         ];
+        fields.extend_from_slice(entry);
         staff.post(MAINTENANCE, &fields, &[("origin", "http://portal.test")]).await
     };
-    let warned = post(&mut staff, "").await;
+    let early = [("at", "2021-03-26T12:00"), ("status", ""), ("text", "前日のお知らせです。")];
+    let warned = post(&mut staff, &early).await;
     assert_eq!(warned.status, StatusCode::OK);
     let html = warned.text();
     let box_ =
@@ -1001,23 +993,19 @@ async fn an_update_the_linter_warns_of_is_published_only_when_sent_again() {
     assert!(box_.contains("まだ公開していません") && box_.contains("`started_at`"), "{box_}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before, "nothing written yet");
 
-    let published = post(&mut staff, &hidden_field(&html, "warned")).await;
+    let token = hidden_field(&html, "warned");
+    let published = post(&mut staff, &[&early[..], &[("warned", token.as_str())]].concat()).await;
     assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.text());
     let file = std::fs::read_to_string(&path).unwrap();
     assert!(file.contains("at = 2021-03-26T12:00:00+09:00\ntext = \"前日のお知らせです。\"\n+++"), "{file}");
     assert!(file.contains("status = \"scheduled\""), "the status stays: {file}");
 
     // A missing English text is no reason to stop: the form marks it optional.
-    let opened = Opened::from_page(&staff.get(MAINTENANCE).await.text());
-    let fields = [
-        ("csrf", opened.csrf.as_str()),
-        ("version", &opened.version),
-        ("original", &opened.original),
-        ("at", "2021-03-27T01:00"),
-        ("status", "in_progress"),
-        ("text", "開始しました。"),
-    ];
-    let started = staff.post(MAINTENANCE, &fields, &[("origin", "http://portal.test")]).await;
+    let started = post(
+        &mut staff,
+        &[("at", "2021-03-27T01:00"), ("status", "in_progress"), ("text", "開始しました。")],
+    )
+    .await;
     assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.text());
 }
 
@@ -1034,11 +1022,7 @@ fn selected(html: &str, id: &str) -> String {
 /// over the notice as it is now: sent again, it undoes nothing the other change did.
 #[tokio::test]
 async fn a_save_after_a_conflict_keeps_what_the_other_change_did() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = database_urls(dir.path()).await.remove(0);
-    let app = PortalApp::start(&url, HttpOptions::default()).await;
-    const EDIT: &str = "/staff/notices/delivery-outage/edit";
-    let mut writer = app.session_for(STAFF_USER).await;
+    let (_dir, app, mut writer) = staff_on_sqlite().await;
     let mut other = app.session_for(STAFF_USER).await;
     let form = writer.get(EDIT).await.text();
     assert_eq!(selected(&form, "status"), "identified");
@@ -1049,12 +1033,8 @@ async fn a_save_after_a_conflict_keeps_what_the_other_change_did() {
         post_update(&mut other, &opened, "2021-03-01T18:00", "修正を適用し、様子を見ています。").await;
     assert_eq!(updated.status, StatusCode::SEE_OTHER);
 
-    let post = async |browser: &mut Browser, fields: Vec<(String, String)>| {
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        browser.post(EDIT, &pairs, &[("origin", "http://portal.test")]).await
-    };
     let body = "2021年3月1日(月) 16時18分から配信が止まっています。\n\n原因を調べています。";
-    let refused = post(&mut writer, outage_edit(&form, body, "本文に追記", "publish")).await;
+    let refused = post_edit(&mut writer, outage_edit(&form, body, "本文に追記", "publish")).await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
     let again = refused.text();
     assert_eq!(
@@ -1066,7 +1046,7 @@ async fn a_save_after_a_conflict_keeps_what_the_other_change_did() {
 
     let mut fields = outage_edit(&again, &textarea(&again, "body"), "本文に追記", "publish");
     fields.iter_mut().find(|(k, _)| k == "status").unwrap().1 = selected(&again, "status");
-    let saved = post(&mut writer, fields).await;
+    let saved = post_edit(&mut writer, fields).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
     let file = outage_file(&app);
     assert!(file.contains("status = \"monitoring\"\n") && file.contains("原因を調べています。"), "{file}");
@@ -1077,20 +1057,12 @@ async fn a_save_after_a_conflict_keeps_what_the_other_change_did() {
 /// warning first, unpublished; sent again as it is, it is published.
 #[tokio::test]
 async fn an_edit_the_linter_warns_of_is_published_only_when_sent_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = database_urls(dir.path()).await.remove(0);
-    let app = PortalApp::start(&url, HttpOptions::default()).await;
-    const EDIT: &str = "/staff/notices/delivery-outage/edit";
-    let mut staff = app.session_for(STAFF_USER).await;
-    let post = async |staff: &mut Browser, fields: Vec<(String, String)>| {
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        staff.post(EDIT, &pairs, &[("origin", "http://portal.test")]).await
-    };
+    let (_dir, app, mut staff) = staff_on_sqlite().await;
     let form = staff.get(EDIT).await.text();
     let mut fields = outage_edit(&form, &textarea(&form, "body"), "", "publish");
     fields.iter_mut().find(|(k, _)| k == "status").unwrap().1 = "monitoring".into();
     let before = outage_file(&app);
-    let warned = post(&mut staff, fields.clone()).await;
+    let warned = post_edit(&mut staff, fields.clone()).await;
     assert_eq!(warned.status, StatusCode::OK);
     let html = warned.text();
     let box_ =
@@ -1099,7 +1071,7 @@ async fn an_edit_the_linter_warns_of_is_published_only_when_sent_again() {
     assert_eq!(outage_file(&app), before, "nothing written yet");
 
     fields.push(("warned".into(), hidden_field(&html, "warned")));
-    let published = post(&mut staff, fields).await;
+    let published = post_edit(&mut staff, fields).await;
     assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.text());
     assert!(outage_file(&app).contains("status = \"monitoring\"\n"));
 }
