@@ -303,7 +303,11 @@ pub fn portal_home_page(chrome: PortalChrome, page: PortalHomePage) -> String {
     let banners = page.banners.into_iter().map(|b| incident_banner(lang, b)).collect_view();
     let clear =
         filtered.then(|| view! { " "<a class="clear" href=chrome.home_href.clone()>{p.clear_filter}</a> });
-    let error = f.error.map(|e| message(e, true));
+    // A date the filter could not take: said above the form, and tied to both date fields.
+    let invalid = f.error.is_some().then_some("true");
+    let described = f.error.is_some().then_some("filter-problem");
+    let error =
+        f.error.map(|e| view! { <p class="message problem" role="alert" id="filter-problem">{e}</p> });
     let releases = if page.releases.is_empty() {
         let empty = if page.pager.first.is_some() {
             p.past_the_end
@@ -341,6 +345,7 @@ pub fn portal_home_page(chrome: PortalChrome, page: PortalHomePage) -> String {
     let main = view! {
         <h1>{p.releases}</h1>
         {banners}
+        {error}
         <form method="get" action="/portal" class="release-filter">
             {company_field(f.company_slug)}
             <p class="field">
@@ -349,11 +354,11 @@ pub fn portal_home_page(chrome: PortalChrome, page: PortalHomePage) -> String {
             </p>
             <p class="field">
                 <label for="from">{p.sent_from}</label>
-                <input id="from" type="date" name="from" value=f.from/>
+                <input id="from" type="date" name="from" value=f.from aria-invalid=invalid aria-describedby=described/>
             </p>
             <p class="field">
                 <label for="to">{p.sent_to}</label>
-                <input id="to" type="date" name="to" value=f.to/>
+                <input id="to" type="date" name="to" value=f.to aria-invalid=invalid aria-describedby=described/>
             </p>
             <p class="field check">
                 <input
@@ -367,7 +372,6 @@ pub fn portal_home_page(chrome: PortalChrome, page: PortalHomePage) -> String {
             </p>
             <p class="actions"><button type="submit">{p.apply_filter}</button>{clear}</p>
         </form>
-        {error}
         {releases}
         {pager(lang, page.pager)}
     };

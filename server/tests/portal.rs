@@ -407,7 +407,13 @@ async fn releases_are_searched_filtered_and_paged_by_keyset() {
         assert!(bad.text().contains("2021-02-30"), "the bad date is named");
         let reversed = browser.get("/portal?from=2021-02-26&to=2021-02-25").await;
         assert_eq!(reversed.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(reversed.text().contains("開始日が終了日より後になっています"), "{}", reversed.text());
+        let html = reversed.text();
+        let problem = html.split("id=\"filter-problem\"").nth(1).expect("the problem, with its id");
+        assert!(
+            problem.split("</p>").next().unwrap().contains("開始日が終了日より後になっています"),
+            "{html}"
+        );
+        assert!(html.contains("aria-describedby=\"filter-problem\""), "tied to the dates: {html}");
         let one_day = browser.get("/portal?from=2021-02-26&to=2021-02-26").await;
         assert_eq!(one_day.status, StatusCode::OK, "a single day is a window");
     });
