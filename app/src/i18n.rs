@@ -130,7 +130,8 @@ impl Lang {
     /// followed by the key itself where the label does not say it: "送信経路 (route)".
     pub fn scope_key(self, key: &str) -> String {
         let name = match key {
-            "window" => self.pick("期間", "Window"),
+            // Not a key of the file (it has `from` and `to`): the label alone.
+            "window" => return self.pick("期間", "Window").to_string(),
             "from" => self.pick("開始", "From"),
             "to" => self.pick("終了", "To"),
             "route" => self.pick("送信経路", "Route"),
@@ -1063,7 +1064,7 @@ static STAFF_JA: StaffText = StaffText {
     public_page: "公開ページ",
     updated: "公開しました: ",
     unchanged: "変更がなかったため、新しい版は公開していません: ",
-    overdue: "予定の終了時刻を過ぎています",
+    overdue: "予定の時刻を過ぎています",
     at: "日時",
     text: "本文 (日本語)",
     text_en: "本文 (英語、任意)",
@@ -1159,7 +1160,7 @@ static STAFF_EN: StaffText = StaffText {
     public_page: "Public page",
     updated: "Published: ",
     unchanged: "Nothing had changed, so no new version was published: ",
-    overdue: "past its planned end",
+    overdue: "past its planned time",
     at: "Time",
     text: "Text (Japanese)",
     text_en: "Text (English, optional)",
@@ -1212,7 +1213,7 @@ static STAFF_EN: StaffText = StaffText {
     not_answered: "Not answered",
     notified: "Told",
     notify: "Email every affected company not yet told",
-    notified_count: "Companies being told now: ",
+    notified_count: "Companies whose email is queued: ",
     all_told: "Every affected company has been told of this version",
     scope_editor: "Compute for a scope",
     any: "Any",

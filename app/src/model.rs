@@ -652,7 +652,8 @@ pub struct StaffNoticeRow {
     pub title: String,
     pub kind: Kind,
     pub status: Option<Status>,
-    /// Still `scheduled` after its planned end: its status needs an update.
+    /// Still `scheduled` after its planned end (or, without one, its planned start): its status
+    /// needs an update.
     pub overdue: bool,
     pub updated: Moment,
     /// The public page.

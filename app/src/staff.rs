@@ -183,7 +183,7 @@ pub fn audit_page(chrome: PortalChrome, page: AuditPage) -> String {
                     <tr>
                         <td><time datetime=row.at.rfc3339.clone()>{lang.datetime(&row.at)}</time></td>
                         <td>{row.actor}</td>
-                        <td>{lang.audit_action(&row.action)}" "<code>{row.action.clone()}</code></td>
+                        <td>{(!lang.audit_action(&row.action).is_empty()).then(|| format!("{} ", lang.audit_action(&row.action)))}<code>{row.action.clone()}</code></td>
                         <td>{row.company}</td>
                         <td class="target">{row.target}</td>
                         <td>{row.detail}</td>
@@ -247,8 +247,12 @@ fn conflict_section(lang: crate::Lang, diff: String) -> impl IntoView {
 pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
     let lang = chrome.lang;
     let s = lang.staff();
-    // Someone is left to tell of this version (the figures list every affected company).
-    let can_notify = page.figures.as_ref().is_some_and(|f| f.affected.iter().any(|c| c.notified.is_none()));
+    // Someone with a contact address is left to tell of this version (the figures list every
+    // affected company; one without an address cannot be told).
+    let can_notify = page
+        .figures
+        .as_ref()
+        .is_some_and(|f| f.affected.iter().any(|c| c.notified.is_none() && c.contact.is_some()));
     let all_told = page.figures.as_ref().is_some_and(|f| !f.affected.is_empty()) && !can_notify;
     let scope = if page.scope.is_empty() {
         view! { <p class="empty">{s.no_scope}</p> }.into_any()

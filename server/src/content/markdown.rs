@@ -78,10 +78,13 @@ fn plain_text(events: &[Event]) -> String {
         match event {
             Event::Html(html) | Event::InlineHtml(html) => {
                 let html = html.to_ascii_lowercase();
-                let (opens, closes) = (
-                    ["<script", "<style"].iter().any(|tag| html.contains(tag)),
-                    ["</script", "</style"].iter().any(|tag| html.contains(tag)),
-                );
+                let has = |tag: &str| {
+                    html.match_indices(tag).any(|(at, _)| {
+                        html[at + tag.len()..]
+                            .starts_with(|c: char| c == '>' || c == '/' || c.is_whitespace())
+                    })
+                };
+                let (opens, closes) = (has("<script") || has("<style"), has("</script") || has("</style"));
                 in_code = (in_code || opens) && !closes;
             }
             Event::Text(t) | Event::Code(t) if !in_code => text.push_str(t),
@@ -160,5 +163,6 @@ mod tests {
             ),
             "English body and more. End."
         );
+        assert_eq!(to_plain_text("<styled>kept</styled> words"), "kept words", "only those two tags");
     }
 }

@@ -82,7 +82,8 @@ impl PortalPage {
                 })
                 .collect(),
             home_href,
-            staff_console: self.path.starts_with("/staff"),
+            // Anyone else gets the portal's 404 there, as if the console did not exist.
+            staff_console: staff && self.path.starts_with("/staff"),
             refresh_seconds: None,
         }
     }

@@ -459,7 +459,6 @@ impl HomeParams {
 }
 
 impl RecipientParams {
-    /// The status filter: `undelivered`, a status keyword, or anything else for all.
     /// The `status` asked for when it is none the filter knows (a link typed by hand).
     pub fn unknown_status(&self) -> Option<&str> {
         let status = self.status.as_deref().unwrap_or("").trim();
@@ -468,8 +467,9 @@ impl RecipientParams {
         (!known).then_some(status)
     }
 
+    /// The status filter: `undelivered`, a status keyword, or anything else (nothing) for all.
     pub fn status_filter(&self) -> StatusFilter {
-        match self.status.as_deref().unwrap_or("") {
+        match self.status.as_deref().unwrap_or("").trim() {
             "undelivered" => StatusFilter::Undelivered,
             keyword => DeliveryStatus::from_keyword(keyword).map_or(StatusFilter::All, StatusFilter::Only),
         }

@@ -668,11 +668,11 @@ fn local_time(page: &PortalPage, typed: &str) -> Result<chrono::DateTime<chrono:
         .or_else(|_| NaiveDateTime::parse_from_str(typed, "%Y-%m-%dT%H:%M:%S"))
         .map_err(|_| {
             // Written as a time should be, but no such day or hour (30 February, 25:00).
-            let shaped = typed.len() >= 16
-                && typed.bytes().enumerate().take(16).all(|(i, b)| match i {
+            let shaped = matches!(typed.len(), 16 | 19)
+                && typed.bytes().enumerate().all(|(i, b)| match i {
                     4 | 7 => b == b'-',
                     10 => b == b'T',
-                    13 => b == b':',
+                    13 | 16 => b == b':',
                     _ => b.is_ascii_digit(),
                 });
             let message = if shaped { text.no_such_time } else { text.bad_time };
@@ -1295,30 +1295,56 @@ fn merged_fields(
     opened: &[(&'static str, String)],
     now: &[(&'static str, String)],
 ) -> Fields {
-    let values = |fields: &[(&'static str, String)], key: &str| -> Vec<String> {
-        fields.iter().filter(|(k, _)| *k == key).map(|(_, v)| v.clone()).collect()
-    };
-    let typed_values = |key: &str| -> Vec<String> {
-        typed.iter().filter(|(k, _)| k == key).map(|(_, v)| one_line_ending(v).trim().to_string()).collect()
-    };
-    let keys: Vec<&'static str> = opened.iter().map(|(k, _)| *k).chain(["components"]).collect();
+    let keys = notice_keys(opened);
     let mut merged: Fields = typed.iter().filter(|(k, _)| !keys.contains(&k.as_str())).cloned().collect();
-    let mut done: Vec<&str> = Vec::new();
     for key in keys {
-        if done.contains(&key) {
-            continue;
-        }
-        done.push(key);
-        let (mut mine, mut before) = (typed_values(key), values(opened, key));
-        if key == "components" {
-            // A set: the form lists it in the site's order, the file in its own.
-            mine.sort();
-            before.sort();
-        }
-        let kept = if mine == before { values(now, key) } else { typed_values(key) };
+        let kept = match same_value(typed, opened, key) {
+            true => values_of(now, key),
+            false => typed_values(typed, key),
+        };
         merged.extend(kept.into_iter().map(|v| (key.to_string(), v)));
     }
     merged
+}
+
+/// The form `typed` holds the notice's fields as they are (`now`): saving it changes nothing a
+/// reader sees, whatever the file's layout.
+fn holds_the_same(typed: &Fields, now: &[(&'static str, String)]) -> bool {
+    notice_keys(now).into_iter().all(|key| same_value(typed, now, key))
+}
+
+/// The keys of a notice's own fields, once each, the components included.
+fn notice_keys(fields: &[(&'static str, String)]) -> Vec<&'static str> {
+    let mut keys: Vec<&'static str> = fields.iter().map(|(k, _)| *k).chain(["components"]).collect();
+    keys.dedup();
+    keys
+}
+
+/// What `key` holds in a notice's fields.
+fn values_of(fields: &[(&'static str, String)], key: &str) -> Vec<String> {
+    fields.iter().filter(|(k, _)| *k == key).map(|(_, v)| v.clone()).collect()
+}
+
+/// What was typed for `key`, as the file would hold it (LF line ends, trimmed); a field left
+/// out is an empty one, but for the components (none checked).
+fn typed_values(typed: &Fields, key: &str) -> Vec<String> {
+    let values: Vec<String> =
+        typed.iter().filter(|(k, _)| k == key).map(|(_, v)| one_line_ending(v).trim().to_string()).collect();
+    match values.is_empty() && key != "components" {
+        true => vec![String::new()],
+        false => values,
+    }
+}
+
+/// The form holds what the notice's fields hold for `key` (the components as a set: the form
+/// lists them in the site's order, the file in its own).
+fn same_value(typed: &Fields, notice: &[(&'static str, String)], key: &str) -> bool {
+    let (mut mine, mut theirs) = (typed_values(typed, key), values_of(notice, key));
+    if key == "components" {
+        mine.sort();
+        theirs.sort();
+    }
+    mine == theirs
 }
 
 /// The longest slug a new notice may have: it names the file and the page's URL.
@@ -1551,7 +1577,11 @@ async fn save_notice(
                 form.conflict = Some(diff);
                 return render_editor(page, viewer, StatusCode::CONFLICT, form);
             }
-            if written == current {
+            let mut ignored = Findings::new(&path);
+            let now = notice::parse(&path, &current, page.site(), &mut ignored);
+            if written == current
+                || now.is_some_and(|n| holds_the_same(&fields, &notice_fields(&n, page.site().time_zone)))
+            {
                 // Saving what is published makes no version and tells no reader of a change.
                 return Redirect::to(&format!("/staff/notices?{}", encode(&[("unchanged", slug.as_str())])))
                     .into_response();
