@@ -209,13 +209,18 @@ pub fn append_update(source: &str, update: &Update) -> Result<String, UpdateErro
     // Then the top-level keys, which sit above every table (indexes below `close` hold).
     let Some(status) = update.status else { return Ok(out.concat()) };
     let mut top_level = vec![format!("status = {}\n", quoted(status.as_str()))];
+    // The status as TOML reads it (a comment after it, a literal string), before this entry.
     let closed_already = key_line("status")
-        .and_then(|i| lines[i].split_once('='))
-        .and_then(|(_, value)| Status::from_keyword(value.trim().trim_matches('"')))
+        .and_then(|i| lines[i].parse::<toml::Table>().ok())
+        .and_then(|table| table.get("status")?.as_str().and_then(Status::from_keyword))
         .is_some_and(|status| status.is_closed());
     match key_line("resolved_at") {
-        // A maintenance's planned end gives way to the time it actually ended.
-        Some(i) if status.is_closed() && !closed_already => out[i] = format!("resolved_at = {at}\n"),
+        // A maintenance's planned end gives way to the time it actually ended (the line keeps
+        // its own line ending).
+        Some(i) if status.is_closed() && !closed_already => {
+            let ending = if lines[i].ends_with("\r\n") { "\r\n" } else { "\n" };
+            out[i] = format!("resolved_at = {at}{ending}");
+        }
         None if status.is_closed() => top_level.push(format!("resolved_at = {at}\n")),
         _ => {}
     }
@@ -292,9 +297,17 @@ mod tests {
         assert!(
             updated.contains("status = \"resolved\"\nresolved_at = 2021-03-01T10:00:00+09:00\nstarted_at")
         );
-        let again = append_update(&updated, &update(Status::Resolved)).unwrap();
+        let later = Update {
+            at: DateTime::parse_from_rfc3339("2021-03-01T12:00:00+09:00").unwrap(),
+            ..update(Status::Resolved)
+        };
+        let again = append_update(&updated, &later).unwrap();
         assert_eq!(again.matches("resolved_at").count(), 1, "an existing resolved_at is kept");
-        assert!(again.contains("resolved_at = 2021-03-01T10:00:00+09:00\n"));
+        assert!(again.contains("resolved_at = 2021-03-01T10:00:00+09:00\n"), "{again}");
+        // Closed already, however its status is written: its end stays.
+        let commented = updated.replace("status = \"resolved\"\n", "status = 'resolved' # fixed\n");
+        let again = append_update(&commented, &later).unwrap();
+        assert!(again.contains("resolved_at = 2021-03-01T10:00:00+09:00\n"), "{again}");
     }
 
     #[test]

@@ -232,13 +232,7 @@ pub(super) async fn home_page(
     // A date that is none is named in the message; the filter then leaves it out.
     let day = |typed: Option<&str>, days_after| {
         let typed = typed.unwrap_or("");
-        page.day_start(typed, days_after).map_err(|()| {
-            let message = lang.pick(
-                "日付は 2021-03-01 のように年-月-日で入力してください",
-                "Write dates as year-month-day, such as 2021-03-01",
-            );
-            format!("{message}: {}", typed.trim())
-        })
+        page.day_start(typed, days_after).map_err(|()| format!("{}{}", t.bad_date, typed.trim()))
     };
     let (from, to) = (day(params.from.as_deref(), 0), day(params.to.as_deref(), 1));
     let (sent_from, sent_before) = (from.clone().unwrap_or(None), to.clone().unwrap_or(None));

@@ -118,11 +118,15 @@ async fn confirmation(
 ) -> Result<Response, StoreError> {
     let candidates = selection.candidates(store, scope).await?;
     let plan = store.plan_redelivery(scope.company.id, Some(scope.release.id), &candidates).await?;
-    // An answer "leave them" to an incident is a wish to keep in mind before redelivering anyway.
+    // An answer "leave them" to an incident that left messages of this release unsent is a wish
+    // to keep in mind before redelivering them anyway.
     let mut declined = Vec::new();
-    for notice in page.published().content.notices.iter().filter(|n| n.impact.is_some()) {
-        if let Some(answer) = store.incident_answer(scope.company.id, &notice.slug).await?
-            && answer.answer == "leave"
+    for notice in page.published().content.notices.iter() {
+        let Some(impact) = &notice.impact else { continue };
+        let Some(answer) = store.incident_answer(scope.company.id, &notice.slug).await? else { continue };
+        let own = Scope { company: Some(scope.company.slug.clone()), ..impact.clone() };
+        if answer.answer == "leave"
+            && store.undelivered_by_release(&own).await?.iter().any(|r| r.release_id == scope.release.id)
         {
             declined.push((notice.title.get(page.lang).to_string(), page.moment(answer.answered_at)));
         }

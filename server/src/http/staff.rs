@@ -314,8 +314,18 @@ fn new_warnings(path: &std::path::Path, before: &str, written: &str, page: &Port
             findings.list.into_iter().filter(|f| f.level == Level::Warning && !f.is_untranslated());
         warnings.map(|f| f.message.get(page.lang).to_string()).collect::<Vec<_>>()
     };
-    let known = warnings(before);
-    warnings(written).into_iter().filter(|w| !known.contains(w)).collect()
+    // Counted, not only compared: a warning given once more than before is a new one.
+    let mut known = warnings(before);
+    warnings(written)
+        .into_iter()
+        .filter(|w| match known.iter().position(|k| k == w) {
+            Some(i) => {
+                known.swap_remove(i);
+                false
+            }
+            None => true,
+        })
+        .collect()
 }
 
 /// The form field a linter finding on the file `text` is about: the key it says is missing, or
@@ -482,11 +492,15 @@ async fn audit_log(
     };
     match page.day_start(&params.from, 0) {
         Ok(from) => query.from = from,
-        Err(()) => problems.push(problem(Some("from"), format!("{}`{}`", text.bad_date, params.from))),
+        Err(()) => {
+            problems.push(problem(Some("from"), format!("{}`{}`", page.lang.portal().bad_date, params.from)))
+        }
     }
     match page.day_start(&params.to, 1) {
         Ok(before) => query.before = before,
-        Err(()) => problems.push(problem(Some("to"), format!("{}`{}`", text.bad_date, params.to))),
+        Err(()) => {
+            problems.push(problem(Some("to"), format!("{}`{}`", page.lang.portal().bad_date, params.to)))
+        }
     }
     if let (Some(from), Some(before)) = (query.from, query.before)
         && from >= before
@@ -1635,5 +1649,6 @@ mod tests {
                 assert!(!lang.audit_action(action).is_empty(), "{action} in {lang:?}");
             }
         }
+        assert_eq!(Lang::Ja.audit_action("no.such"), "", "an unknown code is shown alone");
     }
 }
