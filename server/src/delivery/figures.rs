@@ -1,7 +1,7 @@
 //! Computes each published incident's figures from the delivery database for the scope its
 //! notice names (`[impact]`) and publishes them with the site ([`crate::content::figures`]):
-//! once the database answers, then every few minutes while `serve` runs. When the database cannot answer, the last figures
-//! stay up with the time they were computed.
+//! once the database answers, then every few minutes while `serve` runs. When the database
+//! cannot answer, the last figures stay up with the time they were computed.
 
 use std::sync::Arc;
 use std::time::Duration;
