@@ -462,3 +462,33 @@ async fn a_finished_incident_redelivery_stays_on_the_banner_and_with_staff() {
         assert!(row.contains("再送する") && row.contains("26"), "{row}");
     });
 }
+
+/// A company that chose to leave an incident's unsent messages is reminded of it when it
+/// redelivers a release that incident touched, and not for any other release.
+#[tokio::test]
+async fn a_leave_answer_is_recalled_only_for_the_releases_its_incident_touched() {
+    on_every_backend!(HttpOptions::default(), |app| {
+        let mut browser = app.browser().logged_in(ACME_USER).await;
+        let csrf = hidden_field(&browser.get("/portal").await.text(), "csrf");
+        let left = browser
+            .post(
+                "/portal/incidents/delivery-outage/answer",
+                &[("csrf", &csrf), ("answer", "leave")],
+                &[ORIGIN],
+            )
+            .await;
+        assert_eq!(left.status, StatusCode::SEE_OTHER, "{}", left.text());
+        let plan = async |browser: &mut Browser, release: i64| {
+            let action = format!("/portal/releases/{release}/redeliver");
+            browser.post(&action, &[("csrf", &csrf), ("scope", "filter")], &[ORIGIN]).await.text()
+        };
+        let reminder = "この企業は「メール配信の停止」で届かなかったメールを「再送しない」と回答しています";
+        assert!(plan(&mut browser, 1).await.contains(reminder), "{}: release 1 was touched", app.url);
+        let other = plan(&mut browser, 3).await;
+        assert!(
+            other.contains("<h1>再送の確認</h1>") && !other.contains(reminder),
+            "{}: release 3 was not",
+            app.url
+        );
+    });
+}
