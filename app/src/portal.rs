@@ -696,51 +696,50 @@ pub fn redeliver_confirm_page(chrome: PortalChrome, page: RedeliverConfirmPage) 
     portal_document(chrome, main)
 }
 
+/// A page that says one thing: its title, its text, and a link onwards.
+fn plain_page(
+    chrome: PortalChrome,
+    title: &'static str,
+    text: Vec<&'static str>,
+    onwards: (String, &'static str),
+) -> String {
+    let text = text.into_iter().map(|t| view! { <p>{t}</p> }).collect_view();
+    let main = view! {
+        <h1>{title}</h1>
+        {text}
+        <p class="more"><a href=onwards.0>{onwards.1}</a></p>
+    };
+    portal_document(chrome, main)
+}
+
 /// The portal's 404: the same words whether the thing belongs to another company or does not
 /// exist at all.
 pub fn portal_not_found_page(chrome: PortalChrome) -> String {
     let p = chrome.lang.portal();
-    let main = view! {
-        <h1>{p.not_found_title}</h1>
-        <p>{p.not_found_body}</p>
-        <p class="more"><a href=chrome.home_href.clone()>{p.back_to_releases}</a></p>
-    };
-    portal_document(chrome, main)
+    let home = chrome.home_href.clone();
+    plain_page(chrome, p.not_found_title, vec![p.not_found_body], (home, p.back_to_releases))
 }
 
 /// The portal's 503: the delivery database cannot be reached; the public status page, which
 /// needs no database, keeps working.
 pub fn unavailable_page(chrome: PortalChrome) -> String {
     let p = chrome.lang.portal();
-    let main = view! {
-        <h1>{p.unavailable_title}</h1>
-        <p>{p.unavailable_body}</p>
-        <p>{p.unavailable_status}</p>
-        <p class="more"><a href="/">{p.status_page}</a></p>
-    };
-    portal_document(chrome, main)
+    let text = vec![p.unavailable_body, p.unavailable_status];
+    plain_page(chrome, p.unavailable_title, text, ("/".into(), p.status_page))
 }
 
 /// The 403 for a form that failed the CSRF check: it expired or came from another site.
 pub fn forbidden_page(chrome: PortalChrome) -> String {
     let p = chrome.lang.portal();
-    let main = view! {
-        <h1>{p.forbidden_title}</h1>
-        <p>{p.forbidden_body}</p>
-        <p class="more"><a href=chrome.home_href.clone()>{p.portal_top}</a></p>
-    };
-    portal_document(chrome, main)
+    let home = chrome.home_href.clone();
+    plain_page(chrome, p.forbidden_title, vec![p.forbidden_body], (home, p.portal_top))
 }
 
 /// The 413 for a form over the size a POST may carry. Nothing was changed.
 pub fn too_large_page(chrome: PortalChrome) -> String {
     let p = chrome.lang.portal();
-    let main = view! {
-        <h1>{p.too_large_title}</h1>
-        <p>{p.too_large_body}</p>
-        <p class="more"><a href=chrome.home_href.clone()>{p.portal_top}</a></p>
-    };
-    portal_document(chrome, main)
+    let home = chrome.home_href.clone();
+    plain_page(chrome, p.too_large_title, vec![p.too_large_body], (home, p.portal_top))
 }
 
 #[cfg(test)]

@@ -33,6 +33,17 @@ struct Computed {
     refreshing: bool,
 }
 
+/// The releases of the company `slug` with messages the incident of `scope` left undelivered,
+/// read now: (release id, undelivered messages), by release id.
+pub async fn company_releases(
+    store: &dyn Store,
+    scope: &Scope,
+    slug: &str,
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    let own = Scope { company: Some(slug.to_string()), ..scope.clone() };
+    Ok(store.undelivered_by_release(&own).await?.iter().map(|r| (r.release_id, r.messages)).collect())
+}
+
 /// The figures of every incident with a scope, by notice slug.
 #[derive(Default)]
 pub struct IncidentImpacts {
@@ -104,13 +115,7 @@ impl IncidentImpacts {
             if !self.rows(store, notice, scope).await?.iter().any(|r| r.company_slug == slug) {
                 continue;
             }
-            let own = Scope { company: Some(slug.to_string()), ..scope.clone() };
-            let releases: Vec<(i64, i64)> = store
-                .undelivered_by_release(&own)
-                .await?
-                .iter()
-                .map(|r| (r.release_id, r.messages))
-                .collect();
+            let releases = company_releases(store.as_ref(), scope, slug).await?;
             if !releases.is_empty() {
                 found.push(CompanyIncident { notice, releases });
             }

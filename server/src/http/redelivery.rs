@@ -25,6 +25,7 @@ use super::pages::{self, PortalPage, encode};
 use super::portal::{HomeParams, ReleaseInScope, audit, company_in_view, home_page};
 use super::session::{Viewer, new_token};
 use crate::delivery::impact::Scope;
+use crate::delivery::incidents::company_releases;
 use crate::store::portal::{RecipientQuery, StatusFilter};
 use crate::store::redelivery::{NewRequest, RequestOutcome};
 use crate::store::{Store, StoreError};
@@ -124,9 +125,11 @@ async fn confirmation(
     for notice in page.published().content.notices.iter() {
         let Some(impact) = &notice.impact else { continue };
         let Some(answer) = store.incident_answer(scope.company.id, &notice.slug).await? else { continue };
-        let own = Scope { company: Some(scope.company.slug.clone()), ..impact.clone() };
         if answer.answer == "leave"
-            && store.undelivered_by_release(&own).await?.iter().any(|r| r.release_id == scope.release.id)
+            && company_releases(store, impact, &scope.company.slug)
+                .await?
+                .iter()
+                .any(|r| r.0 == scope.release.id)
         {
             declined.push((notice.title.get(page.lang).to_string(), page.moment(answer.answered_at)));
         }

@@ -219,9 +219,8 @@ async fn update_form(
     let Some((notice, text)) = updatable(&state, &slug) else {
         return pages::not_found(&page, &viewer, None);
     };
-    let now = Utc::now().with_timezone(&page.site().time_zone);
     let fields = UpdateFields {
-        at: now.format("%Y-%m-%dT%H:%M").to_string(),
+        at: form_time(Utc::now(), page.site().time_zone),
         // A closed notice's next entry is news after it (a cause found): its status stays.
         status: notice.status.filter(|s| !s.is_closed()).map(|s| s.as_str().to_string()).unwrap_or_default(),
         version: version(&text),
@@ -303,19 +302,18 @@ fn read_update(
     }
 }
 
-/// The linter's warnings about the notice file as `written` that it did not give about it as it
-/// was (`before`), in the page's language; a missing English text is not one of them (the form
-/// marks it optional, and the page says what is untranslated).
-fn new_warnings(path: &std::path::Path, before: &str, written: &str, page: &PortalPage) -> Vec<String> {
-    let warnings = |text: &str| {
-        let mut findings = Findings::new(path);
-        notice::parse(path, text, page.site(), &mut findings);
-        let warnings =
-            findings.list.into_iter().filter(|f| f.level == Level::Warning && !f.is_untranslated());
-        warnings.map(|f| f.message.get(page.lang).to_string()).collect::<Vec<_>>()
+/// The linter's warnings about a notice file as written (`written`, its findings) that it did not
+/// give about it as it was (`before`), in the page's language; a missing English text is not one
+/// of them (the form marks it optional, and the page says what is untranslated).
+fn new_warnings(written: &[Finding], path: &std::path::Path, before: &str, page: &PortalPage) -> Vec<String> {
+    let warnings = |findings: &[Finding]| -> Vec<String> {
+        let warnings = findings.iter().filter(|f| f.level == Level::Warning && !f.is_untranslated());
+        warnings.map(|f| f.message.get(page.lang).to_string()).collect()
     };
+    let mut earlier = Findings::new(path);
+    notice::parse(path, before, page.site(), &mut earlier);
     // Counted, not only compared: a warning given once more than before is a new one.
-    let mut known = warnings(before);
+    let mut known = warnings(&earlier.list);
     warnings(written)
         .into_iter()
         .filter(|w| match known.iter().position(|k| k == w) {
@@ -410,7 +408,7 @@ async fn add_update(
     }
     // What the linter warns of since this entry (an entry before the incident started, say) is
     // shown first; publishing with the same warnings again is then a deliberate choice.
-    let warnings = new_warnings(&notice.path, &current, &written, &page);
+    let warnings = new_warnings(&findings.list, &notice.path, &current, &page);
     let warned = version(&warnings.join("\n"));
     if !warnings.is_empty() && fields.warned != warned {
         let form = NoticeUpdateForm { warnings, warned, ..form(&page, &notice, fields) };
@@ -889,7 +887,7 @@ impl<'a> ImpactView<'a> {
     ) -> ScopeEditor {
         let (page, notice) = (self.page, self.notice);
         let zone = page.site().time_zone;
-        let local = |t: chrono::DateTime<Utc>| t.with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string();
+        let local = |t: chrono::DateTime<Utc>| form_time(t, zone);
         let (from, to, chosen): (String, String, Vec<String>) = match (&notice.impact, typed) {
             (_, true) => (
                 fields.from.clone(),
@@ -1176,10 +1174,7 @@ fn editor(
     preview: Vec<(statusdesk_app::Lang, String)>,
 ) -> NoticeEditorPage {
     let zone = page.site().time_zone;
-    let local = |t: chrono::DateTime<chrono::FixedOffset>| {
-        t.with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string()
-    };
-    let now = local(Utc::now().fixed_offset());
+    let now = form_time(Utc::now(), zone);
     let offset = zone.offset_from_utc_datetime(&Utc::now().naive_utc());
     let own: Vec<(&str, String)> = match editing {
         Editing::New => vec![
@@ -1280,11 +1275,14 @@ async fn edit_notice_form(
     render_editor(&page, &viewer, StatusCode::OK, editor(&page, &editing, None, Vec::new(), Vec::new()))
 }
 
+/// `t` as a `datetime-local` field shows it, in the site's zone: `2021-03-01T17:35`.
+fn form_time<Z: TimeZone>(t: chrono::DateTime<Z>, zone: chrono_tz::Tz) -> String {
+    t.with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string()
+}
+
 /// A notice's own fields as its edit form holds them (`components` once per component).
 fn notice_fields(notice: &Notice, zone: chrono_tz::Tz) -> Vec<(&'static str, String)> {
-    let local = |t: chrono::DateTime<chrono::FixedOffset>| {
-        t.with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string()
-    };
+    let local = |t: chrono::DateTime<chrono::FixedOffset>| form_time(t, zone);
     let mut fields = vec![
         ("title", notice.title.ja.clone()),
         ("title_en", notice.title.en.clone().unwrap_or_default()),
@@ -1609,7 +1607,7 @@ async fn save_notice(
         Editing::New => "",
         Editing::Existing { text, .. } => text.as_str(),
     };
-    let publish_warnings = new_warnings(&lint_path, opened, &written, page);
+    let publish_warnings = new_warnings(&findings.list, &lint_path, opened, page);
     let warned = version(&publish_warnings.join("\n"));
     if !publish_warnings.is_empty() && field_value(&fields, "warned") != warned {
         let form = editor(page, &editing, Some(&fields), Vec::new(), Vec::new());
