@@ -232,15 +232,17 @@ pub(super) async fn home_page(
     // A date that is none is named in the message; the filter then leaves it out.
     let day = |typed: Option<&str>, days_after| {
         let typed = typed.unwrap_or("");
-        page.day_start(typed, days_after).map_err(|()| format!("{}{}", t.bad_date, typed.trim()))
+        match page.day_start(typed, days_after) {
+            Ok(start) => (start, None),
+            Err(()) => (None, Some(format!("{}{}", t.bad_date, typed.trim()))),
+        }
     };
-    let (from, to) = (day(params.from.as_deref(), 0), day(params.to.as_deref(), 1));
-    let (sent_from, sent_before) = (from.clone().unwrap_or(None), to.clone().unwrap_or(None));
+    let (sent_from, from_error) = day(params.from.as_deref(), 0);
+    let (sent_before, to_error) = day(params.to.as_deref(), 1);
     let reversed = match (sent_from, sent_before) {
         (Some(from), Some(before)) if from >= before => Some(t.dates_reversed.to_string()),
         _ => None,
     };
-    let (from_error, to_error) = (from.err(), to.err());
     let undelivered_only = params.undelivered.as_deref().is_some_and(|v| !v.is_empty() && v != "0");
     let cursor = release_cursor(&params);
     let query = ReleaseQuery {
