@@ -62,62 +62,117 @@ pub const FORM_KEYS: [&str; 9] = [
 
 /// The file of a new notice.
 pub fn new_notice_text(notice: &NewNotice) -> String {
-    format!("+++\n{}+++\n{}", form_keys(notice), body_text(notice))
+    let fields: String = form_lines(notice).into_iter().map(|(_, line)| line).collect();
+    format!("+++\n{fields}+++\n{}", body_text(notice))
 }
 
-/// `source` with the fields and body of `notice` in place of its own; its tables (timeline,
-/// impact) and any other top-level line stay as written.
+/// `source` with the fields and body of `notice` in place of its own. Every other line of the
+/// front matter stays as written: comments, blank lines, keys the form does not know, the tables
+/// (timeline, impact). A field keeps its line (and a comment after its value) where it is; a
+/// field the file lacked goes after the field that precedes it in the form's order; a field the
+/// form left empty loses its line.
 pub fn replace_fields(source: &str, notice: &NewNotice) -> Result<String, UpdateError> {
     let lines: Vec<&str> = source.split_inclusive('\n').collect();
     let (open, close) = fences(&lines)?;
     let tables = (open + 1..close).find(|&i| lines[i].trim_start().starts_with('[')).unwrap_or(close);
-    let is_form_key = |line: &str| {
-        let key = line.split('=').next().unwrap_or("").trim();
-        line.contains('=') && FORM_KEYS.contains(&key)
-    };
-    let mut out = String::from("+++\n");
-    out += &form_keys(notice);
-    for line in &lines[open + 1..tables] {
-        if !is_form_key(line) && !line.trim().is_empty() {
-            out += line;
+    let fields = form_lines(notice);
+    let new_line = |key: &str| fields.iter().find(|(k, _)| *k == key).map(|(_, line)| line.as_str());
+    // The top-level lines in order; a form key's value may span several lines (an array).
+    let mut top: Vec<(Option<&'static str>, String)> = Vec::new();
+    let mut i = open + 1;
+    while i < tables {
+        let Some(key) = form_key(lines[i]) else {
+            top.push((None, lines[i].to_string()));
+            i += 1;
+            continue;
+        };
+        let end =
+            (i + 1..=tables).find(|&end| toml::from_str::<toml::Table>(&lines[i..end].concat()).is_ok());
+        let end = end.unwrap_or(i + 1);
+        if let Some(new) = new_line(key) {
+            top.push((Some(key), rewritten(&lines[i..end].concat(), key, new)));
         }
+        i = end;
     }
-    if tables < close {
+    for (key, line) in &fields {
+        if top.iter().any(|(k, _)| k == &Some(*key)) {
+            continue;
+        }
+        let rank = |key: &str| FORM_KEYS.iter().position(|k| *k == key);
+        let after = top.iter().rposition(|(k, _)| k.is_some_and(|k| rank(k) < rank(key)));
+        let at = match after {
+            Some(n) => n + 1,
+            None => top.iter().position(|(k, _)| k.is_some()).unwrap_or(0),
+        };
+        top.insert(at, (Some(key), line.clone()));
+    }
+    let mut out: String = lines[..=open].concat();
+    for (_, line) in top {
+        out += &line;
+    }
+    if tables < close && !out.ends_with('\n') {
         out.push('\n');
-        for line in &lines[tables..close] {
-            out += line;
-        }
-        if !out.ends_with('\n') {
-            out.push('\n');
-        }
+    }
+    out += &lines[tables..close].concat();
+    if !out.ends_with('\n') {
+        out.push('\n');
     }
     out += "+++\n";
     out += &body_text(notice);
     Ok(out)
 }
 
-/// The top-level lines of `notice`'s front matter.
-fn form_keys(notice: &NewNotice) -> String {
-    let mut text = format!("title = {}\n", quoted(&notice.title));
-    if let Some(en) = &notice.title_en {
-        text += &format!("title_en = {}\n", quoted(en));
+/// The form key a front-matter line sets, if it sets one.
+fn form_key(line: &str) -> Option<&'static str> {
+    let (key, _) = line.split_once('=')?;
+    FORM_KEYS.iter().copied().find(|k| *k == key.trim())
+}
+
+/// The line(s) `old` of `key` as they become with `new`: unchanged when the value is the same
+/// (however it was written); otherwise `new`, with the comment that followed the old value
+/// and the old line ending.
+fn rewritten(old: &str, key: &str, new: &str) -> String {
+    let value = |text: &str| toml::from_str::<toml::Table>(text).ok().and_then(|mut t| t.remove(key));
+    if value(old).is_some_and(|old| Some(old) == value(new)) {
+        return old.to_string();
     }
-    text += &format!("kind = {}\n", quoted(&notice.kind));
+    let ending = if old.ends_with("\r\n") { "\r\n" } else { "\n" };
+    let line = old.trim_end_matches(['\r', '\n']);
+    // A comment starts at the first `#` before which the line is a whole `key = value`.
+    let comment = line
+        .match_indices('#')
+        .map(|(at, _)| at)
+        .find(|&at| value(&line[..at]).is_some())
+        .map(|at| line[at..].to_string());
+    match comment {
+        Some(comment) => format!("{} {comment}{ending}", new.trim_end()),
+        None => format!("{}{ending}", new.trim_end()),
+    }
+}
+
+/// The top-level lines of `notice`'s front matter, each with its key, in the form's order.
+fn form_lines(notice: &NewNotice) -> Vec<(&'static str, String)> {
+    let mut lines = vec![("title", format!("title = {}\n", quoted(&notice.title)))];
+    if let Some(en) = &notice.title_en {
+        lines.push(("title_en", format!("title_en = {}\n", quoted(en))));
+    }
+    lines.push(("kind", format!("kind = {}\n", quoted(&notice.kind))));
     for (key, value) in [("status", &notice.status), ("severity", &notice.severity)] {
         if let Some(value) = value {
-            text += &format!("{key} = {}\n", quoted(value));
+            lines.push((key, format!("{key} = {}\n", quoted(value))));
         }
     }
     if !notice.components.is_empty() {
         let list: Vec<String> = notice.components.iter().map(|c| quoted(c)).collect();
-        text += &format!("components = [{}]\n", list.join(", "));
+        lines.push(("components", format!("components = [{}]\n", list.join(", "))));
     }
     for (key, at) in [("started_at", notice.started_at), ("resolved_at", notice.resolved_at)] {
         if let Some(at) = at {
-            text += &format!("{key} = {}\n", at.to_rfc3339());
+            lines.push((key, format!("{key} = {}\n", at.to_rfc3339())));
         }
     }
-    text + &format!("published_at = {}\n", notice.published_at.to_rfc3339())
+    lines.push(("published_at", format!("published_at = {}\n", notice.published_at.to_rfc3339())));
+    lines
 }
 
 /// The body after the front matter: Japanese, then English after its marker.
@@ -385,6 +440,29 @@ mod tests {
         assert!(edited.starts_with("+++\ntitle = \"配信の遅延 (更新)\"\nkind = \"incident\"\nstatus = \"identified\"\ncomponents = [\"email-delivery\"]\n"), "{edited}");
         assert!(edited.contains("[[timeline]]\nat = 2021-03-01T09:10:00+09:00\nstatus = \"investigating\"\ntext = \"調査中です。\"\n+++\n\n新しい本文\n\n<!-- lang: en -->\n\nNew text\n"), "{edited}");
         assert_eq!(edited.matches("title =").count(), 1);
+        assert_eq!(replace_fields(&edited, &notice).unwrap(), edited, "editing is stable");
+    }
+
+    #[test]
+    fn editing_keeps_comments_blank_lines_and_the_place_of_each_field() {
+        let at = |t| DateTime::parse_from_rfc3339(t).unwrap();
+        let source = "+++\r\n# 担当: 運用チーム\r\ntitle = \"遅延\"\r\nkind = \"incident\"\r\n\r\nstatus = \"investigating\"  # 10時に見直す\r\ncomponents = [\r\n  \"email-delivery\",\r\n]\r\nstarted_at = 2021-03-01 09:00:00+09:00\r\nseverity = \"minor\"\r\npublished_at = 2021-03-01T09:10:00+09:00\r\nowner = \"ops\"\r\n\r\n[[timeline]]\r\nat = 2021-03-01T09:10:00+09:00\r\ntext = \"調査中です。\"\r\n+++\r\n\r\n本文\r\n";
+        let notice = NewNotice {
+            title: "遅延".into(),
+            title_en: Some("Delays".into()),
+            kind: "incident".into(),
+            status: Some("identified".into()),
+            severity: None,
+            components: vec!["email-delivery".into()],
+            started_at: Some(at("2021-03-01T09:00:00+09:00")),
+            resolved_at: None,
+            published_at: at("2021-03-01T09:10:00+09:00"),
+            body: "本文".into(),
+            body_en: None,
+        };
+        let edited = replace_fields(source, &notice).unwrap();
+        let front = "+++\r\n# 担当: 運用チーム\r\ntitle = \"遅延\"\r\ntitle_en = \"Delays\"\nkind = \"incident\"\r\n\r\nstatus = \"identified\" # 10時に見直す\r\ncomponents = [\r\n  \"email-delivery\",\r\n]\r\nstarted_at = 2021-03-01 09:00:00+09:00\r\npublished_at = 2021-03-01T09:10:00+09:00\r\nowner = \"ops\"\r\n\r\n[[timeline]]\r\nat = 2021-03-01T09:10:00+09:00\r\ntext = \"調査中です。\"\r\n+++\n";
+        assert_eq!(edited, format!("{front}\n本文\n"));
         assert_eq!(replace_fields(&edited, &notice).unwrap(), edited, "editing is stable");
     }
 
