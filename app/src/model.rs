@@ -808,8 +808,8 @@ pub struct AffectedCompanyView {
     pub messages: i64,
     /// `redeliver` or `leave`.
     pub answer: Option<String>,
-    /// Of the redelivery it asked for: (sent, items).
-    pub redelivery: Option<(i64, i64)>,
+    /// Of its `messages`, those delivered since by a redelivery (whoever asked for it).
+    pub redelivered: i64,
     /// When staff told it of this version.
     pub notified: Option<Moment>,
     /// The company's portal, as staff see it.

@@ -280,7 +280,7 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
                     Some(_) => s.answer_leave,
                     None => s.not_answered,
                 };
-                let redelivery = c.redelivery.map(|(sent, items)| format!("{} / {}", lang.number(sent), lang.number(items)));
+                let redelivered = format!("{} / {}", lang.number(c.redelivered), lang.number(c.messages));
                 let notified = c.notified.map(|m| view! { <time datetime=m.rfc3339.clone()>{lang.datetime(&m)}</time> });
                 view! {
                     <tr>
@@ -289,7 +289,7 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
                         <td class="num">{lang.number(c.releases)}</td>
                         <td class="num">{lang.number(c.messages)}</td>
                         <td>{answer}</td>
-                        <td class="num">{redelivery}</td>
+                        <td class="num">{redelivered}</td>
                         <td>{notified}</td>
                     </tr>
                 }
@@ -316,7 +316,7 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
                             <th scope="col" class="num">{s.releases}</th>
                             <th scope="col" class="num">{s.undelivered}</th>
                             <th scope="col">{s.answer}</th>
-                            <th scope="col" class="num">{s.redelivery}</th>
+                            <th scope="col" class="num">{s.redelivered}</th>
                             <th scope="col">{s.notified}" ("{lang.version(page.version)}")"</th>
                         </tr>
                     </thead>

@@ -336,6 +336,26 @@ async fn an_incident_shows_its_impact_from_the_database_with_each_company_follow
         // one more; Bravo: one in each of its two releases. 282 messages in the window in all.
         let acme = app.store.company("acme").await.unwrap().unwrap();
         app.store.leave_incident(acme.id, "delivery-outage", None, false, chrono::Utc::now()).await.unwrap();
+        // Acme redelivers one message of the incident from its release page all the same: the
+        // row counts it once it is delivered, whoever asked.
+        let first_unsent = 7;
+        let request = statusdesk::store::redelivery::NewRequest {
+            company_id: acme.id,
+            release_id: Some(BIG_RELEASE),
+            requested_by: None,
+            on_behalf_reason: None,
+            idempotency_key: "release-page".into(),
+            daily_cap: 100,
+            messages: vec![first_unsent],
+            incident: None,
+        };
+        app.store.request_redelivery(&request, chrono::Utc::now()).await.unwrap();
+        let outbox = dir.path().join(format!("outbox-{}", url.len()));
+        let mailer = statusdesk::dispatch::Mailer::outbox(outbox).unwrap();
+        let dispatcher = statusdesk::dispatch::Dispatcher::new(app.store.clone(), mailer, Default::default());
+        let (_stop, stopped) = tokio::sync::watch::channel(false);
+        dispatcher.run(stopped, true).await.unwrap();
+
         let page = staff.get(IMPACT).await;
         assert_eq!(page.status, StatusCode::OK, "{url}");
         let html = page.text();
@@ -348,8 +368,10 @@ async fn an_incident_shows_its_impact_from_the_database_with_each_company_follow
         let acme_row = row("acme");
         assert!(acme_row.contains("pr@acme.example") && acme_row.contains(">26<"), "{acme_row}");
         assert!(acme_row.contains("そのままにする"), "the company's answer: {acme_row}");
+        assert!(acme_row.contains(">1 / 26<"), "redelivered since: {acme_row}");
         let bravo_row = row("bravo");
         assert!(bravo_row.contains("pr@bravo.example") && bravo_row.contains("未回答"), "{bravo_row}");
+        assert!(bravo_row.contains(">0 / 2<"), "{bravo_row}");
 
         let without = staff.get("/staff/notices/slow-api/impact").await.text();
         assert!(without.contains("影響の範囲 ([impact]) が書かれていません"), "{without}");
@@ -401,6 +423,11 @@ async fn affected_companies_are_told_once_per_version_in_their_language() {
         );
         assert_eq!(notify(&mut staff).await, "/staff/notices/delivery-outage/impact?notified=2", "{url}");
         assert_eq!(app.audited("incident.notify").await, 3);
+        // Version 2's email says it is an update to a company told of version 1 only.
+        let acme_only = ["acme".to_string()];
+        let told = |revision| app.store.incident_companies("delivery-outage", revision, &acme_only);
+        assert!(told(2).await.unwrap()[0].told_before, "{url}");
+        assert!(!told(1).await.unwrap()[0].told_before, "{url}");
 
         // The dispatcher sends them: in the company's language, naming its releases.
         let outbox = dir.path().join(format!("outbox-{}", url.len()));

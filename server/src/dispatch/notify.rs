@@ -64,8 +64,10 @@ struct IncidentText<'a> {
     total: i64,
     /// Of `total`, not redelivered yet.
     left: i64,
-    /// After the first version: the notice was updated (its cause, what was done).
+    /// The notice's version, and whether the company was told of an earlier one (the email
+    /// then says it is an update).
     version: u32,
+    told_before: bool,
     notice_link: &'a str,
     portal_link: &'a str,
 }
@@ -81,8 +83,10 @@ struct IncidentHtml<'a> {
     total: i64,
     /// Of `total`, not redelivered yet.
     left: i64,
-    /// After the first version: the notice was updated (its cause, what was done).
+    /// The notice's version, and whether the company was told of an earlier one (the email
+    /// then says it is an update).
     version: u32,
+    told_before: bool,
     notice_link: &'a str,
     portal_link: &'a str,
 }
@@ -99,19 +103,23 @@ pub struct IncidentEmail<'a> {
     /// The site's address as companies reach it, and the notice's slug.
     pub public_url: &'a str,
     pub notice_slug: &'a str,
-    /// The notice's version told of: after the first, the email says it is an update.
+    /// The notice's version told of.
     pub version: u32,
+    /// The company was told of an earlier version: the email says this one is an update (a
+    /// company told for the first time gets the notice as news, whatever its version).
+    pub told_before: bool,
 }
 
 /// The subject, text and HTML of an incident email.
 pub fn compose_incident_email(email: &IncidentEmail) -> Result<(String, String, String), askama::Error> {
     let ja = email.language != "en";
     let title = if ja { email.title_ja } else { email.title_en.unwrap_or(email.title_ja) };
-    let subject = match (ja, email.version) {
-        (true, 1) => format!("【障害のお知らせ】{title}"),
-        (true, v) => format!("【障害のお知らせ・第 {v} 版】{title}"),
-        (false, 1) => format!("Incident notice: {title}"),
-        (false, v) => format!("Incident notice, version {v}: {title}"),
+    let (version, told_before) = (email.version, email.told_before);
+    let subject = match (ja, told_before) {
+        (true, false) => format!("【障害のお知らせ】{title}"),
+        (true, true) => format!("【障害のお知らせ・第 {version} 版】{title}"),
+        (false, false) => format!("Incident notice: {title}"),
+        (false, true) => format!("Incident notice, version {version}: {title}"),
     };
     let base = email.public_url.trim_end_matches('/');
     let notice_link = format!("{base}/{}/notices/{}", if ja { "ja" } else { "en" }, email.notice_slug);
@@ -120,9 +128,19 @@ pub fn compose_incident_email(email: &IncidentEmail) -> Result<(String, String, 
     let left = total - email.releases.iter().map(|r| r.redelivered).sum::<i64>();
     let (company, releases) = (email.company, email.releases);
     let (notice_link, portal_link) = (notice_link.as_str(), portal_link.as_str());
-    let version = email.version;
-    let text = IncidentText { ja, company, title, releases, total, left, version, notice_link, portal_link }
-        .render()?;
+    let text = IncidentText {
+        ja,
+        company,
+        title,
+        releases,
+        total,
+        left,
+        version,
+        told_before,
+        notice_link,
+        portal_link,
+    }
+    .render()?;
     let html = IncidentHtml {
         ja,
         subject: &subject,
@@ -132,6 +150,7 @@ pub fn compose_incident_email(email: &IncidentEmail) -> Result<(String, String, 
         total,
         left,
         version,
+        told_before,
         notice_link,
         portal_link,
     }
@@ -246,6 +265,7 @@ mod tests {
             public_url: "https://status.test/",
             notice_slug: "2021-02-unsent",
             version: 1,
+            told_before: false,
         };
         let (subject, text, html) = compose_incident_email(&email("ja", &releases)).unwrap();
         assert_eq!(subject, "【障害のお知らせ】メールの一部が配信されていなかった件");
@@ -268,15 +288,21 @@ mod tests {
             "{text}"
         );
 
-        // A later version says it is one.
-        let update = IncidentEmail { version: 2, ..email("ja", &releases) };
-        let (subject, text, _) = compose_incident_email(&update).unwrap();
+        // A later version says it is one, to a company told of an earlier one.
+        let update = IncidentEmail { version: 2, told_before: true, ..email("ja", &releases) };
+        let (subject, text, html) = compose_incident_email(&update).unwrap();
         assert_eq!(subject, "【障害のお知らせ・第 2 版】メールの一部が配信されていなかった件");
         assert!(text.contains("このお知らせを更新しました（第 2 版）"), "{text}");
-        let (subject, text, _) =
-            compose_incident_email(&IncidentEmail { version: 2, ..email("en", &releases) }).unwrap();
+        assert!(html.contains("このお知らせを更新しました（第 2 版）"), "{html}");
+        let update = IncidentEmail { version: 2, told_before: true, ..email("en", &releases) };
+        let (subject, text, _) = compose_incident_email(&update).unwrap();
         assert_eq!(subject, "Incident notice, version 2: Some emails were not delivered");
         assert!(text.contains("This notice has been updated (version 2)"), "{text}");
+        // A company told for the first time gets it as news, whatever its version.
+        let first = IncidentEmail { version: 2, ..email("en", &releases) };
+        let (subject, text, html) = compose_incident_email(&first).unwrap();
+        assert_eq!(subject, "Incident notice: Some emails were not delivered");
+        assert!(!text.contains("updated") && !html.contains("updated"), "{text}");
 
         // All of them redelivered already: the email says so and asks for nothing.
         let done = [AffectedRelease { title: "春の新製品".into(), messages: 148, redelivered: 148 }];

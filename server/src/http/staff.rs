@@ -800,6 +800,11 @@ impl<'a> ImpactView<'a> {
     async fn figures(&self, scope: &Scope, version: u32) -> Result<ImpactFigures, crate::store::StoreError> {
         let page = self.page;
         let impact = self.store.impact(scope, &Buckets::default()).await?;
+        // Whoever asked for it: the answer's request, the company's own, staff on its behalf.
+        let mut redelivered: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        for row in self.store.redelivered_by_release(scope).await? {
+            *redelivered.entry(row.company_slug).or_default() += row.messages;
+        }
         let slugs: Vec<String> = impact.per_company.iter().map(|c| c.company.clone()).collect();
         let companies = self.store.incident_companies(&self.notice.slug, version.into(), &slugs).await?;
         let by_slug: std::collections::HashMap<&str, _> =
@@ -816,9 +821,7 @@ impl<'a> ImpactView<'a> {
                     releases: c.releases,
                     messages: c.messages,
                     answer: known.and_then(|k| k.answer.clone()),
-                    redelivery: known
-                        .filter(|k| k.redelivery_items > 0)
-                        .map(|k| (k.redelivered, k.redelivery_items)),
+                    redelivered: redelivered.get(&c.company).copied().unwrap_or(0),
                     notified: known.and_then(|k| k.notified_at).map(|t| page.moment(t)),
                     portal_href: format!("/portal?{}", encode(&[("company", c.company.as_str())])),
                 }
@@ -1098,6 +1101,7 @@ async fn notify(
                 public_url: &state.public_url,
                 notice_slug: &notice.slug,
                 version,
+                told_before: company.told_before,
             };
             let (subject, body_text, body_html) =
                 compose_incident_email(&email).map_err(|e| e.to_string())?;

@@ -302,8 +302,8 @@ pub trait RedeliveryStore: Send + Sync {
     -> Result<Vec<i64>, StoreError>;
 
     /// The companies `slugs` with their contact, their answer to the incident `notice_slug`,
-    /// the progress of the redelivery it asked for, and when they were told of the notice's
-    /// version `revision`, in one query.
+    /// when they were told of the notice's version `revision`, and whether they were told of an
+    /// earlier one, in one query.
     async fn incident_companies(
         &self,
         notice_slug: &str,
@@ -359,11 +359,10 @@ pub struct AffectedCompany {
     /// `redeliver` or `leave`, once answered.
     pub answer: Option<String>,
     pub answered_at: Option<DateTime<Utc>>,
-    /// Of the redelivery the answer asked for: items sent, and items in all.
-    pub redelivered: i64,
-    pub redelivery_items: i64,
     /// When staff asked for it to be told of the version, if they did.
     pub notified_at: Option<DateTime<Utc>>,
+    /// Whether it was told of an earlier version of the notice.
+    pub told_before: bool,
 }
 
 /// The query of [`RedeliveryStore::incident_companies`].
@@ -375,15 +374,20 @@ pub(super) fn incident_companies_sql(
     let mut sql = Sql::new("");
     sql.push(
         "SELECT c.id, c.slug, c.name, c.contact_email, c.language, a.answer, a.answered_at,
-                (SELECT COUNT(*) FROM redelivery_items i WHERE i.request_id = a.request_id AND i.status = 'sent')
-                    AS redelivered,
-                (SELECT COUNT(*) FROM redelivery_items i WHERE i.request_id = a.request_id) AS redelivery_items,
-                n.requested_at AS notified_at
+                n.requested_at AS notified_at,
+                EXISTS (SELECT 1 FROM incident_notifications e
+                        WHERE e.company_id = c.id AND e.notice_slug = $? AND e.revision < $?) AS told_before
          FROM companies c
          LEFT JOIN incident_answers a ON a.company_id = c.id AND a.notice_slug = $?
          LEFT JOIN incident_notifications n ON n.company_id = c.id AND n.notice_slug = $? AND n.revision = $?
          WHERE c.slug IN (",
-        [Param::Text(notice_slug.to_string()), Param::Text(notice_slug.to_string()), Param::Int(revision)],
+        [
+            Param::Text(notice_slug.to_string()),
+            Param::Int(revision),
+            Param::Text(notice_slug.to_string()),
+            Param::Text(notice_slug.to_string()),
+            Param::Int(revision),
+        ],
     );
     sql.push_values(slugs.iter().map(|slug| vec![Param::Text(slug.clone())]));
     sql.push(")", []);
