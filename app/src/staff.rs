@@ -114,13 +114,19 @@ fn to_confirm(
     (shown, field)
 }
 
-/// One form field: its label, its control (whose id is `name`), and the problems about it.
+/// One form field: its label, its control (whose id is `name`), and the problems about it; a
+/// control with problems is marked invalid and described by them.
 fn field(
     name: &'static str,
     label: impl IntoView + 'static,
     control: impl IntoView + 'static,
     problems: &[FieldProblem],
 ) -> AnyView {
+    let invalid = problems.iter().any(|p| p.field == Some(name));
+    let control = control.into_view().into_any().add_any_attr((
+        leptos::attr::aria_invalid(invalid.then_some("true")),
+        leptos::attr::aria_describedby(invalid.then(|| format!("{name}-problems"))),
+    ));
     let problems = problems_of(problems, name);
     view! { <div class="field"><label for=name>{label}</label>{control}{problems}</div> }.into_any()
 }

@@ -196,6 +196,9 @@ async fn linter_errors_come_back_next_to_their_field_and_nothing_is_written() {
         );
         assert!(html.contains(">\n早すぎる報告</textarea>"), "what was typed is kept: {html}");
         assert!(html.contains("value=\"2021-03-01T15:00\""), "{html}");
+        let at = control_tag(&html, "at");
+        assert!(at.contains("aria-invalid=\"true\" aria-describedby=\"at-problems\""), "{at}");
+        assert!(!control_tag(&html, "text").contains("aria-invalid"), "{html}");
 
         let garbled = post_update(&mut staff, &opened, "yesterday", "").await;
         assert_eq!(garbled.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -204,6 +207,13 @@ async fn linter_errors_come_back_next_to_their_field_and_nothing_is_written() {
         assert_eq!(outage_file(&app), opened.original, "{url}: nothing written");
         assert_eq!(app.audited("notice.update").await, 0);
     }
+}
+
+/// The start tag of the form control whose id is `id`.
+fn control_tag<'h>(html: &'h str, id: &str) -> &'h str {
+    let at = html.find(&format!(" id=\"{id}\"")).expect("the control");
+    let start = html[..at].rfind('<').unwrap();
+    &html[start..at + html[at..].find('>').unwrap() + 1]
 }
 
 /// The rows of an audit page.
