@@ -814,9 +814,12 @@ pub struct RedeliveryText {
     pub for_incident: &'static str,
     pub reason_missing: &'static str,
     pub answer_reason_missing: &'static str,
+    pub reason_too_long: &'static str,
     pub answer_missing: &'static str,
     pub nothing: &'static str,
+    pub taken_meanwhile: &'static str,
     pub none_selected: &'static str,
+    pub unknown_selection: &'static str,
     pub progress_heading: &'static str,
     pub on_behalf: &'static str,
     pub in_progress: &'static str,
@@ -846,9 +849,12 @@ static REDELIVERY_JA: RedeliveryText = RedeliveryText {
     for_incident: "障害への回答による再送（このリリースの分）: ",
     reason_missing: "代理で再送する理由を入力してください。",
     answer_reason_missing: "企業に代わって操作する理由を入力してください。",
+    reason_too_long: "理由が長すぎます。500文字以内で入力してください。",
     answer_missing: "「未送信のメールを再送する」か「再送しない」のどちらかを選んでください。",
     nothing: "再送できる宛先がありません。",
+    taken_meanwhile: "この確認のあいだに、これらのメールは別の再送の依頼に含まれたか配信されました。新しい依頼は作成していません。",
     none_selected: "宛先が選ばれていません。再送する宛先にチェックを入れてください。",
+    unknown_selection: "再送する宛先の選び方がわかりません。リリースのページで、チェックした宛先か、絞り込みの未配信の宛先を選んでください。",
     progress_heading: "再送の状況",
     on_behalf: "サポート担当が代理で操作",
     in_progress: "再送中",
@@ -878,9 +884,12 @@ static REDELIVERY_EN: RedeliveryText = RedeliveryText {
     for_incident: "Asked for in answer to an incident (this release's share): ",
     reason_missing: "Give the reason for redelivering on the company's behalf.",
     answer_reason_missing: "Give the reason for acting on the company's behalf.",
+    reason_too_long: "The reason is too long: 500 characters at most.",
     answer_missing: "Choose whether to redeliver the messages or to leave them.",
     nothing: "There is nothing to redeliver.",
+    taken_meanwhile: "While this was being confirmed, these messages were taken by another redelivery request or delivered: no request was created.",
     none_selected: "No recipient was selected: check the recipients to redeliver.",
+    unknown_selection: "The selection of recipients is not one the release page makes: choose the checked recipients or the filter's undelivered ones there.",
     progress_heading: "Redeliveries",
     on_behalf: "done by support on the company's behalf",
     in_progress: "in progress",
@@ -932,7 +941,24 @@ impl Lang {
         let n = self.number(messages);
         match self {
             Lang::Ja => format!("{n}件の宛先に、{n}件のメールを再送します。"),
-            Lang::En => format!("{n} messages will be sent again, to {n} recipients."),
+            Lang::En => {
+                let s = plural(messages);
+                format!("{n} message{s} will be sent again, to {n} recipient{s}.")
+            }
+        }
+    }
+
+    /// The refusal of an answer to an incident the company answered otherwise already.
+    pub fn answered_already(self, redeliver: bool, at: &str) -> String {
+        let r = self.redelivery();
+        let answer = if redeliver { r.answer_redeliver } else { r.answer_leave };
+        match self {
+            Lang::Ja => {
+                format!("この障害にはすでに回答済みです（{at}、「{answer}」）。回答は変わっていません。")
+            }
+            Lang::En => format!(
+                "This incident was answered already ({at}: \u{201c}{answer}\u{201d}); the answer stays."
+            ),
         }
     }
 
@@ -1277,6 +1303,13 @@ mod tests {
         assert_eq!(Lang::En.duration(4 * 1440 + 19 * 60 + 35), "4 days 19 hours 35 minutes");
         assert_eq!(Lang::En.duration(61), "1 hour 1 minute");
         assert_eq!(Lang::Ja.duration(0), "0分");
+    }
+
+    #[test]
+    fn a_redelivery_summary_counts_in_the_singular_too() {
+        assert_eq!(Lang::En.redelivery_summary(1), "1 message will be sent again, to 1 recipient.");
+        assert_eq!(Lang::En.redelivery_summary(2), "2 messages will be sent again, to 2 recipients.");
+        assert_eq!(Lang::Ja.redelivery_summary(1), "1件の宛先に、1件のメールを再送します。");
     }
 
     #[test]

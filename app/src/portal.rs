@@ -232,18 +232,19 @@ fn incident_question(
     error: Option<String>,
 ) -> AnyView {
     let r = lang.redelivery();
+    let error = error.map(|e| view! { <p class="notice error" role="alert">{e}</p> });
     if let Some(answer) = answer {
         let said = if answer.redeliver { r.answered_redeliver } else { r.answered_leave };
         let by = answer.by.map(|by| view! { " "<span class="by">{by}</span> });
         let behalf = answer.on_behalf.then(|| view! { " "<span class="badge staff">{r.on_behalf}</span> });
         return view! {
+            {error}
             <p class="incident-answer answered">
                 <strong>{said}</strong>" ("{time(lang, &answer.at)}{by}")"{behalf}
             </p>
         }
         .into_any();
     }
-    let error = error.map(|e| view! { <p class="notice error">{e}</p> });
     let reason = needs_reason.then(|| {
         view! {
             <p class="field">

@@ -181,7 +181,32 @@ async fn staff_redeliver_on_a_companys_behalf_only_with_a_reason() {
                 && !html.contains("<form method=\"post\" action=\"/portal/releases"),
             "{html}"
         );
+        // A selection the page does not make (no scope, a status the filter does not know) is
+        // refused, never widened to every undelivered recipient.
+        let unknown_scope = [("csrf", csrf.as_str()), ("scope", "everything")];
+        let unknown_status = [("csrf", csrf.as_str()), ("scope", "filter"), ("status", "zzz")];
+        for (fields, says) in [
+            (&unknown_scope[..], "再送する宛先の選び方がわかりません。"),
+            (&unknown_status[..], "状態 `zzz` はありません。"),
+        ] {
+            let refused = staff.post(&format!("{release}/redeliver?company=acme"), fields, &[ORIGIN]).await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.url);
+            let html = refused.text();
+            assert!(html.contains(says) && !html.contains("件のメールを再送します"), "{html}");
+            let mut confirmed = pairs(&confirm);
+            confirmed.retain(|(name, _)| !["scope", "status"].contains(name));
+            confirmed.extend(fields.iter().skip(1).copied());
+            confirmed.push(("reason", "by phone"));
+            let refused = staff.post(&action, &confirmed, &[ORIGIN]).await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.url);
+        }
         assert!(app.store.release_redeliveries(1, BIG_RELEASE).await.unwrap().is_empty());
+        let mut too_long = pairs(&confirm);
+        let essay = "理由".repeat(251);
+        too_long.push(("reason", &essay));
+        let refused = staff.post(&action, &too_long, &[ORIGIN]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.url);
+        assert!(refused.text().contains("理由が長すぎます。500文字以内"), "{}", refused.text());
         let mut with_reason = pairs(&confirm);
         with_reason.push(("reason", "The company asked by phone after the incident"));
         let done = staff.post(&action, &with_reason, &[ORIGIN]).await;
@@ -266,11 +291,20 @@ async fn the_incident_question_is_answered_once_and_redeliver_sends_what_it_left
         assert_eq!(lines.len(), 1);
         assert!(lines[0].detail.as_deref().unwrap().ends_with(": 26 messages)"), "{:?}", lines[0].detail);
 
-        // Answering again, either way, changes nothing.
-        for again in ["leave", "redeliver"] {
-            let fields = [("csrf", csrf.as_str()), ("answer", again), ("confirm", "1")];
-            let response = browser.post(action, &fields, &[ORIGIN]).await;
-            assert_eq!(response.status, StatusCode::SEE_OTHER);
+        // Answering again changes nothing: the same answer (a second click) goes back to the
+        // portal; the other one (a tab left open) is refused, saying what was answered.
+        let fields = [("csrf", csrf.as_str()), ("answer", "redeliver"), ("confirm", "1")];
+        assert_eq!(browser.post(action, &fields, &[ORIGIN]).await.status, StatusCode::SEE_OTHER);
+        for confirm in ["", "1"] {
+            let fields = [("csrf", csrf.as_str()), ("answer", "leave"), ("confirm", confirm)];
+            let changed = browser.post(action, &fields, &[ORIGIN]).await;
+            assert_eq!(changed.status, StatusCode::CONFLICT, "{}", app.url);
+            let html = changed.text();
+            assert!(
+                html.contains("この障害にはすでに回答済みです（")
+                    && html.contains("「未送信のメールを再送する」"),
+                "{html}"
+            );
         }
         assert_eq!(
             app.store.incident_answer(1, "delivery-outage").await.unwrap().unwrap().answer,

@@ -17,6 +17,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
+use statusdesk_app::Lang;
 use statusdesk_app::model::RedeliverConfirmPage;
 use statusdesk_app::portal;
 
@@ -29,6 +30,10 @@ use crate::delivery::incidents::company_releases;
 use crate::store::portal::{RecipientQuery, StatusFilter};
 use crate::store::redelivery::{NewRequest, RequestOutcome};
 use crate::store::{Store, StoreError};
+
+/// The longest reason staff may give for acting on a company's behalf (it is kept in the
+/// request and the audit log, and shown with them).
+const MAX_REASON_CHARS: usize = 500;
 
 /// What the release page's form selected.
 #[derive(Debug, Default)]
@@ -57,16 +62,37 @@ impl Selection {
         }
     }
 
-    /// The candidate messages: the checked ones, or every undelivered one the filter shows.
-    async fn candidates(&self, store: &dyn Store, scope: &ReleaseInScope) -> Result<Vec<i64>, StoreError> {
-        if self.scope == "selected" {
-            return Ok(self.messages.clone());
-        }
-        let params = super::portal::RecipientParams {
+    /// The filter the form was shown with.
+    fn filter(&self) -> super::portal::RecipientParams {
+        super::portal::RecipientParams {
             status: Some(self.status.clone()),
             q: Some(self.q.clone()),
             ..Default::default()
-        };
+        }
+    }
+
+    /// What makes the selection one the release page does not make, in the page's words: no row
+    /// checked, a filter with a status it does not know, or neither rows nor a filter.
+    fn problem(&self, lang: Lang) -> Option<String> {
+        let r = lang.redelivery();
+        match self.scope.as_str() {
+            "selected" if self.messages.is_empty() => Some(r.none_selected.to_string()),
+            "selected" => None,
+            "filter" => self.filter().unknown_status().map(|status| lang.unknown_status(status)),
+            _ => Some(r.unknown_selection.to_string()),
+        }
+    }
+
+    /// The candidate messages: the checked ones, or every undelivered one the filter shows;
+    /// none when the selection has a [problem](Selection::problem).
+    async fn candidates(&self, store: &dyn Store, scope: &ReleaseInScope) -> Result<Vec<i64>, StoreError> {
+        if self.problem(Lang::En).is_some() {
+            return Ok(Vec::new());
+        }
+        if self.scope == "selected" {
+            return Ok(self.messages.clone());
+        }
+        let params = self.filter();
         let status = match params.status_filter() {
             StatusFilter::All => StatusFilter::Undelivered,
             other => other,
@@ -85,6 +111,11 @@ impl Selection {
         fields.extend(self.messages.iter().map(|m| ("m".to_string(), m.to_string())));
         fields
     }
+}
+
+/// "1 message", "2 messages": a count as the audit log's details say it.
+fn messages(n: i64) -> String {
+    format!("{n} message{}", if n == 1 { "" } else { "s" })
 }
 
 /// The portal's home for `company`, with `?company=` for staff.
@@ -168,8 +199,7 @@ pub async fn plan(
     let page = PortalPage::new(&state, &headers, &uri);
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
     let selection = Selection::from_fields(&fields);
-    let error = (selection.scope == "selected" && selection.messages.is_empty())
-        .then(|| (StatusCode::UNPROCESSABLE_ENTITY, page.lang.redelivery().none_selected.to_string()));
+    let error = selection.problem(page.lang).map(|problem| (StatusCode::UNPROCESSABLE_ENTITY, problem));
     let answer =
         confirmation(store.as_ref(), &viewer, &scope, &page, &selection, (String::new(), error), new_token())
             .await;
@@ -207,8 +237,14 @@ pub async fn confirm(
             // Not from the confirmation page.
             return Ok(pages::forbidden(&page));
         }
+        if let Some(problem) = selection.problem(page.lang) {
+            return refuse(StatusCode::UNPROCESSABLE_ENTITY, problem).await;
+        }
         if viewer.user.is_staff() && reason.is_empty() {
             return refuse(StatusCode::UNPROCESSABLE_ENTITY, r.reason_missing.to_string()).await;
+        }
+        if reason.chars().count() > MAX_REASON_CHARS {
+            return refuse(StatusCode::UNPROCESSABLE_ENTITY, r.reason_too_long.to_string()).await;
         }
         let candidates = selection.candidates(store.as_ref(), &scope).await?;
         let plan = store.plan_redelivery(scope.company.id, Some(scope.release.id), &candidates).await?;
@@ -226,9 +262,9 @@ pub async fn confirm(
             RequestOutcome::Created { id, items } => {
                 let detail = match &request.on_behalf_reason {
                     Some(reason) => {
-                        format!("request {id}: {items} messages; on the company's behalf: {reason}")
+                        format!("request {id}: {}; on the company's behalf: {reason}", messages(items))
                     }
-                    None => format!("request {id}: {items} messages"),
+                    None => format!("request {id}: {}", messages(items)),
                 };
                 tracing::info!(user = %viewer.user.email, company = %scope.company.slug, "{detail}");
                 audit(
@@ -249,7 +285,7 @@ pub async fn confirm(
                 refuse(StatusCode::CONFLICT, page.lang.over_quota(used, cap)).await
             }
             RequestOutcome::Empty | RequestOutcome::AlreadyAnswered { .. } => {
-                refuse(StatusCode::CONFLICT, r.nothing.to_string()).await
+                refuse(StatusCode::CONFLICT, r.taken_meanwhile.to_string()).await
             }
         }
     }
@@ -334,8 +370,20 @@ async fn answer(
     if answer != "redeliver" && answer != "leave" {
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, r.answer_missing.to_string()).await;
     }
+    if let Some(given) = store.incident_answer(company.id, slug).await? {
+        // The same answer again (back, a second click) changes nothing; another one is refused.
+        if given.answer == answer {
+            return Ok(Redirect::to(&home()).into_response());
+        }
+        let at = page.lang.datetime(&page.moment(given.answered_at));
+        return refuse(StatusCode::CONFLICT, page.lang.answered_already(given.answer == "redeliver", &at))
+            .await;
+    }
     if staff && reason.is_empty() {
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, r.answer_reason_missing.to_string()).await;
+    }
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, r.reason_too_long.to_string()).await;
     }
     let detail = |what: &str| match staff {
         true => format!("{slug}: {what}; on the company's behalf: {reason}"),
@@ -384,7 +432,7 @@ async fn answer(
     };
     match store.request_redelivery(&request, Utc::now()).await? {
         RequestOutcome::Created { id, items } => {
-            let what = format!("redeliver (request {id}: {items} messages)");
+            let what = format!("redeliver (request {id}: {})", messages(items));
             audit(store.as_ref(), viewer, "incident.answer", Some(&company), uri, Some(detail(&what))).await;
         }
         RequestOutcome::Existing { .. } | RequestOutcome::AlreadyAnswered { .. } => {}
