@@ -617,6 +617,7 @@ pub struct PortalText {
     pub last_attempt: &'static str,
     pub reason: &'static str,
     pub redelivered: &'static str,
+    pub being_redelivered: &'static str,
     pub no_recipients: &'static str,
     /// An empty later page (a link kept past the list's end).
     pub past_the_end: &'static str,
@@ -706,6 +707,7 @@ static PORTAL_JA: PortalText = PortalText {
     last_attempt: "最終試行",
     reason: "理由",
     redelivered: "再送",
+    being_redelivered: "再送の手続き中",
     no_recipients: "条件に一致する宛先はありません。",
     past_the_end: "一覧はこのページより前で終わっています。最初のページからご覧ください。",
     dates_reversed: "開始日が終了日より後になっています",
@@ -782,6 +784,7 @@ static PORTAL_EN: PortalText = PortalText {
     last_attempt: "Last attempt",
     reason: "Reason",
     redelivered: "Redelivered",
+    being_redelivered: "Being redelivered",
     no_recipients: "No recipients match these filters.",
     past_the_end: "The list ends before this page: start again from the first page.",
     dates_reversed: "The start date is after the end date",

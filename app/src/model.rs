@@ -516,6 +516,8 @@ pub struct RecipientView {
     pub status: DeliveryStatus,
     /// Redelivered at least once (generation above 0).
     pub redelivered: bool,
+    /// A redelivery of it is waiting, being sent or to be retried.
+    pub being_redelivered: bool,
     pub attempts: i32,
     pub last_attempt: Option<Moment>,
     pub reason: Option<FailureReason>,

@@ -451,12 +451,16 @@ fn recipient_row(lang: Lang, r: RecipientView) -> impl IntoView + use<> {
     let p = lang.portal();
     let redelivered =
         r.redelivered.then(|| view! { " "<span class="badge redelivered">{p.redelivered}</span> });
+    let being_redelivered = r
+        .being_redelivered
+        .then(|| view! { " "<span class="badge being-redelivered">{p.being_redelivered}</span> });
     let reason =
         r.reason.map(|reason| view! { <span class="reason-text">{lang.failure_reason(reason)}</span> });
     let reply = r.smtp_reply.map(|reply| view! { <code class="smtp-reply">{reply}</code> });
     // Undelivered rows can be chosen for redelivery (an unknown outcome is a person's call, made
-    // elsewhere); the boxes belong to the redelivery form by its id.
-    let choosable = r.status.is_undelivered() && r.status != DeliveryStatus::Unknown;
+    // elsewhere; one being redelivered is on its way already); the boxes belong to the
+    // redelivery form by its id.
+    let choosable = r.status.is_undelivered() && r.status != DeliveryStatus::Unknown && !r.being_redelivered;
     let choose = choosable.then(|| {
         let label = format!("{}: {}", lang.redelivery().select, r.address);
         view! { <input type="checkbox" name="m" value=r.message_id.to_string() form="redeliver" aria-label=label/> }
@@ -465,7 +469,7 @@ fn recipient_row(lang: Lang, r: RecipientView) -> impl IntoView + use<> {
         <tr data-status=r.status.as_str()>
             <td class="choose">{choose}</td>
             <td class="address">{r.address}</td>
-            <td class="status">{delivery_badge(lang, r.status)}{redelivered}</td>
+            <td class="status">{delivery_badge(lang, r.status)}{redelivered}{being_redelivered}</td>
             <td class="num">{lang.number(i64::from(r.attempts))}</td>
             <td class="last-attempt">{time_or_dash(lang, r.last_attempt.as_ref())}</td>
             <td class="reason">{reason}{reply}</td>
@@ -829,6 +833,7 @@ mod tests {
             address: address.into(),
             status: DeliveryStatus::Bounced,
             redelivered: true,
+            being_redelivered: false,
             attempts: 3,
             last_attempt: Some(moment()),
             reason: Some(FailureReason::SenderDomainUnverified),

@@ -141,6 +141,10 @@ async fn chosen_rows_are_redelivered_and_delivered_ones_are_never_resent() {
         let requests = app.store.release_redeliveries(1, BIG_RELEASE).await.unwrap();
         assert_eq!(requests[0].by_status.get("queued"), Some(&4), "{}", app.url);
         assert!(app.store.release_redeliveries(2, 101).await.unwrap().is_empty());
+        // Until they are sent, their rows say so and cannot be chosen again.
+        let page = browser.get(&format!("{release}?q=reader00")).await.text();
+        assert_eq!(page.matches("<span class=\"badge being-redelivered\">再送の手続き中</span>").count(), 4);
+        assert!(!page.contains("name=\"m\" value=\""), "{page}");
     });
 }
 

@@ -510,6 +510,7 @@ fn recipient_view(page: &PortalPage, r: RecipientRecord) -> RecipientView {
         message_id: r.id,
         status: DeliveryStatus::from_keyword(&r.status).unwrap_or(DeliveryStatus::Unknown),
         redelivered: r.generation > 0,
+        being_redelivered: r.being_redelivered,
         attempts: r.attempts,
         last_attempt: r.last_attempt_at.map(|t| page.moment(t)),
         reason: r.error_class.as_deref().and_then(FailureReason::from_keyword),

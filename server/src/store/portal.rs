@@ -119,6 +119,10 @@ pub struct RecipientRecord {
     pub smtp_code: Option<i32>,
     pub enhanced_code: Option<String>,
     pub smtp_reply: Option<String>,
+    /// A redelivery of it is waiting, being sent or to be retried (read for the release page
+    /// only; the export leaves it out).
+    #[sqlx(default)]
+    pub being_redelivered: bool,
 }
 
 /// Rows of the CSV export, a chunk at a time; an error ends the stream.
@@ -331,13 +335,20 @@ fn recipient_conditions(query: &RecipientQuery) -> Sql {
 const RECIPIENT_COLUMNS: &str = "SELECT m.id, m.recipient, m.status, m.generation, m.attempts, m.last_attempt_at, \
      m.error_class, m.smtp_code, m.enhanced_code, m.smtp_reply FROM messages m";
 
+/// [`RECIPIENT_COLUMNS`] and whether a redelivery of the message is under way (its item for
+/// the next generation, found by its key).
+const RECIPIENT_COLUMNS_WITH_REDELIVERY: &str = "SELECT m.id, m.recipient, m.status, m.generation, m.attempts, \
+     m.last_attempt_at, m.error_class, m.smtp_code, m.enhanced_code, m.smtp_reply, \
+     EXISTS (SELECT 1 FROM redelivery_items i WHERE i.message_id = m.id AND i.generation = m.generation + 1 \
+             AND i.status IN ('queued', 'sending', 'deferred')) AS being_redelivered FROM messages m";
+
 pub(super) fn recipients_sql(
     query: &RecipientQuery,
     cursor: Option<(Direction, &str)>,
     limit: i64,
 ) -> (String, Vec<Param>) {
     let conditions = recipient_conditions(query);
-    let mut sql = conditions.after(RECIPIENT_COLUMNS);
+    let mut sql = conditions.after(RECIPIENT_COLUMNS_WITH_REDELIVERY);
     let order = match cursor {
         Some((Direction::After, address)) => {
             sql.push(" AND m.recipient > $?", [Param::Text(address.to_string())]);
