@@ -397,7 +397,8 @@ pub struct LintArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Folder to write the site into; replaced as a whole once the export is complete.
+    /// Folder to write the site into: new, empty, or an earlier export (replaced as a whole once
+    /// the export is complete); never the content folder or a folder in it.
     #[arg(long, env = "STATUSDESK_EXPORT_OUT")]
     pub out: PathBuf,
 

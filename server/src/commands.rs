@@ -241,7 +241,7 @@ fn export(args: ExportArgs) -> Result<(), CommandError> {
         eprintln!("{finding}");
     }
     let site = PublicSite::build(&content);
-    let files = crate::export::export(&site, &args.out)?;
+    let files = crate::export::export(&site, &dir, &args.out)?;
     eprintln!("{}: {files} files, {} notices", args.out.display(), site.notices);
     Ok(())
 }

@@ -7,21 +7,43 @@ use std::path::{Path, PathBuf};
 
 use crate::public_site::{PublicSite, Resource};
 
+/// The file that marks a folder as an export, so that the next export may replace it.
+const MARKER: &str = ".statusdesk-export";
+
 /// Why the export did not complete. Nothing is left half-written: the export is built in a
-/// temporary folder and replaces the target only when complete.
+/// temporary folder and replaces the target only when complete; a folder that is not an earlier
+/// export (and is not empty) is never replaced.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: {source}")]
-pub struct ExportError {
-    path: PathBuf,
-    source: std::io::Error,
+pub enum ExportError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(
+        "{0}: holds files that an export did not write, which the export would delete; give a new or empty folder, or one an earlier export made"
+    )]
+    NotAnExport(PathBuf),
+    #[error(
+        "{out}: the export would replace the content folder it is made from ({content}); give a folder outside it"
+    )]
+    OverContent { out: PathBuf, content: PathBuf },
 }
 
-/// Writes `site` into `out`, replacing what was there. Returns how many files were written.
-pub fn export(site: &PublicSite, out: &Path) -> Result<usize, ExportError> {
+/// Writes `site`, made from the content folder `content`, into `out`, replacing an earlier
+/// export there. Returns how many files were written.
+pub fn export(site: &PublicSite, content: &Path, out: &Path) -> Result<usize, ExportError> {
     let at = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| ExportError { path, source }
+        move |source| ExportError::Io { path, source }
     };
+    let (resolved_out, resolved_content) = (resolved(out), resolved(content));
+    if resolved_out.starts_with(&resolved_content) || resolved_content.starts_with(&resolved_out) {
+        return Err(ExportError::OverContent { out: out.to_path_buf(), content: content.to_path_buf() });
+    }
+    if out.exists() && !out.join(MARKER).exists() {
+        let empty = std::fs::read_dir(out).map_err(at(out))?.next().is_none();
+        if !empty {
+            return Err(ExportError::NotAnExport(out.to_path_buf()));
+        }
+    }
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(at(parent))?;
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
@@ -50,11 +72,34 @@ pub fn export(site: &PublicSite, out: &Path) -> Result<usize, ExportError> {
         }
         std::fs::write(&target, &resource.identity).map_err(at(&target))?;
     }
+    let marker = staging.join(MARKER);
+    std::fs::write(&marker, "Written by `statusdesk export`: the next export replaces this folder.\n")
+        .map_err(at(&marker))?;
     if out.exists() {
         std::fs::remove_dir_all(out).map_err(at(out))?;
     }
     std::fs::rename(&staging, out).map_err(at(out))?;
     Ok(files.len())
+}
+
+/// `path` made absolute with links and `..` resolved, as far as it exists (a folder to be
+/// created keeps its remaining components as written).
+fn resolved(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return rest.iter().rev().fold(real, |path, part| path.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return absolute,
+        }
+    }
 }
 
 /// The file (relative to the export folder) that answers a canonical path.

@@ -26,10 +26,12 @@ async fn exported_files_are_byte_for_byte_what_the_server_serves() {
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("site");
     let published = app.site.current();
-    let written = export(&published.site, &target).unwrap();
+    let written = export(&published.site, &app.content, &target).unwrap();
 
     let mut exported = Vec::new();
     files(&target, &target, &mut exported);
+    let marker = exported.iter().position(|f| f == ".statusdesk-export").expect("the export is marked");
+    exported.remove(marker);
     assert_eq!(exported.len(), written);
     for required in [
         "index.html",
@@ -68,11 +70,71 @@ async fn an_export_replaces_the_previous_one_whole() {
     let app = TestApp::new();
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("site");
+    export(&app.site.current().site, &app.content, &target).unwrap();
     std::fs::create_dir_all(target.join("stale")).unwrap();
     std::fs::write(target.join("stale/old.html"), "old").unwrap();
-    export(&app.site.current().site, &target).unwrap();
+    export(&app.site.current().site, &app.content, &target).unwrap();
     assert!(!target.join("stale").exists());
     assert!(target.join("index.html").exists());
     let leftovers: Vec<_> = std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers, ["site"], "no staging folder is left behind");
+}
+
+#[tokio::test]
+async fn an_export_never_replaces_a_folder_it_did_not_write() {
+    let app = TestApp::new();
+    let site = &app.site.current().site;
+    let out = tempfile::tempdir().unwrap();
+    let kept = out.path().join("documents");
+    std::fs::create_dir_all(&kept).unwrap();
+    std::fs::write(kept.join("important.txt"), "keep").unwrap();
+    let refused = export(site, &app.content, &kept).unwrap_err();
+    assert!(refused.to_string().contains("holds files that an export did not write"), "{refused}");
+    assert_eq!(std::fs::read_to_string(kept.join("important.txt")).unwrap(), "keep");
+
+    // The content folder, a folder in it, or one holding it: refused, whatever they hold.
+    let notices = app.content.join("notices");
+    let holding = app.content.parent().unwrap().to_path_buf();
+    for target in [app.content.clone(), notices.clone(), app.content.join("site-export"), holding] {
+        let refused = export(site, &app.content, &target).unwrap_err();
+        assert!(refused.to_string().contains("would replace the content folder"), "{refused}");
+    }
+    assert!(notices.join("delivery-outage.md").exists());
+    assert!(!app.content.join("site-export").exists());
+
+    // An empty folder is taken.
+    let empty = out.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    export(site, &app.content, &empty).unwrap();
+    assert!(empty.join("index.html").exists());
+}
+
+#[tokio::test]
+async fn a_notice_broken_since_it_was_published_is_exported_as_last_published() {
+    let app = TestApp::new();
+    let path = app.content.join("notices/delivery-outage.md");
+    let published = std::fs::read_to_string(&path).unwrap();
+    statusdesk::content::revisions::record(
+        &app.content,
+        "delivery-outage",
+        &published,
+        "staff",
+        None,
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    std::fs::write(&path, published.replace("kind = \"incident\"", "kind = \"incidnt\"")).unwrap();
+
+    let content = statusdesk::content::load(&app.content, None).unwrap();
+    assert!(content.findings.iter().any(|f| f.path == path), "the error is still reported");
+    let site = statusdesk::public_site::PublicSite::build(&content);
+    let out = tempfile::tempdir().unwrap();
+    export(&site, &app.content, &out.path().join("site")).unwrap();
+    let page = std::fs::read_to_string(out.path().join("site/en/notices/delivery-outage/index.html"));
+    assert!(page.is_ok(), "the notice stays in the fallback site as last published");
+
+    // Without a recorded version there is nothing to fall back on: the notice is left out.
+    std::fs::remove_dir_all(app.content.join(".revisions")).unwrap();
+    let content = statusdesk::content::load(&app.content, None).unwrap();
+    assert!(content.notice("delivery-outage").is_none());
 }

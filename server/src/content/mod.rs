@@ -61,8 +61,10 @@ impl Content {
     }
 }
 
-/// Loads the content folder. With `previous`, a file that fails its checks (or a broken
-/// `site.toml`) keeps the version that was last published.
+/// Loads the content folder. A notice file that fails its checks keeps the version last
+/// published: the one in `previous` (the content loaded before), else the newest in its
+/// `.revisions/` (a start, or an export, over a file broken since). With `previous`, a broken
+/// `site.toml` keeps the site as it was.
 pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentError> {
     let site_path = dir.join("site.toml");
     let mut site_findings = Findings::new(&site_path);
@@ -114,10 +116,14 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
         match parsed {
             Some(notice) => notices.push(notice),
             None => {
-                if let Some(&last_good) = previous_by_path.get(path.as_path())
+                let last_good = match previous_by_path.get(path.as_path()) {
+                    Some(&notice) => Some(notice.clone()),
+                    None => last_published(dir, path, &site),
+                };
+                if let Some(last_good) = last_good
                     && !notices.iter().any(|n| n.slug == last_good.slug)
                 {
-                    notices.push(last_good.clone());
+                    notices.push(last_good);
                 }
             }
         }
@@ -132,6 +138,14 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
     let figures =
         figures::load_all(dir, notices.iter().filter(|n| n.impact.is_some()).map(|n| n.slug.as_str()));
     Ok(Content { site, notices, findings, revisions, figures })
+}
+
+/// The newest recorded version of the notice file at `path` (named by its slug), if it passes
+/// its checks.
+fn last_published(dir: &Path, path: &Path, site: &Site) -> Option<Notice> {
+    let slug = path.file_stem()?.to_str()?;
+    let revision = revisions::load(dir, slug).pop()?;
+    notice::parse(path, &revision.text, site, &mut Findings::new(path))
 }
 
 fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
