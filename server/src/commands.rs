@@ -118,9 +118,13 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
         let (database, stopped, settings) =
             (database.clone(), stopped.clone(), dispatch_settings(&config.mail));
         tokio::spawn(async move {
+            // Waits for the database, unless the process is asked to stop first.
             let store = loop {
                 if let Some(store) = database.store() {
                     break store;
+                }
+                if *stopped.borrow() {
+                    return;
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             };

@@ -161,6 +161,29 @@ fn serve_starts_and_serves_the_public_site_without_its_database() {
 }
 
 #[test]
+fn serve_stops_on_sigterm_while_its_database_is_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("content");
+    copy_dir(&fixture_site(), &content);
+    let outbox = dir.path().join("outbox");
+    // With its dispatcher, which waits for the database that never answers.
+    let mut server =
+        Server::start_with(&content, UNREACHABLE_DATABASE, &["--outbox", outbox.to_str().unwrap()]);
+    let pid = server.child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let mut exited = None;
+    for _ in 0..300 {
+        exited = server.child.try_wait().unwrap();
+        if exited.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let status = exited.expect("serve ends on SIGTERM without its database");
+    assert!(status.success(), "{status}");
+}
+
+#[test]
 fn serve_reads_a_configuration_file() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("statusdesk.toml");

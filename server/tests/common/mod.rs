@@ -137,7 +137,8 @@ impl Server {
         panic!("the demo database did not connect");
     }
 
-    fn start_with(content: &Path, database_url: &str, flags: &[&str]) -> Server {
+    /// Starts `serve` with `flags` and waits (at most 30 s) until `/healthz` answers.
+    pub fn start_with(content: &Path, database_url: &str, flags: &[&str]) -> Server {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let child = statusdesk()
