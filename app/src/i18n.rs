@@ -634,6 +634,8 @@ pub struct PortalText {
     pub forbidden_title: &'static str,
     pub forbidden_body: &'static str,
     pub too_large_title: &'static str,
+    pub bad_request_title: &'static str,
+    pub bad_request_body: &'static str,
     pub too_large_body: &'static str,
     pub portal_top: &'static str,
 }
@@ -721,6 +723,8 @@ static PORTAL_JA: PortalText = PortalText {
     forbidden_title: "フォームの有効期限が切れました",
     forbidden_body: "フォームの有効期限が切れたか、別のサイトから送信されたため、処理できませんでした。前のページに戻ってページを再読み込みし、もう一度お試しください。",
     too_large_title: "フォームの内容が大きすぎます",
+    bad_request_title: "リクエストを読み取れませんでした",
+    bad_request_body: "ページのアドレスかフォームに、読み取れない値が含まれていたため、処理していません。何も保存・変更されていません。前のページに戻り、リンクかフォームからもう一度お試しください。",
     too_large_body: "送信された内容が 2 MB を超えたため、処理していません。何も保存・変更されていません。前のページに戻り、内容を短くしてからもう一度送信してください。",
     portal_top: "企業ポータルのトップへ",
 };
@@ -798,6 +802,8 @@ static PORTAL_EN: PortalText = PortalText {
     forbidden_title: "This form has expired",
     forbidden_body: "The form expired or was sent from another site, so it was not processed. Go back, reload the page and try again.",
     too_large_title: "This form is too large",
+    bad_request_title: "This request could not be read",
+    bad_request_body: "The page's address or the form held a value that could not be read, so nothing was processed: nothing was saved or changed. Go back and try again from a link or the form.",
     too_large_body: "What was sent is over 2 MB, so it was not processed: nothing was saved or changed. Go back, shorten it and send it again.",
     portal_top: "Go to the company portal",
 };

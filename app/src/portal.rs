@@ -701,17 +701,21 @@ pub fn redeliver_confirm_page(chrome: PortalChrome, page: RedeliverConfirmPage) 
     portal_document(chrome, main)
 }
 
-/// A page that says one thing: its title, its text, and a link onwards.
+/// A page that says one thing: its title, its text (and a technical detail, if any), and a
+/// link onwards.
 fn plain_page(
     chrome: PortalChrome,
     title: &'static str,
     text: Vec<&'static str>,
+    detail: Option<String>,
     onwards: (String, &'static str),
 ) -> String {
     let text = text.into_iter().map(|t| view! { <p>{t}</p> }).collect_view();
+    let detail = detail.map(|d| view! { <p class="detail"><code>{d}</code></p> });
     let main = view! {
         <h1>{title}</h1>
         {text}
+        {detail}
         <p class="more"><a href=onwards.0>{onwards.1}</a></p>
     };
     portal_document(chrome, main)
@@ -722,7 +726,7 @@ fn plain_page(
 pub fn portal_not_found_page(chrome: PortalChrome) -> String {
     let p = chrome.lang.portal();
     let home = chrome.home_href.clone();
-    plain_page(chrome, p.not_found_title, vec![p.not_found_body], (home, p.back_to_releases))
+    plain_page(chrome, p.not_found_title, vec![p.not_found_body], None, (home, p.back_to_releases))
 }
 
 /// The portal's 503: the delivery database cannot be reached; the public status page, which
@@ -730,21 +734,29 @@ pub fn portal_not_found_page(chrome: PortalChrome) -> String {
 pub fn unavailable_page(chrome: PortalChrome) -> String {
     let p = chrome.lang.portal();
     let text = vec![p.unavailable_body, p.unavailable_status];
-    plain_page(chrome, p.unavailable_title, text, ("/".into(), p.status_page))
+    plain_page(chrome, p.unavailable_title, text, None, ("/".into(), p.status_page))
 }
 
 /// The 403 for a form that failed the CSRF check: it expired or came from another site.
 pub fn forbidden_page(chrome: PortalChrome) -> String {
     let p = chrome.lang.portal();
     let home = chrome.home_href.clone();
-    plain_page(chrome, p.forbidden_title, vec![p.forbidden_body], (home, p.portal_top))
+    plain_page(chrome, p.forbidden_title, vec![p.forbidden_body], None, (home, p.portal_top))
+}
+
+/// The 400 (or 415) for an address or a form whose values cannot be read, with what could not
+/// be read. Nothing was changed.
+pub fn bad_request_page(chrome: PortalChrome, detail: String) -> String {
+    let p = chrome.lang.portal();
+    let home = chrome.home_href.clone();
+    plain_page(chrome, p.bad_request_title, vec![p.bad_request_body], Some(detail), (home, p.portal_top))
 }
 
 /// The 413 for a form over the size a POST may carry. Nothing was changed.
 pub fn too_large_page(chrome: PortalChrome) -> String {
     let p = chrome.lang.portal();
     let home = chrome.home_href.clone();
-    plain_page(chrome, p.too_large_title, vec![p.too_large_body], (home, p.portal_top))
+    plain_page(chrome, p.too_large_title, vec![p.too_large_body], None, (home, p.portal_top))
 }
 
 #[cfg(test)]

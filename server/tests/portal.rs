@@ -479,6 +479,25 @@ async fn recipients_are_filtered_searched_and_paged() {
         assert!(csv.text().contains("`bogus`"));
         let wildcard = browser.get(&format!("{base}?q=%25")).await.text();
         assert!(addresses(&wildcard).is_empty(), "% is a character, not a wildcard");
+        // An address the page cannot read gets the portal's page saying so, not the framework's.
+        let twice = browser.get(&format!("{base}?status=undelivered&status=sent")).await;
+        assert_eq!(twice.status, StatusCode::BAD_REQUEST);
+        assert_eq!(header(&twice.headers, "content-type"), "text/html; charset=utf-8");
+        let html = twice.text();
+        assert!(
+            html.contains("<h1>リクエストを読み取れませんでした</h1>") && html.contains("duplicate field"),
+            "{html}"
+        );
+        // And so does a form that is not a form.
+        let csrf = browser.csrf().await;
+        let request = axum::http::Request::post(format!("{base}/redeliver"))
+            .header("content-type", "text/plain")
+            .header("origin", "http://portal.test")
+            .body(axum::body::Body::from(format!("csrf={csrf}&scope=filter")))
+            .unwrap();
+        let not_a_form = browser.send(request).await;
+        assert_eq!(not_a_form.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert!(not_a_form.text().contains("<h1>リクエストを読み取れませんでした</h1>"));
     });
 }
 

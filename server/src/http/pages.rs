@@ -1,12 +1,16 @@
 //! The portal's pages from the server's side: the reader's language, the frame every page is
-//! drawn in, and the answers any portal route may give (403, 404, 503). Portal pages are
+//! drawn in, the answers any portal route may give (400, 403, 404, 413, 503), and the
+//! extractors that answer an unreadable query or form with the portal's 400. Portal pages are
 //! personal: never cached, never indexed.
 
 use std::sync::Arc;
 
+use axum::extract::{Form, FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeZone, Utc};
+use serde::de::DeserializeOwned;
 use statusdesk_app::Lang;
 use statusdesk_app::model::{CompanyRef, Moment, PortalChrome};
 use statusdesk_app::portal;
@@ -153,6 +157,48 @@ pub fn unavailable(page: &PortalPage) -> Response {
 pub fn forbidden(page: &PortalPage) -> Response {
     let title = page.lang.portal().forbidden_title;
     page.respond(StatusCode::FORBIDDEN, portal::forbidden_page(page.chrome(title, None, None)))
+}
+
+/// 400 (or the rejection's own status, e.g. 415): a query string or form that cannot be read
+/// into what the route expects, saying what could not be read. Nothing was changed.
+pub fn bad_request(page: &PortalPage, status: StatusCode, detail: String) -> Response {
+    let title = page.lang.portal().bad_request_title;
+    page.respond(status, portal::bad_request_page(page.chrome(title, None, None), detail))
+}
+
+/// A query string read into `T`; one that cannot be read gets the portal's [`bad_request`] page,
+/// not the framework's plain-text answer.
+pub struct PageQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for PageQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(PageQuery(value)),
+            Err(rejection) => {
+                let page = PortalPage::new(state, &parts.headers, &parts.uri);
+                Err(bad_request(&page, rejection.status(), rejection.body_text()))
+            }
+        }
+    }
+}
+
+/// A form body read into `T`; one that cannot be read (or is not a form) gets the portal's
+/// [`bad_request`] page.
+pub struct PageForm<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for PageForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let page = PortalPage::new(state, request.headers(), request.uri());
+        match Form::<T>::from_request(request, state).await {
+            Ok(Form(value)) => Ok(PageForm(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(too_large(&page)),
+            Err(rejection) => Err(bad_request(&page, rejection.status(), rejection.body_text())),
+        }
+    }
 }
 
 /// 413: a form over the size a POST may carry. Nothing was changed.

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::Response;
@@ -24,7 +24,7 @@ use statusdesk_app::model::{
 };
 use statusdesk_app::portal;
 
-use super::pages::{self, PortalPage, encode};
+use super::pages::{self, PageQuery, PortalPage, encode};
 use super::session::{self, Viewer};
 use super::{AppState, login, recipients_csv, redelivery};
 use crate::store::accounts::CompanyRecord;
@@ -114,7 +114,7 @@ async fn resolve_release(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    Query(param): Query<CompanyParam>,
+    PageQuery(param): PageQuery<CompanyParam>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -183,7 +183,7 @@ async fn home(
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
     uri: Uri,
-    Query(params): Query<HomeParams>,
+    PageQuery(params): PageQuery<HomeParams>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
@@ -526,7 +526,7 @@ async fn release(
     Extension(scope): Extension<ReleaseInScope>,
     headers: HeaderMap,
     uri: Uri,
-    Query(params): Query<RecipientParams>,
+    PageQuery(params): PageQuery<RecipientParams>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };

@@ -5,7 +5,7 @@
 
 use axum::Extension;
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use chrono::SecondsFormat;
@@ -14,7 +14,7 @@ use statusdesk_app::Lang;
 use statusdesk_app::model::{DeliveryStatus, FailureReason};
 
 use super::AppState;
-use super::pages::{self, PortalPage};
+use super::pages::{self, PageQuery, PortalPage};
 use super::portal::{RecipientParams, ReleaseInScope};
 use super::session::Viewer;
 use crate::csv::{field, spreadsheet_field};
@@ -90,7 +90,7 @@ pub async fn export(
     Extension(scope): Extension<ReleaseInScope>,
     headers: HeaderMap,
     uri: Uri,
-    Query(params): Query<RecipientParams>,
+    PageQuery(params): PageQuery<RecipientParams>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     if let Some(unknown) = params.unknown_status() {

@@ -13,7 +13,7 @@
 use axum::Extension;
 use std::sync::Arc;
 
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -22,7 +22,7 @@ use statusdesk_app::model::RedeliverConfirmPage;
 use statusdesk_app::portal;
 
 use super::AppState;
-use super::pages::{self, PortalPage, encode};
+use super::pages::{self, PageForm, PageQuery, PortalPage, encode};
 use super::portal::{HomeParams, ReleaseInScope, audit, company_in_view, home_page};
 use super::session::{Viewer, new_token};
 use crate::delivery::impact::Scope;
@@ -194,7 +194,7 @@ pub async fn plan(
     Extension(scope): Extension<ReleaseInScope>,
     headers: HeaderMap,
     uri: Uri,
-    Form(fields): Form<Fields>,
+    PageForm(fields): PageForm<Fields>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
@@ -216,7 +216,7 @@ pub async fn confirm(
     Extension(scope): Extension<ReleaseInScope>,
     headers: HeaderMap,
     uri: Uri,
-    Form(fields): Form<Fields>,
+    PageForm(fields): PageForm<Fields>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
@@ -303,10 +303,10 @@ pub async fn answer_incident(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(slug): Path<String>,
-    Query(params): Query<HomeParams>,
+    PageQuery(params): PageQuery<HomeParams>,
     headers: HeaderMap,
     uri: Uri,
-    Form(fields): Form<Fields>,
+    PageForm(fields): PageForm<Fields>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };

@@ -18,7 +18,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Form, Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -35,7 +35,7 @@ use statusdesk_app::model::{
 use statusdesk_app::{Lang, staff};
 
 use super::AppState;
-use super::pages::{self, PortalPage, encode};
+use super::pages::{self, PageForm, PageQuery, PortalPage, encode};
 use super::portal::audit;
 use super::session::{self, Viewer};
 use crate::content::update::{
@@ -102,7 +102,7 @@ async fn notices(
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
     uri: Uri,
-    Query(params): Query<NoticesParams>,
+    PageQuery(params): PageQuery<NoticesParams>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let published = state.site.current();
@@ -350,7 +350,7 @@ async fn add_update(
     headers: HeaderMap,
     uri: Uri,
     Path(slug): Path<String>,
-    Form(fields): Form<UpdateFields>,
+    PageForm(fields): PageForm<UpdateFields>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let Some((notice, _)) = updatable(&state, &slug) else {
@@ -476,7 +476,7 @@ async fn audit_log(
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
     uri: Uri,
-    Query(params): Query<AuditParams>,
+    PageQuery(params): PageQuery<AuditParams>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
@@ -709,7 +709,7 @@ async fn impact(
     headers: HeaderMap,
     uri: Uri,
     Path(slug): Path<String>,
-    Query(fields): Query<ScopeFields>,
+    PageQuery(fields): PageQuery<ScopeFields>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let published = state.site.current();
@@ -963,7 +963,7 @@ async fn attach(
     headers: HeaderMap,
     uri: Uri,
     Path(slug): Path<String>,
-    Form(fields): Form<ScopeFields>,
+    PageForm(fields): PageForm<ScopeFields>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let published = state.site.current();
@@ -1400,7 +1400,7 @@ async fn new_notice(
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
     uri: Uri,
-    Form(fields): Form<Fields>,
+    PageForm(fields): PageForm<Fields>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     save_notice(&state, &viewer, &page, &uri, fields, Editing::New).await
@@ -1412,7 +1412,7 @@ async fn edit_notice(
     headers: HeaderMap,
     uri: Uri,
     Path(slug): Path<String>,
-    Form(fields): Form<Fields>,
+    PageForm(fields): PageForm<Fields>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let Some(editing) = Editing::of(&state, &slug) else { return pages::not_found(&page, &viewer, None) };
