@@ -177,7 +177,15 @@ async fn bodies_come_compressed_when_accepted() {
     brotli::Decompressor::new(&br.body[..], 4096).read_to_end(&mut unbrotlied).unwrap();
     assert_eq!(unbrotlied, plain.body);
     assert!(br.body.len() < plain.body.len() / 2);
-    assert_eq!(br.header("etag"), plain.header("etag"));
+    // Each encoding is its own representation, with its own validator (RFC 9110, 8.8.3), and
+    // is revalidated with it.
+    let tags = [plain.header("etag").unwrap(), gzip.header("etag").unwrap(), br.header("etag").unwrap()];
+    assert!(tags[0] != tags[1] && tags[1] != tags[2] && tags[0] != tags[2], "{tags:?}");
+    let again = app.request("/en/", &[("accept-encoding", "gzip"), ("if-none-match", tags[1])]).await;
+    assert_eq!(again.status, axum::http::StatusCode::NOT_MODIFIED);
+    assert_eq!(again.header("etag"), Some(tags[1]));
+    let other = app.request("/en/", &[("accept-encoding", "br"), ("if-none-match", tags[1])]).await;
+    assert_eq!(other.status, axum::http::StatusCode::OK, "a gzip validator does not stand for brotli");
 }
 
 #[tokio::test]

@@ -68,15 +68,21 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Response 
 /// The response for `resource`: 304 when the client's ETag matches, else the body in the best
 /// encoding the client accepts.
 fn respond(status: StatusCode, resource: &Resource, request: &HeaderMap, versioned: bool) -> Response {
+    let encoding = best_encoding(request);
+    let etag = match encoding {
+        Encoding::Brotli => &resource.etag_brotli,
+        Encoding::Gzip => &resource.etag_gzip,
+        Encoding::Identity => &resource.etag,
+    };
     let mut headers = HeaderMap::new();
-    headers.insert(header::ETAG, resource.etag.clone());
+    headers.insert(header::ETAG, etag.clone());
     headers.insert(header::CACHE_CONTROL, if versioned { IMMUTABLE_CACHE } else { PAGE_CACHE });
     headers.insert(header::VARY, VARY_ENCODING);
-    if status == StatusCode::OK && etag_matches(request, &resource.etag) {
+    if status == StatusCode::OK && etag_matches(request, etag) {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(resource.content_type));
-    let body = match best_encoding(request) {
+    let body = match encoding {
         Encoding::Brotli => {
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
             resource.brotli.clone()

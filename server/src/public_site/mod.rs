@@ -33,6 +33,10 @@ pub struct Resource {
     pub content_type: &'static str,
     /// Quoted strong validator: a hash of the identity body.
     pub etag: HeaderValue,
+    /// The validators of the gzip and brotli bodies (each encoding is its own representation):
+    /// the same hash, marked.
+    pub etag_gzip: HeaderValue,
+    pub etag_brotli: HeaderValue,
     /// Whether the body depends on the reader's language.
     pub localized: bool,
     pub identity: Bytes,
@@ -44,10 +48,15 @@ impl Resource {
     fn new(content_type: &'static str, localized: bool, body: impl Into<Vec<u8>>) -> Arc<Resource> {
         let body: Vec<u8> = body.into();
         let digest = Sha256::digest(&body);
-        let etag = format!("\"{}\"", digest[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let hash: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let etag = |suffix: &str| {
+            HeaderValue::from_str(&format!("\"{hash}{suffix}\"")).expect("hex is a valid header value")
+        };
         Arc::new(Resource {
             content_type,
-            etag: HeaderValue::from_str(&etag).expect("hex is a valid header value"),
+            etag: etag(""),
+            etag_gzip: etag("-gzip"),
+            etag_brotli: etag("-br"),
             localized,
             gzip: gzip(&body).into(),
             brotli: brotli(&body).into(),
