@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use statusdesk::cli::Cli;
+use statusdesk::commands::CommandError;
+use statusdesk::content::ContentError;
 use statusdesk::{commands, telemetry};
 
 fn main() -> ExitCode {
@@ -22,7 +24,11 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("statusdesk: error: {e}");
+            match &e {
+                // Already `path:line: error: message`, as every content problem is written.
+                CommandError::Content(ContentError::BadSite(finding)) => eprintln!("{finding}"),
+                _ => eprintln!("statusdesk: error: {e}"),
+            }
             ExitCode::from(e.exit_code())
         }
     }

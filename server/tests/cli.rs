@@ -62,7 +62,14 @@ fn lint_prints_findings_and_fails_on_errors() {
     let (code, _, err) = run(&["lint", "/no/such/folder"]);
     assert_eq!(code, 2);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("/no/such/folder/site.toml:1: error: cannot read the file"), "{err}");
+    assert!(err.starts_with("/no/such/folder/site.toml:1: error: cannot read the file"), "{err}");
+    // A broken `site.toml` is one line that starts with where, as every content problem does.
+    std::fs::write(dir.path().join("site.toml"), "name = \"x\"\ntime_zone = Tokyo\n").unwrap();
+    let (code, _, err) = run(&["lint", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2);
+    let expected =
+        format!("{}/site.toml:2: error: `time_zone`: text must be in double quotes", dir.path().display());
+    assert!(err.starts_with(&expected), "{err}");
 }
 
 #[test]

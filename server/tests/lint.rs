@@ -44,6 +44,21 @@ fn front_matter_that_is_not_toml() {
 }
 
 #[test]
+fn toml_mistakes_name_their_key() {
+    assert_findings(
+        "toml-values",
+        &[
+            ("notices/bad-date.md:5: error:", "front matter: `started_at`: invalid date"),
+            ("notices/duplicate.md:5: error:", "front matter: `status`: duplicate key"),
+            (
+                "notices/unquoted.md:3: error:",
+                "front matter: `kind`: text must be in double quotes: kind = \"incident\"",
+            ),
+        ],
+    );
+}
+
+#[test]
 fn unknown_fields() {
     assert_findings("unknown-field", &[("notices/notice.md:4: error:", "unknown field `colour`")]);
 }

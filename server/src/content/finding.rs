@@ -97,6 +97,38 @@ pub fn unreadable(error: &std::io::Error) -> Localized {
     }
 }
 
+/// A TOML syntax error in `text` as its writer reads it: the key of the line it points at is
+/// named, and a word that should have been quoted text is said so. Returns the line and the
+/// message (prefixed by `what`, e.g. "front matter: ").
+pub fn toml_problem(text: &str, error: &toml::de::Error, what: (&str, &str)) -> (usize, Localized) {
+    let offset = error.span().map_or(0, |s| s.start).min(text.len());
+    let line = line_of(text, offset);
+    let problem = error.message().trim();
+    let line_text = text.lines().nth(line - 1).unwrap_or("");
+    let is_word = |s: &str, first: fn(&char) -> bool| {
+        s.chars().next().is_some_and(|c| first(&c))
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    let key_value = line_text
+        .split_once('=')
+        .map(|(key, value)| (key.trim(), value.trim()))
+        .filter(|(key, _)| is_word(key, char::is_ascii_alphanumeric));
+    let (en, ja) = match key_value {
+        Some((key, value))
+            if is_word(value, char::is_ascii_alphabetic)
+                && !["true", "false", "inf", "nan"].contains(&value) =>
+        {
+            (
+                format!("`{key}`: text must be in double quotes: {key} = \"{value}\""),
+                format!("`{key}`: 文字列は二重引用符で囲んでください: {key} = \"{value}\""),
+            )
+        }
+        Some((key, _)) => (format!("`{key}`: {problem}"), format!("`{key}`: {problem}")),
+        None => (problem.to_string(), problem.to_string()),
+    };
+    (line, Localized { en: format!("{}{en}", what.0), ja: format!("{}{ja}", what.1) })
+}
+
 /// The 1-based line of byte `offset` in `text`.
 pub fn line_of(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());

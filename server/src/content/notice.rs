@@ -11,7 +11,7 @@ use statusdesk_app::i18n::weekday_ja;
 use statusdesk_app::model::{Kind, Severity, Status};
 use toml::Spanned;
 
-use super::finding::{Findings, line_of};
+use super::finding::{Findings, line_of, toml_problem};
 use super::markdown::MAX_FILE_BYTES;
 use super::prose_dates;
 use super::site::{Localized, Site, is_identifier};
@@ -155,15 +155,10 @@ pub fn parse(path: &Path, source: &str, site: &Site, findings: &mut Findings) ->
     let raw: RawFrontMatter = match toml::from_str(split.front_matter) {
         Ok(raw) => raw,
         Err(e) => {
-            let offset = split.front_matter_offset + e.span().map_or(0, |s| s.start);
-            let problem = e.message().trim();
-            findings.error(
-                line_of(source, offset),
-                Localized {
-                    en: format!("front matter: {problem}"),
-                    ja: format!("フロントマター: {problem}"),
-                },
-            );
+            let what = ("front matter: ", "フロントマター: ");
+            let (line, problem) = toml_problem(split.front_matter, &e, what);
+            let lines_before = line_of(source, split.front_matter_offset) - 1;
+            findings.error(lines_before + line, problem);
             return None;
         }
     };
@@ -522,7 +517,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                 self.findings.error(
                     line,
                     Localized {
-                        en: format!("status `{status}` is not for a {kind}; expected one of {allowed}"),
+                        en: format!("status `{status}` is not for {} {kind}; expected one of {allowed}", if kind.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }),
                         ja: format!("status `{status}` は kind が `{kind}` のお知らせには使えません。{allowed} のいずれかにしてください"),
                     },
                 );

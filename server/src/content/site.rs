@@ -67,9 +67,8 @@ impl Site {
         let raw: RawSite = match toml::from_str(source) {
             Ok(raw) => raw,
             Err(e) => {
-                let line = e.span().map_or(1, |s| line_of(source, s.start));
-                let problem = e.message().trim();
-                findings.error(line, Localized { en: problem.to_string(), ja: problem.to_string() });
+                let (line, problem) = super::finding::toml_problem(source, &e, ("", ""));
+                findings.error(line, problem);
                 return None;
             }
         };
