@@ -830,6 +830,7 @@ pub struct RedeliveryText {
     pub none_selected: &'static str,
     pub unknown_selection: &'static str,
     pub progress_heading: &'static str,
+    pub reload_hint: &'static str,
     pub on_behalf: &'static str,
     pub in_progress: &'static str,
     pub done: &'static str,
@@ -846,7 +847,7 @@ pub struct RedeliveryText {
 
 static REDELIVERY_JA: RedeliveryText = RedeliveryText {
     heading: "届いていないメールの再送",
-    intro: "再送は一度だけ行われます。配信済みのメールが再び送られることはありません。",
+    intro: "配信済みのメールが再び送られることはなく、同じメールを二重に再送することもありません。再送しても届かなかったメールは、あらためて再送を依頼できます。",
     filter_button: "この条件で表示中の未達の宛先に再送…",
     selected_button: "選択した宛先に再送…",
     select: "再送する",
@@ -865,6 +866,7 @@ static REDELIVERY_JA: RedeliveryText = RedeliveryText {
     none_selected: "宛先が選ばれていません。再送する宛先にチェックを入れてください。",
     unknown_selection: "再送する宛先の選び方がわかりません。リリースのページで、チェックした宛先か、絞り込みの未配信の宛先を選んでください。",
     progress_heading: "再送の状況",
+    reload_hint: "選んでいる宛先を消さないよう、このページは自動では更新しません。最新の状況はページを再読み込みしてご覧ください。",
     on_behalf: "サポート担当が代理で操作",
     in_progress: "再送中",
     done: "完了",
@@ -881,7 +883,7 @@ static REDELIVERY_JA: RedeliveryText = RedeliveryText {
 
 static REDELIVERY_EN: RedeliveryText = RedeliveryText {
     heading: "Redeliver what did not arrive",
-    intro: "Each message is redelivered once at most; a delivered message is never sent again.",
+    intro: "A delivered message is never sent again, and no message is redelivered twice at once; one that a redelivery could not deliver may be redelivered again.",
     filter_button: "Redeliver to the undelivered recipients of this filter…",
     selected_button: "Redeliver to the selected recipients…",
     select: "Redeliver",
@@ -900,6 +902,7 @@ static REDELIVERY_EN: RedeliveryText = RedeliveryText {
     none_selected: "No recipient was selected: check the recipients to redeliver.",
     unknown_selection: "The selection of recipients is not one the release page makes: choose the checked recipients or the filter's undelivered ones there.",
     progress_heading: "Redeliveries",
+    reload_hint: "So as not to clear the recipients you may be choosing, this page does not reload itself: reload it to see the latest.",
     on_behalf: "done by support on the company's behalf",
     in_progress: "in progress",
     done: "done",

@@ -526,6 +526,14 @@ pub struct RecipientView {
     pub smtp_reply: Option<String>,
 }
 
+impl RecipientView {
+    /// Whether the row can be chosen for redelivery: undelivered, not waiting for a person's
+    /// call (an unknown outcome), not on its way already.
+    pub fn choosable(&self) -> bool {
+        self.status.is_undelivered() && self.status != DeliveryStatus::Unknown && !self.being_redelivered
+    }
+}
+
 /// `/portal/releases/{id}`.
 #[derive(Clone, Debug)]
 pub struct ReleasePage {

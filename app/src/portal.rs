@@ -217,7 +217,7 @@ fn incident_banner(lang: Lang, banner: IncidentBanner) -> impl IntoView + use<> 
             <h2><a href=banner.notice_href>{banner.title}</a></h2>
             {undelivered}
             {incident_question(lang, banner.answer, banner.answer_action, banner.csrf, banner.needs_reason, banner.error)}
-            {redelivery_progress(lang, banner.redelivery.into_iter().collect())}
+            {redelivery_progress(lang, banner.redelivery.into_iter().collect(), true)}
         </section>
     }
 }
@@ -449,6 +449,7 @@ pub fn staff_pick_page(chrome: PortalChrome, page: StaffPickPage) -> String {
 /// (in words, then the receiving server's reply as it was).
 fn recipient_row(lang: Lang, r: RecipientView) -> impl IntoView + use<> {
     let p = lang.portal();
+    let choosable = r.choosable();
     let redelivered =
         r.redelivered.then(|| view! { " "<span class="badge redelivered">{p.redelivered}</span> });
     let being_redelivered = r
@@ -457,10 +458,7 @@ fn recipient_row(lang: Lang, r: RecipientView) -> impl IntoView + use<> {
     let reason =
         r.reason.map(|reason| view! { <span class="reason-text">{lang.failure_reason(reason)}</span> });
     let reply = r.smtp_reply.map(|reply| view! { <code class="smtp-reply">{reply}</code> });
-    // Undelivered rows can be chosen for redelivery (an unknown outcome is a person's call, made
-    // elsewhere; one being redelivered is on its way already); the boxes belong to the
-    // redelivery form by its id.
-    let choosable = r.status.is_undelivered() && r.status != DeliveryStatus::Unknown && !r.being_redelivered;
+    // The boxes belong to the redelivery form by its id.
     let choose = choosable.then(|| {
         let label = format!("{}: {}", lang.redelivery().select, r.address);
         view! { <input type="checkbox" name="m" value=r.message_id.to_string() form="redeliver" aria-label=label/> }
@@ -481,6 +479,7 @@ fn recipient_row(lang: Lang, r: RecipientView) -> impl IntoView + use<> {
 /// with the CSV export of the same selection.
 pub fn release_page(chrome: PortalChrome, page: ReleasePage) -> String {
     let lang = chrome.lang;
+    let refreshing = chrome.refresh_seconds.is_some();
     let p = lang.portal();
     let release = page.release;
     let t = release.totals;
@@ -552,7 +551,7 @@ pub fn release_page(chrome: PortalChrome, page: ReleasePage) -> String {
                     <tfoot>{total_row(p.total, t.messages())}</tfoot>
                 </table>
             </section>
-            {redelivery_progress(lang, page.redeliveries)}
+            {redelivery_progress(lang, page.redeliveries, refreshing)}
             <section class="recipient-list">
                 <h2>{p.recipients}</h2>
                 {f.error.clone().map(|e| message(e, true))}
@@ -601,8 +600,16 @@ fn redeliver_form(lang: Lang, action: &str, csrf: &str, status: &str, q: &str) -
 }
 
 /// The release's redelivery requests and how far each got.
-fn redelivery_progress(lang: Lang, requests: Vec<RedeliveryProgress>) -> impl IntoView + use<> {
+/// The progress of each redelivery request; while one runs on a page that does not reload
+/// itself (rows there can be chosen), how to see the latest.
+fn redelivery_progress(
+    lang: Lang,
+    requests: Vec<RedeliveryProgress>,
+    refreshing: bool,
+) -> impl IntoView + use<> {
     let r = lang.redelivery();
+    let reload = (!refreshing && requests.iter().any(|q| !q.done))
+        .then(|| view! { <p class="reload-hint">{r.reload_hint}</p> });
     (!requests.is_empty()).then(|| {
         let items = requests
             .into_iter()
@@ -633,6 +640,7 @@ fn redelivery_progress(lang: Lang, requests: Vec<RedeliveryProgress>) -> impl In
             <section class="redeliveries" aria-live="polite">
                 <h2>{r.progress_heading}</h2>
                 <ul>{items}</ul>
+                {reload}
             </section>
         }
     })

@@ -145,6 +145,15 @@ async fn chosen_rows_are_redelivered_and_delivered_ones_are_never_resent() {
         let page = browser.get(&format!("{release}?q=reader00")).await.text();
         assert_eq!(page.matches("<span class=\"badge being-redelivered\">再送の手続き中</span>").count(), 4);
         assert!(!page.contains("name=\"m\" value=\""), "{page}");
+        // With nothing there to choose the page reloads itself to follow the redelivery; where
+        // rows can be chosen it does not (a reload would clear them) and says how to follow it.
+        assert!(page.contains(r#"<meta http-equiv="refresh" content="5">"#), "{page}");
+        let whole = browser.get(&release).await.text();
+        assert!(
+            whole.contains("name=\"m\" value=\"") && !whole.contains("http-equiv=\"refresh\""),
+            "{whole}"
+        );
+        assert!(whole.contains("このページは自動では更新しません"), "{whole}");
     });
 }
 

@@ -642,8 +642,10 @@ async fn release_page(
         redeliveries,
     };
     let mut chrome = page.chrome(&release.title, Some(viewer), Some(&scope.company));
-    // While a redelivery is under way the page reloads itself; no script needed.
-    chrome.refresh_seconds = in_progress.then_some(5);
+    // While a redelivery is under way the page reloads itself (no script needed), unless rows
+    // on it can be chosen: a reload would clear them.
+    let choosing = view.recipients.iter().any(RecipientView::choosable);
+    chrome.refresh_seconds = (in_progress && !choosing).then_some(5);
     Ok(portal::release_page(chrome, view))
 }
 
