@@ -974,16 +974,18 @@ impl Lang {
         }
     }
 
-    /// The refusal of a request over the company's daily cap.
+    /// The refusal of a request over the company's daily cap: what was asked today, and what
+    /// more may be.
     pub fn over_quota(self, used: i64, cap: i64) -> String {
+        let left = self.number((cap - used).max(0));
         let (used, cap) = (self.number(used), self.number(cap));
         match self {
             Lang::Ja => format!(
-                "1日の再送の上限({cap}件)を超えるため受け付けられませんでした。本日はすでに{used}件を再送しています。"
+                "1日の再送の上限({cap}件)を超えるため受け付けられません。本日はすでに{used}件の再送を依頼しており、あと{left}件まで依頼できます。"
             ),
-            Lang::En => {
-                format!("Refused: over the daily limit of {cap} redelivered messages ({used} already today).")
-            }
+            Lang::En => format!(
+                "Over the daily limit of {cap} redelivered messages: {used} already requested today, {left} more can be."
+            ),
         }
     }
 }

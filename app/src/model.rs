@@ -608,6 +608,8 @@ pub struct RedeliverConfirmPage {
     pub reason: String,
     /// Why the request was not made (over the daily cap, nothing left, no reason given).
     pub error: Option<String>,
+    /// Over the daily cap: it cannot be confirmed as it stands (no form; `error` says why).
+    pub over_quota: bool,
     /// Incidents whose messages the company chose to leave unsent: (title, when it answered).
     pub declined: Vec<(String, Moment)>,
 }

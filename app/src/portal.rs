@@ -672,7 +672,7 @@ pub fn redeliver_confirm_page(chrome: PortalChrome, page: RedeliverConfirmPage) 
         .iter()
         .map(|(title, at)| message(lang.declined_incident(title, &lang.datetime(at)), false))
         .collect_view();
-    let form = (page.messages > 0 && page.error.as_ref().is_none_or(|_| page.needs_reason)).then(|| {
+    let form = (page.messages > 0 && !page.over_quota).then(|| {
         let hidden = page
             .hidden
             .iter()
@@ -1185,6 +1185,7 @@ mod tests {
             needs_reason: true,
             reason: String::new(),
             error: None,
+            over_quota: false,
         };
         let html = redeliver_confirm_page(chrome(Lang::En), page.clone());
         assert!(html.contains("148 messages will be sent again, to 148 recipients."), "{html}");
@@ -1194,11 +1195,16 @@ mod tests {
         assert!(html.contains(r#"<textarea id="reason" name="reason" rows="3" required"#), "{html}");
         let refused = redeliver_confirm_page(
             chrome(Lang::En),
-            RedeliverConfirmPage { needs_reason: false, error: Some("over the limit".into()), ..page },
+            RedeliverConfirmPage { error: Some("over the limit".into()), over_quota: true, ..page.clone() },
         );
         assert!(
             refused.contains("over the limit") && !refused.contains("redeliver-confirm"),
-            "no form when refused"
+            "no form when over the cap"
         );
+        let correctable = redeliver_confirm_page(
+            chrome(Lang::En),
+            RedeliverConfirmPage { error: Some("give a reason".into()), ..page },
+        );
+        assert!(correctable.contains("give a reason") && correctable.contains("redeliver-confirm"));
     }
 }

@@ -244,24 +244,38 @@ async fn a_request_over_the_daily_cap_is_refused_clearly() {
         let mut browser = app.browser().logged_in(ACME_USER).await;
         let release = format!("/portal/releases/{BIG_RELEASE}");
         let csrf = browser.csrf().await;
+        // Said on the confirmation already, with what may still be asked today; no form.
         let plan = browser
             .post(
                 &format!("{release}/redeliver"),
                 &[("csrf", &csrf), ("scope", "filter"), ("status", "undelivered")],
                 &[ORIGIN],
             )
+            .await;
+        assert_eq!(plan.status, StatusCode::CONFLICT, "{}", app.url);
+        let html = plan.text();
+        assert!(
+            html.contains("1日の再送の上限(30件)を超えるため受け付けられません。本日はすでに0件の再送を依頼しており、あと30件まで依頼できます。")
+                && !html.contains("redeliver-confirm"),
+            "{html}"
+        );
+        // Within the cap it goes through, and the rest of the day's allowance is what is left.
+        let (csrf, chosen) = (csrf.as_str(), ["7", "8", "9", "10"]);
+        let mut fields = vec![("csrf", csrf), ("scope", "selected")];
+        fields.extend(chosen.iter().map(|m| ("m", *m)));
+        let plan = browser.post(&format!("{release}/redeliver"), &fields, &[ORIGIN]).await.text();
+        let confirm = form_fields(&plan, &format!("{release}/redeliver/confirm"));
+        let done = browser.post(&format!("{release}/redeliver/confirm"), &pairs(&confirm), &[ORIGIN]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER);
+        let over = browser
+            .post(
+                &format!("{release}/redeliver"),
+                &[("csrf", csrf), ("scope", "filter"), ("status", "undelivered")],
+                &[ORIGIN],
+            )
             .await
             .text();
-        let confirm = form_fields(&plan, &format!("{release}/redeliver/confirm"));
-        let refused =
-            browser.post(&format!("{release}/redeliver/confirm"), &pairs(&confirm), &[ORIGIN]).await;
-        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", app.url);
-        assert!(
-            refused.text().contains("1日の再送の上限(30件)を超えるため受け付けられませんでした"),
-            "{}",
-            refused.text()
-        );
-        assert!(app.store.release_redeliveries(1, BIG_RELEASE).await.unwrap().is_empty(), "nothing created");
+        assert!(over.contains("本日はすでに4件の再送を依頼しており、あと26件まで"), "{over}");
     });
 }
 

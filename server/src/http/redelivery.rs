@@ -147,9 +147,12 @@ async fn confirmation(
     selection: &Selection,
     (reason, error): (String, Option<(StatusCode, String)>),
     key: String,
+    daily_cap: i64,
 ) -> Result<Response, StoreError> {
     let candidates = selection.candidates(store, scope).await?;
     let plan = store.plan_redelivery(scope.company.id, Some(scope.release.id), &candidates).await?;
+    let over_quota = over_quota(store, scope.company.id, plan.messages.len(), daily_cap, page).await?;
+    let error = error.or_else(|| over_quota.clone().map(|text| (StatusCode::CONFLICT, text)));
     // An answer "leave them" to an incident that left messages of this release unsent is a wish
     // to keep in mind before redelivering them anyway.
     let mut declined = Vec::new();
@@ -179,12 +182,25 @@ async fn confirmation(
         needs_reason: viewer.user.is_staff(),
         reason,
         error: error.as_ref().map(|(_, text)| text.clone()),
+        over_quota: over_quota.is_some(),
         declined,
     };
     let title = page.lang.redelivery().confirm_title;
     let chrome = page.chrome(title, Some(viewer), Some(&scope.company));
     let status = error.map_or(StatusCode::OK, |(status, _)| status);
     Ok(page.respond(status, portal::redeliver_confirm_page(chrome, view)))
+}
+
+/// What to say when redelivering `messages` more would take the company over its daily cap.
+async fn over_quota(
+    store: &dyn Store,
+    company_id: i64,
+    messages: usize,
+    daily_cap: i64,
+    page: &PortalPage,
+) -> Result<Option<String>, StoreError> {
+    let used = store.requested_today(company_id, Utc::now()).await?;
+    Ok((used + messages as i64 > daily_cap).then(|| page.lang.over_quota(used, daily_cap)))
 }
 
 /// `POST /portal/releases/{id}/redeliver`: the confirmation of what the form selected.
@@ -200,9 +216,18 @@ pub async fn plan(
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
     let selection = Selection::from_fields(&fields);
     let error = selection.problem(page.lang).map(|problem| (StatusCode::UNPROCESSABLE_ENTITY, problem));
-    let answer =
-        confirmation(store.as_ref(), &viewer, &scope, &page, &selection, (String::new(), error), new_token())
-            .await;
+    let cap = state.redelivery_daily_cap;
+    let answer = confirmation(
+        store.as_ref(),
+        &viewer,
+        &scope,
+        &page,
+        &selection,
+        (String::new(), error),
+        new_token(),
+        cap,
+    )
+    .await;
     answer.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "cannot plan a redelivery");
         pages::unavailable(&page)
@@ -228,8 +253,9 @@ pub async fn confirm(
         let (store, viewer, scope, page, selection) = (store.clone(), &viewer, &scope, &page, &selection);
         let (reason, key) = (reason.clone(), key.clone());
         async move {
-            confirmation(store.as_ref(), viewer, scope, page, selection, (reason, Some((status, error))), key)
-                .await
+            let error = Some((status, error));
+            let cap = state.redelivery_daily_cap;
+            confirmation(store.as_ref(), viewer, scope, page, selection, (reason, error), key, cap).await
         }
     };
     let result = async {
@@ -404,6 +430,8 @@ async fn answer(
         let hidden = [("csrf", viewer.csrf.as_str()), ("answer", "redeliver"), ("confirm", "1")]
             .map(|(name, value)| (name.to_string(), value.to_string()))
             .to_vec();
+        let cap = state.redelivery_daily_cap;
+        let over_quota = over_quota(store.as_ref(), company.id, plan.messages.len(), cap, page).await?;
         let view = RedeliverConfirmPage {
             title: notice.title.get(page.lang).to_string(),
             title_href: format!("/{}/notices/{}", page.lang.code(), notice.slug),
@@ -414,11 +442,13 @@ async fn answer(
             hidden,
             needs_reason: staff,
             reason: reason.clone(),
-            error: None,
+            over_quota: over_quota.is_some(),
+            error: over_quota,
             declined: Vec::new(),
         };
+        let status = if view.over_quota { StatusCode::CONFLICT } else { StatusCode::OK };
         let chrome = page.chrome(r.confirm_title, Some(viewer), Some(&company));
-        return Ok(page.respond(StatusCode::OK, portal::redeliver_confirm_page(chrome, view)));
+        return Ok(page.respond(status, portal::redeliver_confirm_page(chrome, view)));
     }
     let request = NewRequest {
         company_id: company.id,

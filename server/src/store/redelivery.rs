@@ -233,6 +233,10 @@ pub trait RedeliveryStore: Send + Sync {
         release_id: i64,
     ) -> Result<Vec<RequestSummary>, StoreError>;
 
+    /// Messages the company asked to redeliver since midnight (UTC) of `now`: what counts against
+    /// its daily cap.
+    async fn requested_today(&self, company_id: i64, now: DateTime<Utc>) -> Result<i64, StoreError>;
+
     /// Creates the request for `request.messages`, in one transaction: at most once per key,
     /// within the daily cap, each message only if it still may be redelivered.
     async fn request_redelivery(
@@ -392,6 +396,16 @@ pub(super) fn incident_companies_sql(
     sql.push_values(slugs.iter().map(|slug| vec![Param::Text(slug.clone())]));
     sql.push(")", []);
     sql.finish()
+}
+
+/// Items of the company's requests made since `$2`: what counts against its daily cap.
+pub(super) const REQUESTED_SINCE: &str =
+    "SELECT COUNT(*) FROM redelivery_items i JOIN redelivery_requests r ON r.id = i.request_id
+     WHERE r.company_id = $1 AND r.created_at >= $2";
+
+/// Midnight (UTC) of `now`'s day: where the daily cap's day starts.
+pub(super) fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc()
 }
 
 /// The planning query: each selected message of the company with the reason it would be skipped
@@ -600,6 +614,18 @@ macro_rules! portable_redelivery {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::redelivery::RedeliveryStore for $store {
+            async fn requested_today(
+                &self,
+                company_id: i64,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar($crate::store::redelivery::REQUESTED_SINCE)
+                    .bind(company_id)
+                    .bind($crate::store::redelivery::day_start(now))
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
             async fn plan_redelivery(
                 &self,
                 company_id: i64,
@@ -724,15 +750,11 @@ macro_rules! portable_redelivery {
                     .await?;
                     return Ok(RequestOutcome::Existing { id });
                 };
-                let day = now.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-                let used: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM redelivery_items i JOIN redelivery_requests r ON r.id = i.request_id
-                     WHERE r.company_id = $1 AND r.created_at >= $2",
-                )
-                .bind(request.company_id)
-                .bind(day)
-                .fetch_one(&mut *tx)
-                .await?;
+                let used: i64 = sqlx::query_scalar($crate::store::redelivery::REQUESTED_SINCE)
+                    .bind(request.company_id)
+                    .bind($crate::store::redelivery::day_start(now))
+                    .fetch_one(&mut *tx)
+                    .await?;
                 if used + request.messages.len() as i64 > request.daily_cap {
                     return Ok(RequestOutcome::OverQuota { used, cap: request.daily_cap });
                 }
