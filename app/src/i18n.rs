@@ -120,7 +120,7 @@ impl Lang {
     /// "Revised N times", for a notice with N versions after its first.
     pub fn revised(self, times: usize) -> String {
         match self {
-            Lang::Ja => format!("この告知は {times} 回改訂されました"),
+            Lang::Ja => format!("このお知らせは {times} 回改訂されました"),
             Lang::En if times == 1 => "Revised once".to_string(),
             Lang::En => format!("Revised {times} times"),
         }

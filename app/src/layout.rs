@@ -103,7 +103,11 @@ pub fn state_badge(lang: Lang, state: ComponentState) -> impl IntoView + use<> {
 /// A notice in a list: title, badges, times and its latest update.
 pub fn notice_card(lang: Lang, notice: NoticeSummary) -> impl IntoView + use<> {
     let t = lang.text();
-    let latest = notice.latest_update.clone().map(|(at, text)| {
+    let latest = notice.latest_update.clone().map(|(at, text, text_lang)| {
+        let text = match text_lang {
+            Some(text_lang) => view! { <span lang=text_lang>{text}</span> }.into_any(),
+            None => text.into_any(),
+        };
         view! {
             <p class="latest">
                 <span class="label">{t.latest}</span>" "{time(lang, &at)}" "{text}
@@ -113,7 +117,7 @@ pub fn notice_card(lang: Lang, notice: NoticeSummary) -> impl IntoView + use<> {
     let when = notice.started.clone().unwrap_or_else(|| notice.published.clone());
     view! {
         <article class=format!("notice-card kind-{}", notice.kind.as_str())>
-            <h3><a href=href(lang, &format!("/notices/{}", notice.slug))>{notice.title.clone()}</a></h3>
+            <h3 lang=notice.title_lang><a href=href(lang, &format!("/notices/{}", notice.slug))>{notice.title.clone()}</a></h3>
             <p class="meta">
                 <span class="badge kind">{lang.kind(notice.kind)}</span>" "
                 {notice.status.map(|s| status_badge(lang, s))}" "

@@ -159,14 +159,17 @@ pub struct ComponentView {
 pub struct NoticeSummary {
     pub slug: String,
     pub title: String,
+    /// The title's language when it is not the page's (no translation).
+    pub title_lang: Option<&'static str>,
     pub kind: Kind,
     pub status: Option<Status>,
     pub severity: Option<Severity>,
     pub started: Option<Moment>,
     pub resolved: Option<Moment>,
     pub published: Moment,
-    /// The newest timeline entry, as plain text, when there is one.
-    pub latest_update: Option<(Moment, String)>,
+    /// The newest timeline entry, as plain text, when there is one; with its language when it
+    /// is not the page's.
+    pub latest_update: Option<(Moment, String, Option<&'static str>)>,
 }
 
 /// `/`: the state of every component, then open, upcoming and recent notices.

@@ -183,7 +183,7 @@ pub fn notice_page(chrome: Chrome, page: NoticePage) -> String {
     });
     let main = view! {
         <article class=format!("notice kind-{}", n.kind.as_str())>
-            <h1>{n.title.clone()}</h1>
+            <h1 lang=n.title_lang>{n.title.clone()}</h1>
             {untranslated}
             <dl class="facts">{facts}</dl>
             {impact}

@@ -414,7 +414,7 @@ async fn staff_add_the_cause_to_the_incident_and_readers_see_it_with_its_revisio
     let notice = text(&client, "article.notice").await;
     assert!(notice.contains("原因は送信経路の切り替え時の設定漏れでした。"), "{notice}");
     assert!(
-        notice.contains("この告知は 1 回改訂されました") && notice.contains("原因と対策を追記"),
+        notice.contains("このお知らせは 1 回改訂されました") && notice.contains("原因と対策を追記"),
         "{notice}"
     );
     screenshot(&client, "notice-revised").await;
@@ -543,7 +543,7 @@ async fn staff_run_an_incidents_whole_communication_from_the_browser() {
         "117 社の 228 件のリリースで、2,310 通のメールが配信されませんでした。",
         "原因を特定しました。",
         "対策: 切り替え手順に確認を追加しました。",
-        "この告知は 3 回改訂されました",
+        "このお知らせは 3 回改訂されました",
         "原因と対策を追記",
     ] {
         assert!(notice.contains(expected), "{expected:?} in {notice}");

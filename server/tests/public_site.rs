@@ -67,8 +67,13 @@ async fn untranslated_notices_fall_back_to_japanese_and_say_so() {
     assert!(html.contains("This notice is available in Japanese only."));
     assert!(html.contains("<div lang=\"ja\" class=\"markdown\">"), "the Japanese body says so: {html}");
     assert!(!html.contains("<script>alert"), "raw script in the body must be removed: {html}");
+    assert!(html.contains("<h1 lang=\"ja\">日本語だけのお知らせ</h1>"), "and so does its title: {html}");
     let translated = app.get("/en/notices/slow-api").await.text();
-    assert!(!translated.contains("<div lang=\"ja\""), "{translated}");
+    assert!(!translated.contains("<div lang=\"ja\"") && !translated.contains("<h1 lang="), "{translated}");
+    // In lists too: a screen reader reads the Japanese title as Japanese.
+    let list = app.get("/en/notices/page/2").await.text();
+    assert!(list.contains("<h3 lang=\"ja\"><a href=\"/en/notices/japanese-only\">"), "{list}");
+    assert!(list.contains("<h3><a href=\"/en/notices/slow-api\">"), "{list}");
 }
 
 #[tokio::test]
@@ -231,8 +236,10 @@ async fn stylesheet_is_served_and_versioned() {
 #[tokio::test]
 async fn json_api_describes_status_and_notices() {
     let app = TestApp::new();
-    let status: serde_json::Value =
-        serde_json::from_slice(&app.get("/api/v1/status.json").await.body).unwrap();
+    let response = app.get("/api/v1/status.json").await;
+    assert_eq!(response.header("access-control-allow-origin"), Some("*"), "readable by other sites' pages");
+    assert_eq!(app.get("/en/notices/slow-api").await.header("access-control-allow-origin"), None);
+    let status: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
     assert_eq!(status["overall"], "major_outage");
     assert_eq!(status["components"][0]["id"], "email-delivery");
     assert_eq!(status["components"][0]["state"], "major_outage");

@@ -134,7 +134,7 @@ async fn an_update_is_appended_and_published_at_once() {
         assert!(version.contains("author = \"support@statusdesk.example\""), "{version}");
         let public = staff.get("/ja/notices/delivery-outage").await.text();
         assert!(
-            public.contains("この告知は 1 回改訂されました") && public.contains("対処の状況を追記"),
+            public.contains("このお知らせは 1 回改訂されました") && public.contains("対処の状況を追記"),
             "{public}"
         );
         let changes = staff.get("/ja/notices/delivery-outage/revisions/2").await.text();

@@ -52,6 +52,10 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Response 
         None => (StatusCode::NOT_FOUND, site.not_found(lang)),
     };
     let mut response = respond(status, resource, headers, query.version.is_some());
+    if rest.starts_with("/api/") {
+        // Public data: status widgets on other sites may read it from the browser.
+        response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    }
     if resource.localized && prefix.is_none() {
         response.headers_mut().insert(header::VARY, VARY_NEGOTIATED);
     }

@@ -51,7 +51,7 @@ pub fn render(content: &Content, lang: Lang, stylesheet: &str) -> String {
             }
             html.push_str(&page.body_html);
             let summary = match &page.summary.latest_update {
-                Some((at, text)) => format!("{} {}: {text}", t.latest, lang.datetime(at)),
+                Some((at, text, _)) => format!("{} {}: {text}", t.latest, lang.datetime(at)),
                 None => markdown::to_plain_text(
                     lang.pick(&notice.body.ja, notice.body.en.as_deref().unwrap_or(&notice.body.ja)),
                 ),

@@ -75,16 +75,17 @@ impl<'a> Views<'a> {
         NoticeSummary {
             slug: notice.slug.clone(),
             title: self.pick(&notice.title).to_string(),
+            title_lang: self.fallback_lang(&notice.title),
             kind: notice.kind,
             status: notice.status,
             severity: notice.severity,
             started: notice.started_at.map(|t| self.moment(t)),
             resolved: notice.resolved_at.map(|t| self.moment(t)),
             published: self.moment(notice.published_at),
-            latest_update: notice
-                .timeline
-                .last()
-                .map(|e| (self.moment(e.at), markdown::to_plain_text(self.pick(&e.text)))),
+            latest_update: notice.timeline.last().map(|e| {
+                let text = markdown::to_plain_text(self.pick(&e.text));
+                (self.moment(e.at), text, self.fallback_lang(&e.text))
+            }),
         }
     }
 
