@@ -95,7 +95,15 @@ impl Lang {
                 self.pick("すべてのサービスは正常に稼働しています", "All systems operational")
             }
             ComponentState::Maintenance => self.pick("メンテナンスを実施中です", "Maintenance in progress"),
-            _ => self.pick("一部のサービスに影響が出ています", "Some services are affected"),
+            ComponentState::Degraded => {
+                self.pick("一部のサービスで遅延などが発生しています", "Some services are degraded")
+            }
+            ComponentState::PartialOutage => {
+                self.pick("一部のサービスに影響が出ています", "Some services are affected")
+            }
+            ComponentState::MajorOutage => {
+                self.pick("重大な障害が発生しています", "Major outage in progress")
+            }
         }
     }
 

@@ -349,3 +349,17 @@ async fn public_pages_and_readiness_do_not_need_the_database() {
     }
     assert_eq!(app.get("/healthz").await.text(), "ok\n");
 }
+
+#[tokio::test]
+async fn the_status_page_says_how_bad_and_names_the_worst_first() {
+    let app = TestApp::new();
+    // Maintenance under way, newer than the critical incident.
+    let maintenance = "+++\ntitle = \"DB保守\"\ntitle_en = \"Database maintenance\"\nkind = \"maintenance\"\nstatus = \"in_progress\"\nstarted_at = 2021-03-02T01:00:00+09:00\nresolved_at = 2021-03-02T03:00:00+09:00\npublished_at = 2021-02-25T10:00:00+09:00\n+++\n\n本文\n\n<!-- lang: en -->\n\nText\n";
+    std::fs::write(app.content.join("notices/db-maintenance.md"), maintenance).unwrap();
+    app.site.reload();
+    let html = app.get("/en/").await.text();
+    assert!(html.contains("<h1>Major outage in progress</h1>"), "{html}");
+    let at =
+        |slug: &str| html.find(&format!("/en/notices/{slug}\"")).unwrap_or_else(|| panic!("{slug}: {html}"));
+    assert!(at("delivery-outage") < at("db-maintenance"), "the critical incident first: {html}");
+}

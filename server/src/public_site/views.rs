@@ -112,10 +112,13 @@ impl<'a> Views<'a> {
         let is_upcoming = |n: &&Notice| n.status == Some(Status::Scheduled);
         let mut upcoming: Vec<&Notice> = notices.iter().filter(is_upcoming).collect();
         upcoming.sort_by_key(|n| n.started_at);
+        // Incidents first, the worst first; then maintenance under way (newest first within each).
+        let mut active: Vec<&Notice> = notices.iter().filter(is_active).collect();
+        active.sort_by_key(|n| (n.kind != Kind::Incident, std::cmp::Reverse(n.severity)));
         StatusPage {
             overall,
             components,
-            active: notices.iter().filter(is_active).map(|n| self.summary(n)).collect(),
+            active: active.into_iter().map(|n| self.summary(n)).collect(),
             upcoming: upcoming.into_iter().map(|n| self.summary(n)).collect(),
             recent: notices
                 .iter()
