@@ -31,10 +31,23 @@ pub fn document(chrome: Chrome, main: impl IntoView + 'static) -> String {
     let lang = chrome.lang;
     let t = lang.text();
     let title = format!("{} | {}", chrome.title, chrome.site_name);
-    let alternates = Lang::ALL
-        .iter()
-        .map(|&other| view! { <link rel="alternate" hreflang=other.code() href=href(other, &chrome.path)/> })
-        .collect_view();
+    // Absolute, as search engines want them; the unprefixed address negotiates the language.
+    // The 404 is at no address of its own: it names none.
+    let base = chrome.base_url.as_str();
+    let links = chrome.at_path.then(|| {
+        let alternates = Lang::ALL
+            .iter()
+            .map(|&other| {
+                view! { <link rel="alternate" hreflang=other.code() href=format!("{base}{}", href(other, &chrome.path))/> }
+            })
+            .collect_view();
+        view! {
+            <link rel="canonical" href=format!("{base}{}", href(lang, &chrome.path))/>
+            {alternates}
+            <link rel="alternate" hreflang="x-default" href=format!("{base}{}", chrome.path)/>
+        }
+    });
+    let current = |path: &str| (chrome.at_path && chrome.path == path).then_some("page");
     let switch = Lang::ALL
         .iter()
         .map(|&other| {
@@ -55,18 +68,19 @@ pub fn document(chrome: Chrome, main: impl IntoView + 'static) -> String {
                 <title>{title}</title>
                 <link rel="stylesheet" href=chrome.stylesheet.clone()/>
                 <link rel="alternate" type="application/atom+xml" title=t.feed href=href(lang, "/feed.atom")/>
-                {alternates}
+                {links}
             </head>
             <body>
+                <a class="skip-link" href="#main">{t.skip_to_main}</a>
                 <header class="site-header">
                     <a class="site-name" href=href(lang, "/")>{chrome.site_name.clone()}</a>
                     <nav aria-label=t.language class="lang-switch">{switch}</nav>
-                    <nav class="site-nav">
-                        <a href=href(lang, "/")>{t.status}</a>
-                        <a href=href(lang, "/notices")>{t.notices}</a>
+                    <nav aria-label=t.site_nav class="site-nav">
+                        <a href=href(lang, "/") aria-current=current("/")>{t.status}</a>
+                        <a href=href(lang, "/notices") aria-current=current("/notices")>{t.notices}</a>
                     </nav>
                 </header>
-                <main>{main}</main>
+                <main id="main">{main}</main>
                 <footer class="site-footer">
                     <p>{format!("{}: {}", t.times_in, chrome.zone_label)}</p>
                     <p>

@@ -135,8 +135,13 @@ pub struct Moment {
 pub struct Chrome {
     pub lang: Lang,
     pub site_name: String,
+    /// The site's address (no trailing slash), for the page's canonical and alternate links.
+    pub base_url: String,
     /// The page's path without a language prefix, e.g. `/notices/mail-delay`.
     pub path: String,
+    /// The page is the one at `path` (the 404 is not): it names its canonical address and is
+    /// marked current in the site's navigation.
+    pub at_path: bool,
     /// The page title, without the site name.
     pub title: String,
     /// URL of the stylesheet, versioned by its content.

@@ -72,6 +72,7 @@ async fn untranslated_notices_fall_back_to_japanese_and_say_so() {
     assert!(!translated.contains("<div lang=\"ja\"") && !translated.contains("<h1 lang="), "{translated}");
     // In lists too: a screen reader reads the Japanese title as Japanese.
     let list = app.get("/en/notices/page/2").await.text();
+    assert!(list.contains("<title>All notices (Page 2) | Test Status</title>"), "each page its own title");
     assert!(list.contains("<h3 lang=\"ja\"><a href=\"/en/notices/japanese-only\">"), "{list}");
     assert!(list.contains("<h3><a href=\"/en/notices/slow-api\">"), "{list}");
 }

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::http::HeaderValue;
 use sha2::{Digest, Sha256};
+use statusdesk_app::model::Chrome;
 use statusdesk_app::{Lang, pages};
 
 use crate::content::Content;
@@ -114,7 +115,11 @@ impl PublicSite {
                     1 => ("/notices".to_string(), first.clone()),
                     n => (format!("/notices/page/{n}"), views.notice_list_page(n)),
                 };
-                let body = pages::notice_list_page(views.chrome(&path, t.notices), list);
+                let title = match page {
+                    1 => t.notices.to_string(),
+                    n => format!("{} ({} {n})", t.notices, t.page),
+                };
+                let body = pages::notice_list_page(views.chrome(&path, &title), list);
                 resources.insert(format!("{prefix}{path}"), html(body));
             }
             for notice in &content.notices {
@@ -132,7 +137,8 @@ impl PublicSite {
                 format!("{prefix}/feed.atom"),
                 Resource::new(ATOM, true, feed::render(content, lang, &stylesheet)),
             );
-            not_found.insert(lang, html(pages::not_found_page(views.chrome("/", t.not_found_title))));
+            let chrome = Chrome { at_path: false, ..views.chrome("/", t.not_found_title) };
+            not_found.insert(lang, html(pages::not_found_page(chrome)));
         }
 
         let json = |value: &dyn erased::Json| Resource::new(JSON, false, value.to_pretty());

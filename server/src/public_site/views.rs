@@ -30,7 +30,9 @@ impl<'a> Views<'a> {
         Chrome {
             lang: self.lang,
             site_name: self.site().name.get(self.lang).to_string(),
+            base_url: self.site().base_url.clone(),
             path: path.to_string(),
+            at_path: true,
             title: title.to_string(),
             stylesheet: self.stylesheet.to_string(),
             zone_label: zone_label(self.site()),
