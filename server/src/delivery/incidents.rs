@@ -123,8 +123,9 @@ impl IncidentImpacts {
         Ok(found)
     }
 
-    /// The companies any incident of `content` affected: (slug, name, undelivered messages),
-    /// most affected first.
+    /// The companies the incidents of `content` left with undelivered messages: (slug, name,
+    /// undelivered messages), most first. Computed now (staff act on them, and seldom ask),
+    /// which also refreshes the figures kept.
     pub async fn affected_companies(
         self: &Arc<Self>,
         store: &Arc<dyn Store>,
@@ -133,7 +134,7 @@ impl IncidentImpacts {
         let mut totals: HashMap<(String, String), i64> = HashMap::new();
         for notice in &content.notices {
             let Some(scope) = &notice.impact else { continue };
-            for row in self.rows(store, notice, scope).await?.iter() {
+            for row in self.compute(store.as_ref(), &notice.slug, scope).await?.iter() {
                 *totals.entry((row.company_slug.clone(), row.company_name.clone())).or_default() +=
                     row.messages;
             }
