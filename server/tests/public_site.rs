@@ -364,3 +364,22 @@ async fn the_status_page_says_how_bad_and_names_the_worst_first() {
         |slug: &str| html.find(&format!("/en/notices/{slug}\"")).unwrap_or_else(|| panic!("{slug}: {html}"));
     assert!(at("delivery-outage") < at("db-maintenance"), "the critical incident first: {html}");
 }
+
+#[tokio::test]
+async fn a_feed_entry_links_its_sections_on_the_notice_page() {
+    let app = TestApp::new();
+    let path = app.content.join("notices/slow-api.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let with_heading = text.replacen(
+        "<!-- lang: en -->\n",
+        "<!-- lang: en -->\n\n## Cause\n\nSee [the cause](#cause).\n",
+        1,
+    );
+    assert_ne!(with_heading, text, "the fixture has an English body");
+    std::fs::write(&path, with_heading).unwrap();
+    app.site.reload();
+    let xml = app.get("/en/feed.atom").await.text();
+    let section = "href=&#34;https://status.test/en/notices/slow-api#cause&#34;";
+    assert_eq!(xml.matches(section).count(), 2, "the heading's link and the text's: {xml}");
+    assert!(!xml.contains("href=&#34;#"), "{xml}");
+}

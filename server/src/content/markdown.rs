@@ -18,12 +18,12 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     // The page's title is its one `h1`: a raw `<h1>` keeps only its words.
     builder
         .rm_tags(["h1"])
+        // Task-list boxes only: any `input` becomes a checkbox, no other control survives.
         .add_tags(["input"])
-        .add_tag_attributes("input", ["type", "checked", "disabled"])
-        .add_tag_attributes("a", ["class"])
+        .add_tag_attributes("input", ["checked", "disabled"])
+        .set_tag_attribute_value("input", "type", "checkbox")
+        .add_tag_attributes("a", ["class", "aria-label"])
         .attribute_filter(|element, attribute, value| match (element, attribute) {
-            // Task-list boxes only: no other form control survives.
-            ("input", "type") => (value == "checkbox").then_some(value.into()),
             ("a", "class") => (value == "anchor").then_some(value.into()),
             _ => Some(value.into()),
         });
@@ -32,7 +32,8 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 
 /// Renders Markdown to sanitised HTML. Headings sit one level below where Markdown puts them
 /// (`#` is an `h2`: the page's title is its `h1`), with stable ids (unique within the call) and a
-/// self-link, so that a reader can link to "Cause" or "Countermeasures".
+/// self-link named by the heading's words, so that a reader can link to "Cause" or
+/// "Countermeasures".
 pub fn render(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let mut ids = HeadingIds::default();
@@ -44,11 +45,14 @@ pub fn render(markdown: &str) -> String {
             Event::End(TagEnd::Heading(_)) => {
                 if let Some((level, inner)) = heading.take() {
                     let level = HeadingLevel::try_from(level as usize + 1).unwrap_or(HeadingLevel::H6);
-                    let id = ids.next(&plain_text(&inner));
+                    let words = plain_text(&inner);
+                    let id = ids.next(&words);
+                    let label =
+                        words.trim().replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;");
                     events.push(Event::Html(CowStr::from(format!("<{level} id=\"{id}\">"))));
                     events.extend(inner);
                     events.push(Event::Html(CowStr::from(format!(
-                        " <a class=\"anchor\" href=\"#{id}\">#</a></{level}>\n"
+                        " <a class=\"anchor\" href=\"#{id}\" aria-label=\"{label}\">#</a></{level}>\n"
                     ))));
                 }
             }
@@ -122,7 +126,10 @@ mod tests {
         let html = render("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~\n\n- [x] done\n- [ ] open\n");
         assert!(html.contains("<table>"), "{html}");
         assert!(html.contains("<del>old</del>"), "{html}");
-        assert!(html.contains(r#"<li><input disabled="" type="checkbox" checked="">"#), "{html}");
+        assert!(html.contains(r#"<li><input disabled="" checked="" type="checkbox">"#), "{html}");
+        // A control typed as raw HTML is a checkbox too: no text field survives.
+        let raw = render("<input name=\"q\" value=\"x\"> <input type=\"text\">");
+        assert_eq!(raw.matches(r#"<input type="checkbox">"#).count(), 2, "{raw}");
     }
 
     #[test]
@@ -131,7 +138,7 @@ mod tests {
             render("## 原因\n\ntext\n\n## Cause and fix\n\n## Cause and fix\n\n# Top\n\n###### Deep\n");
         assert!(
             html.contains(
-                r##"<h3 id="原因">原因 <a class="anchor" href="#原因" rel="noopener noreferrer">#</a></h3>"##
+                r##"<h3 id="原因">原因 <a class="anchor" href="#原因" aria-label="原因" rel="noopener noreferrer">#</a></h3>"##
             ),
             "{html}"
         );
@@ -139,6 +146,8 @@ mod tests {
         assert!(!render("<h1>raw</h1>").contains("<h1"), "the page's title is its only h1");
         assert!(html.contains(r#"id="cause-and-fix""#), "{html}");
         assert!(html.contains(r#"id="cause-and-fix-2""#), "{html}");
+        let quoted = render("## \"A\" & <b>B</b>\n");
+        assert!(quoted.contains(r#"aria-label="&quot;A&quot; &amp; B""#), "{quoted}");
     }
 
     #[test]

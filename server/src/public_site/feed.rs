@@ -50,13 +50,15 @@ pub fn render(content: &Content, lang: Lang, stylesheet: &str) -> String {
                 ));
             }
             html.push_str(&page.body_html);
+            let url = format!("{base}/{}/notices/{}", lang.code(), notice.slug);
+            // A link to a section (`#cause`) leads to it on the notice's page, not in the reader.
+            let html = html.replace("href=\"#", &format!("href=\"{url}#"));
             let summary = match &page.summary.latest_update {
                 Some((at, text, _)) => format!("{} {}: {text}", t.latest, lang.datetime(at)),
                 None => markdown::to_plain_text(
                     lang.pick(&notice.body.ja, notice.body.en.as_deref().unwrap_or(&notice.body.ja)),
                 ),
             };
-            let url = format!("{base}/{}/notices/{}", lang.code(), notice.slug);
             Entry {
                 id: url.clone(),
                 title: format!("[{}] {}", lang.kind(notice.kind), page.summary.title),
