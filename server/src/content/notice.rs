@@ -701,9 +701,11 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                 ja: r.get_ref().clone(),
                 en: entry.reason_en.as_ref().map(|r| r.get_ref().clone()),
             });
+            // An end before the start is reported once, not again for every entry after it.
             if let Some(end) = resolved_at
                 && at > end
                 && reason.is_none()
+                && started_at.is_none_or(|start| start <= end)
             {
                 self.findings.missing(line, "reason", Localized {
                     en: format!("timeline entry at {at} is after `resolved_at` ({end}); add `reason` saying why (e.g. \"原因と再発防止策を追記\")"),
