@@ -974,6 +974,18 @@ impl Lang {
         }
     }
 
+    /// The button that emails the affected companies not yet told of a notice's version.
+    pub fn notify_button(self, companies: usize) -> String {
+        let n = self.number(companies as i64);
+        match self {
+            Lang::Ja => format!("まだ通知していない影響企業 {n} 社にメールで通知する"),
+            Lang::En => format!(
+                "Email the {n} affected compan{} not yet told",
+                if companies == 1 { "y" } else { "ies" }
+            ),
+        }
+    }
+
     /// The refusal of an answer to an incident the company answered otherwise already.
     pub fn answered_already(self, redeliver: bool, at: &str) -> String {
         let r = self.redelivery();
@@ -1068,7 +1080,6 @@ pub struct StaffText {
     pub answer_leave: &'static str,
     pub not_answered: &'static str,
     pub notified: &'static str,
-    pub notify: &'static str,
     pub notified_count: &'static str,
     pub all_told: &'static str,
     pub scope_editor: &'static str,
@@ -1172,7 +1183,6 @@ static STAFF_JA: StaffText = StaffText {
     answer_leave: "そのままにする",
     not_answered: "未回答",
     notified: "通知",
-    notify: "まだ通知していない影響企業にメールで通知する",
     notified_count: "通知メールを送信待ちに入れた企業の数: ",
     all_told: "影響を受けたすべての企業に、この版を通知済みです",
     scope_editor: "範囲を指定して集計する",
@@ -1267,7 +1277,6 @@ static STAFF_EN: StaffText = StaffText {
     answer_leave: "Leave them",
     not_answered: "Not answered",
     notified: "Told",
-    notify: "Email every affected company not yet told",
     notified_count: "Companies whose email is queued: ",
     all_told: "Every affected company has been told of this version",
     scope_editor: "Compute for a scope",

@@ -255,10 +255,11 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
     let s = lang.staff();
     // Someone with a contact address is left to tell of this version (the figures list every
     // affected company; one without an address cannot be told).
-    let can_notify = page
+    let to_tell = page
         .figures
         .as_ref()
-        .is_some_and(|f| f.affected.iter().any(|c| c.notified.is_none() && c.contact.is_some()));
+        .map_or(0, |f| f.affected.iter().filter(|c| c.notified.is_none() && c.contact.is_some()).count());
+    let can_notify = to_tell > 0;
     let all_told = page.figures.as_ref().is_some_and(|f| !f.affected.is_empty()) && !can_notify;
     let scope = if page.scope.is_empty() {
         view! { <p class="empty">{s.no_scope}</p> }.into_any()
@@ -338,7 +339,7 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
             view! {
                 <form method="post" action=page.notify_action class="notify">
                     <input type="hidden" name="csrf" value=chrome.csrf.clone()/>
-                    <button type="submit">{s.notify}" ("{lang.version(page.version)}")"</button>
+                    <button type="submit">{lang.notify_button(to_tell)}" ("{lang.version(page.version)}")"</button>
                 </form>
             }
             .into_any(),

@@ -68,6 +68,11 @@ pub struct DispatchArgs {
     #[arg(long)]
     pub until_idle: bool,
 
+    /// The content folder, to name incidents in the emails sent when their redelivery is done
+    /// [default: content]
+    #[arg(long, env = "STATUSDESK_CONTENT")]
+    pub content: Option<PathBuf>,
+
     /// The TOML file `serve` reads: its database_url and mail keys (smtp_url, outbox,
     /// smtp_connections, in_flight, lease, mail_from, public_url) apply here too. Flags and the
     /// environment take precedence over it.

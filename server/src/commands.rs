@@ -103,7 +103,7 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
         prepare_demo(&config.database_url).await?;
     }
     let mailer = match config.dispatch {
-        true => Some((mailer(&config.mail)?, notice_settings(&config.mail))),
+        true => Some((mailer(&config.mail)?, notice_settings(&config.mail, Some(site.clone())))),
         false => None,
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -168,13 +168,21 @@ fn dispatch_settings(mail: &MailSettings) -> DispatchSettings {
     DispatchSettings { lease: mail.lease, in_flight: mail.in_flight.into(), ..DispatchSettings::default() }
 }
 
-/// Who the site's own emails come from, and the portal they link to.
-fn notice_settings(mail: &MailSettings) -> NoticeSettings {
-    NoticeSettings { from: mail.mail_from.clone(), portal_url: mail.public_url.clone() }
+/// Who the site's own emails come from, the portal they link to, and the notices they name.
+fn notice_settings(mail: &MailSettings, site: Option<Arc<LiveSite>>) -> NoticeSettings {
+    NoticeSettings { from: mail.mail_from.clone(), portal_url: mail.public_url.clone(), site }
 }
 
 async fn dispatch(args: DispatchArgs) -> Result<(), CommandError> {
     let until_idle = args.until_idle;
+    // The notices, to name an incident in its redelivery's completion email; read once.
+    let site = match LiveSite::load(&content_dir(args.content.clone())) {
+        Ok(site) => Some(site),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the content folder; incidents are not named in emails");
+            None
+        }
+    };
     let config = DispatchConfig::resolve(args)?;
     let store = open(&DatabaseArgs { database_url: config.database_url }).await?;
     let mailer = mailer(&config.mail)?;
@@ -184,7 +192,7 @@ async fn dispatch(args: DispatchArgs) -> Result<(), CommandError> {
         let _ = stop.send(true);
     });
     let dispatcher = Dispatcher::new(store, mailer, dispatch_settings(&config.mail))
-        .with_notices(notice_settings(&config.mail));
+        .with_notices(notice_settings(&config.mail, site));
     let report = dispatcher.run(stopped, until_idle).await?;
     eprintln!(
         "dispatch: {} sent, {} deferred, {} failed, {} unknown; taken back from stopped dispatchers: {} unknown",

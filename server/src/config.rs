@@ -358,6 +358,7 @@ mod tests {
             database: crate::cli::DatabaseArgs { database_url: None },
             mail: no_mail_flags(),
             until_idle: false,
+            content: None,
             config: Some(file),
         })
         .unwrap();

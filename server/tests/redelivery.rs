@@ -319,6 +319,7 @@ async fn the_dispatcher_records_each_smtp_answer_as_the_rules_say() {
         let notices = NoticeSettings {
             from: "statusdesk <noreply@status.test>".parse().unwrap(),
             portal_url: "https://status.test".into(),
+            site: None,
         };
         for _ in 0..2 {
             let (_stop, stopped) = tokio::sync::watch::channel(false);

@@ -408,6 +408,11 @@ async fn affected_companies_are_told_once_per_version_in_their_language() {
             assert_eq!(told.status, StatusCode::SEE_OTHER, "{url}: {}", told.text());
             header(&told.headers, "location").to_string()
         };
+        let before = staff.get("/staff/notices/delivery-outage/impact").await.text();
+        assert!(
+            before.contains("まだ通知していない影響企業 2 社にメールで通知する"),
+            "how many, before: {before}"
+        );
         assert_eq!(notify(&mut staff).await, "/staff/notices/delivery-outage/impact?notified=2", "{url}");
         assert_eq!(
             notify(&mut staff).await,
@@ -444,6 +449,7 @@ async fn affected_companies_are_told_once_per_version_in_their_language() {
         let notices = NoticeSettings {
             from: "statusdesk <noreply@status.test>".parse().unwrap(),
             portal_url: "http://127.0.0.1:3000".into(),
+            site: None,
         };
         let dispatcher = Dispatcher::new(
             app.store.clone(),

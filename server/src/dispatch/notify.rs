@@ -4,18 +4,25 @@
 //! their undelivered emails, with links to the notice and the portal). The second is composed
 //! when staff ask for it and kept in the database until the dispatcher sends it.
 
+use std::sync::Arc;
+
 use askama::Template;
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
+use statusdesk_app::Lang;
 
+use crate::public_site::live::LiveSite;
 use crate::store::redelivery::{FinishedRequest, NewIncidentNotification};
 
 /// Who the emails come from, and where the portal is.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct NoticeSettings {
     pub from: Mailbox,
     /// The portal's address as companies reach it, e.g. `https://status.example.jp`.
     pub portal_url: String,
+    /// The published notices, to name an incident by its title; without them an incident's
+    /// redelivery is told of without its name.
+    pub site: Option<Arc<LiveSite>>,
 }
 
 #[derive(Template)]
@@ -178,13 +185,20 @@ pub fn incident_message(
 /// The completion email of `request`; `None` when its contact address is not an address.
 pub fn completion_email(request: &FinishedRequest, settings: &NoticeSettings) -> Option<Message> {
     let ja = request.language != "en";
-    let what = match (&request.release_title, &request.incident) {
-        (Some(title), _) if ja => format!("「{title}」"),
-        (Some(title), _) => format!("\u{201c}{title}\u{201d}"),
-        (None, Some(_)) if ja => "障害で送信されなかったメール".to_string(),
-        (None, _) if ja => "ご依頼のメール".to_string(),
-        (None, Some(_)) => "the messages the incident left unsent".to_string(),
-        (None, None) => "your messages".to_string(),
+    let incident_title = request.incident.as_deref().and_then(|slug| {
+        let published = settings.site.as_ref()?.current();
+        let title = published.content.notice(slug)?.title.get(if ja { Lang::Ja } else { Lang::En });
+        Some(title.to_string())
+    });
+    let what = match (&request.release_title, &request.incident, incident_title) {
+        (Some(title), _, _) if ja => format!("「{title}」"),
+        (Some(title), _, _) => format!("\u{201c}{title}\u{201d}"),
+        (None, Some(_), Some(incident)) if ja => format!("「{incident}」で送信されなかったメール"),
+        (None, Some(_), Some(incident)) => format!("the messages \u{201c}{incident}\u{201d} left unsent"),
+        (None, Some(_), None) if ja => "障害で送信されなかったメール".to_string(),
+        (None, _, _) if ja => "ご依頼のメール".to_string(),
+        (None, Some(_), None) => "the messages the incident left unsent".to_string(),
+        (None, None, _) => "your messages".to_string(),
     };
     let subject = if ja {
         format!("再送が完了しました: {what}")
@@ -239,6 +253,7 @@ mod tests {
         let settings = NoticeSettings {
             from: "statusdesk <noreply@status.test>".parse().unwrap(),
             portal_url: "https://status.test/".into(),
+            site: None,
         };
         let ja = String::from_utf8(completion_email(&request("ja"), &settings).unwrap().formatted()).unwrap();
         assert!(ja.contains("Content-Type: multipart/alternative"), "{ja}");
@@ -248,6 +263,40 @@ mod tests {
         let body = String::from_utf8(en.formatted()).unwrap();
         assert!(body.contains("Subject: Redelivery complete:"), "{body}");
         assert!(body.contains("https://status.test/portal/releases/3"));
+    }
+
+    #[test]
+    fn an_incidents_redelivery_is_named_by_its_notice_when_the_site_is_known() {
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/site");
+        let site = LiveSite::load(&fixture).unwrap();
+        let settings = |site| NoticeSettings {
+            from: "statusdesk <noreply@status.test>".parse().unwrap(),
+            portal_url: "https://status.test".into(),
+            site,
+        };
+        let incident = |language| FinishedRequest {
+            release_id: None,
+            release_title: None,
+            incident: Some("delivery-outage".into()),
+            ..request(language)
+        };
+        let subject = |request: &FinishedRequest, settings: &NoticeSettings| {
+            completion_email(request, settings).unwrap().headers().get_raw("Subject").unwrap().to_string()
+        };
+        let named = settings(Some(site));
+        assert_eq!(
+            subject(&incident("en"), &named),
+            "Redelivery complete: the messages \u{201c}Email delivery stopped\u{201d} left unsent"
+        );
+        assert_eq!(
+            subject(&incident("ja"), &named),
+            "再送が完了しました: 「メール配信の停止」で送信されなかったメール"
+        );
+        // Without the site (or a notice gone since), it is still told, without the name.
+        assert_eq!(
+            subject(&incident("en"), &settings(None)),
+            "Redelivery complete: the messages the incident left unsent"
+        );
     }
 
     #[test]
