@@ -3,7 +3,7 @@
 //! default language's pages also at their unprefixed paths, as the server answers a reader who
 //! states no preference.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::public_site::{PublicSite, Resource};
 
@@ -18,9 +18,11 @@ pub enum ExportError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error(
-        "{0}: holds files that an export did not write, which the export would delete; give a new or empty folder, or one an earlier export made"
+        "{0}: holds files that an export did not write, which the export would delete; give a new or empty folder, or one an export marked (an export made before `.statusdesk-export` files were written has none: delete it first)"
     )]
     NotAnExport(PathBuf),
+    #[error("{0}: not a folder that can be replaced")]
+    NoFolder(PathBuf),
     #[error(
         "{out}: the export would replace the content folder it is made from ({content}); give a folder outside it"
     )]
@@ -34,20 +36,23 @@ pub fn export(site: &PublicSite, content: &Path, out: &Path) -> Result<usize, Ex
         let path = path.to_path_buf();
         move |source| ExportError::Io { path, source }
     };
-    let (resolved_out, resolved_content) = (resolved(out), resolved(content));
-    if resolved_out.starts_with(&resolved_content) || resolved_content.starts_with(&resolved_out) {
-        return Err(ExportError::OverContent { out: out.to_path_buf(), content: content.to_path_buf() });
+    // Every check, and the replacement, act on the one folder `out` names once resolved.
+    let (given, out) = (out, resolved(out));
+    let content = resolved(content);
+    if out.starts_with(&content) || content.starts_with(&out) {
+        return Err(ExportError::OverContent { out: given.to_path_buf(), content: content.to_path_buf() });
     }
+    let (Some(parent), Some(name)) = (out.parent(), out.file_name()) else {
+        return Err(ExportError::NoFolder(given.to_path_buf()));
+    };
     if out.exists() && !out.join(MARKER).exists() {
-        let empty = std::fs::read_dir(out).map_err(at(out))?.next().is_none();
+        let empty = std::fs::read_dir(&out).map_err(at(given))?.next().is_none();
         if !empty {
-            return Err(ExportError::NotAnExport(out.to_path_buf()));
+            return Err(ExportError::NotAnExport(given.to_path_buf()));
         }
     }
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(at(parent))?;
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
-    let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    let staging = parent.join(format!(".{}.partial-{}", name.to_string_lossy(), std::process::id()));
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(at(&staging))?;
     }
@@ -76,30 +81,32 @@ pub fn export(site: &PublicSite, content: &Path, out: &Path) -> Result<usize, Ex
     std::fs::write(&marker, "Written by `statusdesk export`: the next export replaces this folder.\n")
         .map_err(at(&marker))?;
     if out.exists() {
-        std::fs::remove_dir_all(out).map_err(at(out))?;
+        std::fs::remove_dir_all(&out).map_err(at(given))?;
     }
-    std::fs::rename(&staging, out).map_err(at(out))?;
+    std::fs::rename(&staging, &out).map_err(at(given))?;
     Ok(files.len())
 }
 
-/// `path` made absolute with links and `..` resolved, as far as it exists (a folder to be
-/// created keeps its remaining components as written).
+/// `path` made absolute with links and `..` resolved: through the file system as far as it
+/// exists, then (folders still to be created, which cannot be links) as written.
 fn resolved(path: &Path) -> PathBuf {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut existing = absolute.as_path();
-    let mut rest = Vec::new();
-    loop {
-        if let Ok(real) = existing.canonicalize() {
-            return rest.iter().rev().fold(real, |path, part| path.join(part));
-        }
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_os_string());
-                existing = parent;
+    let mut resolved = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            Component::ParentDir => {
+                resolved.pop();
             }
-            _ => return absolute,
+            Component::CurDir => {}
+            other => {
+                resolved.push(other);
+                if let Ok(real) = resolved.canonicalize() {
+                    resolved = real;
+                }
+            }
         }
     }
+    resolved
 }
 
 /// The file (relative to the export folder) that answers a canonical path.

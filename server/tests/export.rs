@@ -95,12 +95,19 @@ async fn an_export_never_replaces_a_folder_it_did_not_write() {
     // The content folder, a folder in it, or one holding it: refused, whatever they hold.
     let notices = app.content.join("notices");
     let holding = app.content.parent().unwrap().to_path_buf();
-    for target in [app.content.clone(), notices.clone(), app.content.join("site-export"), holding] {
+    // Named the long way round: through a folder not made yet, or a link.
+    let round_about = holding.join("not-yet").join("..").join("content");
+    let link = out.path().join("link-to-content");
+    std::os::unix::fs::symlink(&app.content, &link).unwrap();
+    let targets =
+        [app.content.clone(), notices.clone(), app.content.join("site-export"), holding, round_about, link];
+    for target in targets {
         let refused = export(site, &app.content, &target).unwrap_err();
         assert!(refused.to_string().contains("would replace the content folder"), "{refused}");
     }
     assert!(notices.join("delivery-outage.md").exists());
     assert!(!app.content.join("site-export").exists());
+    assert!(!app.content.parent().unwrap().join("not-yet").exists(), "nothing made for a refused export");
 
     // An empty folder is taken.
     let empty = out.path().join("empty");
