@@ -145,3 +145,30 @@ async fn a_notice_broken_since_it_was_published_is_exported_as_last_published() 
     let content = statusdesk::content::load(&app.content, None).unwrap();
     assert!(content.notice("delivery-outage").is_none());
 }
+
+#[tokio::test]
+async fn a_valid_file_is_never_displaced_by_a_broken_ones_last_version() {
+    let app = TestApp::new();
+    let valid = app.content.join("notices/delivery-outage.md");
+    let text = std::fs::read_to_string(&valid).unwrap();
+    statusdesk::content::revisions::record(
+        &app.content,
+        "delivery-outage",
+        &text,
+        "staff",
+        None,
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    // A broken file of the same name in a folder sorted first, setting a slug of its own.
+    let other = app.content.join("notices/a-folder/delivery-outage.md");
+    std::fs::create_dir_all(other.parent().unwrap()).unwrap();
+    let broken = text
+        .replacen("+++\n", "+++\nslug = \"other-outage\"\n", 1)
+        .replace("kind = \"incident\"", "kind = \"x\"");
+    std::fs::write(&other, broken).unwrap();
+
+    let content = statusdesk::content::load(&app.content, None).unwrap();
+    assert_eq!(content.notice("delivery-outage").expect("published").path, valid);
+    assert!(content.findings.iter().all(|f| f.path != valid), "{:?}", content.findings);
+}

@@ -90,6 +90,7 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
     let previous_by_path: HashMap<&Path, &Notice> =
         previous.map(|p| p.notices.iter().map(|n| (n.path.as_path(), n)).collect()).unwrap_or_default();
     let mut notices: Vec<Notice> = Vec::new();
+    let mut broken = Vec::new();
     for path in &paths {
         let mut file_findings = Findings::new(path);
         let parsed = match std::fs::read_to_string(path) {
@@ -115,20 +116,22 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
         });
         match parsed {
             Some(notice) => notices.push(notice),
-            None => {
-                let last_good = match previous_by_path.get(path.as_path()) {
-                    Some(&notice) => Some(notice.clone()),
-                    None => last_published(dir, path, &site),
-                };
-                if let Some(last_good) = last_good
-                    && !notices.iter().any(|n| n.slug == last_good.slug)
-                {
-                    notices.push(last_good);
-                }
-            }
+            None => broken.push(path),
         }
         file_findings.list.sort_by_key(|f| f.line);
         findings.extend(file_findings.list);
+    }
+    // Then the last good version of each broken file, unless a file that passed has its slug.
+    for path in broken {
+        let last_good = match previous_by_path.get(path.as_path()) {
+            Some(&notice) => Some(notice.clone()),
+            None => last_published(dir, path, &site),
+        };
+        if let Some(last_good) = last_good
+            && !notices.iter().any(|n| n.slug == last_good.slug)
+        {
+            notices.push(last_good);
+        }
     }
     notices.sort_by(|a, b| {
         let key = |n: &Notice| n.started_at.unwrap_or(n.published_at);
@@ -140,8 +143,9 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
     Ok(Content { site, notices, findings, revisions, figures })
 }
 
-/// The newest recorded version of the notice file at `path` (named by its slug), if it passes
-/// its checks.
+/// The newest recorded version of the notice file at `path`, if it passes its checks. The
+/// versions are kept by slug; the file's slug is taken to be its name (a file that sets its own
+/// `slug` has no fallback here).
 fn last_published(dir: &Path, path: &Path, site: &Site) -> Option<Notice> {
     let slug = path.file_stem()?.to_str()?;
     let revision = revisions::load(dir, slug).pop()?;
