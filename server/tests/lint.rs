@@ -51,6 +51,10 @@ fn toml_mistakes_name_their_key() {
             ("notices/bad-date.md:5: error:", "front matter: `started_at`: invalid date"),
             ("notices/duplicate.md:5: error:", "front matter: `status`: duplicate key"),
             (
+                "notices/unquoted-ja.md:2: error:",
+                "front matter: `title`: text must be in double quotes: title = \"配信の遅延\"",
+            ),
+            (
                 "notices/unquoted.md:3: error:",
                 "front matter: `kind`: text must be in double quotes: kind = \"incident\"",
             ),
@@ -65,7 +69,7 @@ fn unknown_fields() {
 
 #[test]
 fn missing_fields() {
-    assert_findings("missing-field", &[("notices/notice.md:1: error:", "missing field `kind`")]);
+    assert_findings("missing-field", &[("notices/notice.md:1: error:", "error: missing field `kind`")]);
 }
 
 #[test]

@@ -98,31 +98,36 @@ pub fn unreadable(error: &std::io::Error) -> Localized {
 }
 
 /// A TOML syntax error in `text` as its writer reads it: the key of the line it points at is
-/// named, and a word that should have been quoted text is said so. Returns the line and the
-/// message (prefixed by `what`, e.g. "front matter: ").
+/// named, and a value that should have been quoted text is said so. An error about the whole
+/// text (a missing field) names no key. Returns the line and the message (prefixed by `what`,
+/// e.g. "front matter: ").
 pub fn toml_problem(text: &str, error: &toml::de::Error, what: (&str, &str)) -> (usize, Localized) {
+    let problem = error.message().trim();
+    // The whole text's problems come with no span, an empty one at its start, or all of it.
+    let whole = error.span().is_none_or(|s| s.start == 0 && (s.end == 0 || s.end >= text.trim_end().len()));
     let offset = error.span().map_or(0, |s| s.start).min(text.len());
     let line = line_of(text, offset);
-    let problem = error.message().trim();
     let line_text = text.lines().nth(line - 1).unwrap_or("");
-    let is_word = |s: &str, first: fn(&char) -> bool| {
-        s.chars().next().is_some_and(|c| first(&c))
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    };
     let key_value = line_text
         .split_once('=')
-        .map(|(key, value)| (key.trim(), value.trim()))
-        .filter(|(key, _)| is_word(key, char::is_ascii_alphanumeric));
+        .map(|(key, value)| (key.trim(), value.split('#').next().unwrap_or("").trim()))
+        .filter(|(key, _)| {
+            !whole
+                && !key.is_empty()
+                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        });
+    // A value TOML cannot start to read: text without its quotes.
+    let unquoted = |value: &str| {
+        !value.is_empty()
+            && !value.starts_with(['"', '\'', '[', '{', '+', '-'])
+            && !value.starts_with(|c: char| c.is_ascii_digit())
+            && !["true", "false", "inf", "nan"].contains(&value)
+    };
     let (en, ja) = match key_value {
-        Some((key, value))
-            if is_word(value, char::is_ascii_alphabetic)
-                && !["true", "false", "inf", "nan"].contains(&value) =>
-        {
-            (
-                format!("`{key}`: text must be in double quotes: {key} = \"{value}\""),
-                format!("`{key}`: 文字列は二重引用符で囲んでください: {key} = \"{value}\""),
-            )
-        }
+        Some((key, value)) if unquoted(value) => (
+            format!("`{key}`: text must be in double quotes: {key} = \"{value}\""),
+            format!("`{key}`: 文字列は二重引用符で囲んでください: {key} = \"{value}\""),
+        ),
         Some((key, _)) => (format!("`{key}`: {problem}"), format!("`{key}`: {problem}")),
         None => (problem.to_string(), problem.to_string()),
     };
@@ -133,4 +138,22 @@ pub fn toml_problem(text: &str, error: &toml::de::Error, what: (&str, &str)) -> 
 pub fn line_of(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());
     text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_problem_with_the_whole_text_names_no_key() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Needs {
+            #[allow(dead_code)]
+            base_url: String,
+        }
+        let text = "name = \"x\"\n";
+        let error = toml::from_str::<Needs>(text).unwrap_err();
+        let (line, problem) = toml_problem(text, &error, ("", ""));
+        assert_eq!((line, problem.en.as_str()), (1, "missing field `base_url`"));
+    }
 }
