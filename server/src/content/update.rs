@@ -70,30 +70,32 @@ pub fn new_notice_text(notice: &NewNotice) -> String {
 /// front matter stays as written: comments, blank lines, keys the form does not know, the tables
 /// (timeline, impact). A field keeps its line (and a comment after its value) where it is; a
 /// field the file lacked goes after the field that precedes it in the form's order; a field the
-/// form left empty loses its line.
+/// form left empty loses its line. What is written anew keeps the file's line ending.
 pub fn replace_fields(source: &str, notice: &NewNotice) -> Result<String, UpdateError> {
     let lines: Vec<&str> = source.split_inclusive('\n').collect();
     let (open, close) = fences(&lines)?;
-    let tables = (open + 1..close).find(|&i| lines[i].trim_start().starts_with('[')).unwrap_or(close);
+    let ending = if lines[open].ends_with("\r\n") { "\r\n" } else { "\n" };
+    let in_ending = |text: &str| text.replace('\n', ending);
     let fields = form_lines(notice);
     let new_line = |key: &str| fields.iter().find(|(k, _)| *k == key).map(|(_, line)| line.as_str());
-    // The top-level lines in order; a form key's value may span several lines (an array).
+    // The top-level lines in order, up to the first table; a form key's value may span several
+    // lines (an array, a multi-line string).
     let mut top: Vec<(Option<&'static str>, String)> = Vec::new();
     let mut i = open + 1;
-    while i < tables {
+    while i < close && !lines[i].trim_start().starts_with('[') {
         let Some(key) = form_key(lines[i]) else {
             top.push((None, lines[i].to_string()));
             i += 1;
             continue;
         };
-        let end =
-            (i + 1..=tables).find(|&end| toml::from_str::<toml::Table>(&lines[i..end].concat()).is_ok());
+        let end = (i + 1..=close).find(|&end| toml::from_str::<toml::Table>(&lines[i..end].concat()).is_ok());
         let end = end.unwrap_or(i + 1);
         if let Some(new) = new_line(key) {
             top.push((Some(key), rewritten(&lines[i..end].concat(), key, new)));
         }
         i = end;
     }
+    let tables = i;
     for (key, line) in &fields {
         if top.iter().any(|(k, _)| k == &Some(*key)) {
             continue;
@@ -104,28 +106,28 @@ pub fn replace_fields(source: &str, notice: &NewNotice) -> Result<String, Update
             Some(n) => n + 1,
             None => top.iter().position(|(k, _)| k.is_some()).unwrap_or(0),
         };
-        top.insert(at, (Some(key), line.clone()));
+        top.insert(at, (Some(key), in_ending(line)));
     }
     let mut out: String = lines[..=open].concat();
     for (_, line) in top {
         out += &line;
     }
     if tables < close && !out.ends_with('\n') {
-        out.push('\n');
+        out += ending;
     }
     out += &lines[tables..close].concat();
     if !out.ends_with('\n') {
-        out.push('\n');
+        out += ending;
     }
-    out += "+++\n";
-    out += &body_text(notice);
+    out += &in_ending(&format!("+++\n{}", body_text(notice)));
     Ok(out)
 }
 
 /// The form key a front-matter line sets, if it sets one.
 fn form_key(line: &str) -> Option<&'static str> {
     let (key, _) = line.split_once('=')?;
-    FORM_KEYS.iter().copied().find(|k| *k == key.trim())
+    let key = key.trim().trim_matches(['"', '\'']);
+    FORM_KEYS.iter().copied().find(|k| *k == key)
 }
 
 /// The line(s) `old` of `key` as they become with `new`: unchanged when the value is the same
@@ -446,7 +448,7 @@ mod tests {
     #[test]
     fn editing_keeps_comments_blank_lines_and_the_place_of_each_field() {
         let at = |t| DateTime::parse_from_rfc3339(t).unwrap();
-        let source = "+++\r\n# 担当: 運用チーム\r\ntitle = \"遅延\"\r\nkind = \"incident\"\r\n\r\nstatus = \"investigating\"  # 10時に見直す\r\ncomponents = [\r\n  \"email-delivery\",\r\n]\r\nstarted_at = 2021-03-01 09:00:00+09:00\r\nseverity = \"minor\"\r\npublished_at = 2021-03-01T09:10:00+09:00\r\nowner = \"ops\"\r\n\r\n[[timeline]]\r\nat = 2021-03-01T09:10:00+09:00\r\ntext = \"調査中です。\"\r\n+++\r\n\r\n本文\r\n";
+        let source = "+++\r\n# 担当: 運用チーム\r\ntitle = \"遅延\"\r\nkind = \"incident\"\r\n\r\nstatus = \"investigating\"  # 10時に見直す\r\ncomponents = [\r\n  \"email-delivery\",\r\n]\r\nstarted_at = 2021-03-01 09:00:00+09:00\r\nseverity = \"minor\"\r\npublished_at = 2021-03-01T09:10:00+09:00\r\n\r\n[[timeline]]\r\nat = 2021-03-01T09:10:00+09:00\r\ntext = \"調査中です。\"\r\n+++\r\n\r\n本文\r\n";
         let notice = NewNotice {
             title: "遅延".into(),
             title_en: Some("Delays".into()),
@@ -461,9 +463,35 @@ mod tests {
             body_en: None,
         };
         let edited = replace_fields(source, &notice).unwrap();
-        let front = "+++\r\n# 担当: 運用チーム\r\ntitle = \"遅延\"\r\ntitle_en = \"Delays\"\nkind = \"incident\"\r\n\r\nstatus = \"identified\" # 10時に見直す\r\ncomponents = [\r\n  \"email-delivery\",\r\n]\r\nstarted_at = 2021-03-01 09:00:00+09:00\r\npublished_at = 2021-03-01T09:10:00+09:00\r\nowner = \"ops\"\r\n\r\n[[timeline]]\r\nat = 2021-03-01T09:10:00+09:00\r\ntext = \"調査中です。\"\r\n+++\n";
-        assert_eq!(edited, format!("{front}\n本文\n"));
+        let front = "+++\r\n# 担当: 運用チーム\r\ntitle = \"遅延\"\r\ntitle_en = \"Delays\"\r\nkind = \"incident\"\r\n\r\nstatus = \"identified\" # 10時に見直す\r\ncomponents = [\r\n  \"email-delivery\",\r\n]\r\nstarted_at = 2021-03-01 09:00:00+09:00\r\npublished_at = 2021-03-01T09:10:00+09:00\r\n\r\n[[timeline]]\r\nat = 2021-03-01T09:10:00+09:00\r\ntext = \"調査中です。\"\r\n+++\r\n";
+        assert_eq!(edited, format!("{front}\r\n本文\r\n"), "every line as the file ends them");
         assert_eq!(replace_fields(&edited, &notice).unwrap(), edited, "editing is stable");
+    }
+
+    #[test]
+    fn editing_reads_a_multi_line_value_and_a_quoted_key_as_the_fields_they_are() {
+        let at = |t| DateTime::parse_from_rfc3339(t).unwrap();
+        let source = "+++\n\"title\" = \"\"\"遅延\n[重要] 続報\"\"\"\nkind = \"incident\"\npublished_at = 2021-03-01T09:10:00+09:00\n+++\n\n本文\n";
+        let notice = NewNotice {
+            title: "遅延\n[重要] 続報".into(),
+            title_en: None,
+            kind: "incident".into(),
+            status: None,
+            severity: None,
+            components: Vec::new(),
+            started_at: None,
+            resolved_at: None,
+            published_at: at("2021-03-01T09:10:00+09:00"),
+            body: "本文".into(),
+            body_en: None,
+        };
+        assert_eq!(replace_fields(source, &notice).unwrap(), source, "nothing changed, nothing rewritten");
+        let retitled = replace_fields(source, &NewNotice { title: "新しい題".into(), ..notice }).unwrap();
+        let front: String =
+            retitled.split_inclusive('\n').skip(1).take_while(|l| l.trim_end() != "+++").collect();
+        let table: toml::Table = toml::from_str(&front).unwrap();
+        assert_eq!(table["title"].as_str(), Some("新しい題"));
+        assert_eq!(front.matches("title").count(), 1, "{retitled}");
     }
 
     #[test]
