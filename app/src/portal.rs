@@ -217,6 +217,7 @@ fn incident_banner(lang: Lang, banner: IncidentBanner) -> impl IntoView + use<> 
             <h2><a href=banner.notice_href>{banner.title}</a></h2>
             {undelivered}
             {incident_question(lang, banner.answer, banner.answer_action, banner.csrf, banner.needs_reason, banner.error)}
+            // The portal's home reloads itself while the banner's redelivery runs.
             {redelivery_progress(lang, banner.redelivery.into_iter().collect(), true)}
         </section>
     }
@@ -599,16 +600,15 @@ fn redeliver_form(lang: Lang, action: &str, csrf: &str, status: &str, q: &str) -
     }
 }
 
-/// The release's redelivery requests and how far each got.
 /// The progress of each redelivery request; while one runs on a page that does not reload
-/// itself (rows there can be chosen), how to see the latest.
+/// itself (`reloads_itself` false: rows there can be chosen), how to see the latest.
 fn redelivery_progress(
     lang: Lang,
     requests: Vec<RedeliveryProgress>,
-    refreshing: bool,
+    reloads_itself: bool,
 ) -> impl IntoView + use<> {
     let r = lang.redelivery();
-    let reload = (!refreshing && requests.iter().any(|q| !q.done))
+    let reload = (!reloads_itself && requests.iter().any(|q| !q.done))
         .then(|| view! { <p class="reload-hint">{r.reload_hint}</p> });
     (!requests.is_empty()).then(|| {
         let items = requests

@@ -38,7 +38,8 @@ const MAX_REASON_CHARS: usize = 500;
 /// What the release page's form selected.
 #[derive(Debug, Default)]
 struct Selection {
-    /// `selected`: the checked rows; anything else: the filter's undelivered recipients.
+    /// `selected`: the checked rows; `filter`: the filter's undelivered recipients (anything
+    /// else is refused).
     scope: String,
     messages: Vec<i64>,
     status: String,
@@ -86,11 +87,10 @@ impl Selection {
     /// The candidate messages: the checked ones, or every undelivered one the filter shows;
     /// none when the selection has a [problem](Selection::problem).
     async fn candidates(&self, store: &dyn Store, scope: &ReleaseInScope) -> Result<Vec<i64>, StoreError> {
-        if self.problem(Lang::En).is_some() {
-            return Ok(Vec::new());
-        }
-        if self.scope == "selected" {
-            return Ok(self.messages.clone());
+        match self.scope.as_str() {
+            "selected" => return Ok(self.messages.clone()),
+            "filter" if self.filter().unknown_status().is_none() => {}
+            _ => return Ok(Vec::new()),
         }
         let params = self.filter();
         let status = match params.status_filter() {
@@ -396,14 +396,18 @@ async fn answer(
     if answer != "redeliver" && answer != "leave" {
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, r.answer_missing.to_string()).await;
     }
-    if let Some(given) = store.incident_answer(company.id, slug).await? {
-        // The same answer again (back, a second click) changes nothing; another one is refused.
-        if given.answer == answer {
-            return Ok(Redirect::to(&home()).into_response());
+    // The answer given already, if any: the same one again (back, a second click) changes
+    // nothing; another one is refused, saying what was answered. Checked first, and again when
+    // the answer is written (another may have come in between).
+    let answered = async || match store.incident_answer(company.id, slug).await? {
+        Some(given) if given.answer != answer => {
+            let at = page.lang.datetime(&page.moment(given.answered_at));
+            refuse(StatusCode::CONFLICT, page.lang.answered_already(given.answer == "redeliver", &at)).await
         }
-        let at = page.lang.datetime(&page.moment(given.answered_at));
-        return refuse(StatusCode::CONFLICT, page.lang.answered_already(given.answer == "redeliver", &at))
-            .await;
+        _ => Ok(Redirect::to(&home()).into_response()),
+    };
+    if store.incident_answer(company.id, slug).await?.is_some() {
+        return answered().await;
     }
     if staff && reason.is_empty() {
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, r.answer_reason_missing.to_string()).await;
@@ -416,10 +420,10 @@ async fn answer(
         false => format!("{slug}: {what}"),
     };
     if answer == "leave" {
-        if store.leave_incident(company.id, slug, Some(viewer.user.id), staff, Utc::now()).await?.is_none() {
-            audit(store.as_ref(), viewer, "incident.answer", Some(&company), uri, Some(detail("leave")))
-                .await;
+        if store.leave_incident(company.id, slug, Some(viewer.user.id), staff, Utc::now()).await?.is_some() {
+            return answered().await;
         }
+        audit(store.as_ref(), viewer, "incident.answer", Some(&company), uri, Some(detail("leave"))).await;
         return Ok(Redirect::to(&home()).into_response());
     }
     let of_company = Scope { company: Some(company.slug.clone()), ..scope };
@@ -465,7 +469,8 @@ async fn answer(
             let what = format!("redeliver (request {id}: {})", messages(items));
             audit(store.as_ref(), viewer, "incident.answer", Some(&company), uri, Some(detail(&what))).await;
         }
-        RequestOutcome::Existing { .. } | RequestOutcome::AlreadyAnswered { .. } => {}
+        RequestOutcome::Existing { .. } => {}
+        RequestOutcome::AlreadyAnswered { .. } => return answered().await,
         RequestOutcome::OverQuota { used, cap } => {
             return refuse(StatusCode::CONFLICT, page.lang.over_quota(used, cap)).await;
         }
