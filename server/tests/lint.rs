@@ -63,6 +63,22 @@ fn toml_mistakes_name_their_key() {
 }
 
 #[test]
+fn titles_are_one_short_line_and_no_text_has_control_characters() {
+    assert_findings(
+        "characters",
+        &[
+            (
+                "notices/notice.md:2: error:",
+                "`title` must be one line of text, without line breaks or control characters",
+            ),
+            ("notices/notice.md:3: error:", "`title_en` is 201 characters long; titles are limited to 200"),
+            ("notices/notice.md:13: error:", "a control character is in the text"),
+            ("notices/notice.md:17: error:", "a control character is in the text"),
+        ],
+    );
+}
+
+#[test]
 fn unknown_fields() {
     assert_findings("unknown-field", &[("notices/notice.md:4: error:", "unknown field `colour`")]);
 }

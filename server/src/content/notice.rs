@@ -137,6 +137,9 @@ struct Split<'a> {
     body_en: Option<(&'a str, usize)>,
 }
 
+/// The longest title, in characters: a page's heading and an email's subject.
+pub const MAX_TITLE_CHARS: usize = 200;
+
 /// Parses and checks one notice. Returns the notice when it has no errors; every finding,
 /// errors and warnings, goes into `findings`.
 pub fn parse(path: &Path, source: &str, site: &Site, findings: &mut Findings) -> Option<Notice> {
@@ -388,6 +391,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         }
         let title_en = raw.title_en.as_ref().map(|t| t.get_ref().clone());
         self.check_translations(&raw);
+        self.check_characters(&raw);
         let body = Translated {
             ja: self.split.body_ja.trim().to_string(),
             en: self.split.body_en.map(|(en, _)| en.trim().to_string()),
@@ -724,6 +728,61 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             });
         }
         entries
+    }
+
+    /// Titles are one line of a readable length; no text carries control characters (they
+    /// break the feeds' XML and mean nothing to a reader), line breaks and tabs aside.
+    fn check_characters(&mut self, raw: &RawFrontMatter) {
+        for (key, title) in [("title", &raw.title), ("title_en", &raw.title_en)] {
+            let Some(title) = title else { continue };
+            let (line, chars) = (self.line(title), title.get_ref().chars().count());
+            if title.get_ref().chars().any(char::is_control) {
+                self.findings.error(
+                    line,
+                    Localized {
+                        en: format!(
+                            "`{key}` must be one line of text, without line breaks or control characters"
+                        ),
+                        ja: format!("`{key}` は改行や制御文字を含まない 1 行の文字列にしてください"),
+                    },
+                );
+            }
+            if chars > MAX_TITLE_CHARS {
+                self.findings.error(
+                    line,
+                    Localized {
+                        en: format!(
+                            "`{key}` is {chars} characters long; titles are limited to {MAX_TITLE_CHARS}"
+                        ),
+                        ja: format!(
+                            "`{key}` が {chars} 文字あります。タイトルは {MAX_TITLE_CHARS} 文字までです"
+                        ),
+                    },
+                );
+            }
+        }
+        let is_stray = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+        let entries = raw.timeline.iter().map(|e| e.get_ref());
+        let spanned = entries.flat_map(|e| [&e.text, &e.text_en, &e.reason, &e.reason_en]).flatten();
+        let mut stray: Vec<usize> =
+            spanned.filter(|text| text.get_ref().chars().any(is_stray)).map(|text| self.line(text)).collect();
+        let bodies =
+            std::iter::once((self.split.body_ja, self.split.body_ja_offset)).chain(self.split.body_en);
+        for (body, offset) in bodies {
+            if let Some(at) = body.find(is_stray) {
+                stray.push(line_of(self.source, offset + at));
+            }
+        }
+        for line in stray {
+            self.findings.error(
+                line,
+                Localized {
+                    en: "a control character is in the text; remove it (only line breaks and tabs may be)"
+                        .into(),
+                    ja: "文字列に制御文字が含まれています。削除してください（改行とタブは使えます）".into(),
+                },
+            );
+        }
     }
 
     /// Warns where an English reader would fall back to Japanese.
