@@ -200,6 +200,11 @@ async fn linter_errors_come_back_next_to_their_field_and_nothing_is_written() {
         assert!(at.contains("aria-invalid=\"true\" aria-describedby=\"at-problems\""), "{at}");
         assert!(!control_tag(&html, "text").contains("aria-invalid"), "{html}");
 
+        // An entry tells what happened: not what has not yet.
+        let ahead = post_update(&mut staff, &opened, "2099-01-01T00:00", "未来の報告").await;
+        assert_eq!(ahead.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        assert!(field_problems(&ahead.text(), "at").contains("まだ来ていない日時です"), "{}", ahead.text());
+
         let garbled = post_update(&mut staff, &opened, "yesterday", "").await;
         assert_eq!(garbled.status, StatusCode::UNPROCESSABLE_ENTITY);
         let html = garbled.text();

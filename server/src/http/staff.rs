@@ -256,6 +256,9 @@ fn changes_since_opened(lang: Lang, opened: &str, now: &str) -> String {
         .to_string()
 }
 
+/// How far ahead of now an update's time may be, in minutes.
+const FUTURE_LEEWAY_MINUTES: i64 = 5;
+
 /// Checks what was typed; the update it describes, or what is wrong with it.
 fn read_update(
     page: &PortalPage,
@@ -273,6 +276,15 @@ fn read_update(
     {
         let latest = page.lang.datetime(&page.moment(latest.to_utc()));
         problems.push(problem(Some("at"), format!("{}{latest}", text.before_latest)));
+    }
+    // An entry tells what happened: a time ahead of now is a mistake (a later entry could not
+    // come before it), beyond a few minutes of clocks and typing.
+    let now = Utc::now();
+    if let Some(at) = at
+        && at.to_utc() > now + chrono::Duration::minutes(FUTURE_LEEWAY_MINUTES)
+    {
+        let now = page.lang.datetime(&page.moment(now));
+        problems.push(problem(Some("at"), format!("{}{now}", text.in_the_future)));
     }
     // Empty: the entry leaves the notice's status as it is.
     let status = match fields.status.trim() {
