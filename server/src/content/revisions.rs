@@ -16,6 +16,33 @@ use serde::{Deserialize, Serialize};
 
 use super::write;
 
+/// A version's text as the public reads it: the front matter's comments, which staff write for
+/// each other, left out; everything else as written.
+pub fn public_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut fences, mut in_string) = (0, false);
+    for line in text.split_inclusive('\n') {
+        let in_front_matter = fences == 1 && !in_string;
+        if line.trim_end() == "+++" && !in_string {
+            fences += 1;
+        } else if fences == 1 {
+            // A multi-line string opens or closes on a line with an odd count of its quotes.
+            in_string ^= (line.matches("\"\"\"").count() + line.matches("\'\'\'").count()) % 2 == 1;
+        }
+        if !in_front_matter {
+            out += line;
+        } else if line.trim_start().starts_with('#') {
+            continue;
+        } else if let Some(at) = super::update::comment_start(line) {
+            out += line[..at].trim_end();
+            out += if line.ends_with("\r\n") { "\r\n" } else { "\n" };
+        } else {
+            out += line;
+        }
+    }
+    out
+}
+
 /// The folder of the versions, inside the content folder (its dot keeps the loader out).
 pub const DIR: &str = ".revisions";
 
@@ -114,6 +141,15 @@ pub fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_public_reads_a_version_without_the_front_matters_comments() {
+        let text = "+++\n# 担当: 山田\ntitle = \"障害 #1\"  # 要確認\ntext = \"\"\"\n# 見出しではない\n\"\"\"\n\n[[timeline]]  # 経過\nat = 2021-03-01T09:00:00+09:00\n+++\n\n# 本文の見出し\n";
+        assert_eq!(
+            public_text(text),
+            "+++\ntitle = \"障害 #1\"\ntext = \"\"\"\n# 見出しではない\n\"\"\"\n\n[[timeline]]\nat = 2021-03-01T09:00:00+09:00\n+++\n\n# 本文の見出し\n"
+        );
+    }
 
     #[test]
     fn versions_are_appended_numbered_and_only_when_the_text_changed() {

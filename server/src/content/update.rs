@@ -140,16 +140,19 @@ fn rewritten(old: &str, key: &str, new: &str) -> String {
     }
     let ending = if old.ends_with("\r\n") { "\r\n" } else { "\n" };
     let line = old.trim_end_matches(['\r', '\n']);
-    // A comment starts at the first `#` before which the line is a whole `key = value`.
-    let comment = line
-        .match_indices('#')
-        .map(|(at, _)| at)
-        .find(|&at| value(&line[..at]).is_some())
-        .map(|at| line[at..].to_string());
+    let comment = comment_start(line).map(|at| line[at..].to_string());
     match comment {
         Some(comment) => format!("{} {comment}{ending}", new.trim_end()),
         None => format!("{}{ending}", new.trim_end()),
     }
+}
+
+/// Where the comment after a TOML line's value starts: the first `#` before which the line is
+/// a whole `key = value` (or table header); a `#` inside a string is not one.
+pub(super) fn comment_start(line: &str) -> Option<usize> {
+    line.match_indices('#')
+        .map(|(at, _)| at)
+        .find(|&at| toml::from_str::<toml::Table>(&line[..at]).is_ok_and(|table| !table.is_empty()))
 }
 
 /// The top-level lines of `notice`'s front matter, each with its key, in the form's order.

@@ -9,7 +9,7 @@ use statusdesk_app::model::{
     Translation,
 };
 
-use crate::content::{Content, Notice, Site, Translated, markdown};
+use crate::content::{Content, Notice, Site, Translated, markdown, revisions};
 
 /// How many closed notices the status page lists under "recent".
 const RECENT_ON_STATUS_PAGE: usize = 5;
@@ -209,13 +209,15 @@ impl<'a> Views<'a> {
     pub fn revision_pages(&self, notice: &Notice) -> Vec<(String, RevisionPage)> {
         let all = self.revision_links(notice);
         let revisions = self.content.revisions(&notice.slug);
+        // As the public reads them: without the comments staff write for each other.
+        let texts: Vec<String> = revisions.iter().map(|r| revisions::public_text(&r.text)).collect();
         let title = self.pick(&notice.title).to_string();
         all.iter()
             .zip(revisions)
             .enumerate()
             .map(|(n, (link, revision))| {
                 let changes = n.checked_sub(1).map(|before| {
-                    similar::TextDiff::from_lines(&revisions[before].text, &revision.text)
+                    similar::TextDiff::from_lines(&texts[before], &texts[n])
                         .unified_diff()
                         .context_radius(3)
                         .header(
@@ -229,7 +231,7 @@ impl<'a> Views<'a> {
                     notice_href: format!("/{}/notices/{}", self.lang.code(), notice.slug),
                     revision: link.clone(),
                     changes,
-                    text: revision.text.clone(),
+                    text: texts[n].clone(),
                     all: all.clone(),
                 };
                 (revision_path(&notice.slug, revision.number), page)
