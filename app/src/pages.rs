@@ -105,6 +105,16 @@ pub fn notice_list_page(chrome: Chrome, page: NoticeListPage) -> String {
 /// `/notices/{slug}`: the notice with its facts, timeline and body.
 pub fn notice_page(chrome: Chrome, page: NoticePage) -> String {
     let lang = chrome.lang;
+    document(chrome, notice_main(lang, page))
+}
+
+/// A notice as its page shows it, without the page around it: the staff editor's preview.
+pub fn notice_article(lang: Lang, page: NoticePage) -> String {
+    notice_main(lang, page).to_html()
+}
+
+/// What a notice's page holds in its `main`.
+fn notice_main(lang: Lang, page: NoticePage) -> impl IntoView + use<> {
     let t = lang.text();
     let n = page.summary;
     let is_maintenance = n.kind == Kind::Maintenance;
@@ -193,7 +203,7 @@ pub fn notice_page(chrome: Chrome, page: NoticePage) -> String {
         </article>
         <p class="more"><a href=href(lang, "/notices")>{t.all_notices}</a></p>
     };
-    document(chrome, main)
+    main
 }
 
 /// A notice's versions, each linked (but `current`), with its time and note.

@@ -254,13 +254,14 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
     let lang = chrome.lang;
     let s = lang.staff();
     // Someone with a contact address is left to tell of this version (the figures list every
-    // affected company; one without an address cannot be told).
-    let to_tell = page
-        .figures
-        .as_ref()
+    // affected company; one without an address cannot be told). The figures of a scope being
+    // previewed are not the notice's: nobody is told from them.
+    let previewing = page.editor.as_ref().is_some_and(|e| e.previewing);
+    let figures = page.figures.as_ref().filter(|_| !previewing);
+    let to_tell = figures
         .map_or(0, |f| f.affected.iter().filter(|c| c.notified.is_none() && c.contact.is_some()).count());
     let can_notify = to_tell > 0;
-    let all_told = page.figures.as_ref().is_some_and(|f| !f.affected.is_empty()) && !can_notify;
+    let all_told = figures.is_some_and(|f| !f.affected.is_empty()) && !can_notify;
     let scope = if page.scope.is_empty() {
         view! { <p class="empty">{s.no_scope}</p> }.into_any()
     } else {

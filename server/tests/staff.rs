@@ -571,6 +571,8 @@ async fn a_scope_is_previewed_from_the_database_then_attached_to_the_notice() {
         assert_eq!(preview.status, StatusCode::OK, "{url}");
         let html = preview.text();
         assert!(html.contains("<dd>25 / 282</dd>") && html.contains("mailbox_unknown"), "{url}: {html}");
+        assert!(!html.contains("class=\"notify\""), "nobody is told from a preview's figures: {html}");
+        assert!(page.contains("class=\"notify\""), "but from the notice's own: {page}");
         assert!(
             html.contains("<dt>エラーの種類 (error_class)</dt><dd>mailbox_unknown</dd>")
                 && html.contains("<label for=\"route\">送信経路 (route)</label>"),
@@ -666,6 +668,9 @@ async fn a_new_notice_is_previewed_in_both_languages_checked_and_published() {
         let preview = post(&mut staff, "delayed-delivery", "メールが**遅れて**います。", "preview").await;
         assert_eq!(preview.status, StatusCode::OK, "{url}: {}", preview.text());
         let html = preview.text();
+        // Each preview is the notice as its page shows it, not a page within the page.
+        assert_eq!((html.matches("<html").count(), html.matches("<main").count()), (1, 1), "{html}");
+        assert_eq!(html.matches("<article class=\"notice kind-incident\">").count(), 2, "{html}");
         assert!(
             html.contains("<section lang=\"ja\" class=\"preview\">")
                 && html.contains("<strong>遅れて</strong>"),

@@ -1552,17 +1552,7 @@ async fn save_notice(
             .iter()
             .map(|&lang| {
                 let views = Views { content: &content, lang, stylesheet: &published.site.stylesheet };
-                let notice_page = views.notice_page(&parsed);
-                let path = format!("/notices/{}", parsed.slug);
-                let html = statusdesk_app::pages::notice_page(
-                    views.chrome(&path, &notice_page.summary.title.clone()),
-                    notice_page,
-                );
-                let main = html
-                    .split_once("<main>")
-                    .and_then(|(_, rest)| rest.split_once("</main>"))
-                    .map_or(html.clone(), |(main, _)| main.to_string());
-                (lang, main)
+                (lang, statusdesk_app::pages::notice_article(lang, views.notice_page(&parsed)))
             })
             .collect();
         // What the linter would warn of: published all the same, but worth a look first.
