@@ -654,6 +654,9 @@ pub struct LoginPage {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StaffNoticesPage {
     pub notices: Vec<StaffNoticeRow>,
+    /// The content's errors, `path:line: error: message`: files not published as they stand
+    /// (the site keeps their last good version, if any).
+    pub errors: Vec<String>,
     /// The notice just saved, to confirm it.
     pub saved: Option<NoticeSaved>,
 }

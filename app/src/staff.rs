@@ -38,9 +38,19 @@ pub fn notices_page(chrome: PortalChrome, page: StaffNoticesPage) -> String {
             }
         })
         .collect_view();
+    let errors = (!page.errors.is_empty()).then(|| {
+        let items = page.errors.into_iter().map(|e| view! { <li><code>{e}</code></li> }).collect_view();
+        view! {
+            <div class="message problem" role="alert">
+                <p>{s.files_with_errors}</p>
+                <ul>{items}</ul>
+            </div>
+        }
+    });
     let main = view! {
         <h1>{s.notices}</h1>
         {saved}
+        {errors}
         <p><a href="/staff/notices/new" class="button">{s.new_notice}</a></p>
         <div class="table-wrap">
             <table class="notices">

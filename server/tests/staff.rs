@@ -1145,3 +1145,20 @@ async fn an_edit_the_linter_warns_of_is_published_only_when_sent_again() {
     assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.text());
     assert!(outage_file(&app).contains("status = \"monitoring\"\n"));
 }
+
+#[tokio::test]
+async fn the_notice_list_names_the_files_that_are_not_published_as_they_stand() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_urls(dir.path()).await.remove(0);
+    let app = PortalApp::start(&url, HttpOptions::default()).await;
+    std::fs::write(
+        app.content.join("notices/broken.md"),
+        "+++\ntitle = \"壊れた\"\nkind = \"rumour\"\n+++\n",
+    )
+    .unwrap();
+    app.site.reload();
+    let mut staff = app.session_for(STAFF_USER).await;
+    let list = staff.get("/staff/notices").await.text();
+    assert!(list.contains("次のファイルにエラーがあるため、書かれたままでは公開されていません"), "{list}");
+    assert!(list.contains("notices/broken.md:3: エラー: "), "{list}");
+}

@@ -130,8 +130,16 @@ async fn notices(
         (None, Some(slug)) => title(slug).map(NoticeSaved::Unchanged),
         (None, None) => None,
     };
+    let errors = published
+        .content
+        .findings
+        .iter()
+        .filter(|f| f.level == Level::Error)
+        .map(|f| f.describe(lang))
+        .collect();
     let chrome = page.chrome(lang.staff().notices, Some(&viewer), None);
-    page.respond(StatusCode::OK, staff::notices_page(chrome, StaffNoticesPage { notices: rows, saved }))
+    let list = StaffNoticesPage { notices: rows, saved, errors };
+    page.respond(StatusCode::OK, staff::notices_page(chrome, list))
 }
 
 fn update_href(slug: &str) -> String {
