@@ -221,7 +221,11 @@ pub fn set_impact(source: &str, impact: &ImpactTable) -> Result<String, UpdateEr
     let (start, end) = match existing {
         Some(start) => (start, (start + 1..close).find(|&i| is_header(i)).unwrap_or(close)),
         None => {
-            let first = (open + 1..close).find(|&i| is_header(i)).unwrap_or(close);
+            // Above the first table, and above the comment lines written over it (theirs).
+            let mut first = (open + 1..close).find(|&i| is_header(i)).unwrap_or(close);
+            while first > open + 1 && lines[first - 1].trim_start().starts_with('#') {
+                first -= 1;
+            }
             (first, first)
         }
     };
@@ -413,6 +417,10 @@ mod tests {
         let attached = set_impact(NOTICE, &impact).unwrap();
         let table = "[impact]\nfrom = 2021-02-24T21:00:00+09:00\nto = 2021-03-01T17:35:00+09:00\nerror_class = \"sender_domain_unverified\"\n\n";
         assert_eq!(attached, NOTICE.replace("[[timeline]]", &format!("{table}[[timeline]]")));
+        // A comment over the timeline stays with it.
+        let commented = NOTICE.replace("\n[[timeline]]", "\n# 経過\n[[timeline]]");
+        let attached_over = set_impact(&commented, &impact).unwrap();
+        assert!(attached_over.contains(&format!("{table}# 経過\n[[timeline]]")), "{attached_over}");
         let narrower = ImpactTable { filters: vec![("route", "cloud".into())], ..impact };
         let again = set_impact(&attached, &narrower).unwrap();
         assert_eq!(again.matches("[impact]").count(), 1, "{again}");
