@@ -433,21 +433,33 @@ mod tests {
         toml::from_str::<toml::Table>(&front).unwrap();
     }
 
-    #[test]
-    fn editing_replaces_the_fields_and_body_and_keeps_the_timeline() {
-        let at = |t| DateTime::parse_from_rfc3339(t).unwrap();
-        let notice = NewNotice {
-            title: "配信の遅延 (更新)".into(),
+    /// An incident's form fields as staff fill them in: `title`, published 2021-03-01 09:10,
+    /// body `本文`, nothing else.
+    fn form(title: &str) -> NewNotice {
+        NewNotice {
+            title: title.into(),
             title_en: None,
             kind: "incident".into(),
-            status: Some("identified".into()),
+            status: None,
             severity: None,
-            components: vec!["email-delivery".into()],
-            started_at: Some(at("2021-03-01T09:00:00+09:00")),
+            components: Vec::new(),
+            started_at: None,
             resolved_at: None,
-            published_at: at("2021-03-01T09:10:00+09:00"),
+            published_at: DateTime::parse_from_rfc3339("2021-03-01T09:10:00+09:00").unwrap(),
+            body: "本文".into(),
+            body_en: None,
+        }
+    }
+
+    #[test]
+    fn editing_replaces_the_fields_and_body_and_keeps_the_timeline() {
+        let notice = NewNotice {
+            status: Some("identified".into()),
+            components: vec!["email-delivery".into()],
+            started_at: Some(DateTime::parse_from_rfc3339("2021-03-01T09:00:00+09:00").unwrap()),
             body: "新しい本文".into(),
             body_en: Some("New text".into()),
+            ..form("配信の遅延 (更新)")
         };
         let edited = replace_fields(NOTICE, &notice).unwrap();
         assert!(edited.starts_with("+++\ntitle = \"配信の遅延 (更新)\"\nkind = \"incident\"\nstatus = \"identified\"\ncomponents = [\"email-delivery\"]\n"), "{edited}");
@@ -461,17 +473,11 @@ mod tests {
         let at = |t| DateTime::parse_from_rfc3339(t).unwrap();
         let source = "+++\r\n# 担当: 運用チーム\r\ntitle = \"遅延\"\r\nkind = \"incident\"\r\n\r\nstatus = \"investigating\"  # 10時に見直す\r\ncomponents = [\r\n  \"email-delivery\",\r\n]\r\nstarted_at = 2021-03-01 09:00:00+09:00\r\nseverity = \"minor\"\r\npublished_at = 2021-03-01T09:10:00+09:00\r\n\r\n[[timeline]]\r\nat = 2021-03-01T09:10:00+09:00\r\ntext = \"調査中です。\"\r\n+++\r\n\r\n本文\r\n";
         let notice = NewNotice {
-            title: "遅延".into(),
             title_en: Some("Delays".into()),
-            kind: "incident".into(),
             status: Some("identified".into()),
-            severity: None,
             components: vec!["email-delivery".into()],
             started_at: Some(at("2021-03-01T09:00:00+09:00")),
-            resolved_at: None,
-            published_at: at("2021-03-01T09:10:00+09:00"),
-            body: "本文".into(),
-            body_en: None,
+            ..form("遅延")
         };
         let edited = replace_fields(source, &notice).unwrap();
         let front = "+++\r\n# 担当: 運用チーム\r\ntitle = \"遅延\"\r\ntitle_en = \"Delays\"\r\nkind = \"incident\"\r\n\r\nstatus = \"identified\" # 10時に見直す\r\ncomponents = [\r\n  \"email-delivery\",\r\n]\r\nstarted_at = 2021-03-01 09:00:00+09:00\r\npublished_at = 2021-03-01T09:10:00+09:00\r\n\r\n[[timeline]]\r\nat = 2021-03-01T09:10:00+09:00\r\ntext = \"調査中です。\"\r\n+++\r\n";
@@ -481,21 +487,8 @@ mod tests {
 
     #[test]
     fn editing_reads_a_multi_line_value_and_a_quoted_key_as_the_fields_they_are() {
-        let at = |t| DateTime::parse_from_rfc3339(t).unwrap();
         let source = "+++\n\"title\" = \"\"\"遅延\n[重要] 続報\"\"\"\nkind = \"incident\"\npublished_at = 2021-03-01T09:10:00+09:00\n+++\n\n本文\n";
-        let notice = NewNotice {
-            title: "遅延\n[重要] 続報".into(),
-            title_en: None,
-            kind: "incident".into(),
-            status: None,
-            severity: None,
-            components: Vec::new(),
-            started_at: None,
-            resolved_at: None,
-            published_at: at("2021-03-01T09:10:00+09:00"),
-            body: "本文".into(),
-            body_en: None,
-        };
+        let notice = form("遅延\n[重要] 続報");
         assert_eq!(replace_fields(source, &notice).unwrap(), source, "nothing changed, nothing rewritten");
         let retitled = replace_fields(source, &NewNotice { title: "新しい題".into(), ..notice }).unwrap();
         let front: String =

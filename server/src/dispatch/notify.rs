@@ -79,23 +79,21 @@ struct IncidentText<'a> {
     portal_link: &'a str,
 }
 
+/// The HTML of the same email: its text's fields (through `Deref`), and the subject for its
+/// `<title>`.
 #[derive(Template)]
 #[template(path = "incident_notice.html")]
 struct IncidentHtml<'a> {
-    ja: bool,
     subject: &'a str,
-    company: &'a str,
-    title: &'a str,
-    releases: &'a [AffectedRelease],
-    total: i64,
-    /// Of `total`, not redelivered yet.
-    left: i64,
-    /// The notice's version, and whether the company was told of an earlier one (the email
-    /// then says it is an update).
-    version: u32,
-    told_before: bool,
-    notice_link: &'a str,
-    portal_link: &'a str,
+    text: &'a IncidentText<'a>,
+}
+
+impl<'a> std::ops::Deref for IncidentHtml<'a> {
+    type Target = IncidentText<'a>;
+
+    fn deref(&self) -> &IncidentText<'a> {
+        self.text
+    }
 }
 
 /// What an incident email says to one company.
@@ -135,7 +133,7 @@ pub fn compose_incident_email(email: &IncidentEmail) -> Result<(String, String, 
     let left = total - email.releases.iter().map(|r| r.redelivered).sum::<i64>();
     let (company, releases) = (email.company, email.releases);
     let (notice_link, portal_link) = (notice_link.as_str(), portal_link.as_str());
-    let text = IncidentText {
+    let fields = IncidentText {
         ja,
         company,
         title,
@@ -146,23 +144,9 @@ pub fn compose_incident_email(email: &IncidentEmail) -> Result<(String, String, 
         told_before,
         notice_link,
         portal_link,
-    }
-    .render()?;
-    let html = IncidentHtml {
-        ja,
-        subject: &subject,
-        company,
-        title,
-        releases,
-        total,
-        left,
-        version,
-        told_before,
-        notice_link,
-        portal_link,
-    }
-    .render()?;
-    Ok((subject, text, html))
+    };
+    let html = IncidentHtml { subject: &subject, text: &fields }.render()?;
+    Ok((subject, fields.render()?, html))
 }
 
 /// The queued incident email as a message; `None` when its address is not an address.
