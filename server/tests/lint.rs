@@ -79,6 +79,17 @@ fn titles_are_one_short_line_and_no_text_has_control_characters() {
 }
 
 #[test]
+fn images_without_a_text_alternative() {
+    assert_findings(
+        "image-alt",
+        &[
+            ("notices/notice.md:8: warning:", "an image without a text alternative"),
+            ("notices/notice.md:12: warning:", "an image without a text alternative"),
+        ],
+    );
+}
+
+#[test]
 fn unknown_fields() {
     assert_findings("unknown-field", &[("notices/notice.md:4: error:", "unknown field `colour`")]);
 }

@@ -392,6 +392,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         let title_en = raw.title_en.as_ref().map(|t| t.get_ref().clone());
         self.check_translations(&raw);
         self.check_characters(&raw);
+        self.check_images();
         let body = Translated {
             ja: self.split.body_ja.trim().to_string(),
             en: self.split.body_en.map(|(en, _)| en.trim().to_string()),
@@ -782,6 +783,49 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                     ja: "文字列に制御文字が含まれています。削除してください（改行とタブは使えます）".into(),
                 },
             );
+        }
+    }
+
+    /// Warns of an image in a body without a text alternative (what a screen reader says, and
+    /// what shows when the image does not load).
+    fn check_images(&mut self) {
+        use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+        let bodies =
+            std::iter::once((self.split.body_ja, self.split.body_ja_offset)).chain(self.split.body_en);
+        let mut lines = Vec::new();
+        for (body, offset) in bodies {
+            let mut image: Option<(usize, String)> = None;
+            for (event, range) in Parser::new(body).into_offset_iter() {
+                match event {
+                    Event::Start(Tag::Image { .. }) => image = Some((range.start, String::new())),
+                    Event::Text(text) if image.is_some() => {
+                        image.as_mut().expect("inside an image").1.push_str(&text);
+                    }
+                    Event::End(TagEnd::Image) => {
+                        if let Some((start, alt)) = image.take()
+                            && alt.trim().is_empty()
+                        {
+                            lines.push(line_of(self.source, offset + start));
+                        }
+                    }
+                    Event::Html(html) | Event::InlineHtml(html) => {
+                        let lower = html.to_ascii_lowercase();
+                        for (at, _) in lower.match_indices("<img") {
+                            let tag = &lower[at..lower[at..].find('>').map_or(lower.len(), |end| at + end)];
+                            if !tag.contains("alt=") {
+                                lines.push(line_of(self.source, offset + range.start + at));
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for line in lines {
+            self.findings.warning(line, Localized {
+                en: "an image without a text alternative: say what it shows, `![what it shows](…)` or `alt=\"…\"`".into(),
+                ja: "代替テキストのない画像です。何が写っているかを `![説明](…)` か `alt=\"…\"` で書いてください".into(),
+            });
         }
     }
 
