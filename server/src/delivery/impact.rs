@@ -171,6 +171,8 @@ pub struct CompanyImpact {
     pub name: String,
     pub releases: i64,
     pub messages: i64,
+    /// Of `messages`, those delivered since by a redelivery.
+    pub redelivered: i64,
 }
 
 /// The impact of a scope.
@@ -209,9 +211,11 @@ impl Impact {
                 name: row.company_name.clone(),
                 releases: 0,
                 messages: 0,
+                redelivered: 0,
             });
             company.releases += 1;
             company.messages += row.messages;
+            company.redelivered += row.redelivered;
         }
         let mut per_company: Vec<CompanyImpact> = by_company.into_values().collect();
         per_company.sort_by(|a, b| b.messages.cmp(&a.messages).then_with(|| a.company.cmp(&b.company)));
@@ -264,6 +268,7 @@ mod tests {
             company_slug: slug.into(),
             company_name: slug.into(),
             messages,
+            redelivered: 0,
         }
     }
 

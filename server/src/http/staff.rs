@@ -820,11 +820,6 @@ impl<'a> ImpactView<'a> {
     async fn figures(&self, scope: &Scope, version: u32) -> Result<ImpactFigures, crate::store::StoreError> {
         let page = self.page;
         let impact = self.store.impact(scope, &Buckets::default()).await?;
-        // Whoever asked for it: the answer's request, the company's own, staff on its behalf.
-        let mut redelivered: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-        for row in self.store.redelivered_by_release(scope).await? {
-            *redelivered.entry(row.company_slug).or_default() += row.messages;
-        }
         let slugs: Vec<String> = impact.per_company.iter().map(|c| c.company.clone()).collect();
         let companies = self.store.incident_companies(&self.notice.slug, version.into(), &slugs).await?;
         let by_slug: std::collections::HashMap<&str, _> =
@@ -841,7 +836,8 @@ impl<'a> ImpactView<'a> {
                     releases: c.releases,
                     messages: c.messages,
                     answer: known.and_then(|k| k.answer.clone()),
-                    redelivered: redelivered.get(&c.company).copied().unwrap_or(0),
+                    // Whoever asked for it: the answer's request, the company's own, staff.
+                    redelivered: c.redelivered,
                     notified: known.and_then(|k| k.notified_at).map(|t| page.moment(t)),
                     portal_href: format!("/portal?{}", encode(&[("company", c.company.as_str())])),
                 }
@@ -1084,19 +1080,12 @@ async fn notify(
     let version = current_version(&published, &notice.slug);
     let queued = async {
         let rows = store.affected_by_release(scope).await.map_err(|e| e.to_string())?;
-        let redelivered: std::collections::HashMap<i64, i64> = store
-            .redelivered_by_release(scope)
-            .await
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(|row| (row.release_id, row.messages))
-            .collect();
         let mut by_company: std::collections::BTreeMap<&str, Vec<AffectedRelease>> = Default::default();
         for row in &rows {
             by_company.entry(row.company_slug.as_str()).or_default().push(AffectedRelease {
                 title: row.release_title.clone(),
                 messages: row.messages,
-                redelivered: redelivered.get(&row.release_id).copied().unwrap_or(0),
+                redelivered: row.redelivered,
             });
         }
         let slugs: Vec<String> = by_company.keys().map(|s| s.to_string()).collect();

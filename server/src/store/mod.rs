@@ -94,14 +94,18 @@ pub trait Store: AccountStore + PortalStore + RedeliveryStore {
     async fn redelivered_by_release(&self, scope: &Scope) -> Result<Vec<ReleaseImpactRow>, StoreError>;
 
     /// What the scope's incident left undelivered, per release: the messages still undelivered
-    /// and those redelivered since, so that the figures do not shrink as redeliveries get
-    /// through. A message whose redelivery failed again counts with its latest error class.
+    /// and those redelivered since (also counted apart, as `redelivered`), so that the figures
+    /// do not shrink as redeliveries get through. A message whose redelivery failed again counts
+    /// with its latest error class.
     async fn affected_by_release(&self, scope: &Scope) -> Result<Vec<ReleaseImpactRow>, StoreError> {
         let mut rows = self.undelivered_by_release(scope).await?;
         for row in self.redelivered_by_release(scope).await? {
             match rows.iter_mut().find(|r| r.release_id == row.release_id) {
-                Some(known) => known.messages += row.messages,
-                None => rows.push(row),
+                Some(known) => {
+                    known.messages += row.messages;
+                    known.redelivered += row.messages;
+                }
+                None => rows.push(ReleaseImpactRow { redelivered: row.messages, ..row }),
             }
         }
         rows.sort_by_key(|r| r.release_id);
@@ -259,6 +263,7 @@ macro_rules! portable_store {
                             company_slug,
                             company_name,
                             messages,
+                            redelivered: 0,
                         }
                     })
                     .collect())

@@ -89,6 +89,9 @@ pub struct ReleaseImpactRow {
     pub company_slug: String,
     pub company_name: String,
     pub messages: i64,
+    /// Of `messages`, those delivered since by a redelivery (counted by
+    /// [`affected_by_release`](super::Store::affected_by_release); 0 elsewhere).
+    pub redelivered: i64,
 }
 
 /// A user to create: a company's (`company` is its slug) or staff (`None`).
