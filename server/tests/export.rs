@@ -116,20 +116,20 @@ async fn an_export_never_replaces_a_folder_it_did_not_write() {
     assert!(empty.join("index.html").exists());
 }
 
+/// The fixture's `delivery-outage` notice recorded as published: its file and text.
+fn published_outage(app: &TestApp) -> (std::path::PathBuf, String) {
+    let path = app.content.join("notices/delivery-outage.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let now = chrono::Utc::now();
+    statusdesk::content::revisions::record(&app.content, "delivery-outage", &text, "staff", None, now)
+        .unwrap();
+    (path, text)
+}
+
 #[tokio::test]
 async fn a_notice_broken_since_it_was_published_is_exported_as_last_published() {
     let app = TestApp::new();
-    let path = app.content.join("notices/delivery-outage.md");
-    let published = std::fs::read_to_string(&path).unwrap();
-    statusdesk::content::revisions::record(
-        &app.content,
-        "delivery-outage",
-        &published,
-        "staff",
-        None,
-        chrono::Utc::now(),
-    )
-    .unwrap();
+    let (path, published) = published_outage(&app);
     std::fs::write(&path, published.replace("kind = \"incident\"", "kind = \"incidnt\"")).unwrap();
 
     let content = statusdesk::content::load(&app.content, None).unwrap();
@@ -149,17 +149,7 @@ async fn a_notice_broken_since_it_was_published_is_exported_as_last_published() 
 #[tokio::test]
 async fn a_valid_file_is_never_displaced_by_a_broken_ones_last_version() {
     let app = TestApp::new();
-    let valid = app.content.join("notices/delivery-outage.md");
-    let text = std::fs::read_to_string(&valid).unwrap();
-    statusdesk::content::revisions::record(
-        &app.content,
-        "delivery-outage",
-        &text,
-        "staff",
-        None,
-        chrono::Utc::now(),
-    )
-    .unwrap();
+    let (valid, text) = published_outage(&app);
     // A broken file of the same name in a folder sorted first, setting a slug of its own.
     let other = app.content.join("notices/a-folder/delivery-outage.md");
     std::fs::create_dir_all(other.parent().unwrap()).unwrap();

@@ -28,7 +28,7 @@ use super::session::{Viewer, new_token};
 use crate::delivery::impact::Scope;
 use crate::delivery::incidents::company_releases;
 use crate::store::portal::{RecipientQuery, StatusFilter};
-use crate::store::redelivery::{NewRequest, RequestOutcome};
+use crate::store::redelivery::{IncidentAnswer, NewRequest, RequestOutcome};
 use crate::store::{Store, StoreError};
 
 /// The longest reason staff may give for acting on a company's behalf (it is kept in the
@@ -399,15 +399,15 @@ async fn answer(
     // The answer given already, if any: the same one again (back, a second click) changes
     // nothing; another one is refused, saying what was answered. Checked first, and again when
     // the answer is written (another may have come in between).
-    let answered = async || match store.incident_answer(company.id, slug).await? {
+    let answered = async |given: Option<IncidentAnswer>| match given {
         Some(given) if given.answer != answer => {
             let at = page.lang.datetime(&page.moment(given.answered_at));
             refuse(StatusCode::CONFLICT, page.lang.answered_already(given.answer == "redeliver", &at)).await
         }
         _ => Ok(Redirect::to(&home()).into_response()),
     };
-    if store.incident_answer(company.id, slug).await?.is_some() {
-        return answered().await;
+    if let given @ Some(_) = store.incident_answer(company.id, slug).await? {
+        return answered(given).await;
     }
     if staff && reason.is_empty() {
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, r.answer_reason_missing.to_string()).await;
@@ -421,7 +421,7 @@ async fn answer(
     };
     if answer == "leave" {
         if store.leave_incident(company.id, slug, Some(viewer.user.id), staff, Utc::now()).await?.is_some() {
-            return answered().await;
+            return answered(store.incident_answer(company.id, slug).await?).await;
         }
         audit(store.as_ref(), viewer, "incident.answer", Some(&company), uri, Some(detail("leave"))).await;
         return Ok(Redirect::to(&home()).into_response());
@@ -470,7 +470,9 @@ async fn answer(
             audit(store.as_ref(), viewer, "incident.answer", Some(&company), uri, Some(detail(&what))).await;
         }
         RequestOutcome::Existing { .. } => {}
-        RequestOutcome::AlreadyAnswered { .. } => return answered().await,
+        RequestOutcome::AlreadyAnswered { .. } => {
+            return answered(store.incident_answer(company.id, slug).await?).await;
+        }
         RequestOutcome::OverQuota { used, cap } => {
             return refuse(StatusCode::CONFLICT, page.lang.over_quota(used, cap)).await;
         }
