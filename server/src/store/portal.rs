@@ -332,15 +332,14 @@ fn recipient_conditions(query: &RecipientQuery) -> Sql {
     sql
 }
 
-const RECIPIENT_COLUMNS: &str = "SELECT m.id, m.recipient, m.status, m.generation, m.attempts, m.last_attempt_at, \
-     m.error_class, m.smtp_code, m.enhanced_code, m.smtp_reply FROM messages m";
+/// The columns of a [`RecipientRecord`] read from `messages m`.
+const RECIPIENT_COLUMNS: &str = "m.id, m.recipient, m.status, m.generation, m.attempts, m.last_attempt_at, \
+     m.error_class, m.smtp_code, m.enhanced_code, m.smtp_reply";
 
-/// [`RECIPIENT_COLUMNS`] and whether a redelivery of the message is under way (its item for
-/// the next generation, found by its key).
-const RECIPIENT_COLUMNS_WITH_REDELIVERY: &str = "SELECT m.id, m.recipient, m.status, m.generation, m.attempts, \
-     m.last_attempt_at, m.error_class, m.smtp_code, m.enhanced_code, m.smtp_reply, \
-     EXISTS (SELECT 1 FROM redelivery_items i WHERE i.message_id = m.id AND i.generation = m.generation + 1 \
-             AND i.status IN ('queued', 'sending', 'deferred')) AS being_redelivered FROM messages m";
+/// Whether a redelivery of the message is under way: its item for the next generation, found by
+/// its key, still waiting, being sent or to be retried.
+const BEING_REDELIVERED: &str = "EXISTS (SELECT 1 FROM redelivery_items i WHERE i.message_id = m.id \
+     AND i.generation = m.generation + 1 AND i.status IN ('queued', 'sending', 'deferred')) AS being_redelivered";
 
 pub(super) fn recipients_sql(
     query: &RecipientQuery,
@@ -348,7 +347,8 @@ pub(super) fn recipients_sql(
     limit: i64,
 ) -> (String, Vec<Param>) {
     let conditions = recipient_conditions(query);
-    let mut sql = conditions.after(RECIPIENT_COLUMNS_WITH_REDELIVERY);
+    let mut sql =
+        conditions.after(&format!("SELECT {RECIPIENT_COLUMNS}, {BEING_REDELIVERED} FROM messages m"));
     let order = match cursor {
         Some((Direction::After, address)) => {
             sql.push(" AND m.recipient > $?", [Param::Text(address.to_string())]);
@@ -378,7 +378,7 @@ pub(super) fn message_ids_sql(query: &RecipientQuery) -> (String, Vec<Param>) {
 
 pub(super) fn stream_recipients_sql(query: &RecipientQuery) -> (String, Vec<Param>) {
     let conditions = recipient_conditions(query);
-    let mut sql = conditions.after(RECIPIENT_COLUMNS);
+    let mut sql = conditions.after(&format!("SELECT {RECIPIENT_COLUMNS} FROM messages m"));
     sql.push(" ORDER BY m.recipient", []);
     sql.finish()
 }
