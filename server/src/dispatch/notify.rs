@@ -39,18 +39,21 @@ struct DoneText<'a> {
     link: &'a str,
 }
 
+/// The HTML of the same email: its text's fields (through `Deref`), and the subject for its
+/// `<title>`.
 #[derive(Template)]
 #[template(path = "redelivery_done.html")]
 struct DoneHtml<'a> {
-    ja: bool,
     subject: &'a str,
-    company: &'a str,
-    what: &'a str,
-    on_behalf: bool,
-    sent: i64,
-    failed: i64,
-    unknown: i64,
-    link: &'a str,
+    text: &'a DoneText<'a>,
+}
+
+impl<'a> std::ops::Deref for DoneHtml<'a> {
+    type Target = DoneText<'a>;
+
+    fn deref(&self) -> &DoneText<'a> {
+        self.text
+    }
 }
 
 /// One affected release, as the incident email names it: the messages the incident left
@@ -197,10 +200,8 @@ pub fn completion_email(request: &FinishedRequest, settings: &NoticeSettings) ->
     let (company, sent, failed, unknown) =
         (request.company_name.as_str(), request.sent, request.failed, request.unknown);
     let (what, on_behalf, link) = (what.as_str(), request.on_behalf, link.as_str());
-    let text = DoneText { ja, company, what, on_behalf, sent, failed, unknown, link }.render().ok()?;
-    let html = DoneHtml { ja, subject: &subject, company, what, on_behalf, sent, failed, unknown, link }
-        .render()
-        .ok()?;
+    let fields = DoneText { ja, company, what, on_behalf, sent, failed, unknown, link };
+    let (text, html) = (fields.render().ok()?, DoneHtml { subject: &subject, text: &fields }.render().ok()?);
     let to: Mailbox = request.contact_email.parse().ok()?;
     let domain = settings.from.email.domain().to_string();
     Message::builder()
@@ -353,19 +354,9 @@ mod tests {
     fn names_are_escaped_in_html_and_plain_in_text() {
         let (company, what, link) =
             ("Acme <PR>", "\u{201c}Spring & summer\u{201d}", "https://status.test/portal");
-        let html = DoneHtml {
-            ja: false,
-            subject: "s",
-            company,
-            what,
-            on_behalf: false,
-            sent: 1,
-            failed: 0,
-            unknown: 2,
-            link,
-        }
-        .render()
-        .unwrap();
+        let fields =
+            DoneText { ja: false, company, what, on_behalf: false, sent: 1, failed: 0, unknown: 2, link };
+        let html = DoneHtml { subject: "s", text: &fields }.render().unwrap();
         assert!(html.contains("Dear Acme &#60;PR&#62;,") || html.contains("Dear Acme &lt;PR&gt;,"), "{html}");
         assert!(html.contains("may have arrived"), "unknown outcomes are explained");
         let text =
