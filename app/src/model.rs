@@ -675,9 +675,9 @@ pub struct StaffNoticeRow {
     pub title: String,
     pub kind: Kind,
     pub status: Option<Status>,
-    /// Still `scheduled` after its planned end (or, without one, its planned start): its status
-    /// needs an update.
-    pub overdue: bool,
+    /// The status readers see, when it is not the file's: a maintenance still `scheduled` in its
+    /// file after its planned start or end.
+    pub shown_publicly_as: Option<Status>,
     pub updated: Moment,
     /// The public page.
     pub public_href: String,

@@ -23,7 +23,9 @@ pub fn notices_page(chrome: PortalChrome, page: StaffNoticesPage) -> String {
         .into_iter()
         .map(|notice| {
             let status = notice.status.map(|st| lang.status(st)).unwrap_or("");
-            let overdue = notice.overdue.then(|| view! { " "<span class="badge overdue">{s.overdue}</span> });
+            let shown = notice.shown_publicly_as.map(|shown| {
+                view! { " "<span class="badge overdue">{s.shown_publicly_as}{lang.status(shown)}</span> }
+            });
             let update = notice.update_href.map(|href| view! { <a href=href>{s.add_update}</a>" " });
             let edit = view! { <a href=notice.edit_href>{s.edit}</a> };
             let impact = notice.impact_href.map(|href| view! { " "<a href=href>{s.impact}</a> });
@@ -31,7 +33,7 @@ pub fn notices_page(chrome: PortalChrome, page: StaffNoticesPage) -> String {
                 <tr>
                     <td class="title"><a href=notice.public_href>{notice.title}</a></td>
                     <td>{lang.kind(notice.kind)}</td>
-                    <td>{status}{overdue}</td>
+                    <td>{status}{shown}</td>
                     <td><time datetime=notice.updated.rfc3339.clone()>{lang.datetime(&notice.updated)}</time></td>
                     <td>{update}{edit}{impact}</td>
                 </tr>

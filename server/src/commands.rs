@@ -96,6 +96,9 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
     if let Err(e) = site.watch() {
         tracing::warn!(error = %e, "cannot watch the content folder; changes need a restart");
     }
+    if let Err(e) = site.keep_time() {
+        tracing::warn!(error = %e, "cannot start the clock; scheduled maintenance changes status at the next reload");
+    }
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|source| CommandError::Listen { addr: config.addr, source })?;
@@ -252,7 +255,7 @@ fn export(args: ExportArgs) -> Result<(), CommandError> {
     for finding in &content.findings {
         eprintln!("{finding}");
     }
-    let site = PublicSite::build(&content);
+    let site = PublicSite::build(&content, chrono::Utc::now());
     let files = crate::export::export(&site, &dir, &args.out)?;
     eprintln!("{}: {files} files, {} notices", args.out.display(), site.notices);
     Ok(())

@@ -134,7 +134,7 @@ async fn a_notice_broken_since_it_was_published_is_exported_as_last_published() 
 
     let content = statusdesk::content::load(&app.content, None).unwrap();
     assert!(content.findings.iter().any(|f| f.path == path), "the error is still reported");
-    let site = statusdesk::public_site::PublicSite::build(&content);
+    let site = statusdesk::public_site::PublicSite::build(&content, chrono::Utc::now());
     let out = tempfile::tempdir().unwrap();
     export(&site, &app.content, &out.path().join("site")).unwrap();
     let page = std::fs::read_to_string(out.path().join("site/en/notices/delivery-outage/index.html"));

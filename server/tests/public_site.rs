@@ -383,3 +383,69 @@ async fn a_feed_entry_links_its_sections_on_the_notice_page() {
     assert_eq!(xml.matches(section).count(), 2, "the heading's link and the text's: {xml}");
     assert!(!xml.contains("href=&#34;#"), "{xml}");
 }
+
+/// A maintenance notice whose file still says `scheduled`, planned from `start` to `end`.
+fn scheduled_maintenance(start: chrono::DateTime<chrono::Utc>, end: chrono::DateTime<chrono::Utc>) -> String {
+    let jst = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).unwrap())
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    };
+    format!(
+        "+++\ntitle = \"経路の切り替え\"\ntitle_en = \"Route switch\"\nkind = \"maintenance\"\nstatus = \"scheduled\"\n\
+         components = [\"api\"]\nstarted_at = {}\nresolved_at = {}\npublished_at = {}\n+++\n\n切り替えます。\n",
+        jst(start),
+        jst(end),
+        jst(start - chrono::Duration::days(7)),
+    )
+}
+
+#[tokio::test]
+async fn a_maintenance_left_scheduled_follows_its_plan_on_the_public_site() {
+    let app = TestApp::new();
+    let now = chrono::Utc::now();
+    let hours = chrono::Duration::hours;
+    let notices = app.content.join("notices");
+    std::fs::write(notices.join("route-switch.md"), scheduled_maintenance(now - hours(1), now + hours(1)))
+        .unwrap();
+    std::fs::write(notices.join("old-switch.md"), scheduled_maintenance(now - hours(5), now - hours(3)))
+        .unwrap();
+    app.site.reload();
+
+    // Under way from its start: with the active notices, its component under maintenance.
+    let html = app.get("/en/").await.text();
+    let [active, upcoming, recent] =
+        ["Active incidents and maintenance", "Scheduled maintenance", "Recent notices"]
+            .map(|heading| html.find(&format!("<h2>{heading}</h2>")).unwrap());
+    assert!(html[active..upcoming].contains("/en/notices/route-switch"), "{html}");
+    assert!(
+        !html[upcoming..recent].contains("route-switch") && !html[upcoming..recent].contains("old-switch")
+    );
+    assert!(html.contains(r#"<span class="component-name">API</span><span class="state state-maintenance">Under maintenance</span>"#), "{html}");
+    // Completed at its planned end, with the notices that are over.
+    assert!(html[recent..].contains("/en/notices/old-switch"), "{html}");
+    // The one still ahead stays upcoming.
+    assert!(html[upcoming..recent].contains("/en/notices/api-maintenance"), "{html}");
+
+    let page = app.get("/en/notices/route-switch").await.text();
+    assert!(page.contains(r#"<span class="badge status-in_progress">In progress</span>"#), "{page}");
+    assert!(page.contains("<dt>Started</dt>") && page.contains("<dt>Scheduled end</dt>"), "{page}");
+    let page = app.get("/en/notices/old-switch").await.text();
+    assert!(page.contains(r#"<span class="badge status-completed">Completed</span>"#), "{page}");
+    assert!(page.contains("<dt>Ended</dt>"), "{page}");
+
+    let status: serde_json::Value =
+        serde_json::from_slice(&app.get("/api/v1/status.json").await.body).unwrap();
+    assert_eq!(status["components"][1]["state"], "maintenance");
+    let notice: serde_json::Value =
+        serde_json::from_slice(&app.get("/api/v1/notices/route-switch.json").await.body).unwrap();
+    assert_eq!(notice["status"], "in_progress");
+
+    // The file itself is left as staff wrote it.
+    assert!(
+        std::fs::read_to_string(notices.join("route-switch.md")).unwrap().contains("status = \"scheduled\"")
+    );
+    assert_eq!(
+        app.site.current().content.notice("route-switch").unwrap().status,
+        Some(statusdesk_app::model::Status::Scheduled)
+    );
+}

@@ -125,3 +125,32 @@ async fn a_change_made_to_the_file_is_recorded_as_a_version_once_and_only_when_i
     let html = String::from_utf8(version.identity.to_vec()).unwrap();
     assert!(html.contains("+A line added in git."), "{html}");
 }
+
+#[tokio::test]
+async fn a_scheduled_maintenance_is_under_way_on_the_site_when_its_time_comes() {
+    let app = TestApp::new();
+    let jst = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).unwrap())
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    };
+    let start = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let notice = format!(
+        "+++\ntitle = \"経路の切り替え\"\nkind = \"maintenance\"\nstatus = \"scheduled\"\ncomponents = [\"api\"]\n\
+         started_at = {}\nresolved_at = {}\npublished_at = {}\n+++\n\n切り替えます。\n",
+        jst(start),
+        jst(start + chrono::Duration::hours(1)),
+        jst(start - chrono::Duration::days(1)),
+    );
+    std::fs::write(app.content.join("notices/route-switch.md"), notice).unwrap();
+    app.site.reload();
+    app.site.keep_time().unwrap();
+    let badge = async || {
+        let page = app.get("/en/notices/route-switch").await.text();
+        page.split("class=\"badge status-").nth(1).map(|b| b.split('"').next().unwrap().to_string())
+    };
+    assert_eq!(badge().await.as_deref(), Some("scheduled"), "not started yet");
+    eventually("the maintenance is under way", async || badge().await.as_deref() == Some("in_progress"))
+        .await;
+    let status = app.get("/en/").await.text();
+    assert!(status.contains("state-maintenance\">Under maintenance"), "{status}");
+}

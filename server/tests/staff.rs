@@ -88,10 +88,10 @@ async fn only_staff_reach_the_console() {
         let html = list.text();
         assert!(html.contains("メール配信の停止") && html.contains(OUTAGE), "{html}");
         assert!(html.contains("<span class=\"portal-name\">スタッフ用コンソール</span>"), "{html}");
-        // The fixture's maintenance, planned for 2021, is still `scheduled`: staff are told.
+        // The fixture's maintenance, planned for 2077, is `scheduled` as its file says.
         let row = html.split("<tr>").find(|row| row.contains("API メンテナンス")).expect("its row");
-        assert!(row.contains("<span class=\"badge overdue\">予定の時刻を過ぎています</span>"), "{row}");
-        assert_eq!(html.matches("badge overdue").count(), 1, "only it: {html}");
+        assert!(row.contains("<td>予定</td>"), "{row}");
+        assert!(!html.contains("badge overdue"), "{html}");
         assert!(
             !html.contains("/staff/notices/japanese-only/update"),
             "an announcement has no status to update"
@@ -1070,12 +1070,21 @@ async fn an_update_the_linter_warns_of_is_published_only_when_sent_again() {
     assert!(file.contains("at = 2021-03-26T12:00:00+09:00\ntext = \"前日のお知らせです。\"\n+++"), "{file}");
     assert!(file.contains("status = \"scheduled\""), "the status stays: {file}");
 
-    // A missing English text is no reason to stop: the form marks it optional.
-    let started = post(
-        &mut staff,
-        &[("at", "2021-03-27T01:00"), ("status", "in_progress"), ("text", "開始しました。")],
-    )
-    .await;
+    // A missing English text is no reason to stop or to warn: the form marks it optional. (The
+    // entry comes before the planned start, in 2077: that is the one warning.)
+    let start = [("at", "2021-03-27T01:00"), ("status", "in_progress"), ("text", "開始しました。")];
+    let warned = post(&mut staff, &start).await.text();
+    let box_ = warned
+        .split("class=\"message warning\"")
+        .nth(1)
+        .expect("the warnings")
+        .split("</div>")
+        .next()
+        .unwrap();
+    assert_eq!(box_.matches("<li>").count(), 1, "{box_}");
+    assert!(box_.contains("`started_at`"), "{box_}");
+    let token = hidden_field(&warned, "warned");
+    let started = post(&mut staff, &[&start[..], &[("warned", token.as_str())]].concat()).await;
     assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.text());
 }
 
@@ -1161,4 +1170,41 @@ async fn the_notice_list_names_the_files_that_are_not_published_as_they_stand() 
     let list = staff.get("/staff/notices").await.text();
     assert!(list.contains("次のファイルにエラーがあるため、書かれたままでは公開されていません"), "{list}");
     assert!(list.contains("notices/broken.md:3: エラー: "), "{list}");
+}
+
+/// A maintenance left `scheduled` after its planned time: the public site follows the plan, and
+/// the list tells staff what readers see.
+#[tokio::test]
+async fn staff_see_what_readers_are_shown_of_a_maintenance_past_its_planned_time() {
+    let (_dir, app, mut staff) = staff_on_sqlite().await;
+    let jst = |hours: i64| {
+        (chrono::Utc::now() + chrono::Duration::hours(hours))
+            .with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).unwrap())
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    };
+    let maintenance = |title: &str, start: i64, end: i64| {
+        format!(
+            "+++\ntitle = \"{title}\"\nkind = \"maintenance\"\nstatus = \"scheduled\"\nstarted_at = {}\n\
+             resolved_at = {}\npublished_at = {}\n+++\n\n本文。\n",
+            jst(start),
+            jst(end),
+            jst(-48)
+        )
+    };
+    let notices = app.content.join("notices");
+    std::fs::write(notices.join("under-way.md"), maintenance("作業中の切り替え", -1, 1)).unwrap();
+    std::fs::write(notices.join("over.md"), maintenance("終わった切り替え", -5, -3)).unwrap();
+    app.site.reload();
+
+    let html = staff.get("/staff/notices").await.text();
+    let row = |title: &str| html.split("<tr>").find(|row| row.contains(title)).expect("its row").to_string();
+    assert!(
+        row("作業中の切り替え")
+            .contains("<td>予定 <span class=\"badge overdue\">予定の時刻を過ぎたため、公開ページでの表示: 実施中</span></td>"),
+        "{html}"
+    );
+    assert!(row("終わった切り替え").contains("公開ページでの表示: 完了</span>"), "{html}");
+    assert!(!row("API メンテナンス").contains("badge overdue"), "planned for 2077: {html}");
+    let public = app.browser().get("/ja/notices/under-way").await.text();
+    assert!(public.contains("<span class=\"badge status-in_progress\">実施中</span>"), "{public}");
 }

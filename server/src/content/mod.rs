@@ -15,8 +15,11 @@ pub mod site;
 pub mod update;
 pub mod write;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
 
 pub use finding::{Finding, Findings, Level};
 pub use notice::{Notice, Translated};
@@ -53,6 +56,24 @@ impl Content {
 
     pub fn notice(&self, slug: &str) -> Option<&Notice> {
         self.notices.iter().find(|n| n.slug == slug)
+    }
+
+    /// The content as readers see it at `now`: each notice with its status at that time
+    /// ([`Notice::status_at`]). Borrowed when no status differs from its file's.
+    pub fn as_of(&self, now: DateTime<Utc>) -> Cow<'_, Content> {
+        if self.notices.iter().all(|n| n.status_at(now) == n.status) {
+            return Cow::Borrowed(self);
+        }
+        let mut content = self.clone();
+        for notice in &mut content.notices {
+            notice.status = notice.status_at(now);
+        }
+        Cow::Owned(content)
+    }
+
+    /// The next instant after `now` at which [`Content::as_of`] gives something different.
+    pub fn next_change(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.notices.iter().filter_map(|n| n.next_status_change(now)).min()
     }
 
     /// The recorded versions of a notice, oldest first.

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, Weekday};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, Utc, Weekday};
 use clap::ValueEnum;
 use serde::Deserialize;
 use statusdesk_app::i18n::weekday_ja;
@@ -77,6 +77,39 @@ impl Notice {
     /// Whether the notice is still open: an incident not resolved or maintenance not completed.
     pub fn is_open(&self) -> bool {
         self.status.is_some_and(|s| !s.is_closed())
+    }
+
+    /// The status readers see at `now`. A maintenance left `scheduled` follows its plan, as
+    /// status pages do: under way from `started_at`, completed at `resolved_at` (its planned
+    /// end), until staff set its status themselves — the public site never calls work that has
+    /// begun "upcoming". Every other notice has the status its file gives.
+    pub fn status_at(&self, now: DateTime<Utc>) -> Option<Status> {
+        if !self.follows_plan() {
+            return self.status;
+        }
+        match (self.started_at, self.resolved_at) {
+            (_, Some(end)) if end <= now => Some(Status::Completed),
+            (Some(start), _) if start <= now => Some(Status::InProgress),
+            _ => self.status,
+        }
+    }
+
+    /// The next instant after `now` at which [`Notice::status_at`] changes, if any.
+    pub fn next_status_change(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if !self.follows_plan() {
+            return None;
+        }
+        [self.started_at, self.resolved_at]
+            .into_iter()
+            .flatten()
+            .map(|t| t.to_utc())
+            .filter(|t| *t > now)
+            .min()
+    }
+
+    /// Whether the status follows the clock: a maintenance still `scheduled` in its file.
+    fn follows_plan(&self) -> bool {
+        self.kind == Kind::Maintenance && self.status == Some(Status::Scheduled)
     }
 
     /// When the notice last changed: its newest timeline entry or its publication.
@@ -1016,5 +1049,73 @@ fn incidents_only(what: &str) -> Localized {
     Localized {
         en: format!("`{what}` is for incidents only; remove it"),
         ja: format!("`{what}` は kind が `incident` のお知らせにだけ書けます。削除してください"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notice(kind: Kind, status: Status, start: &str, end: Option<&str>) -> Notice {
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap();
+        Notice {
+            slug: "n".into(),
+            path: PathBuf::from("n.md"),
+            title: Translated { ja: "n".into(), en: None },
+            kind,
+            status: Some(status),
+            severity: None,
+            components: Vec::new(),
+            started_at: Some(at(start)),
+            resolved_at: end.map(at),
+            published_at: at("2021-03-01T00:00:00+09:00"),
+            timeline: Vec::new(),
+            body: Translated::default(),
+            impact: None,
+            source: String::new(),
+        }
+    }
+
+    fn utc(t: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(t).unwrap().to_utc()
+    }
+
+    #[test]
+    fn a_maintenance_left_scheduled_starts_and_ends_as_planned() {
+        let planned = notice(
+            Kind::Maintenance,
+            Status::Scheduled,
+            "2021-03-27T01:00:00+09:00",
+            Some("2021-03-27T03:00:00+09:00"),
+        );
+        let status_and_next = |now| (planned.status_at(utc(now)), planned.next_status_change(utc(now)));
+        assert_eq!(
+            status_and_next("2021-03-27T00:59:59+09:00"),
+            (Some(Status::Scheduled), Some(utc("2021-03-27T01:00:00+09:00")))
+        );
+        assert_eq!(
+            status_and_next("2021-03-26T16:00:00Z"),
+            (Some(Status::InProgress), Some(utc("2021-03-27T03:00:00+09:00"))),
+            "from its start, in any zone"
+        );
+        assert_eq!(status_and_next("2021-03-27T03:00:00+09:00"), (Some(Status::Completed), None));
+
+        let open_ended = notice(Kind::Maintenance, Status::Scheduled, "2021-03-27T01:00:00+09:00", None);
+        assert_eq!(open_ended.status_at(utc("2030-01-01T00:00:00Z")), Some(Status::InProgress));
+        assert_eq!(open_ended.next_status_change(utc("2030-01-01T00:00:00Z")), None);
+    }
+
+    #[test]
+    fn a_status_staff_set_is_kept_whatever_the_time() {
+        let late = utc("2030-01-01T00:00:00Z");
+        for (kind, status) in [
+            (Kind::Maintenance, Status::InProgress),
+            (Kind::Incident, Status::Investigating),
+            (Kind::Announcement, Status::Scheduled),
+        ] {
+            let n = notice(kind, status, "2021-03-27T01:00:00+09:00", Some("2021-03-27T03:00:00+09:00"));
+            assert_eq!(n.status_at(late), Some(status), "{kind:?} {status:?}");
+            assert_eq!(n.next_status_change(utc("2021-03-01T00:00:00Z")), None);
+        }
     }
 }

@@ -107,6 +107,7 @@ async fn notices(
     let page = PortalPage::new(&state, &headers, &uri);
     let published = state.site.current();
     let lang = page.lang;
+    let now = Utc::now();
     let rows = published
         .content
         .notices
@@ -115,8 +116,7 @@ async fn notices(
             title: notice.title.get(lang).to_string(),
             kind: notice.kind,
             status: notice.status,
-            overdue: notice.status == Some(Status::Scheduled)
-                && notice.resolved_at.or(notice.started_at).is_some_and(|end| end < Utc::now()),
+            shown_publicly_as: notice.status_at(now).filter(|shown| Some(*shown) != notice.status),
             updated: crate::public_site::views::moment(page.site(), notice.updated_at()),
             public_href: format!("/{}/notices/{}", lang.code(), notice.slug),
             update_href: notice.status.map(|_| update_href(&notice.slug)),

@@ -24,6 +24,10 @@ use crate::content::{self, Content, ContentError, Level};
 /// several events) becomes one reload.
 const SETTLE: Duration = Duration::from_millis(100);
 
+/// How long the clock sleeps at most: a change of status that a reload brought nearer is
+/// published at most this late.
+const CLOCK_RECHECK: Duration = Duration::from_secs(15);
+
 /// Content and its pre-rendered site, always replaced together.
 pub struct Published {
     pub content: Content,
@@ -56,7 +60,7 @@ impl LiveSite {
     fn open(dir: &Path, keeps_history: bool) -> Result<Arc<LiveSite>, ContentError> {
         let content = record_versions(dir, keeps_history, content::load(dir, None)?);
         log_findings(&content);
-        let site = PublicSite::build(&content);
+        let site = PublicSite::build(&content, Utc::now());
         Ok(Arc::new(LiveSite {
             dir: dir.to_path_buf(),
             current: ArcSwap::from_pointee(Published { content, site }),
@@ -93,7 +97,7 @@ impl LiveSite {
             Ok(content) => {
                 let content = record_versions(&self.dir, self.keeps_history, content);
                 log_findings(&content);
-                let site = PublicSite::build(&content);
+                let site = PublicSite::build(&content, Utc::now());
                 tracing::info!(notices = site.notices, errors = site.errors, "content reloaded");
                 self.current.store(Arc::new(Published { content, site }));
             }
@@ -164,6 +168,28 @@ impl LiveSite {
                 }
             })
             .map_err(|e| notify::Error::generic(&e.to_string()))?;
+        Ok(())
+    }
+
+    /// Starts the clock: the site is built again when a notice's status changes with time (a
+    /// scheduled maintenance starting or ending, [`crate::content::Notice::status_at`]), so
+    /// that its pages say so without anyone publishing.
+    pub fn keep_time(self: &Arc<Self>) -> std::io::Result<()> {
+        let live = Arc::downgrade(self);
+        std::thread::Builder::new().name("content-clock".into()).spawn(move || {
+            loop {
+                let Some(site) = live.upgrade() else { break };
+                let next_change = site.site().site.next_change;
+                drop(site);
+                let wait =
+                    next_change.map_or(CLOCK_RECHECK, |at| (at - Utc::now()).to_std().unwrap_or_default());
+                std::thread::sleep(wait.min(CLOCK_RECHECK));
+                let Some(site) = live.upgrade() else { break };
+                if site.site().site.next_change.is_some_and(|at| at <= Utc::now()) {
+                    site.reload();
+                }
+            }
+        })?;
         Ok(())
     }
 }

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::http::HeaderValue;
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use statusdesk_app::model::Chrome;
 use statusdesk_app::{Lang, pages};
@@ -86,11 +87,16 @@ pub struct PublicSite {
     pub errors: usize,
     /// URL of the stylesheet, versioned by its content (the portal's pages link it too).
     pub stylesheet: String,
+    /// When a notice's status changes with the clock ([`Content::next_change`]): the site,
+    /// built for a moment, is out of date from then on.
+    pub next_change: Option<DateTime<Utc>>,
 }
 
 impl PublicSite {
-    /// Renders everything that `content` publishes.
-    pub fn build(content: &Content) -> PublicSite {
+    /// Renders everything that `content` publishes, as readers see it at `now`.
+    pub fn build(content: &Content, now: DateTime<Utc>) -> PublicSite {
+        let next_change = content.next_change(now);
+        let content = &*content.as_of(now);
         let stylesheet_resource = Resource::new(CSS, false, STYLESHEET);
         let version =
             stylesheet_resource.etag.to_str().unwrap_or_default().trim_matches('"')[..8].to_string();
@@ -161,6 +167,7 @@ impl PublicSite {
             notices: content.notices.len(),
             errors: content.errors().count(),
             stylesheet,
+            next_change,
         }
     }
 
