@@ -952,6 +952,10 @@ impl Lang {
                 "配信停止中の宛先(不達・苦情・配信停止)",
                 "suppressed address (bounce, complaint or unsubscribe)",
             ),
+            SkipReason::AddressNotFound => self.pick(
+                "宛先のアドレスまたはドメインが存在しない(受信側サーバーの回答。再送しても届きません)",
+                "the address or its domain does not exist (the receiving server said so: it would bounce again)",
+            ),
             SkipReason::OutcomeUnknown => self.pick(
                 "結果不明(届いている可能性があるため、担当者が判断します)",
                 "outcome unknown (it may have arrived: a person decides)",

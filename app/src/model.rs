@@ -336,6 +336,14 @@ keyword_enum!(FailureReason {
     ConnectionLost => "connection_lost",
 });
 
+impl FailureReason {
+    /// Whether the receiving server said the address, or its domain, does not exist: a message
+    /// that failed so is never redelivered (the database refuses it).
+    pub fn address_not_found(self) -> bool {
+        matches!(self, FailureReason::MailboxUnknown | FailureReason::DomainNotFound)
+    }
+}
+
 /// A release's messages counted by outcome. `sent` counts first deliveries, `redelivered` the
 /// messages a redelivery got through; together with the rest they add up to every message.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -536,9 +544,12 @@ pub struct RecipientView {
 
 impl RecipientView {
     /// Whether the row can be chosen for redelivery: undelivered, not waiting for a person's
-    /// call (an unknown outcome), not on its way already.
+    /// call (an unknown outcome), not on its way already, not to an address that does not exist.
     pub fn choosable(&self) -> bool {
-        self.status.is_undelivered() && self.status != DeliveryStatus::Unknown && !self.being_redelivered
+        self.status.is_undelivered()
+            && self.status != DeliveryStatus::Unknown
+            && !self.being_redelivered
+            && !self.reason.is_some_and(FailureReason::address_not_found)
     }
 }
 
@@ -568,6 +579,9 @@ pub enum SkipReason {
     Queued,
     BeingRedelivered,
     Suppressed,
+    /// The receiving server said the address, or its domain, does not exist: sent again, it
+    /// would bounce again.
+    AddressNotFound,
     OutcomeUnknown,
     ContentUnavailable,
 }
@@ -577,6 +591,7 @@ keyword_enum!(SkipReason {
     Queued => "queued",
     BeingRedelivered => "being_redelivered",
     Suppressed => "suppressed",
+    AddressNotFound => "address_not_found",
     OutcomeUnknown => "outcome_unknown",
     ContentUnavailable => "content_unavailable",
 });

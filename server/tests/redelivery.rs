@@ -138,6 +138,24 @@ async fn the_database_refuses_items_that_must_never_be_sent() {
         assert!(execute(&url, &item(6, 1)).await.is_err(), "{url}: a queued message");
         assert!(execute(&url, &item(1, 2)).await.is_err(), "{url}: not the next generation");
         assert!(execute(&url, &item(3, 1)).await.is_err(), "{url}: a suppressed address (any case)");
+        for class in ["mailbox_unknown", "domain_not_found"] {
+            execute(
+                &url,
+                &format!("UPDATE messages SET status = 'bounced', error_class = '{class}' WHERE id = 2"),
+            )
+            .await
+            .unwrap();
+            assert!(
+                execute(&url, &item(2, 1)).await.is_err(),
+                "{url}: an address that does not exist ({class})"
+            );
+        }
+        execute(&url, "UPDATE messages SET error_class = 'mailbox_full' WHERE id = 2").await.unwrap();
+        assert_eq!(
+            execute(&url, &item(2, 1)).await.unwrap(),
+            1,
+            "{url}: a bounce the address is not to blame for"
+        );
         assert_eq!(execute(&url, &item(1, 1)).await.unwrap(), 1, "{url}");
         assert!(execute(&url, &item(1, 1)).await.is_err(), "{url}: once per generation");
     }
@@ -149,10 +167,16 @@ async fn a_plan_says_why_each_message_is_skipped() {
     for (url, store) in backends(dir.path()).await {
         load(store.as_ref(), 4).await;
         execute(&url, "INSERT INTO suppressions (company_id, address, reason, created_at) VALUES (NULL, 'reader4@media.test', 'complaint', '2021-03-02T00:00:00+00:00')").await.unwrap();
+        execute(
+            &url,
+            "UPDATE messages SET status = 'bounced', error_class = 'domain_not_found' WHERE id = 3",
+        )
+        .await
+        .unwrap();
         let first = store.request_redelivery(&request("first", vec![1]), Utc::now()).await.unwrap();
         assert!(matches!(first, RequestOutcome::Created { items: 1, .. }), "{url}: {first:?}");
         let plan = store.plan_redelivery(1, Some(1), &[1, 2, 3, 4, 5, 6, 7, 999]).await.unwrap();
-        assert_eq!(plan.messages, vec![2, 3], "{url}");
+        assert_eq!(plan.messages, vec![2], "{url}");
         let skipped: Vec<(SkipReason, i64)> = plan.skipped.into_iter().collect();
         assert_eq!(
             skipped,
@@ -161,13 +185,21 @@ async fn a_plan_says_why_each_message_is_skipped() {
                 (SkipReason::Queued, 1),
                 (SkipReason::BeingRedelivered, 1),
                 (SkipReason::Suppressed, 1),
+                (SkipReason::AddressNotFound, 1),
                 (SkipReason::OutcomeUnknown, 1),
             ],
             "{url}"
         );
+        assert!(
+            matches!(
+                store.request_redelivery(&request("direct", vec![3]), Utc::now()).await.unwrap(),
+                RequestOutcome::Empty
+            ),
+            "{url}: asked for without a plan, still not taken"
+        );
         execute(&url, "DELETE FROM release_contents").await.unwrap();
         let gone = store.plan_redelivery(1, None, &[2, 3]).await.unwrap();
-        assert_eq!(gone.skipped.get(&SkipReason::ContentUnavailable), Some(&2), "{url}");
+        assert_eq!(gone.skipped.get(&SkipReason::ContentUnavailable), Some(&1), "{url}");
         assert!(matches!(
             store.request_redelivery(&request("late", vec![2, 3]), Utc::now()).await.unwrap(),
             RequestOutcome::Empty

@@ -247,7 +247,7 @@ async fn the_database_itself_enforces_the_delivery_rules() {
         let item = |id: i64| {
             format!(
                 "INSERT INTO redelivery_items (id, request_id, message_id, generation, status, next_attempt_at, updated_at) \
-                 VALUES ({id}, 1, 2, 1, 'queued', {now}, {now})"
+                 VALUES ({id}, 1, 4, 1, 'queued', {now}, {now})"
             )
         };
         execute(&url, &item(1)).await.unwrap();

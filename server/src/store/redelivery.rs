@@ -5,8 +5,9 @@
 //! that ended since the last, then the next claims), and taking back the items of a dispatcher
 //! that died (their messages may have gone out: unknown, never sent again automatically).
 //!
-//! The rules live in the database (migration 0005 and the keys of 0001): an item takes only an
-//! undelivered, unsuppressed message, as its next generation, once (`UNIQUE (message_id,
+//! The rules live in the database (migrations 0005 and 0009, and the keys of 0001): an item takes
+//! only an undelivered, unsuppressed message to an address not known to be missing, as its next
+//! generation, once (`UNIQUE (message_id,
 //! generation)`); one request per idempotency key. The code here only keeps requests from
 //! tripping over them.
 
@@ -408,6 +409,13 @@ pub(super) fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
     now.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc()
 }
 
+/// The error classes of a message whose address, or its domain, does not exist: never
+/// redelivered (the rule is the database's, migration 0009; [`FailureReason::address_not_found`]
+/// is the same list for the portal's pages).
+///
+/// [`FailureReason::address_not_found`]: statusdesk_app::model::FailureReason::address_not_found
+const ADDRESS_NOT_FOUND: &str = "('mailbox_unknown', 'domain_not_found')";
+
 /// The planning query: each selected message of the company with the reason it would be skipped
 /// (NULL: it would be redelivered). The ids are integers written into the statement.
 pub(super) fn plan_sql(ids: &[i64]) -> String {
@@ -422,6 +430,7 @@ pub(super) fn plan_sql(ids: &[i64]) -> String {
                 WHEN m.status = 'unknown' THEN 'outcome_unknown'
                 WHEN EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.address) = lower(m.recipient)
                              AND (s.company_id IS NULL OR s.company_id = m.company_id)) THEN 'suppressed'
+                WHEN m.error_class IN {ADDRESS_NOT_FOUND} THEN 'address_not_found'
                 WHEN NOT EXISTS (SELECT 1 FROM release_contents c WHERE c.release_id = m.release_id)
                     THEN 'content_unavailable'
             END
@@ -453,6 +462,7 @@ pub(super) fn insert_items_sql(ids: &[i64]) -> String {
          FROM messages m
          WHERE m.company_id = $2 AND m.id IN ({list})
            AND m.status IN ('deferred', 'bounced', 'failed', 'not_sent')
+           AND (m.error_class IS NULL OR m.error_class NOT IN {ADDRESS_NOT_FOUND})
            AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.address) = lower(m.recipient)
                            AND (s.company_id IS NULL OR s.company_id = m.company_id))
            AND EXISTS (SELECT 1 FROM release_contents c WHERE c.release_id = m.release_id)
