@@ -229,6 +229,10 @@ fn wrong_weekdays_in_japanese_and_english_prose() {
                 "notices/notice.md:24: error:",
                 "`Tue 1 Mar 2021`: 2021-03-01 is a Monday (月), not Tuesday (火)",
             ),
+            (
+                "notices/notice.md:25: error:",
+                "`2021/3/2（月）`: 2021-03-02 is a Tuesday (火), not Monday (月)",
+            ),
         ],
     );
 }

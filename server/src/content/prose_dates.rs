@@ -1,4 +1,5 @@
-//! Finds dates written in prose, in Japanese (`2021年2月24日(水)`, `2月24日（水）`) and English
+//! Finds dates written in prose, in Japanese (`2021年2月24日(水)`, `2月24日（水）`), with
+//! slashes and a weekday (`2021/2/24(水)`, `2/24（水）`, `2021/02/24 (Wed)`) and in English
 //! (`Wednesday, February 24, 2021`, `Wed 24 Feb 2021`), so that the linter can check the weekday
 //! and the year that a person typed under pressure.
 
@@ -32,6 +33,15 @@ static JAPANESE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
+/// `2021/2/24(水)`, `2/24（水）`, `2021/02/24 (Wed)`: only with a weekday, which tells a date
+/// from a fraction or a path.
+static SLASHED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?:(?P<y>\d{{4}})\s*/\s*)?(?P<m>\d{{1,2}})\s*/\s*(?P<d>\d{{1,2}})\s*[（(]\s*(?:(?P<ja>[月火水木金土日])(?:曜日?)?|{WEEKDAY_EN})\s*[)）]"
+    ))
+    .expect("valid regex")
+});
+
 /// `Wed 24 Feb 2021`, `Wednesday, 24 February 2021`, `24 Feb 2021`.
 static ENGLISH_DAY_FIRST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r"\b(?:{WEEKDAY_EN},?\s+)?(?P<d>\d{{1,2}})\s+{MONTH_EN},?\s+(?P<y>\d{{4}})\b"))
@@ -51,6 +61,18 @@ pub fn find(text: &str) -> Vec<ProseDate<'_>> {
     let mut found: Vec<ProseDate> = Vec::new();
     for caps in JAPANESE.captures_iter(text) {
         found.push(prose_date(&caps, month_number_ja(&caps), weekday_ja));
+    }
+    for caps in SLASHED.captures_iter(text) {
+        let start = caps.get(0).expect("group 0 always matches").start();
+        // Inside a longer run of digits and slashes (a URL's path, a version): not a date.
+        if text[..start].chars().next_back().is_some_and(|c| c == '/' || c.is_alphanumeric()) {
+            continue;
+        }
+        let mut date = prose_date(&caps, month_number_ja(&caps), weekday_en);
+        if let Some(ja) = caps.name("ja") {
+            date.weekday = weekday_ja(ja.as_str());
+        }
+        found.push(date);
     }
     for regex in [&*ENGLISH_DAY_FIRST, &*ENGLISH_MONTH_FIRST] {
         for caps in regex.captures_iter(text) {
@@ -139,6 +161,16 @@ mod tests {
         assert_eq!(one("2月24日（水）21時"), (None, 2, 24, Some(Weekday::Wed)));
         assert_eq!(one("２０２１年３月１日（月曜日）"), (Some(2021), 3, 1, Some(Weekday::Mon)));
         assert_eq!(one("3月12日に更新"), (None, 3, 12, None));
+    }
+
+    #[test]
+    fn slashed_forms_with_a_weekday() {
+        assert_eq!(one("2021/03/22(火)に再開"), (Some(2021), 3, 22, Some(Weekday::Tue)));
+        assert_eq!(one("3/22（火曜日）"), (None, 3, 22, Some(Weekday::Tue)));
+        assert_eq!(one("on 2021/3/22 (Mon) at"), (Some(2021), 3, 22, Some(Weekday::Mon)));
+        assert!(find("1/2 (half) of them").is_empty());
+        assert!(find("2021/03/22 and 3/4").is_empty(), "no weekday: no telling it is a date");
+        assert!(find("https://example.com/news/2021/03/22(火)").is_empty(), "inside a path");
     }
 
     #[test]
