@@ -137,7 +137,24 @@ fn unknown_component_ids() {
 
 #[test]
 fn duplicate_slugs() {
-    assert_findings("duplicate-slug", &[("notices/b.md:1: error:", "duplicate slug `a`")]);
+    assert_findings(
+        "duplicate-slug",
+        &[
+            ("notices/b.md:2: error:", "duplicate slug `a`: "),
+            (
+                "notices/c.md:1: error:",
+                "duplicate slug `c` (from the file's name; set `slug` to choose another)",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn a_file_not_in_utf8_is_named_with_the_line_of_its_first_bad_byte() {
+    assert_findings(
+        "not-utf8",
+        &[("notices/notice.md:7: error:", "not valid UTF-8 (byte 11 of the line): save the file as UTF-8")],
+    );
 }
 
 #[test]

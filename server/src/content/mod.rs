@@ -114,21 +114,29 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
     let mut broken = Vec::new();
     for path in &paths {
         let mut file_findings = Findings::new(path);
-        let parsed = match std::fs::read_to_string(path) {
+        let parsed = match finding::read_text(path) {
             Ok(source) => notice::parse(path, &source, &site, &mut file_findings),
-            Err(e) => {
-                file_findings.error(1, finding::unreadable(&e));
+            Err((line, problem)) => {
+                file_findings.error(line, problem);
                 None
             }
         };
         let parsed = parsed.and_then(|notice| match notices.iter().find(|n| n.slug == notice.slug) {
             Some(first) => {
                 let (slug, first) = (&notice.slug, first.path.display());
+                let line = notice.slug_line();
+                let (from_en, from_ja) = match line {
+                    Some(_) => ("", ""),
+                    None => (
+                        " (from the file's name; set `slug` to choose another)",
+                        "（ファイル名から決まるスラッグです。別のものにするには `slug` を書いてください）",
+                    ),
+                };
                 file_findings.error(
-                    1,
+                    line.unwrap_or(1),
                     Localized {
-                        en: format!("duplicate slug `{slug}`: {first} has it already"),
-                        ja: format!("スラッグ `{slug}` が重複しています（{first} で使用済み）"),
+                        en: format!("duplicate slug `{slug}`{from_en}: {first} has it already"),
+                        ja: format!("スラッグ `{slug}` が重複しています{from_ja}（{first} で使用済み）"),
                     },
                 );
                 None

@@ -112,6 +112,20 @@ impl Notice {
         self.kind == Kind::Maintenance && self.status == Some(Status::Scheduled)
     }
 
+    /// The line of its file that names the slug: the front matter's `slug`, or `None` when the
+    /// slug comes from the file's name.
+    pub fn slug_line(&self) -> Option<usize> {
+        self.source
+            .lines()
+            .enumerate()
+            .skip(1)
+            .take_while(|(_, line)| line.trim_end() != "+++")
+            .find(|(_, line)| {
+                line.split_once('=').is_some_and(|(key, _)| key.trim().trim_matches('"') == "slug")
+            })
+            .map(|(index, _)| index + 1)
+    }
+
     /// When the notice last changed: its newest timeline entry or its publication.
     pub fn updated_at(&self) -> DateTime<FixedOffset> {
         self.timeline.iter().map(|e| e.at).chain([self.published_at]).max().expect("never empty")

@@ -175,10 +175,10 @@ impl Site {
 
     /// Reads and parses `dir/site.toml`.
     pub fn load(dir: &Path, findings: &mut Findings) -> Option<Site> {
-        match std::fs::read_to_string(dir.join("site.toml")) {
+        match finding::read_text(&dir.join("site.toml")) {
             Ok(source) => Site::parse(&source, findings),
-            Err(e) => {
-                findings.error(1, finding::unreadable(&e));
+            Err((line, problem)) => {
+                findings.error(line, problem);
                 None
             }
         }
