@@ -136,6 +136,24 @@ fn unknown_component_ids() {
 }
 
 #[test]
+fn an_impact_window_outside_the_incident_is_warned_about() {
+    // A window that overlaps the incident (starting before it was noticed) is fine.
+    assert_findings(
+        "impact-outside-incident",
+        &[
+            (
+                "notices/after.md:11: warning:",
+                "`impact.from` (2021-03-01 12:00:00 +09:00) is not before `resolved_at` (2021-03-01 12:00:00 +09:00)",
+            ),
+            (
+                "notices/before.md:12: warning:",
+                "`impact.to` (2021-02-01 12:00:00 +09:00) is not after `started_at` (2021-03-01 10:00:00 +09:00)",
+            ),
+        ],
+    );
+}
+
+#[test]
 fn duplicate_slugs() {
     assert_findings(
         "duplicate-slug",

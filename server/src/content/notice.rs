@@ -445,7 +445,8 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             en: self.split.body_en.map(|(en, _)| en.trim().to_string()),
         };
         self.check_prose_dates(&raw, started_at, resolved_at, published_at, &timeline);
-        let impact = raw.impact.as_ref().and_then(|impact| self.impact(impact, kind));
+        let impact =
+            raw.impact.as_ref().and_then(|impact| self.impact(impact, kind, started_at, resolved_at));
         if self.findings.has_errors() {
             return None;
         }
@@ -469,7 +470,15 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
 
     /// `[impact]`: incidents only; a window with offsets, `to` after `from`; filters from the
     /// database's closed lists.
-    fn impact(&mut self, raw: &Spanned<RawImpact>, kind: Option<Kind>) -> Option<Scope> {
+    /// `[impact]`, checked on its own and against the incident's times (`started_at`,
+    /// `resolved_at`): a window entirely outside them counts other messages than the incident's.
+    fn impact(
+        &mut self,
+        raw: &Spanned<RawImpact>,
+        kind: Option<Kind>,
+        started_at: Option<DateTime<FixedOffset>>,
+        resolved_at: Option<DateTime<FixedOffset>>,
+    ) -> Option<Scope> {
         let line = self.line(raw);
         if kind.is_some_and(|k| k != Kind::Incident) {
             self.findings.error(line, incidents_only("[impact]"));
@@ -513,6 +522,20 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                 },
             );
             return None;
+        }
+        if let Some(start) = started_at.filter(|start| to <= *start) {
+            let line = table.to.as_ref().map_or(line, |t| self.line(t));
+            self.findings.warning(line, Localized {
+                en: format!("`impact.to` ({to}) is not after `started_at` ({start}): the figures would count messages from before the incident"),
+                ja: format!("`impact.to`（{to}）が `started_at`（{start}）より後になっていません。障害の前のメールを数えることになります"),
+            });
+        }
+        if let Some(end) = resolved_at.filter(|end| from >= *end) {
+            let line = table.from.as_ref().map_or(line, |t| self.line(t));
+            self.findings.warning(line, Localized {
+                en: format!("`impact.from` ({from}) is not before `resolved_at` ({end}): the figures would count messages from after the incident"),
+                ja: format!("`impact.from`（{from}）が `resolved_at`（{end}）より前になっていません。障害の後のメールを数えることになります"),
+            });
         }
         Some(Scope {
             from: from.to_utc(),
