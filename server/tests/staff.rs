@@ -1208,3 +1208,30 @@ async fn staff_see_what_readers_are_shown_of_a_maintenance_past_its_planned_time
     let public = app.browser().get("/ja/notices/under-way").await.text();
     assert!(public.contains("<span class=\"badge status-in_progress\">実施中</span>"), "{public}");
 }
+
+/// An incident that comes back after it was resolved is reopened from "add update": open again
+/// on the public site, its resolution kept in the timeline.
+#[tokio::test]
+async fn an_update_reopens_a_resolved_incident() {
+    let (_dir, app, mut staff) = staff_on_sqlite().await;
+    const SLOW_API: &str = "/staff/notices/slow-api/update";
+    let opened = Opened::from_page(&staff.get(SLOW_API).await.text());
+    let fields = [
+        ("csrf", opened.csrf.as_str()),
+        ("version", &opened.version),
+        ("original", &opened.original),
+        ("at", "2021-01-19T13:00"),
+        ("status", "investigating"),
+        ("text", "再び遅延しています。"),
+        ("note", "再発"),
+    ];
+    let posted = staff.post(SLOW_API, &fields, &[("origin", "http://portal.test")]).await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.text());
+    let file = std::fs::read_to_string(app.content.join("notices/slow-api.md")).unwrap();
+    assert!(file.contains("status = \"investigating\"\nseverity") && !file.contains("resolved_at"), "{file}");
+    let status = app.browser().get("/en/").await.text();
+    let active = status.split("<h2>Recent notices</h2>").next().unwrap();
+    assert!(active.contains("/en/notices/slow-api"), "{status}");
+    let page = app.browser().get("/en/notices/slow-api").await.text();
+    assert!(page.contains("status-investigating") && page.contains("Resolved."), "{page}");
+}

@@ -273,11 +273,16 @@ pub fn append_update(source: &str, update: &Update) -> Result<String, UpdateErro
     // Then the top-level keys, which sit above every table (indexes below `close` hold).
     let Some(status) = update.status else { return Ok(out.concat()) };
     let mut top_level = vec![format!("status = {}\n", quoted(status.as_str()))];
-    // The status as TOML reads it (a comment after it, a literal string), before this entry.
-    let closed_already = key_line("status")
-        .and_then(|i| lines[i].parse::<toml::Table>().ok())
-        .and_then(|table| table.get("status")?.as_str().and_then(Status::from_keyword))
-        .is_some_and(|status| status.is_closed());
+    // A top-level keyword as TOML reads it (a comment after it, a literal string), before this
+    // entry.
+    let keyword = |key: &str| {
+        let table = lines[key_line(key)?].parse::<toml::Table>().ok()?;
+        table.get(key)?.as_str().map(str::to_string)
+    };
+    let closed_already =
+        keyword("status").and_then(|s| Status::from_keyword(&s)).is_some_and(Status::is_closed);
+    let incident = keyword("kind").as_deref() == Some("incident");
+    // Lines below are replaced in place (an empty string removes one): indexes hold.
     match key_line("resolved_at") {
         // A maintenance's planned end gives way to the time it actually ended (the line keeps
         // its own line ending).
@@ -285,18 +290,15 @@ pub fn append_update(source: &str, update: &Update) -> Result<String, UpdateErro
             let ending = if lines[i].ends_with("\r\n") { "\r\n" } else { "\n" };
             out[i] = format!("resolved_at = {at}{ending}");
         }
+        // An incident reopened: it has not ended after all (its timeline keeps when it was
+        // thought resolved). A maintenance's end stays, as planned.
+        Some(i) if incident && closed_already && !status.is_closed() => out[i] = String::new(),
         None if status.is_closed() => top_level.push(format!("resolved_at = {at}\n")),
         _ => {}
     }
-    let first = match key_line("status") {
-        Some(i) => {
-            out.remove(i);
-            i
-        }
-        None => open + 1,
-    };
-    for (n, line) in top_level.into_iter().enumerate() {
-        out.insert(first + n, line);
+    match key_line("status") {
+        Some(i) => out[i] = top_level.concat(),
+        None => out.insert(open + 1, top_level.concat()),
     }
     Ok(out.concat())
 }
@@ -372,6 +374,49 @@ mod tests {
         let commented = updated.replace("status = \"resolved\"\n", "status = 'resolved' # fixed\n");
         let again = append_update(&commented, &later).unwrap();
         assert!(again.contains("resolved_at = 2021-03-01T10:00:00+09:00\n"), "{again}");
+    }
+
+    #[test]
+    fn an_update_that_reopens_an_incident_removes_its_end() {
+        let resolved = append_update(NOTICE, &update(Status::Resolved)).unwrap();
+        let recurred = Update {
+            at: DateTime::parse_from_rfc3339("2021-03-01T13:00:00+09:00").unwrap(),
+            ..update(Status::Investigating)
+        };
+        let reopened = append_update(&resolved, &recurred).unwrap();
+        assert!(!reopened.contains("resolved_at"), "{reopened}");
+        assert!(
+            reopened.contains(
+                "+++\ntitle = \"遅延\"\nkind = \"incident\"\nstatus = \"investigating\"\nstarted_at"
+            ),
+            "{reopened}"
+        );
+        assert_eq!(reopened.matches("[[timeline]]").count(), 3, "the resolution stays in the timeline");
+        // Resolved again, it ends anew.
+        let fixed = Update {
+            at: DateTime::parse_from_rfc3339("2021-03-01T14:00:00+09:00").unwrap(),
+            ..update(Status::Resolved)
+        };
+        assert!(
+            append_update(&reopened, &fixed)
+                .unwrap()
+                .contains("status = \"resolved\"\nresolved_at = 2021-03-01T14:00:00+09:00\n")
+        );
+    }
+
+    #[test]
+    fn a_maintenance_under_way_again_keeps_its_end() {
+        let completed = "+++\ntitle = \"保守\"\nkind = \"maintenance\"\nstatus = \"completed\"\nstarted_at = 2021-03-01T02:00:00+09:00\nresolved_at = 2021-03-01T04:00:00+09:00\npublished_at = 2021-02-20T12:00:00+09:00\n+++\n\n本文\n";
+        let again = Update {
+            at: DateTime::parse_from_rfc3339("2021-03-01T04:30:00+09:00").unwrap(),
+            ..update(Status::InProgress)
+        };
+        let updated = append_update(completed, &again).unwrap();
+        assert!(
+            updated.contains("status = \"in_progress\"\nstarted_at")
+                && updated.contains("\nresolved_at = 2021-03-01T04:00:00+09:00\n"),
+            "{updated}"
+        );
     }
 
     #[test]
