@@ -760,6 +760,32 @@ pub fn bad_request_page(chrome: PortalChrome, detail: String) -> String {
     plain_page(chrome, p.bad_request_title, vec![p.bad_request_body], Some(detail), (home, p.portal_top))
 }
 
+/// A staff form refused for want of a session or its token (403): nothing was saved, and what
+/// was typed is given back, field by field (name, value), to copy into the form opened again at
+/// `form_href`.
+pub fn unsaved_form_page(chrome: PortalChrome, typed: Vec<(String, String)>, form_href: String) -> String {
+    let p = chrome.lang.portal();
+    let fields = typed
+        .into_iter()
+        .enumerate()
+        .map(|(n, (name, value))| {
+            let id = format!("typed-{n}");
+            let rows = (value.lines().count() + 1).clamp(2, 20).to_string();
+            view! {
+                <label for=id.clone()><code>{name}</code></label>
+                <textarea id=id readonly rows=rows>{value}</textarea>
+            }
+        })
+        .collect_view();
+    let main = view! {
+        <h1>{p.unsaved_title}</h1>
+        <p>{p.unsaved_body}</p>
+        <div class="unsaved-fields">{fields}</div>
+        <p class="more"><a href=form_href>{p.unsaved_reopen}</a></p>
+    };
+    portal_document(chrome, main)
+}
+
 /// The 413 for a form over the size a POST may carry. Nothing was changed.
 pub fn too_large_page(chrome: PortalChrome) -> String {
     let p = chrome.lang.portal();

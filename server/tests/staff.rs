@@ -1235,3 +1235,54 @@ async fn an_update_reopens_a_resolved_incident() {
     let page = app.browser().get("/en/notices/slow-api").await.text();
     assert!(page.contains("status-investigating") && page.contains("Resolved."), "{page}");
 }
+
+/// An update typed while the session ran out (or sent from a form opened before logging in
+/// again) is not saved, and comes back to be copied; from another site, nothing is echoed.
+#[tokio::test]
+async fn what_staff_typed_comes_back_when_their_session_ended_before_saving() {
+    let (_dir, app, mut staff) = staff_on_sqlite().await;
+    let before = outage_file(&app);
+    let opened = open_form(&mut staff).await;
+    let typed = "配信を再開しました。\n残りのメールを送信しています。";
+    let fields = |opened: &Opened| {
+        vec![
+            ("csrf".to_string(), opened.csrf.clone()),
+            ("version".to_string(), opened.version.clone()),
+            ("original".to_string(), opened.original.clone()),
+            ("at".to_string(), "2021-03-01T17:00".to_string()),
+            ("text".to_string(), typed.to_string()),
+        ]
+    };
+    let post = async |browser: &mut Browser, origin: &str, fields: Vec<(String, String)>| {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        browser.post(OUTAGE, &pairs, &[("origin", origin)]).await
+    };
+    let given_back = |response: &TestResponse| {
+        let html = response.text();
+        assert_eq!(response.status, StatusCode::FORBIDDEN, "{html}");
+        assert!(html.contains("<h1>保存していません</h1>"), "{html}");
+        assert!(
+            html.contains(&format!(
+                "<code>text</code></label><textarea id=\"typed-1\" readonly rows=\"3\">{typed}</textarea>"
+            )),
+            "{html}"
+        );
+        assert!(
+            !html.contains(&opened.csrf) && !html.contains("<code>original</code>"),
+            "only what was typed: {html}"
+        );
+        assert!(html.contains(&format!("<a href=\"{OUTAGE}\">フォームを開き直す</a>")), "{html}");
+    };
+
+    // Logged in again meanwhile (elsewhere): the form's token is the old session's.
+    let mut again = app.session_for(STAFF_USER).await;
+    given_back(&post(&mut again, "http://portal.test", fields(&opened)).await);
+    // The session is gone altogether.
+    let mut ended = app.browser();
+    given_back(&post(&mut ended, "http://portal.test", fields(&opened)).await);
+    // From another site: the plain refusal, nothing of the form echoed.
+    let forged = post(&mut ended, "http://evil.test", fields(&opened)).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(!forged.text().contains("配信を再開しました"), "{}", forged.text());
+    assert_eq!(outage_file(&app), before, "nothing written");
+}

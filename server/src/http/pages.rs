@@ -201,6 +201,16 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for PageForm<T> {
     }
 }
 
+/// 403 for a staff form sent from this site without a live session or its token: nothing was
+/// saved, and what was typed (`typed`, name and value) is shown to be copied back.
+pub fn unsaved(page: &PortalPage, typed: Vec<(String, String)>, form_href: String) -> Response {
+    let title = page.lang.portal().unsaved_title;
+    page.respond(
+        StatusCode::FORBIDDEN,
+        portal::unsaved_form_page(page.chrome(title, None, None), typed, form_href),
+    )
+}
+
 /// 413: a form over the size a POST may carry. Nothing was changed.
 pub fn too_large(page: &PortalPage) -> Response {
     let title = page.lang.portal().too_large_title;

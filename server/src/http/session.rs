@@ -6,7 +6,8 @@
 //! portal's routes (never the public ones): it answers 503 when the database is unreachable,
 //! sends a visitor without a valid session to `/login`, ends sessions that were idle too long or
 //! are past their lifetime, and refuses a POST that does not carry the session's token or that
-//! comes from another site (403).
+//! comes from another site (403). A staff writing form refused so, sent from this site, is
+//! answered with what was typed in it: nothing was saved, and nothing typed is lost.
 
 use std::time::Duration;
 
@@ -162,9 +163,13 @@ pub async fn require_login(State(state): State<AppState>, request: Request, next
     let settings = state.sessions;
     let method = request.method().clone();
     let next_path = request.uri().path_and_query().map_or_else(|| "/portal".to_string(), |p| p.to_string());
-    let to_login = |ended: bool| {
+    let to_login = async |ended: bool, request: Request| {
         if method != Method::GET && method != Method::HEAD {
-            return pages::forbidden(&page);
+            let (parts, body) = request.into_parts();
+            return match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+                Ok(bytes) => refuse_form(&page, &parts, &bytes, settings.secure),
+                Err(_) => pages::too_large(&page),
+            };
         }
         let query = serde_urlencoded::to_string([("next", &next_path)]).expect("encodable");
         let ended = if ended { "&ended=1" } else { "" };
@@ -176,11 +181,11 @@ pub async fn require_login(State(state): State<AppState>, request: Request, next
         response
     };
     let Some(hash) = cookie(request.headers(), settings.cookie_name()).map(token_hash) else {
-        return to_login(false);
+        return to_login(false, request).await;
     };
     let session = match store.session(&hash).await {
         Ok(Some(session)) => session,
-        Ok(None) => return to_login(true),
+        Ok(None) => return to_login(true, request).await,
         Err(e) => {
             tracing::warn!(error = %e, "cannot read the session");
             return pages::unavailable(&page);
@@ -196,7 +201,7 @@ pub async fn require_login(State(state): State<AppState>, request: Request, next
         if let Err(e) = store.delete_session(&hash).await {
             tracing::warn!(error = %e, "cannot delete an ended session");
         }
-        return to_login(true);
+        return to_login(true, request).await;
     }
     let request = if method == Method::GET || method == Method::HEAD {
         request
@@ -211,7 +216,7 @@ pub async fn require_login(State(state): State<AppState>, request: Request, next
             || !same_secret(&form_csrf(&bytes), &session.csrf_token)
         {
             tracing::warn!(user = %session.user.email, path = %parts.uri.path(), "refused a cross-site or tokenless POST");
-            return pages::forbidden(&page);
+            return refuse_form(&page, &parts, &bytes, settings.secure);
         }
         Request::from_parts(parts, Body::from(bytes))
     };
@@ -227,6 +232,35 @@ pub async fn require_login(State(state): State<AppState>, request: Request, next
         csrf: session.csrf_token,
     });
     next.run(request).await
+}
+
+/// The staff forms where people type at length: a notice, new or edited, and an update.
+fn is_writing_form(path: &str) -> bool {
+    path.starts_with("/staff/notices/") && ["/new", "/edit", "/update"].iter().any(|end| path.ends_with(end))
+}
+
+/// The fields a form carries for the site, not typed by anyone.
+const MACHINE_FIELDS: [&str; 5] = ["csrf", "version", "original", "warned", "key"];
+
+/// Answers a POST refused for want of a live session or its token (403; nothing was done). A
+/// staff writing form sent from this site gets back what was typed in it, so that an incident
+/// update written while the session ran out is not lost; anything else, the plain refusal.
+fn refuse_form(
+    page: &PortalPage,
+    request: &axum::http::request::Parts,
+    body: &[u8],
+    secure: bool,
+) -> Response {
+    let path = request.uri.path();
+    if !is_writing_form(path) || !from_this_site(&request.headers, secure) {
+        return pages::forbidden(page);
+    }
+    let typed: Vec<(String, String)> = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(name, value)| !MACHINE_FIELDS.contains(&name.as_str()) && !value.trim().is_empty())
+        .collect();
+    pages::unsaved(page, typed, path.to_string())
 }
 
 #[cfg(test)]
