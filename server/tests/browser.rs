@@ -464,6 +464,8 @@ async fn staff_run_an_incidents_whole_communication_from_the_browser() {
     type_into(&client, "#slug", SLUG).await;
     type_into(&client, "#title", "インポートリスト宛てのメールの一部が配信されていません").await;
     type_into(&client, "#title_en", "Some emails to import lists are not delivered").await;
+    // How bad it is, chosen (the status is an incident's first, "investigating", unless chosen).
+    client.find(Locator::Css("#severity")).await.unwrap().select_by_value("major").await.unwrap();
     click(&client, "input[name=components][value=email-delivery]").await;
     type_into(&client, "#body", "一部のメールが配信されていないことを確認し、調査しています。").await;
     type_into(&client, "#body_en", "Some emails are not being delivered; we are investigating.").await;

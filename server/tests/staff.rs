@@ -998,7 +998,9 @@ async fn the_new_notice_form_says_each_mistake_once_next_to_its_field() {
     let html = post(&mut staff, &[("started_at", "March 5")]).await;
     assert!(field_problems(&html, "started_at").contains("日時は 2021-03-01T17:35 の形で入力してください"));
 
-    let html = post(&mut staff, &[("started_at", "")]).await;
+    // A maintenance's start is its plan: never assumed (an incident's is its publication).
+    let planned = [("kind", "maintenance"), ("status", "scheduled"), ("severity", ""), ("started_at", "")];
+    let html = post(&mut staff, &planned).await;
     assert!(field_problems(&html, "started_at").contains("`started_at` がありません"), "{html}");
 
     let html = post(&mut staff, &[("published_at", "")]).await;
@@ -1285,4 +1287,76 @@ async fn what_staff_typed_comes_back_when_their_session_ended_before_saving() {
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert!(!forged.text().contains("配信を再開しました"), "{}", forged.text());
     assert_eq!(outage_file(&app), before, "nothing written");
+}
+
+/// The new-notice form presets nothing that only some kinds have: an announcement goes out as
+/// typed, an incident starts "investigating" when it is published unless told otherwise, and
+/// what only a person can say (an incident's severity, a maintenance's planned start) is asked.
+#[tokio::test]
+async fn a_new_notice_takes_what_its_kind_needs() {
+    let (_dir, app, mut staff) = staff_on_sqlite().await;
+    let form = staff.get("/staff/notices/new").await.text();
+    for field in ["status", "severity"] {
+        let select =
+            form.split(&format!("<select id=\"{field}\"")).nth(1).unwrap().split("</select>").next().unwrap();
+        assert!(!select.contains("selected"), "{field} is not preset: {select}");
+    }
+    assert!(
+        form.contains("<input type=\"datetime-local\" id=\"started_at\" name=\"started_at\" value=\"\""),
+        "{form}"
+    );
+    let csrf = hidden_field(&form, "csrf");
+    let post = async |staff: &mut Browser, slug: &str, kind: &str, extra: &[(&str, &str)]| {
+        let mut fields = vec![
+            ("csrf", csrf.as_str()),
+            ("slug", slug),
+            ("title", "お知らせ"),
+            ("title_en", "Notice"),
+            ("kind", kind),
+            ("status", ""),
+            ("severity", ""),
+            ("started_at", ""),
+            ("resolved_at", ""),
+            ("published_at", "2021-03-05T09:10"),
+            ("body", "本文。"),
+            ("body_en", "Body."),
+            ("intent", "publish"),
+        ];
+        for (name, value) in extra {
+            fields.retain(|(k, _)| k != name);
+            fields.push((name, value));
+        }
+        staff.post("/staff/notices/new", &fields, &[("origin", "http://portal.test")]).await
+    };
+    let file = |slug: &str| std::fs::read_to_string(app.content.join(format!("notices/{slug}.md"))).unwrap();
+
+    let announced = post(&mut staff, "new-api-docs", "announcement", &[]).await;
+    assert_eq!(announced.status, StatusCode::SEE_OTHER, "{}", announced.text());
+    let text = file("new-api-docs");
+    assert!(!text.contains("status") && !text.contains("severity") && !text.contains("started_at"), "{text}");
+
+    let unsure = post(&mut staff, "slow-mail", "incident", &[]).await;
+    assert_eq!(unsure.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = unsure.text();
+    assert!(html.contains("id=\"severity-problems\""), "the severity is asked for: {html}");
+    assert!(!app.content.join("notices/slow-mail.md").exists());
+    let incident = post(&mut staff, "slow-mail", "incident", &[("severity", "minor")]).await;
+    assert_eq!(incident.status, StatusCode::SEE_OTHER, "{}", incident.text());
+    let text = file("slow-mail");
+    assert!(
+        text.contains("status = \"investigating\"")
+            && text.contains("started_at = 2021-03-05T09:10:00+09:00"),
+        "{text}"
+    );
+
+    let planned = post(&mut staff, "db-upgrade", "maintenance", &[]).await;
+    assert_eq!(planned.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        planned.text().contains("id=\"started_at-problems\""),
+        "the planned start is asked for: {}",
+        planned.text()
+    );
+    let planned = post(&mut staff, "db-upgrade", "maintenance", &[("started_at", "2021-03-20T01:00")]).await;
+    assert_eq!(planned.status, StatusCode::SEE_OTHER, "{}", planned.text());
+    assert!(file("db-upgrade").contains("status = \"scheduled\""));
 }

@@ -1190,13 +1190,9 @@ fn editor(
     let now = form_time(Utc::now(), zone);
     let offset = zone.offset_from_utc_datetime(&Utc::now().naive_utc());
     let own: Vec<(&str, String)> = match editing {
-        Editing::New => vec![
-            ("kind", "incident".into()),
-            ("status", "investigating".into()),
-            ("severity", "major".into()),
-            ("started_at", now.clone()),
-            ("published_at", now.clone()),
-        ],
+        // Only what suits every kind: a status, a severity and a start left empty take what
+        // the kind chosen needs when it is saved (`new_notice_defaults`) or are asked for.
+        Editing::New => vec![("kind", "incident".into()), ("published_at", now.clone())],
         Editing::Existing { notice, text } => {
             let mut own = notice_fields(notice, zone);
             own.retain(|(k, _)| *k != "components");
@@ -1428,6 +1424,24 @@ async fn edit_notice(
     save_notice(&state, &viewer, &page, &uri, fields, editing).await
 }
 
+/// What a new notice's form left empty that its kind has a plain answer for: an incident or a
+/// maintenance starts at its kind's first status (investigating, scheduled), and an incident
+/// without a start started when it is published. A maintenance's start is its plan: asked for.
+fn new_notice_defaults(
+    kind: Option<Kind>,
+    status: &mut Option<String>,
+    started_at: &mut Option<chrono::DateTime<chrono::FixedOffset>>,
+    published_at: chrono::DateTime<chrono::FixedOffset>,
+) {
+    let Some(kind) = kind else { return };
+    if status.is_none() {
+        *status = Status::allowed_for(kind).first().map(|s| s.as_str().to_string());
+    }
+    if kind == Kind::Incident && started_at.is_none() {
+        *started_at = Some(published_at);
+    }
+}
+
 /// "Preview" shows the notice as the public page will, in each language; "publish" writes it —
 /// a new notice as a new file (never over another), an edited one only over the version the
 /// form was opened on (else the changes made meanwhile come back) — records the version and
@@ -1480,7 +1494,7 @@ async fn save_notice(
         }
         local_time(page, typed).map_err(|m| problems.push(problem(Some(name), m))).ok()
     };
-    let (started_at, resolved_at, published_at) =
+    let (mut started_at, resolved_at, published_at) =
         (time("started_at"), time("resolved_at"), time("published_at"));
     let Some(published_at) = published_at else {
         if !problems.iter().any(|p| p.field == Some("published_at")) {
@@ -1488,11 +1502,16 @@ async fn save_notice(
         }
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, problems);
     };
+    let kind = Kind::from_keyword(field_value(&fields, "kind"));
+    let mut status = optional("status");
+    if matches!(editing, Editing::New) {
+        new_notice_defaults(kind, &mut status, &mut started_at, published_at);
+    }
     let fields_notice = NewNotice {
         title: field_value(&fields, "title").trim().to_string(),
         title_en: optional("title_en"),
         kind: field_value(&fields, "kind").to_string(),
-        status: optional("status"),
+        status,
         severity: optional("severity"),
         components: fields.iter().filter(|(k, _)| k == "components").map(|(_, v)| v.clone()).collect(),
         started_at,
