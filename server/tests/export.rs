@@ -162,3 +162,22 @@ async fn a_valid_file_is_never_displaced_by_a_broken_ones_last_version() {
     assert_eq!(content.notice("delivery-outage").expect("published").path, valid);
     assert!(content.findings.iter().all(|f| f.path != valid), "{:?}", content.findings);
 }
+
+#[tokio::test]
+async fn a_broken_file_that_sets_its_own_slug_falls_back_to_that_slugs_last_version() {
+    let app = TestApp::new();
+    let (path, text) = published_outage(&app);
+    std::fs::remove_file(&path).unwrap();
+    let own = app.content.join("notices/2021-outage.md");
+    let published = text.replacen("+++\n", "+++\nslug = \"custom-outage\"\n", 1);
+    std::fs::write(&own, &published).unwrap();
+    let now = chrono::Utc::now();
+    statusdesk::content::revisions::record(&app.content, "custom-outage", &published, "staff", None, now)
+        .unwrap();
+    std::fs::write(&own, published.replace("kind = \"incident\"", "kind = \"incidnt\"")).unwrap();
+
+    let content = statusdesk::content::load(&app.content, None).unwrap();
+    assert!(content.findings.iter().any(|f| f.path == own), "the error is still reported");
+    let kept = content.notice("custom-outage").expect("kept as last published");
+    assert_eq!((kept.path.as_path(), kept.source.as_str()), (own.as_path(), published.as_str()));
+}

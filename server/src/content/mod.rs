@@ -173,11 +173,15 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
 }
 
 /// The newest recorded version of the notice file at `path`, if it passes its checks. The
-/// versions are kept by slug; the file's slug is taken to be its name (a file that sets its own
-/// `slug` has no fallback here).
+/// versions are kept by slug: the one its front matter sets, when that line can still be read,
+/// else its file's name.
 fn last_published(dir: &Path, path: &Path, site: &Site) -> Option<Notice> {
-    let slug = path.file_stem()?.to_str()?;
-    let revision = revisions::load(dir, slug).pop()?;
+    let own = std::fs::read_to_string(path).ok().and_then(|s| notice::front_matter_slug(&s)).map(|(_, s)| s);
+    let slug = match own.filter(|s| !s.is_empty()) {
+        Some(slug) => slug,
+        None => path.file_stem()?.to_str()?.to_string(),
+    };
+    let revision = revisions::load(dir, &slug).pop()?;
     notice::parse(path, &revision.text, site, &mut Findings::new(path))
 }
 

@@ -115,15 +115,7 @@ impl Notice {
     /// The line of its file that names the slug: the front matter's `slug`, or `None` when the
     /// slug comes from the file's name.
     pub fn slug_line(&self) -> Option<usize> {
-        self.source
-            .lines()
-            .enumerate()
-            .skip(1)
-            .take_while(|(_, line)| line.trim_end() != "+++")
-            .find(|(_, line)| {
-                line.split_once('=').is_some_and(|(key, _)| key.trim().trim_matches('"') == "slug")
-            })
-            .map(|(index, _)| index + 1)
+        front_matter_slug(&self.source).map(|(line, _)| line)
     }
 
     /// When the notice last changed: its newest timeline entry or its publication.
@@ -182,6 +174,22 @@ struct Split<'a> {
     body_ja: &'a str,
     body_ja_offset: usize,
     body_en: Option<(&'a str, usize)>,
+}
+
+/// The `slug` a notice file's front matter sets, with its line, read line by line: it is found
+/// even in a file whose other lines do not parse (the value is empty when its own line does not).
+pub fn front_matter_slug(source: &str) -> Option<(usize, String)> {
+    source
+        .lines()
+        .enumerate()
+        .skip(1)
+        .take_while(|(_, line)| line.trim_end() != "+++")
+        .find(|(_, line)| line.split_once('=').is_some_and(|(key, _)| key.trim().trim_matches('"') == "slug"))
+        .map(|(index, line)| {
+            let value =
+                line.parse::<toml::Table>().ok().and_then(|t| t.get("slug")?.as_str().map(String::from));
+            (index + 1, value.unwrap_or_default())
+        })
 }
 
 /// The longest title, in characters: a page's heading and an email's subject.
