@@ -11,10 +11,7 @@ pub fn href(lang: Lang, path: &str) -> String {
     format!("/{}{}", lang.code(), path)
 }
 
-/// A `<textarea>` that gives back `text` exactly when its form is posted. Leptos writes a
-/// textarea's children as they are, so the text is escaped here (else `</textarea>` in it would
-/// end the field, and `&amp;` would come back as `&`); and it starts on a new line, which the
-/// HTML parser drops, so that a text starting with one keeps it.
+/// A `<textarea>` that gives back `text` exactly when its form is posted ([`textarea_html`]).
 pub fn text_area(
     id: &'static str,
     name: &'static str,
@@ -22,8 +19,23 @@ pub fn text_area(
     required: bool,
     text: &str,
 ) -> impl IntoView + use<> {
+    view! { <textarea id=id name=name rows=rows.to_string() required=required inner_html=textarea_html(text)></textarea> }
+}
+
+/// A text shown to be copied, not sent: a read-only `<textarea>` of as many rows as it has lines
+/// (2 to 20).
+pub fn copyable_text(id: String, text: &str) -> impl IntoView + use<> {
+    let rows = (text.lines().count() + 1).clamp(2, 20).to_string();
+    view! { <textarea id=id readonly rows=rows inner_html=textarea_html(text)></textarea> }
+}
+
+/// `text` as a `<textarea>`'s content. Leptos writes a textarea's children as they are, so the
+/// text is escaped here (else `</textarea>` in it would end the field, and `&amp;` would come
+/// back as `&`); and it starts on a new line, which the HTML parser drops, so that a text
+/// starting with one keeps it.
+fn textarea_html(text: &str) -> String {
     let escaped = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-    view! { <textarea id=id name=name rows=rows.to_string() required=required inner_html=format!("\n{escaped}")></textarea> }
+    format!("\n{escaped}")
 }
 
 /// Renders a complete HTML document: `<!DOCTYPE html>` and the frame around `main`.

@@ -8,7 +8,7 @@
 use leptos::prelude::*;
 
 use crate::i18n::Lang;
-use crate::layout::{text_area, time};
+use crate::layout::{copyable_text, text_area, time};
 use crate::model::{
     DeliveryStatus, IncidentAnswerView, IncidentBanner, LoginNotice, LoginPage, Moment, Pager, PortalChrome,
     PortalHomePage, RecipientView, RedeliverConfirmPage, RedeliveryProgress, ReleasePage, ReleaseRowView,
@@ -760,26 +760,30 @@ pub fn bad_request_page(chrome: PortalChrome, detail: String) -> String {
     plain_page(chrome, p.bad_request_title, vec![p.bad_request_body], Some(detail), (home, p.portal_top))
 }
 
-/// A staff form refused for want of a session or its token (403): nothing was saved, and what
-/// was typed is given back, field by field (name, value), to copy into the form opened again at
-/// `form_href`.
-pub fn unsaved_form_page(chrome: PortalChrome, typed: Vec<(String, String)>, form_href: String) -> String {
+/// A staff form refused before it was read (`why`: the session ended, the database is down):
+/// nothing was saved, and what was typed is given back, field by field (name, value), to copy
+/// into the form opened again at `form_href`.
+pub fn unsaved_form_page(
+    chrome: PortalChrome,
+    why: &'static str,
+    typed: Vec<(String, String)>,
+    form_href: String,
+) -> String {
     let p = chrome.lang.portal();
     let fields = typed
         .into_iter()
         .enumerate()
         .map(|(n, (name, value))| {
             let id = format!("typed-{n}");
-            let rows = (value.lines().count() + 1).clamp(2, 20).to_string();
             view! {
                 <label for=id.clone()><code>{name}</code></label>
-                <textarea id=id readonly rows=rows>{value}</textarea>
+                {copyable_text(id, &value)}
             }
         })
         .collect_view();
     let main = view! {
         <h1>{p.unsaved_title}</h1>
-        <p>{p.unsaved_body}</p>
+        <p>{why}</p>
         <div class="unsaved-fields">{fields}</div>
         <p class="more"><a href=form_href>{p.unsaved_reopen}</a></p>
     };

@@ -181,3 +181,22 @@ async fn a_broken_file_that_sets_its_own_slug_falls_back_to_that_slugs_last_vers
     let kept = content.notice("custom-outage").expect("kept as last published");
     assert_eq!((kept.path.as_path(), kept.source.as_str()), (own.as_path(), published.as_str()));
 }
+
+#[tokio::test]
+async fn a_file_saved_in_another_encoding_keeps_its_own_slugs_last_version() {
+    let app = TestApp::new();
+    let (path, text) = published_outage(&app);
+    std::fs::remove_file(&path).unwrap();
+    let own = app.content.join("notices/2021-outage.md");
+    let published = text.replacen("+++\n", "+++\nslug = \"custom-outage\"\n", 1);
+    let now = chrono::Utc::now();
+    statusdesk::content::revisions::record(&app.content, "custom-outage", &published, "staff", None, now)
+        .unwrap();
+    // Saved again as Shift_JIS, say: the bytes of 「あ」 are not UTF-8.
+    std::fs::write(&own, [published.as_bytes(), b"\n\x82\xa0\n"].concat()).unwrap();
+
+    let content = statusdesk::content::load(&app.content, None).unwrap();
+    let finding = content.findings.iter().find(|f| f.path == own).expect("the error is reported").to_string();
+    assert!(finding.contains("not valid UTF-8"), "{finding}");
+    assert_eq!(content.notice("custom-outage").expect("kept as last published").source, published);
+}

@@ -133,7 +133,7 @@ async fn a_scheduled_maintenance_is_under_way_on_the_site_when_its_time_comes() 
         t.with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).unwrap())
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
     };
-    let start = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let start = chrono::Utc::now() + chrono::Duration::seconds(6);
     let notice = format!(
         "+++\ntitle = \"経路の切り替え\"\nkind = \"maintenance\"\nstatus = \"scheduled\"\ncomponents = [\"api\"]\n\
          started_at = {}\nresolved_at = {}\npublished_at = {}\n+++\n\n切り替えます。\n",

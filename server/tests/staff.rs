@@ -1265,7 +1265,7 @@ async fn what_staff_typed_comes_back_when_their_session_ended_before_saving() {
         assert!(html.contains("<h1>保存していません</h1>"), "{html}");
         assert!(
             html.contains(&format!(
-                "<code>text</code></label><textarea id=\"typed-1\" readonly rows=\"3\">{typed}</textarea>"
+                "<code>text</code></label><textarea id=\"typed-1\" readonly rows=\"3\">\n{typed}</textarea>"
             )),
             "{html}"
         );
@@ -1287,6 +1287,43 @@ async fn what_staff_typed_comes_back_when_their_session_ended_before_saving() {
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert!(!forged.text().contains("配信を再開しました"), "{}", forged.text());
     assert_eq!(outage_file(&app), before, "nothing written");
+
+    // The new-notice form: what was typed, not the button that sent it.
+    let new_notice =
+        [("csrf", "stale"), ("slug", "late-news"), ("title", "遅れたお知らせ"), ("intent", "publish")];
+    let refused = ended.post("/staff/notices/new", &new_notice, &[("origin", "http://portal.test")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let html = refused.text();
+    assert!(html.contains(">\n遅れたお知らせ</textarea>") && !html.contains("<code>intent</code>"), "{html}");
+    // Anything else refused from this site is not read back: the plain refusal.
+    let logout =
+        ended.post("/logout", &[("csrf", "stale"), ("note", "x")], &[("origin", "http://portal.test")]).await;
+    assert!(!logout.text().contains("保存していません"), "{}", logout.text());
+}
+
+/// While the database (which keeps the sessions) is down, a staff form sent is not saved, and
+/// what was typed comes back with a 503 that says so.
+#[tokio::test]
+async fn what_staff_typed_comes_back_while_the_database_is_down() {
+    let app = common::TestApp::new();
+    let body = "csrf=x&version=v&at=2021-03-01T17%3A00&text=%E5%BE%A9%E6%97%A7%E3%81%97%E3%81%BE%E3%81%97%E3%81%9F%3Cscript%3E";
+    let request = |origin: &str| {
+        axum::http::Request::post(OUTAGE)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("host", "portal.test")
+            .header("origin", origin)
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let down = app.send(request("http://portal.test")).await;
+    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(down.header("retry-after"), Some("30"));
+    let html = down.text();
+    assert!(html.contains("データベースに接続できないため、保存も公開もしていません"), "{html}");
+    assert!(html.contains(">\n復旧しました&lt;script&gt;</textarea>"), "escaped: {html}");
+    let forged = app.send(request("http://evil.test")).await;
+    assert_eq!(forged.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(!forged.text().contains("復旧しました"), "{}", forged.text());
 }
 
 /// The new-notice form presets nothing that only some kinds have: an announcement goes out as

@@ -176,7 +176,11 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
 /// versions are kept by slug: the one its front matter sets, when that line can still be read,
 /// else its file's name.
 fn last_published(dir: &Path, path: &Path, site: &Site) -> Option<Notice> {
-    let own = std::fs::read_to_string(path).ok().and_then(|s| notice::front_matter_slug(&s)).map(|(_, s)| s);
+    // Read leniently: a file broken by its encoding still names its slug.
+    let own = std::fs::read(path)
+        .ok()
+        .and_then(|bytes| notice::front_matter_slug(&String::from_utf8_lossy(&bytes)))
+        .map(|(_, slug)| slug);
     let slug = match own.filter(|s| !s.is_empty()) {
         Some(slug) => slug,
         None => path.file_stem()?.to_str()?.to_string(),

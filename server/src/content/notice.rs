@@ -176,14 +176,15 @@ struct Split<'a> {
     body_en: Option<(&'a str, usize)>,
 }
 
-/// The `slug` a notice file's front matter sets, with its line, read line by line: it is found
-/// even in a file whose other lines do not parse (the value is empty when its own line does not).
+/// The `slug` a notice file's front matter sets (among its keys, above its first table), with
+/// its line, read line by line: it is found even in a file whose other lines do not parse (the
+/// value is empty when its own line does not).
 pub fn front_matter_slug(source: &str) -> Option<(usize, String)> {
     source
         .lines()
         .enumerate()
         .skip(1)
-        .take_while(|(_, line)| line.trim_end() != "+++")
+        .take_while(|(_, line)| line.trim_end() != "+++" && !line.trim_start().starts_with('['))
         .find(|(_, line)| line.split_once('=').is_some_and(|(key, _)| key.trim().trim_matches('"') == "slug"))
         .map(|(index, line)| {
             let value =

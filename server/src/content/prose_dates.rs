@@ -1,7 +1,7 @@
 //! Finds dates written in prose, in Japanese (`2021年2月24日(水)`, `2月24日（水）`), with
-//! slashes and a weekday (`2021/2/24(水)`, `2/24（水）`, `2021/02/24 (Wed)`) and in English
-//! (`Wednesday, February 24, 2021`, `Wed 24 Feb 2021`), so that the linter can check the weekday
-//! and the year that a person typed under pressure.
+//! slashes and a weekday (`2021/2/24(水)`, `2/24（水）`, `2021/02/24 (Wed)`, full-width too) and
+//! in English (`Wednesday, February 24, 2021`, `Wed 24 Feb 2021`), so that the linter can check
+//! the weekday and the year that a person typed under pressure.
 
 use std::sync::LazyLock;
 
@@ -37,7 +37,7 @@ static JAPANESE: LazyLock<Regex> = LazyLock::new(|| {
 /// from a fraction or a path.
 static SLASHED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?:(?P<y>\d{{4}})\s*/\s*)?(?P<m>\d{{1,2}})\s*/\s*(?P<d>\d{{1,2}})\s*[（(]\s*(?:(?P<ja>[月火水木金土日])(?:曜日?)?|{WEEKDAY_EN})\s*[)）]"
+        r"(?:(?P<y>\d{{4}})\s*[/／]\s*)?(?P<m>\d{{1,2}})\s*[/／]\s*(?P<d>\d{{1,2}})\s*[（(]\s*(?:(?P<ja>[月火水木金土日])(?:曜日?)?|{WEEKDAY_EN})\s*[)）]"
     ))
     .expect("valid regex")
 });
@@ -64,8 +64,10 @@ pub fn find(text: &str) -> Vec<ProseDate<'_>> {
     }
     for caps in SLASHED.captures_iter(text) {
         let start = caps.get(0).expect("group 0 always matches").start();
-        // Inside a longer run of digits and slashes (a URL's path, a version): not a date.
-        if text[..start].chars().next_back().is_some_and(|c| c == '/' || c.is_alphanumeric()) {
+        // Inside a longer run of digits, letters and slashes (a URL's path, a version): not a
+        // date. Japanese text runs straight into a date, so kana and kanji before it are fine.
+        let inside = |c: char| c == '/' || c.is_ascii_alphanumeric() || c.is_numeric();
+        if text[..start].chars().next_back().is_some_and(inside) {
             continue;
         }
         let mut date = prose_date(&caps, month_number_ja(&caps), weekday_en);
@@ -168,6 +170,16 @@ mod tests {
         assert_eq!(one("2021/03/22(火)に再開"), (Some(2021), 3, 22, Some(Weekday::Tue)));
         assert_eq!(one("3/22（火曜日）"), (None, 3, 22, Some(Weekday::Tue)));
         assert_eq!(one("on 2021/3/22 (Mon) at"), (Some(2021), 3, 22, Some(Weekday::Mon)));
+        assert_eq!(
+            one("作業は3/22(火)に行います"),
+            (None, 3, 22, Some(Weekday::Tue)),
+            "written into a sentence"
+        );
+        assert_eq!(
+            one("本日２０２１／３／２２（火）"),
+            (Some(2021), 3, 22, Some(Weekday::Tue)),
+            "full-width"
+        );
         assert!(find("1/2 (half) of them").is_empty());
         assert!(find("2021/03/22 and 3/4").is_empty(), "no weekday: no telling it is a date");
         assert!(find("https://example.com/news/2021/03/22(火)").is_empty(), "inside a path");

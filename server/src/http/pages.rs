@@ -201,14 +201,29 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for PageForm<T> {
     }
 }
 
-/// 403 for a staff form sent from this site without a live session or its token: nothing was
-/// saved, and what was typed (`typed`, name and value) is shown to be copied back.
-pub fn unsaved(page: &PortalPage, typed: Vec<(String, String)>, form_href: String) -> Response {
-    let title = page.lang.portal().unsaved_title;
-    page.respond(
-        StatusCode::FORBIDDEN,
-        portal::unsaved_form_page(page.chrome(title, None, None), typed, form_href),
-    )
+/// Why a staff form sent from this site was not saved.
+#[derive(Clone, Copy, Debug)]
+pub enum Unsaved {
+    /// No live session, or the form carries an earlier session's token (403).
+    SessionEnded,
+    /// The database, which keeps the sessions, cannot be reached (503).
+    DatabaseDown,
+}
+
+/// A staff form refused before its handler: nothing was saved, and what was typed (`typed`,
+/// name and value) is shown to be copied into the form opened again at `form_href`.
+pub fn unsaved(page: &PortalPage, why: Unsaved, typed: Vec<(String, String)>, form_href: String) -> Response {
+    let p = page.lang.portal();
+    let (status, body) = match why {
+        Unsaved::SessionEnded => (StatusCode::FORBIDDEN, p.unsaved_body),
+        Unsaved::DatabaseDown => (StatusCode::SERVICE_UNAVAILABLE, p.unsaved_database_body),
+    };
+    let chrome = page.chrome(p.unsaved_title, None, None);
+    let mut response = page.respond(status, portal::unsaved_form_page(chrome, body, typed, form_href));
+    if let Unsaved::DatabaseDown = why {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+    }
+    response
 }
 
 /// 413: a form over the size a POST may carry. Nothing was changed.

@@ -21,7 +21,7 @@ use chrono::Utc;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
-use super::pages::{self, PortalPage};
+use super::pages::{self, PortalPage, Unsaved};
 use crate::store::accounts::UserRecord;
 
 /// The largest form body a POST may carry: enough for a notice of the largest size a file may
@@ -157,19 +157,16 @@ fn form_csrf(body: &[u8]) -> String {
 /// Wraps the portal's routes: loads the session and its user, or answers for them.
 pub async fn require_login(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let page = PortalPage::new(&state, request.headers(), request.uri());
+    let secure = state.sessions.secure;
     let Some(store) = state.database.store() else {
-        return pages::unavailable(&page);
+        return refuse(&page, request, secure, Unsaved::DatabaseDown, pages::unavailable(&page)).await;
     };
     let settings = state.sessions;
     let method = request.method().clone();
     let next_path = request.uri().path_and_query().map_or_else(|| "/portal".to_string(), |p| p.to_string());
     let to_login = async |ended: bool, request: Request| {
         if method != Method::GET && method != Method::HEAD {
-            let (parts, body) = request.into_parts();
-            return match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
-                Ok(bytes) => refuse_form(&page, &parts, &bytes, settings.secure),
-                Err(_) => pages::too_large(&page),
-            };
+            return refuse(&page, request, secure, Unsaved::SessionEnded, pages::forbidden(&page)).await;
         }
         let query = serde_urlencoded::to_string([("next", &next_path)]).expect("encodable");
         let ended = if ended { "&ended=1" } else { "" };
@@ -188,7 +185,7 @@ pub async fn require_login(State(state): State<AppState>, request: Request, next
         Ok(None) => return to_login(true, request).await,
         Err(e) => {
             tracing::warn!(error = %e, "cannot read the session");
-            return pages::unavailable(&page);
+            return refuse(&page, request, secure, Unsaved::DatabaseDown, pages::unavailable(&page)).await;
         }
     };
     let now = Utc::now();
@@ -216,7 +213,8 @@ pub async fn require_login(State(state): State<AppState>, request: Request, next
             || !same_secret(&form_csrf(&bytes), &session.csrf_token)
         {
             tracing::warn!(user = %session.user.email, path = %parts.uri.path(), "refused a cross-site or tokenless POST");
-            return refuse_form(&page, &parts, &bytes, settings.secure);
+            let request = Request::from_parts(parts, Body::from(bytes));
+            return refuse(&page, request, secure, Unsaved::SessionEnded, pages::forbidden(&page)).await;
         }
         Request::from_parts(parts, Body::from(bytes))
     };
@@ -240,27 +238,37 @@ fn is_writing_form(path: &str) -> bool {
 }
 
 /// The fields a form carries for the site, not typed by anyone.
-const MACHINE_FIELDS: [&str; 5] = ["csrf", "version", "original", "warned", "key"];
+const MACHINE_FIELDS: [&str; 6] = ["csrf", "version", "original", "warned", "key", "intent"];
 
-/// Answers a POST refused for want of a live session or its token (403; nothing was done). A
-/// staff writing form sent from this site gets back what was typed in it, so that an incident
-/// update written while the session ran out is not lost; anything else, the plain refusal.
-fn refuse_form(
+/// Answers a request refused before its handler (nothing was done) with `refusal`, except a staff
+/// writing form sent from this site: that gets back what was typed in it, saying `why` it was not
+/// saved, so that an incident update written while the session ran out or the database was down
+/// is not lost. Only such a form's body is read.
+async fn refuse(
     page: &PortalPage,
-    request: &axum::http::request::Parts,
-    body: &[u8],
+    request: Request,
     secure: bool,
+    why: Unsaved,
+    refusal: Response,
 ) -> Response {
-    let path = request.uri.path();
-    if !is_writing_form(path) || !from_this_site(&request.headers, secure) {
-        return pages::forbidden(page);
+    let method = request.method();
+    if method == Method::GET
+        || method == Method::HEAD
+        || !is_writing_form(request.uri().path())
+        || !from_this_site(request.headers(), secure)
+    {
+        return refusal;
     }
-    let typed: Vec<(String, String)> = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+    let path = request.uri().path().to_string();
+    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES).await else {
+        return pages::too_large(page);
+    };
+    let typed: Vec<(String, String)> = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
         .unwrap_or_default()
         .into_iter()
         .filter(|(name, value)| !MACHINE_FIELDS.contains(&name.as_str()) && !value.trim().is_empty())
         .collect();
-    pages::unsaved(page, typed, path.to_string())
+    pages::unsaved(page, why, typed, path)
 }
 
 #[cfg(test)]

@@ -185,12 +185,23 @@ impl LiveSite {
                     next_change.map_or(CLOCK_RECHECK, |at| (at - Utc::now()).to_std().unwrap_or_default());
                 std::thread::sleep(wait.min(CLOCK_RECHECK));
                 let Some(site) = live.upgrade() else { break };
-                if site.site().site.next_change.is_some_and(|at| at <= Utc::now()) {
-                    site.reload();
-                }
+                site.catch_up_with_the_clock();
             }
         })?;
         Ok(())
+    }
+
+    /// Builds the site again from the content already loaded, when the time it was built for
+    /// has passed a change of status. Cannot fail, and reads no file.
+    fn catch_up_with_the_clock(&self) {
+        let _turn = self.changing.lock().expect("the reload lock is never poisoned");
+        let current = self.current.load_full();
+        let now = Utc::now();
+        if current.site.next_change.is_some_and(|at| at <= now) {
+            let content = current.content.clone();
+            let site = PublicSite::build(&content, now);
+            self.current.store(Arc::new(Published { content, site }));
+        }
     }
 }
 
