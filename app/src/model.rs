@@ -693,6 +693,9 @@ pub struct StaffNoticeRow {
     /// The status readers see, when it is not the file's: a maintenance still `scheduled` in its
     /// file after its planned start or end.
     pub shown_publicly_as: Option<Status>,
+    /// A maintenance set `in_progress` by staff whose planned end has passed: it stays under way
+    /// until they complete it.
+    pub past_planned_end: bool,
     pub updated: Moment,
     /// The public page.
     pub public_href: String,
@@ -723,6 +726,9 @@ pub struct NoticeUpdateForm {
     pub reason_en: String,
     /// The notice's status now, named by the option that keeps it.
     pub current_status: Option<Status>,
+    /// A maintenance still `scheduled`: the public site follows its planned times, and the form
+    /// says so (postponing it means changing them).
+    pub follows_plan: bool,
     /// The author's note for this version ("cause and countermeasures added").
     pub note: String,
     /// The file as it was when the form was opened: saving is refused if it changed since.

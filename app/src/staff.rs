@@ -24,8 +24,10 @@ pub fn notices_page(chrome: PortalChrome, page: StaffNoticesPage) -> String {
         .map(|notice| {
             let status = notice.status.map(|st| lang.status(st)).unwrap_or("");
             let shown = notice.shown_publicly_as.map(|shown| {
-                view! { " "<span class="badge overdue">{s.shown_publicly_as}{lang.status(shown)}</span> }
+                view! { " "<span class="badge shown-publicly">{s.shown_publicly_as}{lang.status(shown)}</span> }
             });
+            let overrun =
+                notice.past_planned_end.then(|| view! { " "<span class="badge shown-publicly">{s.past_planned_end}</span> });
             let update = notice.update_href.map(|href| view! { <a href=href>{s.add_update}</a>" " });
             let edit = view! { <a href=notice.edit_href>{s.edit}</a> };
             let impact = notice.impact_href.map(|href| view! { " "<a href=href>{s.impact}</a> });
@@ -33,7 +35,7 @@ pub fn notices_page(chrome: PortalChrome, page: StaffNoticesPage) -> String {
                 <tr>
                     <td class="title"><a href=notice.public_href>{notice.title}</a></td>
                     <td>{lang.kind(notice.kind)}</td>
-                    <td>{status}{shown}</td>
+                    <td>{status}{shown}{overrun}</td>
                     <td><time datetime=notice.updated.rfc3339.clone()>{lang.datetime(&notice.updated)}</time></td>
                     <td>{update}{edit}{impact}</td>
                 </tr>
@@ -160,8 +162,10 @@ pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
     let keep = form.current_status.map_or(String::new(), |now| format!(" ({})", lang.status(now)));
     let keep = view! { <option value="" selected=form.status.is_none()>{s.status_unchanged}{keep}</option> };
     let (warnings, warned) = to_confirm(s.update_warnings, form.warnings, form.warned);
+    let follows_plan = form.follows_plan.then(|| view! { <p class="hint">{s.follows_plan}</p> });
     let main = view! {
         <h1>{s.add_update}": "{form.title}</h1>
+        {follows_plan}
         {summary}
         {warnings}
         {conflict}
@@ -513,6 +517,9 @@ pub fn editor_page(chrome: PortalChrome, page: NoticeEditorPage) -> String {
         field("note", s.note, view! { <input type="text" id="note" name="note" value=page.note/> }, problems)
     });
     let (publish_warnings, warned) = to_confirm(s.publish_warnings, page.publish_warnings, page.warned);
+    // A new notice's status may be left to its kind.
+    let status_label =
+        if page.slug_fixed { s.status.to_string() } else { format!("{} ({})", s.status, s.status_by_kind) };
     let main = view! {
         <h1>{page.heading}</h1>
         {summary}
@@ -527,7 +534,7 @@ pub fn editor_page(chrome: PortalChrome, page: NoticeEditorPage) -> String {
             {field("title", s.title, view! { <input type="text" id="title" name="title" value=page.title required/> }, problems)}
             {field("title_en", s.title_en, view! { <input type="text" id="title_en" name="title_en" value=page.title_en/> }, problems)}
             {field("kind", s.kind, choice("kind", &page.kind, kinds, false), problems)}
-            {field("status", s.status, choice("status", &page.status, statuses, true), problems)}
+            {field("status", status_label, choice("status", &page.status, statuses, true), problems)}
             {field("severity", s.severity, choice("severity", &page.severity, severities, true), problems)}
             <fieldset id="components" class="choices">
                 <legend>{s.components}</legend>

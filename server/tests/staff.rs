@@ -91,7 +91,7 @@ async fn only_staff_reach_the_console() {
         // The fixture's maintenance, planned for 2077, is `scheduled` as its file says.
         let row = html.split("<tr>").find(|row| row.contains("API メンテナンス")).expect("its row");
         assert!(row.contains("<td>予定</td>"), "{row}");
-        assert!(!html.contains("badge overdue"), "{html}");
+        assert!(!html.contains("badge shown-publicly"), "{html}");
         assert!(
             !html.contains("/staff/notices/japanese-only/update"),
             "an announcement has no status to update"
@@ -1196,17 +1196,29 @@ async fn staff_see_what_readers_are_shown_of_a_maintenance_past_its_planned_time
     let notices = app.content.join("notices");
     std::fs::write(notices.join("under-way.md"), maintenance("作業中の切り替え", -1, 1)).unwrap();
     std::fs::write(notices.join("over.md"), maintenance("終わった切り替え", -5, -3)).unwrap();
+    let overrun =
+        maintenance("長引く切り替え", -5, -1).replace("status = \"scheduled\"", "status = \"in_progress\"");
+    std::fs::write(notices.join("overrun.md"), overrun).unwrap();
     app.site.reload();
 
     let html = staff.get("/staff/notices").await.text();
     let row = |title: &str| html.split("<tr>").find(|row| row.contains(title)).expect("its row").to_string();
     assert!(
         row("作業中の切り替え")
-            .contains("<td>予定 <span class=\"badge overdue\">予定の時刻を過ぎたため、公開ページでの表示: 実施中</span></td>"),
+            .contains("<td>予定 <span class=\"badge shown-publicly\">予定の時刻を過ぎたため、公開ページでの表示: 実施中</span></td>"),
         "{html}"
     );
     assert!(row("終わった切り替え").contains("公開ページでの表示: 完了</span>"), "{html}");
-    assert!(!row("API メンテナンス").contains("badge overdue"), "planned for 2077: {html}");
+    assert!(
+        row("長引く切り替え").contains("予定の終了時刻を過ぎています"),
+        "still under way, as staff set: {html}"
+    );
+    assert!(!row("API メンテナンス").contains("badge shown-publicly"), "planned for 2077: {html}");
+    let update = staff.get("/staff/notices/under-way/update").await.text();
+    assert!(update.contains("<p class=\"hint\">このメンテナンスの状況は「予定」のままなので"), "{update}");
+    // The form starts from what readers see: an entry sent as it is keeps it under way.
+    assert!(update.contains("<option value=\"in_progress\" selected>実施中</option>"), "{update}");
+    assert!(update.contains("状況は変えない (実施中)"), "{update}");
     let public = app.browser().get("/ja/notices/under-way").await.text();
     assert!(public.contains("<span class=\"badge status-in_progress\">実施中</span>"), "{public}");
 }
@@ -1282,10 +1294,16 @@ async fn what_staff_typed_comes_back_when_their_session_ended_before_saving() {
     // The session is gone altogether.
     let mut ended = app.browser();
     given_back(&post(&mut ended, "http://portal.test", fields(&opened)).await);
-    // From another site: the plain refusal, nothing of the form echoed.
+    // From another site, or from a client that does not say where from: the plain refusal,
+    // nothing of the form echoed.
     let forged = post(&mut ended, "http://evil.test", fields(&opened)).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert!(!forged.text().contains("配信を再開しました"), "{}", forged.text());
+    let pairs: Vec<(String, String)> = fields(&opened);
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let unsaid = ended.post(OUTAGE, &pairs, &[]).await;
+    assert_eq!(unsaid.status, StatusCode::FORBIDDEN);
+    assert!(!unsaid.text().contains("配信を再開しました"), "{}", unsaid.text());
     assert_eq!(outage_file(&app), before, "nothing written");
 
     // The new-notice form: what was typed, not the button that sent it.
@@ -1393,7 +1411,18 @@ async fn a_new_notice_takes_what_its_kind_needs() {
         "the planned start is asked for: {}",
         planned.text()
     );
+    // Previewed as readers will see it now: its planned start is past, so it is under way.
+    let started = [("started_at", "2021-03-20T01:00"), ("intent", "preview")];
+    let preview = post(&mut staff, "db-upgrade", "maintenance", &started).await.text();
+    assert!(preview.contains("<span class=\"badge status-in_progress\">実施中</span>"), "{preview}");
     let planned = post(&mut staff, "db-upgrade", "maintenance", &[("started_at", "2021-03-20T01:00")]).await;
     assert_eq!(planned.status, StatusCode::SEE_OTHER, "{}", planned.text());
     assert!(file("db-upgrade").contains("status = \"scheduled\""));
+
+    // An incident written up after it ended: its start is asked for, not taken from its publication.
+    let past = [("severity", "minor"), ("status", "resolved"), ("resolved_at", "2021-03-04T18:00")];
+    let html = post(&mut staff, "past-outage", "incident", &past).await.text();
+    assert!(html.contains("id=\"started_at-problems\""), "{html}");
+    assert!(!html.contains("`resolved_at`（"), "nothing said of a start never typed: {html}");
+    assert!(form.contains("状況 (空欄なら、障害は「調査中」、メンテナンスは「予定」)"), "{form}");
 }

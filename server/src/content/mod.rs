@@ -82,6 +82,30 @@ impl Content {
     }
 }
 
+/// Reads a content file as text. A file that cannot be read is a problem at line 1; one that is
+/// not UTF-8 a problem at the line of its first bad byte (with the byte's place in the line, as an
+/// editor counts from 1). Gives the line and the message.
+pub fn read_text(path: &Path) -> Result<String, (usize, Localized)> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        (
+            1,
+            Localized {
+                en: format!("cannot read the file: {e}"), ja: format!("ファイルを読めません: {e}")
+            },
+        )
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let byte = valid.len() - line_start + 1;
+        (line, Localized {
+            en: format!("not valid UTF-8 (byte {byte} of the line): save the file as UTF-8"),
+            ja: format!("UTF-8 として正しくない文字があります（この行の {byte} バイト目）。UTF-8 で保存してください"),
+        })
+    })
+}
+
 /// Loads the content folder. A notice file that fails its checks keeps the version last
 /// published: the one in `previous` (the content loaded before), else the newest in its
 /// `.revisions/` (a start, or an export, over a file broken since). With `previous`, a broken
@@ -114,7 +138,7 @@ pub fn load(dir: &Path, previous: Option<&Content>) -> Result<Content, ContentEr
     let mut broken = Vec::new();
     for path in &paths {
         let mut file_findings = Findings::new(path);
-        let parsed = match finding::read_text(path) {
+        let parsed = match read_text(path) {
             Ok(source) => notice::parse(path, &source, &site, &mut file_findings),
             Err((line, problem)) => {
                 file_findings.error(line, problem);

@@ -108,7 +108,7 @@ impl Notice {
     }
 
     /// Whether the status follows the clock: a maintenance still `scheduled` in its file.
-    fn follows_plan(&self) -> bool {
+    pub fn follows_plan(&self) -> bool {
         self.kind == Kind::Maintenance && self.status == Some(Status::Scheduled)
     }
 
@@ -478,9 +478,9 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
     }
 
     /// `[impact]`: incidents only; a window with offsets, `to` after `from`; filters from the
-    /// database's closed lists.
-    /// `[impact]`, checked on its own and against the incident's times (`started_at`,
-    /// `resolved_at`): a window entirely outside them counts other messages than the incident's.
+    /// database's closed lists. Checked against the incident's times (`started_at`,
+    /// `resolved_at`) too: a window entirely outside them counts other messages than the
+    /// incident's (a warning).
     fn impact(
         &mut self,
         raw: &Spanned<RawImpact>,

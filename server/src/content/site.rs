@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use statusdesk_app::Lang;
 
-use super::finding::{self, Findings, line_of};
+use super::finding::{Findings, line_of};
 
 /// A text in the site's main language (Japanese) and its English translation.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -175,7 +175,7 @@ impl Site {
 
     /// Reads and parses `dir/site.toml`.
     pub fn load(dir: &Path, findings: &mut Findings) -> Option<Site> {
-        match finding::read_text(&dir.join("site.toml")) {
+        match super::read_text(&dir.join("site.toml")) {
             Ok(source) => Site::parse(&source, findings),
             Err((line, problem)) => {
                 findings.error(line, problem);

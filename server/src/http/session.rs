@@ -237,6 +237,14 @@ fn is_writing_form(path: &str) -> bool {
     path.starts_with("/staff/notices/") && ["/new", "/edit", "/update"].iter().any(|end| path.ends_with(end))
 }
 
+/// Whether the browser said the request comes from this site ([`from_this_site`] also lets
+/// through a request that says nothing): only such a request has its form shown back, so that
+/// no other page can make this site display a text of its choosing.
+fn said_to_be_from_this_site(headers: &HeaderMap, secure: bool) -> bool {
+    let says = headers.contains_key(header::ORIGIN) || headers.contains_key("sec-fetch-site");
+    says && from_this_site(headers, secure)
+}
+
 /// The fields a form carries for the site, not typed by anyone.
 const MACHINE_FIELDS: [&str; 6] = ["csrf", "version", "original", "warned", "key", "intent"];
 
@@ -255,7 +263,7 @@ async fn refuse(
     if method == Method::GET
         || method == Method::HEAD
         || !is_writing_form(request.uri().path())
-        || !from_this_site(request.headers(), secure)
+        || !said_to_be_from_this_site(request.headers(), secure)
     {
         return refusal;
     }

@@ -117,6 +117,9 @@ async fn notices(
             kind: notice.kind,
             status: notice.status,
             shown_publicly_as: notice.status_at(now).filter(|shown| Some(*shown) != notice.status),
+            past_planned_end: notice.kind == Kind::Maintenance
+                && notice.status == Some(Status::InProgress)
+                && notice.resolved_at.is_some_and(|end| end < now),
             updated: crate::public_site::views::moment(page.site(), notice.updated_at()),
             public_href: format!("/{}/notices/{}", lang.code(), notice.slug),
             update_href: notice.status.map(|_| update_href(&notice.slug)),
@@ -200,7 +203,8 @@ fn form(page: &PortalPage, notice: &Notice, fields: UpdateFields) -> NoticeUpdat
         at: fields.at,
         zone: format!("{zone}, UTC{}", chrono::Offset::fix(&offset)),
         status: Status::from_keyword(&fields.status),
-        current_status: notice.status,
+        current_status: notice.status_at(Utc::now()),
+        follows_plan: notice.follows_plan(),
         statuses: Status::allowed_for(notice.kind).to_vec(),
         text: fields.text,
         text_en: fields.text_en,
@@ -227,10 +231,12 @@ async fn update_form(
     let Some((notice, text)) = updatable(&state, &slug) else {
         return pages::not_found(&page, &viewer, None);
     };
+    // The status readers see now (a maintenance following its plan may be under way already).
+    // A closed notice's next entry is news after it (a cause found): its status stays.
+    let shown = notice.status_at(Utc::now());
     let fields = UpdateFields {
         at: form_time(Utc::now(), page.site().time_zone),
-        // A closed notice's next entry is news after it (a cause found): its status stays.
-        status: notice.status.filter(|s| !s.is_closed()).map(|s| s.as_str().to_string()).unwrap_or_default(),
+        status: shown.filter(|s| !s.is_closed()).map(|s| s.as_str().to_string()).unwrap_or_default(),
         version: version(&text),
         original: text,
         ..UpdateFields::default()
@@ -1178,7 +1184,7 @@ impl Editing {
 }
 
 /// The notice form holding `fields`, or else the notice's own values (a new one: an incident
-/// under investigation, now).
+/// published now, its status, severity and start left to be chosen).
 fn editor(
     page: &PortalPage,
     editing: &Editing,
@@ -1426,18 +1432,21 @@ async fn edit_notice(
 
 /// What a new notice's form left empty that its kind has a plain answer for: an incident or a
 /// maintenance starts at its kind's first status (investigating, scheduled), and an incident
-/// without a start started when it is published. A maintenance's start is its plan: asked for.
+/// still open without a start started when it is published. A maintenance's start is its plan,
+/// and a past incident's its own: both asked for.
 fn new_notice_defaults(
     kind: Option<Kind>,
     status: &mut Option<String>,
     started_at: &mut Option<chrono::DateTime<chrono::FixedOffset>>,
+    resolved_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     published_at: chrono::DateTime<chrono::FixedOffset>,
 ) {
     let Some(kind) = kind else { return };
     if status.is_none() {
         *status = Status::allowed_for(kind).first().map(|s| s.as_str().to_string());
     }
-    if kind == Kind::Incident && started_at.is_none() {
+    let open = status.as_deref().and_then(Status::from_keyword).is_some_and(|s| !s.is_closed());
+    if kind == Kind::Incident && open && resolved_at.is_none() && started_at.is_none() {
         *started_at = Some(published_at);
     }
 }
@@ -1505,7 +1514,7 @@ async fn save_notice(
     let kind = Kind::from_keyword(field_value(&fields, "kind"));
     let mut status = optional("status");
     if matches!(editing, Editing::New) {
-        new_notice_defaults(kind, &mut status, &mut started_at, published_at);
+        new_notice_defaults(kind, &mut status, &mut started_at, resolved_at, published_at);
     }
     let fields_notice = NewNotice {
         title: field_value(&fields, "title").trim().to_string(),
@@ -1559,6 +1568,8 @@ async fn save_notice(
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, problems);
     };
     if field_value(&fields, "intent") != "publish" {
+        // As readers will see it now: with its status at this time, as the public site shows it.
+        let parsed = Notice { status: parsed.status_at(Utc::now()), ..parsed };
         let mut content = published.content.clone();
         content.notices.retain(|n| n.slug != parsed.slug);
         content.notices.push(parsed.clone());

@@ -7,15 +7,15 @@
 //!
 //! The rules live in the database (migrations 0005 and 0009, and the keys of 0001): an item takes
 //! only an undelivered, unsuppressed message to an address not known to be missing, as its next
-//! generation, once (`UNIQUE (message_id,
-//! generation)`); one request per idempotency key. The code here only keeps requests from
-//! tripping over them.
+//! generation, once (`UNIQUE (message_id, generation)`); one request per idempotency key. The
+//! code here only keeps requests from tripping over them.
 
 use std::collections::{BTreeMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use statusdesk_app::model::FailureReason;
 pub use statusdesk_app::model::SkipReason;
 
 use super::StoreError;
@@ -409,17 +409,23 @@ pub(super) fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
     now.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc()
 }
 
-/// The error classes of a message whose address, or its domain, does not exist: never
-/// redelivered (the rule is the database's, migration 0009; [`FailureReason::address_not_found`]
-/// is the same list for the portal's pages).
-///
-/// [`FailureReason::address_not_found`]: statusdesk_app::model::FailureReason::address_not_found
-const ADDRESS_NOT_FOUND: &str = "('mailbox_unknown', 'domain_not_found')";
+/// The error classes of a message whose address, or its domain, does not exist, as an SQL list:
+/// never redelivered ([`FailureReason::address_not_found`]; the database's own rule is migration
+/// 0009's trigger).
+fn address_not_found_sql() -> String {
+    let classes: Vec<String> = FailureReason::ALL
+        .iter()
+        .filter(|reason| reason.address_not_found())
+        .map(|reason| format!("'{}'", reason.as_str()))
+        .collect();
+    format!("({})", classes.join(", "))
+}
 
 /// The planning query: each selected message of the company with the reason it would be skipped
 /// (NULL: it would be redelivered). The ids are integers written into the statement.
 pub(super) fn plan_sql(ids: &[i64]) -> String {
     let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let address_not_found = address_not_found_sql();
     format!(
         "SELECT m.id,
             CASE
@@ -430,7 +436,7 @@ pub(super) fn plan_sql(ids: &[i64]) -> String {
                 WHEN m.status = 'unknown' THEN 'outcome_unknown'
                 WHEN EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.address) = lower(m.recipient)
                              AND (s.company_id IS NULL OR s.company_id = m.company_id)) THEN 'suppressed'
-                WHEN m.error_class IN {ADDRESS_NOT_FOUND} THEN 'address_not_found'
+                WHEN m.error_class IN {address_not_found} THEN 'address_not_found'
                 WHEN NOT EXISTS (SELECT 1 FROM release_contents c WHERE c.release_id = m.release_id)
                     THEN 'content_unavailable'
             END
@@ -455,6 +461,7 @@ pub(super) fn plan_from(rows: Vec<(i64, Option<String>)>) -> RedeliveryPlan {
 /// concurrent request took first.
 pub(super) fn insert_items_sql(ids: &[i64]) -> String {
     let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let address_not_found = address_not_found_sql();
     format!(
         "INSERT INTO redelivery_items (request_id, message_id, generation, status, attempts, next_attempt_at, updated_at,
                                        previous_error_class)
@@ -462,7 +469,7 @@ pub(super) fn insert_items_sql(ids: &[i64]) -> String {
          FROM messages m
          WHERE m.company_id = $2 AND m.id IN ({list})
            AND m.status IN ('deferred', 'bounced', 'failed', 'not_sent')
-           AND (m.error_class IS NULL OR m.error_class NOT IN {ADDRESS_NOT_FOUND})
+           AND (m.error_class IS NULL OR m.error_class NOT IN {address_not_found})
            AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE lower(s.address) = lower(m.recipient)
                            AND (s.company_id IS NULL OR s.company_id = m.company_id))
            AND EXISTS (SELECT 1 FROM release_contents c WHERE c.release_id = m.release_id)
