@@ -429,8 +429,14 @@ async fn a_maintenance_left_scheduled_follows_its_plan_on_the_public_site() {
     let page = app.get("/en/notices/route-switch").await.text();
     assert!(page.contains(r#"<span class="badge status-in_progress">In progress</span>"#), "{page}");
     assert!(page.contains("<dt>Started</dt>") && page.contains("<dt>Scheduled end</dt>"), "{page}");
+    assert!(page.contains("Shown as in progress from its planned start."), "the timeline says when: {page}");
     let page = app.get("/en/notices/old-switch").await.text();
     assert!(page.contains(r#"<span class="badge status-completed">Completed</span>"#), "{page}");
+    assert!(
+        page.contains("Shown as in progress from its planned start.")
+            && page.contains("Shown as completed at its planned end."),
+        "{page}"
+    );
     assert!(page.contains("<dt>Ended</dt>"), "{page}");
 
     let status: serde_json::Value =
@@ -439,6 +445,8 @@ async fn a_maintenance_left_scheduled_follows_its_plan_on_the_public_site() {
     let notice: serde_json::Value =
         serde_json::from_slice(&app.get("/api/v1/notices/route-switch.json").await.body).unwrap();
     assert_eq!(notice["status"], "in_progress");
+    let started = chrono::DateTime::parse_from_rfc3339(notice["updated_at"].as_str().unwrap()).unwrap();
+    assert_eq!(started.timestamp(), (now - hours(1)).timestamp(), "updated when it started: {notice}");
 
     // The file itself is left as staff wrote it.
     assert!(

@@ -58,15 +58,15 @@ impl Content {
         self.notices.iter().find(|n| n.slug == slug)
     }
 
-    /// The content as readers see it at `now`: each notice with its status at that time
-    /// ([`Notice::status_at`]). Borrowed when no status differs from its file's.
+    /// The content as readers see it at `now`: each notice as of that time ([`Notice::as_of`]).
+    /// Borrowed when no status differs from its file's.
     pub fn as_of(&self, now: DateTime<Utc>) -> Cow<'_, Content> {
         if self.notices.iter().all(|n| n.status_at(now) == n.status) {
             return Cow::Borrowed(self);
         }
         let mut content = self.clone();
         for notice in &mut content.notices {
-            notice.status = notice.status_at(now);
+            *notice = notice.as_of(now);
         }
         Cow::Owned(content)
     }

@@ -94,6 +94,29 @@ impl Notice {
         }
     }
 
+    /// The notice as readers see it at `now`: with [`Notice::status_at`], and for each planned
+    /// time passed a timeline entry that says the status follows it (so that the page, the feed
+    /// and the API show when it changed, not only that it did).
+    pub fn as_of(&self, now: DateTime<Utc>) -> Notice {
+        let mut notice = self.clone();
+        if !self.follows_plan() {
+            return notice;
+        }
+        notice.status = self.status_at(now);
+        let passed = [
+            (self.started_at, Status::InProgress, PLANNED_START),
+            (self.resolved_at, Status::Completed, PLANNED_END),
+        ];
+        for (at, status, (ja, en)) in passed {
+            if let Some(at) = at.filter(|at| at.to_utc() <= now) {
+                let text = Translated { ja: ja.into(), en: Some(en.into()) };
+                notice.timeline.push(TimelineEntry { at, status: Some(status), text, reason: None });
+            }
+        }
+        notice.timeline.sort_by_key(|entry| entry.at);
+        notice
+    }
+
     /// The next instant after `now` at which [`Notice::status_at`] changes, if any.
     pub fn next_status_change(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         if !self.follows_plan() {
@@ -192,6 +215,13 @@ pub fn front_matter_slug(source: &str) -> Option<(usize, String)> {
             (index + 1, value.unwrap_or_default())
         })
 }
+
+/// What the timeline says when a maintenance left `scheduled` reaches its planned start and end
+/// ([`Notice::as_of`]): in Japanese, and in English.
+const PLANNED_START: (&str, &str) =
+    ("予定の開始時刻になったため、実施中としています。", "Shown as in progress from its planned start.");
+const PLANNED_END: (&str, &str) =
+    ("予定の終了時刻になったため、完了としています。", "Shown as completed at its planned end.");
 
 /// The longest title, in characters: a page's heading and an email's subject.
 pub const MAX_TITLE_CHARS: usize = 200;

@@ -1569,7 +1569,7 @@ async fn save_notice(
     };
     if field_value(&fields, "intent") != "publish" {
         // As readers will see it now: with its status at this time, as the public site shows it.
-        let parsed = Notice { status: parsed.status_at(Utc::now()), ..parsed };
+        let parsed = parsed.as_of(Utc::now());
         let mut content = published.content.clone();
         content.notices.retain(|n| n.slug != parsed.slug);
         content.notices.push(parsed.clone());
