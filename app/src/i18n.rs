@@ -1032,6 +1032,33 @@ impl Lang {
     }
 }
 
+impl StaffText {
+    /// The label of a staff form's field, by its name (`None`: not a field of the staff forms).
+    pub fn field_label(&self, name: &str) -> Option<&'static str> {
+        Some(match name {
+            "slug" => self.slug,
+            "title" => self.title,
+            "title_en" => self.title_en,
+            "kind" => self.kind,
+            "status" => self.status,
+            "severity" => self.severity,
+            "components" => self.components,
+            "started_at" => self.started_at,
+            "resolved_at" => self.resolved_at,
+            "published_at" => self.published_at,
+            "body" => self.body,
+            "body_en" => self.body_en,
+            "note" => self.note,
+            "at" => self.at,
+            "text" => self.text,
+            "text_en" => self.text_en,
+            "reason" => self.reason,
+            "reason_en" => self.reason_en,
+            _ => return None,
+        })
+    }
+}
+
 /// Fixed text of the staff console.
 pub struct StaffText {
     /// The header's name of the staff pages.

@@ -775,8 +775,12 @@ pub fn unsaved_form_page(
         .enumerate()
         .map(|(n, (name, value))| {
             let id = format!("typed-{n}");
+            let label = match chrome.lang.staff().field_label(&name) {
+                Some(label) => view! { {label}" "<code>{name}</code> }.into_any(),
+                None => view! { <code>{name}</code> }.into_any(),
+            };
             view! {
-                <label for=id.clone()><code>{name}</code></label>
+                <label for=id.clone()>{label}</label>
                 {copyable_text(id, &value)}
             }
         })

@@ -1275,6 +1275,8 @@ async fn what_staff_typed_comes_back_when_their_session_ended_before_saving() {
         let html = response.text();
         assert_eq!(response.status, StatusCode::FORBIDDEN, "{html}");
         assert!(html.contains("<h1>保存していません</h1>"), "{html}");
+        assert!(html.contains("<span class=\"portal-name\">スタッフ用コンソール</span>"), "{html}");
+        assert!(html.contains("<label for=\"typed-1\">本文 (日本語) <code>text</code></label>"), "{html}");
         assert!(
             html.contains(&format!(
                 "<code>text</code></label><textarea id=\"typed-1\" readonly rows=\"3\">\n{typed}</textarea>"

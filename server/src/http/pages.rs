@@ -87,7 +87,8 @@ impl PortalPage {
                 .collect(),
             home_href,
             // Anyone else gets the portal's 404 there, as if the console did not exist.
-            staff_console: staff && self.path.starts_with("/staff"),
+            // The staff console's pages, and what they answer before a session is known.
+            staff_console: (staff || viewer.is_none()) && self.path.starts_with("/staff"),
             refresh_seconds: None,
         }
     }
