@@ -163,8 +163,9 @@ async fn a_valid_file_is_never_displaced_by_a_broken_ones_last_version() {
     assert!(content.findings.iter().all(|f| f.path != valid), "{:?}", content.findings);
 }
 
-#[tokio::test]
-async fn a_broken_file_that_sets_its_own_slug_falls_back_to_that_slugs_last_version() {
+/// The fixture's outage notice moved to `notices/2021-outage.md`, setting its own slug
+/// (`custom-outage`), and recorded as published: the app, the file and its text.
+fn published_with_its_own_slug() -> (TestApp, std::path::PathBuf, String) {
     let app = TestApp::new();
     let (path, text) = published_outage(&app);
     std::fs::remove_file(&path).unwrap();
@@ -174,6 +175,12 @@ async fn a_broken_file_that_sets_its_own_slug_falls_back_to_that_slugs_last_vers
     let now = chrono::Utc::now();
     statusdesk::content::revisions::record(&app.content, "custom-outage", &published, "staff", None, now)
         .unwrap();
+    (app, own, published)
+}
+
+#[tokio::test]
+async fn a_broken_file_that_sets_its_own_slug_falls_back_to_that_slugs_last_version() {
+    let (app, own, published) = published_with_its_own_slug();
     std::fs::write(&own, published.replace("kind = \"incident\"", "kind = \"incidnt\"")).unwrap();
 
     let content = statusdesk::content::load(&app.content, None).unwrap();
@@ -184,14 +191,7 @@ async fn a_broken_file_that_sets_its_own_slug_falls_back_to_that_slugs_last_vers
 
 #[tokio::test]
 async fn a_file_saved_in_another_encoding_keeps_its_own_slugs_last_version() {
-    let app = TestApp::new();
-    let (path, text) = published_outage(&app);
-    std::fs::remove_file(&path).unwrap();
-    let own = app.content.join("notices/2021-outage.md");
-    let published = text.replacen("+++\n", "+++\nslug = \"custom-outage\"\n", 1);
-    let now = chrono::Utc::now();
-    statusdesk::content::revisions::record(&app.content, "custom-outage", &published, "staff", None, now)
-        .unwrap();
+    let (app, own, published) = published_with_its_own_slug();
     // Saved again as Shift_JIS, say: the bytes of 「あ」 are not UTF-8.
     std::fs::write(&own, [published.as_bytes(), b"\n\x82\xa0\n"].concat()).unwrap();
 
