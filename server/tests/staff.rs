@@ -1001,7 +1001,13 @@ async fn the_new_notice_form_says_each_mistake_once_next_to_its_field() {
     // A maintenance's start is its plan: never assumed (an incident's is its publication).
     let planned = [("kind", "maintenance"), ("status", "scheduled"), ("severity", ""), ("started_at", "")];
     let html = post(&mut staff, &planned).await;
-    assert!(field_problems(&html, "started_at").contains("`started_at` がありません"), "{html}");
+    // A field left empty is asked for in the form's words, by its label.
+    let started = field_problems(&html, "started_at");
+    assert!(
+        started.contains("入力・選択してください（必須）: 発生・開始日時")
+            && !started.contains("がありません"),
+        "{html}"
+    );
 
     let html = post(&mut staff, &[("published_at", "")]).await;
     assert!(
@@ -1395,7 +1401,10 @@ async fn a_new_notice_takes_what_its_kind_needs() {
     let unsure = post(&mut staff, "slow-mail", "incident", &[]).await;
     assert_eq!(unsure.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = unsure.text();
-    assert!(html.contains("id=\"severity-problems\""), "the severity is asked for: {html}");
+    assert!(
+        field_problems(&html, "severity").contains("入力・選択してください（必須）: 深刻度"),
+        "the severity is asked for: {html}"
+    );
     assert!(!app.content.join("notices/slow-mail.md").exists());
     let incident = post(&mut staff, "slow-mail", "incident", &[("severity", "minor")]).await;
     assert_eq!(incident.status, StatusCode::SEE_OTHER, "{}", incident.text());

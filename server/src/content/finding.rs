@@ -90,6 +90,12 @@ impl<'a> Findings<'a> {
     }
 }
 
+/// That a required field `name` is missing, and nothing more: a form that writes the file says
+/// it in its own words, next to the field.
+pub fn missing_field(name: &str) -> Localized {
+    Localized { en: format!("missing field `{name}`"), ja: format!("`{name}` がありません") }
+}
+
 /// A TOML syntax error in `text` as its writer reads it: the key of the line it points at is
 /// named, and a value that should have been quoted text is said so. An error about the whole
 /// text (a missing field) names no key. Returns the line and the message (prefixed by `what`,

@@ -339,13 +339,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
     ) -> Option<&'v Spanned<T>> {
         if value.is_none() {
             let line = self.header_line();
-            self.findings.missing(
-                line,
-                name,
-                Localized {
-                    en: format!("missing field `{name}`"), ja: format!("`{name}` がありません")
-                },
-            );
+            self.findings.missing(line, name, super::finding::missing_field(name));
         }
         value.as_ref()
     }

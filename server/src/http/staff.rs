@@ -1382,6 +1382,12 @@ const MAX_SLUG_LEN: usize = 80;
 fn notice_field(text: &str, finding: &Finding, lang: Lang) -> FieldProblem {
     let (line, message) = (finding.line, finding.message.get(lang));
     if let Some(field) = finding.missing_key.and_then(|key| FORM_KEYS.into_iter().find(|f| *f == key)) {
+        // A field simply left empty is said in the form's words, with its label.
+        if finding.message == crate::content::finding::missing_field(field)
+            && let Some(label) = lang.staff().field_label(field)
+        {
+            return problem(Some(field), format!("{}{label}", lang.staff().field_required));
+        }
         return problem(Some(field), message);
     }
     let on_line = |line: usize| match lang {
