@@ -130,6 +130,14 @@ impl Notice {
             .min()
     }
 
+    /// Whether it is a maintenance staff set in progress whose planned end has passed: under
+    /// way still, until they complete it.
+    pub fn past_planned_end(&self, now: DateTime<Utc>) -> bool {
+        self.kind == Kind::Maintenance
+            && self.status == Some(Status::InProgress)
+            && self.resolved_at.is_some_and(|end| end < now)
+    }
+
     /// Whether the status follows the clock: a maintenance still `scheduled` in its file.
     pub fn follows_plan(&self) -> bool {
         self.kind == Kind::Maintenance && self.status == Some(Status::Scheduled)

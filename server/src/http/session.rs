@@ -157,16 +157,16 @@ fn form_csrf(body: &[u8]) -> String {
 /// Wraps the portal's routes: loads the session and its user, or answers for them.
 pub async fn require_login(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let page = PortalPage::new(&state, request.headers(), request.uri());
-    let secure = state.sessions.secure;
-    let Some(store) = state.database.store() else {
-        return refuse(&page, request, secure, Unsaved::DatabaseDown, pages::unavailable(&page)).await;
-    };
     let settings = state.sessions;
+    let secure = settings.secure;
+    let Some(store) = state.database.store() else {
+        return refuse(&page, request, secure, Unsaved::DatabaseDown, || pages::unavailable(&page)).await;
+    };
     let method = request.method().clone();
     let next_path = request.uri().path_and_query().map_or_else(|| "/portal".to_string(), |p| p.to_string());
     let to_login = async |ended: bool, request: Request| {
         if method != Method::GET && method != Method::HEAD {
-            return refuse(&page, request, secure, Unsaved::SessionEnded, pages::forbidden(&page)).await;
+            return refuse(&page, request, secure, Unsaved::SessionEnded, || pages::forbidden(&page)).await;
         }
         let query = serde_urlencoded::to_string([("next", &next_path)]).expect("encodable");
         let ended = if ended { "&ended=1" } else { "" };
@@ -185,7 +185,7 @@ pub async fn require_login(State(state): State<AppState>, request: Request, next
         Ok(None) => return to_login(true, request).await,
         Err(e) => {
             tracing::warn!(error = %e, "cannot read the session");
-            return refuse(&page, request, secure, Unsaved::DatabaseDown, pages::unavailable(&page)).await;
+            return refuse(&page, request, secure, Unsaved::DatabaseDown, || pages::unavailable(&page)).await;
         }
     };
     let now = Utc::now();
@@ -209,12 +209,10 @@ pub async fn require_login(State(state): State<AppState>, request: Request, next
             Ok(bytes) => bytes,
             Err(_) => return pages::too_large(&page),
         };
-        if !from_this_site(&parts.headers, settings.secure)
-            || !same_secret(&form_csrf(&bytes), &session.csrf_token)
-        {
+        if !from_this_site(&parts.headers, secure) || !same_secret(&form_csrf(&bytes), &session.csrf_token) {
             tracing::warn!(user = %session.user.email, path = %parts.uri.path(), "refused a cross-site or tokenless POST");
             let request = Request::from_parts(parts, Body::from(bytes));
-            return refuse(&page, request, secure, Unsaved::SessionEnded, pages::forbidden(&page)).await;
+            return refuse(&page, request, secure, Unsaved::SessionEnded, || pages::forbidden(&page)).await;
         }
         Request::from_parts(parts, Body::from(bytes))
     };
@@ -248,7 +246,7 @@ fn said_to_be_from_this_site(headers: &HeaderMap, secure: bool) -> bool {
 /// The fields a form carries for the site, not typed by anyone.
 const MACHINE_FIELDS: [&str; 6] = ["csrf", "version", "original", "warned", "key", "intent"];
 
-/// Answers a request refused before its handler (nothing was done) with `refusal`, except a staff
+/// Answers a request refused before its handler (nothing was done) with `refusal()`, except a staff
 /// writing form sent from this site: that gets back what was typed in it, saying `why` it was not
 /// saved, so that an incident update written while the session ran out or the database was down
 /// is not lost. Only such a form's body is read.
@@ -257,7 +255,7 @@ async fn refuse(
     request: Request,
     secure: bool,
     why: Unsaved,
-    refusal: Response,
+    refusal: impl FnOnce() -> Response,
 ) -> Response {
     let method = request.method();
     if method == Method::GET
@@ -265,7 +263,7 @@ async fn refuse(
         || !is_writing_form(request.uri().path())
         || !said_to_be_from_this_site(request.headers(), secure)
     {
-        return refusal;
+        return refusal();
     }
     let path = request.uri().path().to_string();
     let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES).await else {

@@ -117,9 +117,7 @@ async fn notices(
             kind: notice.kind,
             status: notice.status,
             shown_publicly_as: notice.status_at(now).filter(|shown| Some(*shown) != notice.status),
-            past_planned_end: notice.kind == Kind::Maintenance
-                && notice.status == Some(Status::InProgress)
-                && notice.resolved_at.is_some_and(|end| end < now),
+            past_planned_end: notice.past_planned_end(now),
             updated: crate::public_site::views::moment(page.site(), notice.updated_at()),
             public_href: format!("/{}/notices/{}", lang.code(), notice.slug),
             update_href: notice.status.map(|_| update_href(&notice.slug)),
