@@ -767,7 +767,7 @@ pub fn unsaved_form_page(
     chrome: PortalChrome,
     why: &'static str,
     typed: Vec<(String, String)>,
-    form_href: String,
+    (form_href, reopen): (String, &'static str),
 ) -> String {
     let p = chrome.lang.portal();
     let fields = typed
@@ -789,7 +789,7 @@ pub fn unsaved_form_page(
         <h1>{p.unsaved_title}</h1>
         <p>{why}</p>
         <div class="unsaved-fields">{fields}</div>
-        <p class="more"><a href=form_href>{p.unsaved_reopen}</a></p>
+        <p class="more"><a href=form_href>{reopen}</a></p>
     };
     portal_document(chrome, main)
 }

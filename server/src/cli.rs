@@ -29,8 +29,9 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the site: public pages, feeds and JSON API (and, as they arrive, the portal and
-    /// staff console). The public pages keep serving while the database is down.
+    /// Serve the site: public pages, feeds and JSON API, the company portal and the staff
+    /// console, with a redelivery dispatcher beside them. The public pages keep serving while the
+    /// database is down.
     Serve(ServeArgs),
     /// Check every notice and print one line per finding (`path:line: error: message`); exits 1
     /// when there is an error.

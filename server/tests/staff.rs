@@ -1352,6 +1352,35 @@ async fn what_staff_typed_comes_back_while_the_database_is_down() {
     assert!(!forged.text().contains("復旧しました"), "{}", forged.text());
 }
 
+/// A notice whose file was deleted while its form was open: an update or an edit sent then saves
+/// nothing, creates no file, and gives back what was typed, with the way to a new notice.
+#[tokio::test]
+async fn what_staff_typed_comes_back_when_the_notice_was_deleted_meanwhile() {
+    let (_dir, app, mut staff) = staff_on_sqlite().await;
+    let opened = open_form(&mut staff).await;
+    let edit_form = staff.get(EDIT).await.text();
+    let file = app.content.join("notices/delivery-outage.md");
+    std::fs::remove_file(&file).unwrap();
+    app.site.reload();
+    let given_back = |response: TestResponse, typed: &str| {
+        let html = response.text();
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "{html}");
+        assert!(html.contains("<h1>保存していません</h1>"), "{html}");
+        assert!(html.contains("ファイルが削除されたか名前が変わったため、もう公開されていません"), "{html}");
+        assert!(html.contains(&format!(">\n{typed}</textarea>")), "{html}");
+        assert!(html.contains("<a href=\"/staff/notices/new\">新しいお知らせを書く</a>"), "{html}");
+        assert!(!html.contains("<code>version</code>") && !html.contains("<code>csrf</code>"), "{html}");
+    };
+    given_back(
+        post_update(&mut staff, &opened, "2021-03-01T17:00", "復旧作業中です。").await,
+        "復旧作業中です。",
+    );
+    let body = "配信が止まっています。\n\n## 原因\n\n調査中です。";
+    given_back(post_edit(&mut staff, outage_edit(&edit_form, body, "原因を追記", "publish")).await, body);
+    assert!(!file.exists(), "no file written back");
+    assert_eq!(app.audited("notice.update").await + app.audited("notice.edit").await, 0);
+}
+
 /// The new-notice form presets nothing that only some kinds have: an announcement goes out as
 /// typed, an incident starts "investigating" when it is published unless told otherwise, and
 /// what only a person can say (an incident's severity, a maintenance's planned start) is asked.

@@ -209,18 +209,36 @@ pub enum Unsaved {
     SessionEnded,
     /// The database, which keeps the sessions, cannot be reached (503).
     DatabaseDown,
+    /// The notice the form edits or updates is no longer published: its file was deleted or
+    /// renamed meanwhile (404). What was typed can go into a new notice.
+    NoticeGone,
 }
 
-/// A staff form refused before its handler: nothing was saved, and what was typed (`typed`,
-/// name and value) is shown to be copied into the form opened again at `form_href`.
-pub fn unsaved(page: &PortalPage, why: Unsaved, typed: Vec<(String, String)>, form_href: String) -> Response {
+/// The fields a form carries for the site, not typed by anyone.
+const MACHINE_FIELDS: [&str; 6] = ["csrf", "version", "original", "warned", "key", "intent"];
+
+/// A staff form not saved: what was typed in it (`posted`, name and value; the fields the site
+/// fills in itself and the empty ones left out) is shown to be copied into the form at
+/// `form_href`, saying `why` nothing was saved.
+pub fn unsaved(
+    page: &PortalPage,
+    why: Unsaved,
+    posted: Vec<(String, String)>,
+    form_href: String,
+) -> Response {
     let p = page.lang.portal();
-    let (status, body) = match why {
-        Unsaved::SessionEnded => (StatusCode::FORBIDDEN, p.unsaved_body),
-        Unsaved::DatabaseDown => (StatusCode::SERVICE_UNAVAILABLE, p.unsaved_database_body),
+    let (status, body, reopen) = match why {
+        Unsaved::SessionEnded => (StatusCode::FORBIDDEN, p.unsaved_body, p.unsaved_reopen),
+        Unsaved::DatabaseDown => (StatusCode::SERVICE_UNAVAILABLE, p.unsaved_database_body, p.unsaved_reopen),
+        Unsaved::NoticeGone => (StatusCode::NOT_FOUND, p.unsaved_gone_body, p.unsaved_write_new),
     };
+    let typed = posted
+        .into_iter()
+        .filter(|(name, value)| !MACHINE_FIELDS.contains(&name.as_str()) && !value.trim().is_empty())
+        .collect();
     let chrome = page.chrome(p.unsaved_title, None, None);
-    let mut response = page.respond(status, portal::unsaved_form_page(chrome, body, typed, form_href));
+    let mut response =
+        page.respond(status, portal::unsaved_form_page(chrome, body, typed, (form_href, reopen)));
     if let Unsaved::DatabaseDown = why {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
     }

@@ -243,9 +243,6 @@ fn said_to_be_from_this_site(headers: &HeaderMap, secure: bool) -> bool {
     says && from_this_site(headers, secure)
 }
 
-/// The fields a form carries for the site, not typed by anyone.
-const MACHINE_FIELDS: [&str; 6] = ["csrf", "version", "original", "warned", "key", "intent"];
-
 /// Answers a request refused before its handler (nothing was done) with `refusal()`, except a staff
 /// writing form sent from this site: that gets back what was typed in it, saying `why` it was not
 /// saved, so that an incident update written while the session ran out or the database was down
@@ -269,12 +266,8 @@ async fn refuse(
     let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES).await else {
         return pages::too_large(page);
     };
-    let typed: Vec<(String, String)> = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(name, value)| !MACHINE_FIELDS.contains(&name.as_str()) && !value.trim().is_empty())
-        .collect();
-    pages::unsaved(page, why, typed, path)
+    let posted = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body).unwrap_or_default();
+    pages::unsaved(page, why, posted, path)
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ use statusdesk_app::model::{
 use statusdesk_app::{Lang, staff};
 
 use super::AppState;
-use super::pages::{self, PageForm, PageQuery, PortalPage, encode};
+use super::pages::{self, PageForm, PageQuery, PortalPage, Unsaved, encode};
 use super::portal::audit;
 use super::session::{self, Viewer};
 use crate::content::update::{
@@ -50,12 +50,15 @@ use crate::store::portal::AuditQuery;
 use crate::store::redelivery::NewIncidentNotification;
 use clap::ValueEnum;
 
+/// The form for a new notice.
+const NEW_NOTICE_HREF: &str = "/staff/notices/new";
+
 /// The console's routes: behind the session layer, for staff only.
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/staff", get(|| async { Redirect::to("/staff/notices") }))
         .route("/staff/notices", get(notices))
-        .route("/staff/notices/new", get(new_notice_form).post(new_notice))
+        .route(NEW_NOTICE_HREF, get(new_notice_form).post(new_notice))
         .route("/staff/notices/{slug}/edit", get(edit_notice_form).post(edit_notice))
         .route("/staff/notices/{slug}/update", get(update_form).post(add_update))
         .route("/staff/notices/{slug}/impact", get(impact).post(attach))
@@ -189,6 +192,23 @@ struct UpdateFields {
     /// same warnings is the deliberate choice they asked for.
     #[serde(default)]
     warned: String,
+}
+
+impl UpdateFields {
+    /// What was typed, by field name, as a form posts it.
+    fn posted(self) -> Vec<(String, String)> {
+        [
+            ("at", self.at),
+            ("status", self.status),
+            ("text", self.text),
+            ("text_en", self.text_en),
+            ("reason", self.reason),
+            ("reason_en", self.reason_en),
+            ("note", self.note),
+        ]
+        .map(|(name, value)| (name.to_string(), value))
+        .to_vec()
+    }
 }
 
 /// The form for `notice`, filled with `fields`.
@@ -378,7 +398,7 @@ async fn add_update(
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let Some((notice, _)) = updatable(&state, &slug) else {
-        return pages::not_found(&page, &viewer, None);
+        return pages::unsaved(&page, Unsaved::NoticeGone, fields.posted(), NEW_NOTICE_HREF.into());
     };
     // The form again, as typed, with what stopped it.
     let refuse = |status, fields, problems, conflict| {
@@ -1175,7 +1195,7 @@ impl Editing {
 
     fn action(&self) -> String {
         match self {
-            Editing::New => "/staff/notices/new".into(),
+            Editing::New => NEW_NOTICE_HREF.into(),
             Editing::Existing { notice, .. } => format!("/staff/notices/{}/edit", notice.slug),
         }
     }
@@ -1430,7 +1450,9 @@ async fn edit_notice(
     PageForm(fields): PageForm<Fields>,
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
-    let Some(editing) = Editing::of(&state, &slug) else { return pages::not_found(&page, &viewer, None) };
+    let Some(editing) = Editing::of(&state, &slug) else {
+        return pages::unsaved(&page, Unsaved::NoticeGone, fields, NEW_NOTICE_HREF.into());
+    };
     save_notice(&state, &viewer, &page, &uri, fields, editing).await
 }
 
