@@ -158,19 +158,28 @@ impl Lang {
     /// A recipient filter's `status` that is no status.
     pub fn unknown_status(self, status: &str) -> String {
         match self {
-            Lang::Ja => format!("状態 `{status}` はありません。一覧から選んでください"),
+            Lang::Ja => format!("状況 `{status}` はありません。一覧から選んでください"),
             Lang::En => format!("There is no status `{status}`: choose one from the list"),
         }
     }
 
     /// The company chose to leave the messages the incident `title` left unsent, at `when`.
-    pub fn declined_incident(self, title: &str, when: &str) -> String {
-        match self {
-            Lang::Ja => format!(
-                "この企業は「{title}」で届かなかったメールを「再送しない」と回答しています（{when}）。"
+    /// An incident's "leave them" answer, said to the company itself or, for staff, of it.
+    pub fn declined_incident(self, title: &str, when: &str, to_company: bool) -> String {
+        match (self, to_company) {
+            (Lang::Ja, true) => {
+                format!("「{title}」で届かなかったメールは「再送しない」とご回答いただいています（{when}）。")
+            }
+            (Lang::Ja, false) => {
+                format!(
+                    "この企業は「{title}」で届かなかったメールを「再送しない」と回答しています（{when}）。"
+                )
+            }
+            (Lang::En, true) => format!(
+                "You answered \u{201c}leave them\u{201d} for the messages \u{201c}{title}\u{201d} left unsent ({when})."
             ),
-            Lang::En => format!(
-                "The company answered that the messages \u{201c}{title}\u{201d} left unsent are to be left ({when})."
+            (Lang::En, false) => format!(
+                "The company answered \u{201c}leave them\u{201d} for the messages \u{201c}{title}\u{201d} left unsent ({when})."
             ),
         }
     }
@@ -880,7 +889,7 @@ pub struct RedeliveryText {
 static REDELIVERY_JA: RedeliveryText = RedeliveryText {
     heading: "届いていないメールの再送",
     intro: "配信済みのメールが再び送られることはなく、同じメールを二重に再送することもありません。再送しても届かなかったメールは、あらためて再送を依頼できます。",
-    filter_button: "この条件で表示中の未達の宛先に再送…",
+    filter_button: "この条件に合う未達の宛先すべてに再送…",
     selected_button: "選択した宛先に再送…",
     select: "再送する",
     confirm_title: "再送の確認",
@@ -902,9 +911,9 @@ static REDELIVERY_JA: RedeliveryText = RedeliveryText {
     on_behalf: "サポート担当が代理で操作",
     in_progress: "再送中",
     done: "完了",
-    queued: "送信待ち",
-    sent: "送信済み",
-    failed: "失敗",
+    queued: "再送待ち",
+    sent: "再送済み",
+    failed: "再送失敗",
     unknown: "結果不明",
     question: "この障害で送信されなかったメールを再送しますか。",
     answer_redeliver: "未送信のメールを再送する",
@@ -916,7 +925,7 @@ static REDELIVERY_JA: RedeliveryText = RedeliveryText {
 static REDELIVERY_EN: RedeliveryText = RedeliveryText {
     heading: "Redeliver what did not arrive",
     intro: "A delivered message is never sent again, and no message is redelivered twice at once; one that a redelivery could not deliver may be redelivered again.",
-    filter_button: "Redeliver to the undelivered recipients of this filter…",
+    filter_button: "Redeliver to every undelivered recipient of this filter…",
     selected_button: "Redeliver to the selected recipients…",
     select: "Redeliver",
     confirm_title: "Confirm the redelivery",
@@ -938,9 +947,9 @@ static REDELIVERY_EN: RedeliveryText = RedeliveryText {
     on_behalf: "done by support on the company's behalf",
     in_progress: "in progress",
     done: "done",
-    queued: "queued",
-    sent: "sent",
-    failed: "failed",
+    queued: "waiting",
+    sent: "sent again",
+    failed: "failed again",
     unknown: "outcome unknown",
     question: "Should the messages this incident left unsent be redelivered?",
     answer_redeliver: "Redeliver the unsent messages",
@@ -1025,15 +1034,73 @@ impl Lang {
     /// The refusal of a request over the company's daily cap: what was asked today, and what
     /// more may be.
     pub fn over_quota(self, used: i64, cap: i64) -> String {
-        let left = self.number((cap - used).max(0));
+        let left = (cap - used).max(0);
         let (used, cap) = (self.number(used), self.number(cap));
+        match (self, left) {
+            (Lang::Ja, 0) => format!(
+                "1日の再送の上限({cap}件)に達しているため受け付けられません。本日はすでに{used}件の再送を依頼しています。翌日0時から、あらためて依頼できます。"
+            ),
+            (Lang::Ja, left) => format!(
+                "1日の再送の上限({cap}件)を超えるため受け付けられません。本日はすでに{used}件の再送を依頼しており、あと{}件まで依頼できます。宛先を{}件以内に絞って選ぶか、翌日0時以降にあらためて依頼してください。",
+                self.number(left),
+                self.number(left)
+            ),
+            (Lang::En, 0) => format!(
+                "The daily limit of {cap} redelivered messages is reached: {used} already requested today. Redelivery can be requested again from midnight."
+            ),
+            (Lang::En, left) => format!(
+                "Over the daily limit of {cap} redelivered messages: {used} already requested today, {} more can be. Choose {} recipients or fewer, or ask again after midnight.",
+                self.number(left),
+                self.number(left)
+            ),
+        }
+    }
+
+    /// What a redelivery over the daily cap would have sent: nothing is, as it stands.
+    pub fn redelivery_over_quota_size(self, messages: i64) -> String {
+        let n = self.number(messages);
         match self {
-            Lang::Ja => format!(
-                "1日の再送の上限({cap}件)を超えるため受け付けられません。本日はすでに{used}件の再送を依頼しており、あと{left}件まで依頼できます。"
-            ),
+            Lang::Ja => {
+                format!("この依頼は{n}件のメールの再送です。上限を超えるため、このままでは再送できません。")
+            }
             Lang::En => format!(
-                "Over the daily limit of {cap} redelivered messages: {used} already requested today, {left} more can be."
+                "This request is for {n} message{}: over the limit, it cannot be sent as it stands.",
+                plural(messages)
             ),
+        }
+    }
+
+    /// Which recipients a redelivery takes: those checked, or every undelivered one that a
+    /// filter (`status`: its label, `None` for any; `address`: part of the address) shows, on
+    /// every page of it.
+    pub fn redelivery_selection(self, checked: Option<usize>, status: Option<&str>, address: &str) -> String {
+        if let Some(n) = checked {
+            let count = self.number(n as i64);
+            return match self {
+                Lang::Ja => format!("対象: チェックした{count}件の宛先"),
+                Lang::En => format!("Recipients: the {count} you checked"),
+            };
+        }
+        match self {
+            Lang::Ja => {
+                let status = status.map(|s| format!("状況が「{s}」で")).unwrap_or_default();
+                let address = match address.is_empty() {
+                    true => String::new(),
+                    false => format!("宛先に「{address}」を含み"),
+                };
+                format!("対象: {status}{address}まだ届いていない宛先すべて（表示中のページ以外も含みます）")
+            }
+            Lang::En => {
+                let status =
+                    status.map(|s| format!(" with the status \u{201c}{s}\u{201d}")).unwrap_or_default();
+                let address = match address.is_empty() {
+                    true => String::new(),
+                    false => format!(" whose address contains \u{201c}{address}\u{201d}"),
+                };
+                format!(
+                    "Recipients: every undelivered one{status}{address}, on every page, not only the one shown"
+                )
+            }
         }
     }
 }

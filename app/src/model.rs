@@ -617,8 +617,10 @@ pub struct RedeliverConfirmPage {
     /// What is redelivered: a release, or the incident that left the messages unsent.
     pub title: String,
     pub title_href: String,
-    /// The page the redelivery was asked from.
+    /// The page the redelivery was asked from, with its filter.
     pub back_href: String,
+    /// Which recipients were asked for, in words (a release's: checked, or a filter's).
+    pub selection: Option<String>,
     /// Messages that will be sent again (one per recipient).
     pub messages: i64,
     pub skipped: Vec<(SkipReason, i64)>,

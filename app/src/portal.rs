@@ -670,7 +670,9 @@ pub fn redeliver_confirm_page(chrome: PortalChrome, page: RedeliverConfirmPage) 
     let declined = page
         .declined
         .iter()
-        .map(|(title, at)| message(lang.declined_incident(title, &lang.datetime(at)), false))
+        .map(|(title, at)| {
+            message(lang.declined_incident(title, &lang.datetime(at), !page.needs_reason), false)
+        })
         .collect_view();
     let form = (page.messages > 0 && !page.over_quota).then(|| {
         let hidden = page
@@ -694,13 +696,18 @@ pub fn redeliver_confirm_page(chrome: PortalChrome, page: RedeliverConfirmPage) 
             </form>
         }
     });
-    let summary =
-        if page.messages > 0 { lang.redelivery_summary(page.messages) } else { r.nothing.to_string() };
+    let summary = match page.messages {
+        0 => r.nothing.to_string(),
+        n if page.over_quota => lang.redelivery_over_quota_size(n),
+        n => lang.redelivery_summary(n),
+    };
+    let selection = page.selection.clone().map(|s| view! { <p class="selection">{s}</p> });
     let main = view! {
         <h1>{r.confirm_title}</h1>
         <p class="release-name"><a href=page.title_href.clone()>{page.title.clone()}</a></p>
         {error}
         {declined}
+        {selection}
         <p class="summary"><strong>{summary}</strong></p>
         {skipped}
         {form}
@@ -1072,7 +1079,7 @@ mod tests {
             html.contains("未配信のまま残っているものはありません") && !html.contains("affected-releases"),
             "{html}"
         );
-        assert!(html.contains("送信済み: 153") && html.contains("失敗: 2"), "{html}");
+        assert!(html.contains("再送済み: 153") && html.contains("再送失敗: 2"), "{html}");
         assert!(!html.contains(r#"name="answer""#), "answered: no question: {html}");
     }
 
@@ -1202,7 +1209,7 @@ mod tests {
         }];
         let html = release_page(PortalChrome { refresh_seconds: Some(5), ..chrome(Lang::Ja) }, page);
         assert!(html.contains(r#"<meta http-equiv="refresh" content="5">"#), "{html}");
-        assert!(html.contains("送信済み: 145") && html.contains("再送中") && html.contains("代理"));
+        assert!(html.contains("再送済み: 145") && html.contains("再送中") && html.contains("代理"));
     }
 
     #[test]
@@ -1210,7 +1217,8 @@ mod tests {
         let page = RedeliverConfirmPage {
             title: "Launch".into(),
             title_href: "/portal/releases/7".into(),
-            back_href: "/portal/releases/7".into(),
+            back_href: "/portal/releases/7?status=bounced".into(),
+            selection: Some(Lang::En.redelivery_selection(None, Some("bounced"), "editor")),
             declined: Vec::new(),
             messages: 148,
             skipped: vec![(SkipReason::Delivered, 493), (SkipReason::OutcomeUnknown, 2)],
@@ -1223,6 +1231,11 @@ mod tests {
         };
         let html = redeliver_confirm_page(chrome(Lang::En), page.clone());
         assert!(html.contains("148 messages will be sent again, to 148 recipients."), "{html}");
+        assert!(
+            html.contains("Recipients: every undelivered one with the status “bounced” whose address contains “editor”, on every page"),
+            "{html}"
+        );
+        assert!(html.contains(r#"<a href="/portal/releases/7?status=bounced">← Back</a>"#), "{html}");
         assert!(html.contains("already delivered (never sent twice): 493"));
         assert!(html.contains("outcome unknown (it may have arrived: a person decides): 2"));
         assert!(html.contains(r#"<input type="hidden" name="key" value="k-1">"#));
@@ -1234,6 +1247,11 @@ mod tests {
         assert!(
             refused.contains("over the limit") && !refused.contains("redeliver-confirm"),
             "no form when over the cap"
+        );
+        assert!(
+            refused.contains("This request is for 148 messages: over the limit")
+                && !refused.contains("will be sent again"),
+            "{refused}"
         );
         let correctable = redeliver_confirm_page(
             chrome(Lang::En),

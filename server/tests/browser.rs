@@ -318,7 +318,7 @@ async fn a_company_user_redelivers_the_unsent_messages_and_sees_them_sent() {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    assert!(progress.contains("完了") && progress.contains("送信済み: 148"), "{progress}");
+    assert!(progress.contains("完了") && progress.contains("再送済み: 148"), "{progress}");
     screenshot(&client, "redeliver-done").await;
     client.goto(&format!("{base}{}?status=not_sent", hardest.1)).await.unwrap();
     let remaining = client.find_all(Locator::Css("table.recipients tbody tr")).await.unwrap();

@@ -473,7 +473,7 @@ async fn recipients_are_filtered_searched_and_paged() {
         // A status that is none is said so, on the page and for the export.
         let unknown = browser.get(&format!("{base}?status=bogus")).await;
         assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(unknown.text().contains("状態 `bogus` はありません"), "{}", unknown.text());
+        assert!(unknown.text().contains("状況 `bogus` はありません"), "{}", unknown.text());
         let csv = browser.get(&format!("{base}/recipients.csv?status=bogus")).await;
         assert_eq!(csv.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(csv.text().contains("`bogus`"));

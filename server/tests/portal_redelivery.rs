@@ -93,7 +93,7 @@ async fn a_company_user_confirms_a_redelivery_once_and_watches_it_complete() {
         // The release page shows the progress and reloads itself until it is done.
         let waiting = browser.get(&release).await.text();
         assert!(waiting.contains(r#"<meta http-equiv="refresh" content="5">"#), "{waiting}");
-        assert!(waiting.contains("送信待ち: 75"));
+        assert!(waiting.contains("再送待ち: 75"));
         // Asked again, the same recipients are already being redelivered.
         let again = browser
             .post(
@@ -112,7 +112,7 @@ async fn a_company_user_confirms_a_redelivery_once_and_watches_it_complete() {
         assert_eq!(report.sent, 75);
         let finished = browser.get(&release).await.text();
         assert!(!finished.contains("http-equiv=\"refresh\""), "done: no more reloading");
-        assert!(finished.contains("完了") && finished.contains("送信済み: 75"), "{finished}");
+        assert!(finished.contains("完了") && finished.contains("再送済み: 75"), "{finished}");
         let release_now = app.store.release(1, BIG_RELEASE).await.unwrap().unwrap();
         assert_eq!((release_now.totals.redelivered, release_now.totals.undelivered()), (75, 25));
         let audited = app.store.audit_log(&statusdesk::store::portal::AuditQuery::newest(100)).await.unwrap();
@@ -215,7 +215,7 @@ async fn staff_redeliver_on_a_companys_behalf_only_with_a_reason() {
         let unknown_status = [("csrf", csrf.as_str()), ("scope", "filter"), ("status", "zzz")];
         for (fields, says) in [
             (&unknown_scope[..], "再送する宛先の選び方がわかりません。"),
-            (&unknown_status[..], "状態 `zzz` はありません。"),
+            (&unknown_status[..], "状況 `zzz` はありません。"),
         ] {
             let refused = staff.post(&format!("{release}/redeliver?company=acme"), fields, &[ORIGIN]).await;
             assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.url);
@@ -270,8 +270,17 @@ async fn a_request_over_the_daily_cap_is_refused_clearly() {
         assert_eq!(plan.status, StatusCode::CONFLICT, "{}", app.url);
         let html = plan.text();
         assert!(
-            html.contains("1日の再送の上限(30件)を超えるため受け付けられません。本日はすでに0件の再送を依頼しており、あと30件まで依頼できます。")
+            html.contains("1日の再送の上限(30件)を超えるため受け付けられません。本日はすでに0件の再送を依頼しており、あと30件まで依頼できます。宛先を30件以内に絞って選ぶか")
                 && !html.contains("redeliver-confirm"),
+            "{html}"
+        );
+        // The filter it was asked from, said and kept on the way back.
+        assert!(html.contains("対象: まだ届いていない宛先すべて（表示中のページ以外も含みます）"), "{html}");
+        assert!(html.contains(&format!("<a href=\"{release}?status=undelivered\">← 戻る</a>")), "{html}");
+        // What the request would have been, never that it will be sent.
+        assert!(
+            html.contains("件のメールの再送です。上限を超えるため、このままでは再送できません。")
+                && !html.contains("件のメールを再送します"),
             "{html}"
         );
         // Within the cap it goes through, and the rest of the day's allowance is what is left.
@@ -368,7 +377,7 @@ async fn the_incident_question_is_answered_once_and_redeliver_sends_what_it_left
                 && !after.contains(&format!("action=\"{action}\""))
         );
         // The banner follows the redelivery, reloading itself until it is done.
-        assert!(after.contains("<h2>再送の状況</h2>") && after.contains("送信待ち: 26"), "{after}");
+        assert!(after.contains("<h2>再送の状況</h2>") && after.contains("再送待ち: 26"), "{after}");
         assert!(after.contains(r#"<meta http-equiv="refresh" content="5">"#));
         // Each release's page shows the incident's request too, with that release's share.
         let second = browser.get("/portal/releases/2").await.text();
@@ -382,7 +391,7 @@ async fn the_incident_question_is_answered_once_and_redeliver_sends_what_it_left
         assert!(
             progress.contains(
                 "障害への回答による再送（このリリースの分）: <a href=\"/ja/notices/delivery-outage\">"
-            ) && progress.contains("送信待ち: 1<"),
+            ) && progress.contains("再送待ち: 1<"),
             "{progress}"
         );
 
@@ -459,6 +468,7 @@ async fn metrics_count_requests_by_route_and_show_the_dispatchers_queue() {
                     on_behalf_reason: None,
                     idempotency_key: "metrics".into(),
                     daily_cap: 10_000,
+                    day_started_at: chrono::Utc::now() - chrono::Duration::hours(1),
                     messages: (1..=BIG_RELEASE_RECIPIENTS as i64).collect(),
                     incident: None,
                 },
@@ -525,7 +535,7 @@ async fn a_finished_incident_redelivery_stays_on_the_banner_and_with_staff() {
             assert!(!banner.contains("class=\"affected-releases\""), "{restarted}: {banner}");
             assert!(banner.contains("回答済み: 未送信のメールを再送する"), "{banner}");
             assert!(
-                banner.contains("<strong class=\"state\">完了</strong>") && banner.contains("送信済み: 26"),
+                banner.contains("<strong class=\"state\">完了</strong>") && banner.contains("再送済み: 26"),
                 "{banner}"
             );
             assert!(!home.contains("http-equiv=\"refresh\""), "done: no more reloading");
@@ -562,7 +572,7 @@ async fn a_leave_answer_is_recalled_only_for_the_releases_its_incident_touched()
             let action = format!("/portal/releases/{release}/redeliver");
             browser.post(&action, &[("csrf", &csrf), ("scope", "filter")], &[ORIGIN]).await.text()
         };
-        let reminder = "この企業は「メール配信の停止」で届かなかったメールを「再送しない」と回答しています";
+        let reminder = "「メール配信の停止」で届かなかったメールは「再送しない」とご回答いただいています";
         assert!(plan(&mut browser, 1).await.contains(reminder), "{}: release 1 was touched", app.url);
         let other = plan(&mut browser, 3).await;
         assert!(

@@ -92,6 +92,7 @@ fn request(key: &str, messages: Vec<i64>) -> NewRequest {
         on_behalf_reason: None,
         idempotency_key: key.into(),
         daily_cap: 100_000,
+        day_started_at: Utc::now() - chrono::Duration::hours(1),
         messages,
         incident: None,
     }
@@ -263,6 +264,10 @@ async fn the_daily_cap_refuses_a_request_beyond_it() {
             1,
             "{url}: nothing half-made"
         );
+        // Once a new day has begun, what was asked the day before no longer counts.
+        let next_day = NewRequest { day_started_at: Utc::now(), ..capped("b", vec![5, 6, 7]) };
+        let created = store.request_redelivery(&next_day, Utc::now()).await.unwrap();
+        assert!(matches!(created, RequestOutcome::Created { items: 3, .. }), "{url}: {created:?}");
     }
 }
 

@@ -361,6 +361,7 @@ async fn an_incident_shows_its_impact_from_the_database_with_each_company_follow
             on_behalf_reason: None,
             idempotency_key: "release-page".into(),
             daily_cap: 100,
+            day_started_at: chrono::Utc::now() - chrono::Duration::hours(1),
             messages: vec![first_unsent],
             incident: None,
         };

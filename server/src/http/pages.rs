@@ -98,22 +98,35 @@ impl PortalPage {
         crate::public_site::views::moment(self.site(), t.fixed_offset())
     }
 
-    /// The start of the day `day` (`YYYY-MM-DD`, in the site's zone) plus `days_after` days:
-    /// `Ok(None)` when nothing was typed, `Err` when it is not a date. A zone may skip midnight
-    /// (a clock change): the day then starts at its first instant.
+    /// The start of the day `day` (`YYYY-MM-DD`, in the site's zone; full-width digits read as
+    /// such) plus `days_after` days: `Ok(None)` when nothing was typed, `Err` when it is not a
+    /// date.
     pub fn day_start(&self, day: &str, days_after: u64) -> Result<Option<DateTime<Utc>>, ()> {
+        let day = half_width(day);
         if day.trim().is_empty() {
             return Ok(None);
         }
         let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").map_err(|_| ())?;
         let date = date.checked_add_days(chrono::Days::new(days_after)).ok_or(())?;
+        Ok(self.start_of(date))
+    }
+
+    /// The start of today in the site's zone: where a day's redelivery cap starts counting.
+    pub fn today_start(&self) -> DateTime<Utc> {
+        let today = Utc::now().with_timezone(&self.site().time_zone).date_naive();
+        self.start_of(today).unwrap_or_else(Utc::now)
+    }
+
+    /// The first instant of `date` in the site's zone. A zone may skip midnight (a clock
+    /// change): the day then starts an hour later.
+    fn start_of(&self, date: chrono::NaiveDate) -> Option<DateTime<Utc>> {
         let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
         let zone = self.site().time_zone;
         let start = zone
             .from_local_datetime(&midnight)
             .earliest()
             .or_else(|| zone.from_local_datetime(&(midnight + chrono::Duration::hours(1))).earliest());
-        Ok(start.map(|t| t.with_timezone(&Utc)))
+        start.map(|t| t.with_timezone(&Utc))
     }
 
     /// The published site this page belongs to: its notices, for names and links.
@@ -258,4 +271,29 @@ pub fn not_found(page: &PortalPage, viewer: &Viewer, company: Option<&CompanyRec
         StatusCode::NOT_FOUND,
         portal::portal_not_found_page(page.chrome(title, Some(viewer), company)),
     )
+}
+
+/// `text` with full-width ASCII (`２０２１`, `ＡＢＣ`, the ideographic space) as its half-width
+/// characters: what a Japanese input method types into a search or a date field means the same.
+pub fn half_width(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::half_width;
+
+    #[test]
+    fn full_width_ascii_reads_as_half_width() {
+        assert_eq!(half_width("２０２１－０２－２８"), "2021-02-28");
+        assert_eq!(half_width("Ｎｏ．１１０２\u{3000}ｂｉｚ"), "No.1102 biz");
+        assert_eq!(half_width("配信　停止"), "配信 停止");
+        assert_eq!(half_width("ｶﾀｶﾅ カタカナ"), "ｶﾀｶﾅ カタカナ", "only ASCII's full-width forms");
+    }
 }

@@ -476,7 +476,8 @@ impl RecipientParams {
             company_id: scope.company.id,
             release_id: scope.release.id,
             status: self.status_filter(),
-            address: self.q.clone(),
+            // Addresses are ASCII: what an input method typed full-width means the same.
+            address: self.q.as_deref().map(pages::half_width),
         }
     }
 }

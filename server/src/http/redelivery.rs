@@ -111,6 +111,30 @@ impl Selection {
         fields.extend(self.messages.iter().map(|m| ("m".to_string(), m.to_string())));
         fields
     }
+
+    /// The recipients asked for, in the page's words: the rows checked, or the filter's.
+    fn describe(&self, lang: Lang) -> Option<String> {
+        match self.scope.as_str() {
+            "selected" => Some(lang.redelivery_selection(Some(self.messages.len()), None, "")),
+            "filter" => {
+                let status = match self.filter().status_filter() {
+                    StatusFilter::All | StatusFilter::Undelivered => None,
+                    StatusFilter::Only(status) => Some(lang.delivery_status(status)),
+                };
+                Some(lang.redelivery_selection(None, status, self.q.trim()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The release page's query that shows the filter again (nothing for checked rows).
+    fn page_query(&self) -> Vec<(&'static str, &str)> {
+        let kept = |value: &str| !value.trim().is_empty() && self.scope == "filter";
+        [("status", self.status.as_str()), ("q", self.q.as_str())]
+            .into_iter()
+            .filter(|(_, v)| kept(v))
+            .collect()
+    }
 }
 
 /// "1 message", "2 messages": a count as the audit log's details say it.
@@ -126,13 +150,16 @@ fn home_of(viewer: &Viewer, company: &str) -> String {
     }
 }
 
-/// The release page's URL, with `?company=` for staff.
-fn release_href(viewer: &Viewer, scope: &ReleaseInScope, suffix: &str) -> String {
+/// The release page's URL (`suffix`: a path under it), with `?company=` for staff and `query`.
+fn release_href(viewer: &Viewer, scope: &ReleaseInScope, suffix: &str, query: &[(&str, &str)]) -> String {
     let path = format!("/portal/releases/{}{suffix}", scope.release.id);
+    let mut pairs = query.to_vec();
     if viewer.user.is_staff() {
-        format!("{path}?{}", encode(&[("company", &scope.company.slug)]))
-    } else {
-        path
+        pairs.insert(0, ("company", &scope.company.slug));
+    }
+    match pairs.is_empty() {
+        true => path,
+        false => format!("{path}?{}", encode(&pairs)),
     }
 }
 
@@ -173,11 +200,12 @@ async fn confirmation(
     hidden.push(("key".into(), key));
     let view = RedeliverConfirmPage {
         title: scope.release.title.clone(),
-        title_href: release_href(viewer, scope, ""),
-        back_href: release_href(viewer, scope, ""),
+        title_href: release_href(viewer, scope, "", &[]),
+        back_href: release_href(viewer, scope, "", &selection.page_query()),
+        selection: selection.describe(page.lang),
         messages: plan.messages.len() as i64,
         skipped: plan.skipped.into_iter().collect(),
-        confirm_action: release_href(viewer, scope, "/redeliver/confirm"),
+        confirm_action: release_href(viewer, scope, "/redeliver/confirm", &[]),
         hidden,
         needs_reason: viewer.user.is_staff(),
         reason,
@@ -199,7 +227,7 @@ async fn over_quota(
     daily_cap: i64,
     page: &PortalPage,
 ) -> Result<Option<String>, StoreError> {
-    let used = store.requested_today(company_id, Utc::now()).await?;
+    let used = store.requested_since(company_id, page.today_start()).await?;
     Ok((used + messages as i64 > daily_cap).then(|| page.lang.over_quota(used, daily_cap)))
 }
 
@@ -281,6 +309,7 @@ pub async fn confirm(
             on_behalf_reason: viewer.user.is_staff().then(|| reason.clone()),
             idempotency_key: key.clone(),
             daily_cap: state.redelivery_daily_cap,
+            day_started_at: page.today_start(),
             messages: plan.messages,
             incident: None,
         };
@@ -302,10 +331,10 @@ pub async fn confirm(
                     Some(detail),
                 )
                 .await;
-                Ok(Redirect::to(&release_href(&viewer, &scope, "")).into_response())
+                Ok(Redirect::to(&release_href(&viewer, &scope, "", &[])).into_response())
             }
             RequestOutcome::Existing { .. } => {
-                Ok(Redirect::to(&release_href(&viewer, &scope, "")).into_response())
+                Ok(Redirect::to(&release_href(&viewer, &scope, "", &[])).into_response())
             }
             RequestOutcome::OverQuota { used, cap } => {
                 refuse(StatusCode::CONFLICT, page.lang.over_quota(used, cap)).await
@@ -440,6 +469,7 @@ async fn answer(
             title: notice.title.get(page.lang).to_string(),
             title_href: format!("/{}/notices/{}", page.lang.code(), notice.slug),
             back_href: home(),
+            selection: None,
             messages: plan.messages.len() as i64,
             skipped: plan.skipped.into_iter().collect(),
             confirm_action: uri.to_string(),
@@ -461,6 +491,7 @@ async fn answer(
         on_behalf_reason: staff.then(|| reason.clone()),
         idempotency_key: format!("incident:{slug}"),
         daily_cap: state.redelivery_daily_cap,
+        day_started_at: page.today_start(),
         messages: plan.messages,
         incident: Some(slug.to_string()),
     };

@@ -40,8 +40,10 @@ pub struct NewRequest {
     pub on_behalf_reason: Option<String>,
     /// From the confirmation form: the same key is the same request.
     pub idempotency_key: String,
-    /// Messages the company may have redelivered per day (UTC), this request included.
+    /// Messages the company may have redelivered per day, this request included, and when
+    /// the day began (midnight in the site's zone).
     pub daily_cap: i64,
+    pub day_started_at: DateTime<Utc>,
     pub messages: Vec<i64>,
     /// The incident (notice slug) whose question this request answers with "redeliver": the
     /// answer is recorded in the same transaction, once.
@@ -236,7 +238,7 @@ pub trait RedeliveryStore: Send + Sync {
 
     /// Messages the company asked to redeliver since midnight (UTC) of `now`: what counts against
     /// its daily cap.
-    async fn requested_today(&self, company_id: i64, now: DateTime<Utc>) -> Result<i64, StoreError>;
+    async fn requested_since(&self, company_id: i64, since: DateTime<Utc>) -> Result<i64, StoreError>;
 
     /// Creates the request for `request.messages`, in one transaction: at most once per key,
     /// within the daily cap, each message only if it still may be redelivered.
@@ -403,11 +405,6 @@ pub(super) fn incident_companies_sql(
 pub(super) const REQUESTED_SINCE: &str =
     "SELECT COUNT(*) FROM redelivery_items i JOIN redelivery_requests r ON r.id = i.request_id
      WHERE r.company_id = $1 AND r.created_at >= $2";
-
-/// Midnight (UTC) of `now`'s day: where the daily cap's day starts.
-pub(super) fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
-    now.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc()
-}
 
 /// The error classes of a message whose address, or its domain, does not exist, as an SQL list:
 /// never redelivered ([`FailureReason::address_not_found`]; the database's own rule is migration
@@ -631,14 +628,14 @@ macro_rules! portable_redelivery {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::redelivery::RedeliveryStore for $store {
-            async fn requested_today(
+            async fn requested_since(
                 &self,
                 company_id: i64,
-                now: chrono::DateTime<chrono::Utc>,
+                since: chrono::DateTime<chrono::Utc>,
             ) -> Result<i64, StoreError> {
                 Ok(sqlx::query_scalar($crate::store::redelivery::REQUESTED_SINCE)
                     .bind(company_id)
-                    .bind($crate::store::redelivery::day_start(now))
+                    .bind(since)
                     .fetch_one(&self.pool)
                     .await?)
             }
@@ -769,7 +766,7 @@ macro_rules! portable_redelivery {
                 };
                 let used: i64 = sqlx::query_scalar($crate::store::redelivery::REQUESTED_SINCE)
                     .bind(request.company_id)
-                    .bind($crate::store::redelivery::day_start(now))
+                    .bind(request.day_started_at)
                     .fetch_one(&mut *tx)
                     .await?;
                 if used + request.messages.len() as i64 > request.daily_cap {
