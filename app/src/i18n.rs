@@ -1161,6 +1161,7 @@ pub struct StaffText {
     pub no_such_time: &'static str,
     pub before_latest: &'static str,
     pub in_the_future: &'static str,
+    pub not_happened_yet: &'static str,
     pub time_missing: &'static str,
     /// Before the label of a required field left empty.
     pub field_required: &'static str,
@@ -1270,6 +1271,7 @@ static STAFF_JA: StaffText = StaffText {
     no_such_time: "その日時はありません。日付と時刻を確かめてください: ",
     before_latest: "最新の経過より前の日時です。経過は古い順に並ぶので、これより後の日時にしてください: ",
     in_the_future: "まだ来ていない日時です。経過は起きたことを書くので、現在までの日時にしてください。現在: ",
+    not_happened_yet: "まだ来ていない日時です。お知らせは保存するとすぐに公開され、障害の発生・解決は起きたことなので、現在までの日時にしてください。現在: ",
     time_missing: "日時を 2021-03-01T17:35 の形で入力してください（必須）",
     field_required: "入力・選択してください（必須）: ",
     marker_in_body: "本文の言語の区切りの行は書けません（英語の本文は「本文 (英語)」欄へ）: ",
@@ -1369,6 +1371,7 @@ static STAFF_EN: StaffText = StaffText {
     no_such_time: "There is no such time: check the date and the hour: ",
     before_latest: "This is before the latest entry: entries are listed oldest first, so give a time after ",
     in_the_future: "This time has not come yet: an entry tells what happened, so give a time up to now, ",
+    not_happened_yet: "This time has not come yet: a notice is published when it is saved, and an incident's start and end have happened, so give a time up to now, ",
     time_missing: "Enter a time, as 2021-03-01T17:35 (required)",
     field_required: "Required, please fill in: ",
     marker_in_body: "The line that divides the body between the languages cannot be typed (the English text goes in its own field): ",

@@ -1466,4 +1466,23 @@ async fn a_new_notice_takes_what_its_kind_needs() {
     assert!(html.contains("id=\"started_at-problems\""), "{html}");
     assert!(!html.contains("`resolved_at`（"), "nothing said of a start never typed: {html}");
     assert!(form.contains("状況 (空欄なら、障害は「調査中」、メンテナンスは「予定」)"), "{form}");
+
+    // What has happened is not ahead of now: a publication (a mistyped year), an incident's
+    // start and end. A maintenance planned ahead is its plan.
+    let ahead = (chrono::Utc::now() + chrono::Duration::days(30)).with_timezone(&chrono_tz::Asia::Tokyo);
+    let ahead = ahead.format("%Y-%m-%dT%H:%M").to_string();
+    let refused = post(&mut staff, "from-the-future", "announcement", &[("published_at", &ahead)]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        field_problems(&refused.text(), "published_at").contains("まだ来ていない日時です"),
+        "{}",
+        refused.text()
+    );
+    let incident =
+        [("severity", "minor"), ("started_at", ahead.as_str()), ("published_at", "2021-03-05T09:10")];
+    let refused = post(&mut staff, "from-the-future", "incident", &incident).await.text();
+    assert!(field_problems(&refused, "started_at").contains("まだ来ていない日時です"), "{refused}");
+    assert!(!app.content.join("notices/from-the-future.md").exists());
+    let planned = post(&mut staff, "later-upgrade", "maintenance", &[("started_at", &ahead)]).await;
+    assert_eq!(planned.status, StatusCode::SEE_OTHER, "{}", planned.text());
 }

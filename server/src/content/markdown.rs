@@ -18,10 +18,12 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     // The page's title is its one `h1`: a raw `<h1>` keeps only its words.
     builder
         .rm_tags(["h1"])
-        // Task-list boxes only: any `input` becomes a checkbox, no other control survives.
+        // Task-list boxes only: any `input` becomes a checkbox that cannot be ticked, no other
+        // control survives.
         .add_tags(["input"])
-        .add_tag_attributes("input", ["checked", "disabled"])
+        .add_tag_attributes("input", ["checked"])
         .set_tag_attribute_value("input", "type", "checkbox")
+        .set_tag_attribute_value("input", "disabled", "")
         .add_tag_attributes("a", ["class", "aria-label"])
         .attribute_filter(|element, attribute, value| match (element, attribute) {
             ("a", "class") => (value == "anchor").then_some(value.into()),
@@ -126,10 +128,10 @@ mod tests {
         let html = render("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~\n\n- [x] done\n- [ ] open\n");
         assert!(html.contains("<table>"), "{html}");
         assert!(html.contains("<del>old</del>"), "{html}");
-        assert!(html.contains(r#"<li><input disabled="" checked="" type="checkbox">"#), "{html}");
+        assert!(html.contains(r#"<li><input checked="" type="checkbox" disabled="">"#), "{html}");
         // A control typed as raw HTML is a checkbox too: no text field survives.
         let raw = render("<input name=\"q\" value=\"x\"> <input type=\"text\">");
-        assert_eq!(raw.matches(r#"<input type="checkbox">"#).count(), 2, "{raw}");
+        assert_eq!(raw.matches(r#"<input type="checkbox" disabled="">"#).count(), 2, "{raw}");
     }
 
     #[test]

@@ -1538,6 +1538,20 @@ async fn save_notice(
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, problems);
     };
     let kind = Kind::from_keyword(field_value(&fields, "kind"));
+    // A notice is published when it is saved, and an incident's start and end have happened: none
+    // of these lies ahead of now (beyond a few minutes of clocks and typing). A maintenance's
+    // times are its plan.
+    let now = Utc::now();
+    let mut happened = vec![("published_at", Some(published_at))];
+    if kind == Some(Kind::Incident) {
+        happened.extend([("started_at", started_at), ("resolved_at", resolved_at)]);
+    }
+    for (name, at) in happened {
+        if at.is_some_and(|at| at.to_utc() > now + chrono::Duration::minutes(FUTURE_LEEWAY_MINUTES)) {
+            let now = page.lang.datetime(&page.moment(now));
+            problems.push(problem(Some(name), format!("{}{now}", text.not_happened_yet)));
+        }
+    }
     let mut status = optional("status");
     if matches!(editing, Editing::New) {
         new_notice_defaults(kind, &mut status, &mut started_at, resolved_at, published_at);
