@@ -249,6 +249,9 @@ fn wrong_weekdays_in_japanese_and_english_prose() {
     assert_findings(
         "wrong-weekday",
         &[
+            // In the titles too.
+            ("notices/notice.md:2: error:", "`3月2日(月)`: 2021-03-02 is a Tuesday"),
+            ("notices/notice.md:9: error:", "`Wed 2 Mar 2021`: 2021-03-02 is a Tuesday"),
             // Inside a multi-line timeline text: the line of the date itself.
             ("notices/notice.md:15: error:", "`3月1日(火)`: 2021-03-01 is a Monday"),
             (
@@ -268,6 +271,9 @@ fn wrong_weekdays_in_japanese_and_english_prose() {
                 "notices/notice.md:25: error:",
                 "`2021/3/2（月）`: 2021-03-02 is a Tuesday (火), not Monday (月)",
             ),
+            // The ISO form, and an English date with its weekday after it.
+            ("notices/notice.md:26: error:", "`2021-03-02(月)`: 2021-03-02 is a Tuesday"),
+            ("notices/notice.md:26: error:", "`Mar 2, 2021 (Mon)`: 2021-03-02 is a Tuesday"),
         ],
     );
 }

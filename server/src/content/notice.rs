@@ -1007,13 +1007,15 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
         // Scan the raw source of each text, so that offsets map straight to file lines.
         let mut texts: Vec<(usize, &str)> = vec![(self.split.body_ja_offset, self.split.body_ja)];
         texts.extend(self.split.body_en.map(|(text, offset)| (offset, text)));
-        for entry in &raw.timeline {
-            let e = entry.get_ref();
-            for field in [&e.text, &e.text_en, &e.reason, &e.reason_en].into_iter().flatten() {
-                let span = field.span();
-                let offset = self.split.front_matter_offset + span.start;
-                texts.push((offset, &self.source[offset..self.split.front_matter_offset + span.end]));
-            }
+        let entries = raw.timeline.iter().map(|e| e.get_ref());
+        let fields = [&raw.title, &raw.title_en]
+            .into_iter()
+            .chain(entries.flat_map(|e| [&e.text, &e.text_en, &e.reason, &e.reason_en]))
+            .flatten();
+        for field in fields {
+            let span = field.span();
+            let offset = self.split.front_matter_offset + span.start;
+            texts.push((offset, &self.source[offset..self.split.front_matter_offset + span.end]));
         }
         for (offset, text) in texts {
             for date in prose_dates::find(text) {

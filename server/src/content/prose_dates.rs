@@ -1,7 +1,7 @@
 //! Finds dates written in prose, in Japanese (`2021年2月24日(水)`, `2月24日（水）`), with
-//! slashes and a weekday (`2021/2/24(水)`, `2/24（水）`, `2021/02/24 (Wed)`, full-width too) and
-//! in English (`Wednesday, February 24, 2021`, `Wed 24 Feb 2021`), so that the linter can check
-//! the weekday and the year that a person typed under pressure.
+//! slashes or dashes and a weekday (`2021/2/24(水)`, `2/24（水）`, `2021-02-24 (Wed)`, full-width
+//! too) and in English (`Wednesday, February 24, 2021`, `Wed 24 Feb 2021`, `Feb 24, 2021 (Wed)`),
+//! so that the linter can check the weekday and the year that a person typed under pressure.
 
 use std::sync::LazyLock;
 
@@ -24,6 +24,8 @@ pub struct ProseDate<'a> {
 }
 
 const WEEKDAY_EN: &str = r"(?P<wd>Mon(?:day)?|Tue(?:s|sday)?|Wed(?:nesday)?|Thu(?:r|rs|rsday)?|Fri(?:day)?|Sat(?:urday)?|Sun(?:day)?)\.?";
+/// A weekday in brackets after an English date: `Feb 24, 2021 (Wed)`.
+const WEEKDAY_EN_AFTER: &str = r"(?:\s*\(\s*(?P<wd_after>Mon(?:day)?|Tue(?:s|sday)?|Wed(?:nesday)?|Thu(?:r|rs|rsday)?|Fri(?:day)?|Sat(?:urday)?|Sun(?:day)?)\.?\s*\))?";
 const MONTH_EN: &str = r"(?P<mon>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t|tember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?";
 
 static JAPANESE: LazyLock<Regex> = LazyLock::new(|| {
@@ -42,16 +44,26 @@ static SLASHED: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
-/// `Wed 24 Feb 2021`, `Wednesday, 24 February 2021`, `24 Feb 2021`.
-static ENGLISH_DAY_FIRST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"\b(?:{WEEKDAY_EN},?\s+)?(?P<d>\d{{1,2}})\s+{MONTH_EN},?\s+(?P<y>\d{{4}})\b"))
-        .expect("valid regex")
+/// `2021-02-24(水)`, `2021-02-24 (Wed)`: the year and a weekday tell a date from a range.
+static DASHED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?P<y>\d{{4}})\s*[-－]\s*(?P<m>\d{{1,2}})\s*[-－]\s*(?P<d>\d{{1,2}})\s*[（(]\s*(?:(?P<ja>[月火水木金土日])(?:曜日?)?|{WEEKDAY_EN})\s*[)）]"
+    ))
+    .expect("valid regex")
 });
 
-/// `Wednesday, February 24, 2021`, `Feb 24 2021`.
+/// `Wed 24 Feb 2021`, `Wednesday, 24 February 2021`, `24 Feb 2021 (Wed)`.
+static ENGLISH_DAY_FIRST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"\b(?:{WEEKDAY_EN},?\s+)?(?P<d>\d{{1,2}})\s+{MONTH_EN},?\s+(?P<y>\d{{4}})\b{WEEKDAY_EN_AFTER}"
+    ))
+    .expect("valid regex")
+});
+
+/// `Wednesday, February 24, 2021`, `Feb 24 2021`, `Feb 24, 2021 (Wed)`.
 static ENGLISH_MONTH_FIRST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"\b(?:{WEEKDAY_EN},?\s+)?{MONTH_EN}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b"
+        r"\b(?:{WEEKDAY_EN},?\s+)?{MONTH_EN}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b{WEEKDAY_EN_AFTER}"
     ))
     .expect("valid regex")
 });
@@ -62,7 +74,7 @@ pub fn find(text: &str) -> Vec<ProseDate<'_>> {
     for caps in JAPANESE.captures_iter(text) {
         found.push(prose_date(&caps, month_number_ja(&caps), weekday_ja));
     }
-    for caps in SLASHED.captures_iter(text) {
+    for caps in SLASHED.captures_iter(text).chain(DASHED.captures_iter(text)) {
         let start = caps.get(0).expect("group 0 always matches").start();
         // Inside a longer run of digits, letters and slashes (a URL's path, a version): not a
         // date. Japanese text runs straight into a date, so kana and kanji before it are fine.
@@ -104,7 +116,7 @@ fn prose_date<'a>(
         year: caps.name("y").and_then(|y| number(y.as_str())).map(|y| y as i32),
         month: month.unwrap_or(0),
         day: caps.name("d").and_then(|d| number(d.as_str())).unwrap_or(0),
-        weekday: caps.name("wd").and_then(|w| weekday(w.as_str())),
+        weekday: caps.name("wd").or_else(|| caps.name("wd_after")).and_then(|w| weekday(w.as_str())),
     }
 }
 
@@ -183,6 +195,9 @@ mod tests {
         assert!(find("1/2 (half) of them").is_empty());
         assert!(find("2021/03/22 and 3/4").is_empty(), "no weekday: no telling it is a date");
         assert!(find("https://example.com/news/2021/03/22(火)").is_empty(), "inside a path");
+        assert_eq!(one("2026-12-02(火)に実施"), (Some(2026), 12, 2, Some(Weekday::Tue)), "dashed");
+        assert_eq!(one("on 2026-12-02 (Wed)."), (Some(2026), 12, 2, Some(Weekday::Wed)));
+        assert!(find("2021-03-22 to 2021-03-24").is_empty(), "no weekday: a range, not checked");
     }
 
     #[test]
@@ -191,6 +206,8 @@ mod tests {
         assert_eq!(one("Wed 24 Feb 2021"), (Some(2021), 2, 24, Some(Weekday::Wed)));
         assert_eq!(one("Mon, 1 March 2021"), (Some(2021), 3, 1, Some(Weekday::Mon)));
         assert_eq!(one("since March 1st, 2021."), (Some(2021), 3, 1, None));
+        assert_eq!(one("on Dec 2, 2026 (Tue)."), (Some(2026), 12, 2, Some(Weekday::Tue)), "weekday after");
+        assert_eq!(one("2 Dec 2026 (Wednesday)"), (Some(2026), 12, 2, Some(Weekday::Wed)));
     }
 
     #[test]
