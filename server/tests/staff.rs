@@ -565,6 +565,15 @@ async fn a_scope_is_previewed_from_the_database_then_attached_to_the_notice() {
             select("recipient_source").contains("value=\"import_list\"")
                 && !select("recipient_source").contains("media_list")
         );
+        // A window with no undelivered message yet (an incident just begun): every value.
+        let empty = "from=2030-03-01T00%3A00&to=2030-03-02T00%3A00";
+        let fresh = staff.get(&format!("{IMPACT}?preview=1&{empty}")).await.text();
+        let classes =
+            fresh.split("<select id=\"error_class\"").nth(1).unwrap().split("</select>").next().unwrap();
+        assert!(
+            classes.contains("value=\"timeout\"") && classes.contains("value=\"mailbox_full\""),
+            "{fresh}"
+        );
 
         // Another scope, previewed: the bounced messages (25 of the big release).
         let scope = "from=2021-03-01T00%3A00&to=2021-03-02T00%3A00&route=cloud&error_class=mailbox_unknown";

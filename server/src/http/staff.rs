@@ -888,7 +888,7 @@ impl<'a> ImpactView<'a> {
 
     /// Offers in each filter the values the undelivered messages of the form's window have in
     /// the database (and the value chosen, whatever it is); the closed lists when the window
-    /// cannot be read.
+    /// cannot be read or has none yet (an incident just begun, a window typed wrong).
     async fn offer_database_values(&self, editor: &mut ScopeEditor) {
         let (Ok(from), Ok(to)) = (local_time(self.page, &editor.from), local_time(self.page, &editor.to))
         else {
@@ -902,7 +902,11 @@ impl<'a> ImpactView<'a> {
             }
         };
         for (key, chosen, offered) in &mut editor.filters {
-            *offered = values.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect();
+            let found: Vec<String> =
+                values.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect();
+            if !found.is_empty() {
+                *offered = found;
+            }
             if !chosen.is_empty() && !offered.contains(chosen) {
                 offered.push(chosen.clone());
             }
