@@ -1006,13 +1006,23 @@ impl Lang {
     }
 
     /// The button that emails the affected companies not yet told of a notice's version.
-    pub fn notify_button(self, companies: usize) -> String {
-        let n = self.number(companies as i64);
-        match self {
-            Lang::Ja => format!("まだ通知していない影響企業 {n} 社にメールで通知する"),
-            Lang::En => format!(
-                "Email the {n} affected compan{} not yet told",
-                if companies == 1 { "y" } else { "ies" }
+    /// `updates` of the `companies` were told of an earlier version: theirs is an update.
+    pub fn notify_button(self, companies: usize, updates: usize) -> String {
+        let (n, m) = (self.number(companies as i64), self.number(updates as i64));
+        let ies = |n: usize| if n == 1 { "y" } else { "ies" };
+        match (self, updates) {
+            (Lang::Ja, 0) => format!("この版をまだ通知していない影響企業 {n} 社にメールで通知する"),
+            (Lang::Ja, _) => {
+                format!(
+                    "この版をまだ通知していない影響企業 {n} 社にメールで通知する（うち {m} 社へは続報として）"
+                )
+            }
+            (Lang::En, 0) => {
+                format!("Email the {n} affected compan{} not yet told of this version", ies(companies))
+            }
+            (Lang::En, _) => format!(
+                "Email the {n} affected compan{} not yet told of this version ({m} of them as an update)",
+                ies(companies)
             ),
         }
     }
@@ -1205,6 +1215,8 @@ pub struct StaffText {
     pub not_answered: &'static str,
     pub notified: &'static str,
     pub notified_count: &'static str,
+    pub told_earlier: &'static str,
+    pub none_notified: &'static str,
     pub all_told: &'static str,
     pub scope_editor: &'static str,
     pub any: &'static str,
@@ -1314,6 +1326,8 @@ static STAFF_JA: StaffText = StaffText {
     not_answered: "未回答",
     notified: "通知",
     notified_count: "通知メールを送信待ちに入れた企業の数: ",
+    told_earlier: "前の版を通知: ",
+    none_notified: "新しく通知した企業はありません。どの企業もこの版を通知済みか、連絡先のメールアドレスがありません。",
     all_told: "影響を受けたすべての企業に、この版を通知済みです",
     scope_editor: "範囲を指定して集計する",
     any: "指定しない",
@@ -1414,6 +1428,8 @@ static STAFF_EN: StaffText = StaffText {
     not_answered: "Not answered",
     notified: "Told",
     notified_count: "Companies whose email is queued: ",
+    told_earlier: "told of an earlier version: ",
+    none_notified: "No company was emailed: each has been told of this version already, or has no contact address.",
     all_told: "Every affected company has been told of this version",
     scope_editor: "Compute for a scope",
     any: "Any",

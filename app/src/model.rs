@@ -858,6 +858,8 @@ pub struct AffectedCompanyView {
     pub redelivered: i64,
     /// When staff told it of this version.
     pub notified: Option<Moment>,
+    /// When staff last told it of an earlier version: this one goes to it as an update.
+    pub told_before: Option<Moment>,
     /// The company's portal, as staff see it.
     pub portal_href: String,
 }

@@ -274,8 +274,15 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
     // previewed are not the notice's: nobody is told from them.
     let previewing = page.editor.as_ref().is_some_and(|e| e.previewing);
     let figures = page.figures.as_ref().filter(|_| !previewing);
-    let to_tell = figures
-        .map_or(0, |f| f.affected.iter().filter(|c| c.notified.is_none() && c.contact.is_some()).count());
+    // Of those, the ones told of an earlier version: theirs is an update.
+    let untold: Vec<bool> = figures
+        .map(|f| {
+            let untold = f.affected.iter().filter(|c| c.notified.is_none() && c.contact.is_some());
+            untold.map(|c| c.told_before.is_some()).collect()
+        })
+        .unwrap_or_default();
+    let to_tell = untold.len();
+    let updates = untold.iter().filter(|&&told_before| told_before).count();
     let can_notify = to_tell > 0;
     let all_told = figures.is_some_and(|f| !f.affected.is_empty()) && !can_notify;
     let scope = if page.scope.is_empty() {
@@ -305,7 +312,18 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
                     None => s.not_answered,
                 };
                 let redelivered = format!("{} / {}", lang.number(c.redelivered), lang.number(c.messages));
-                let notified = c.notified.map(|m| view! { <time datetime=m.rfc3339.clone()>{lang.datetime(&m)}</time> });
+                let notified = match (c.notified, c.told_before) {
+                    (Some(m), _) => Some(view! { <time datetime=m.rfc3339.clone()>{lang.datetime(&m)}</time> }.into_any()),
+                    (None, Some(m)) => Some(
+                        view! {
+                            <span class="earlier">
+                                {s.told_earlier}<time datetime=m.rfc3339.clone()>{lang.datetime(&m)}</time>
+                            </span>
+                        }
+                        .into_any(),
+                    ),
+                    (None, None) => None,
+                };
                 view! {
                     <tr>
                         <td><a href=c.portal_href>{c.name}</a>" "<span class="slug">{c.slug}</span></td>
@@ -349,14 +367,16 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
             </div>
         }
     });
-    let notified =
-        page.notified.map(|n| message(format!("{}{}", s.notified_count, lang.number(n as i64)), false));
+    let notified = page.notified.map(|n| match n {
+        0 => message(s.none_notified.to_string(), false),
+        n => message(format!("{}{}", s.notified_count, lang.number(n as i64)), false),
+    });
     let notify = match (can_notify, all_told) {
         (true, _) => Some(
             view! {
                 <form method="post" action=page.notify_action class="notify">
                     <input type="hidden" name="csrf" value=chrome.csrf.clone()/>
-                    <button type="submit">{lang.notify_button(to_tell)}" ("{lang.version(page.version)}")"</button>
+                    <button type="submit">{lang.notify_button(to_tell, updates)}" ("{lang.version(page.version)}")"</button>
                 </form>
             }
             .into_any(),

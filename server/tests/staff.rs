@@ -416,7 +416,7 @@ async fn affected_companies_are_told_once_per_version_in_their_language() {
         };
         let before = staff.get("/staff/notices/delivery-outage/impact").await.text();
         assert!(
-            before.contains("まだ通知していない影響企業 2 社にメールで通知する"),
+            before.contains("この版をまだ通知していない影響企業 2 社にメールで通知する (第 1 版)"),
             "how many, before: {before}"
         );
         assert_eq!(notify(&mut staff).await, "/staff/notices/delivery-outage/impact?notified=2", "{url}");
@@ -425,6 +425,8 @@ async fn affected_companies_are_told_once_per_version_in_their_language() {
             "/staff/notices/delivery-outage/impact?notified=0",
             "{url}: never twice for the same version"
         );
+        let again = staff.get("/staff/notices/delivery-outage/impact?notified=0").await.text();
+        assert!(again.contains("新しく通知した企業はありません。どの企業もこの版を通知済みか"), "{again}");
         let page = staff.get("/staff/notices/delivery-outage/impact?notified=2").await.text();
         assert!(page.contains("通知メールを送信待ちに入れた企業の数: 2"), "{page}");
         let acme_row =
@@ -436,19 +438,33 @@ async fn affected_companies_are_told_once_per_version_in_their_language() {
             "nobody is left to tell: {page}"
         );
 
-        // A new version of the notice: companies may be told again, once.
+        // A new version of the notice: companies may be told again, once, as an update; the list
+        // says when they were told of the earlier one.
         let opened = open_form(&mut staff).await;
         assert_eq!(
             post_update(&mut staff, &opened, "2021-03-01T17:05", "原因を特定しました。").await.status,
             StatusCode::SEE_OTHER
         );
+        let page = staff.get("/staff/notices/delivery-outage/impact").await.text();
+        assert!(
+            page.contains(
+                "この版をまだ通知していない影響企業 2 社にメールで通知する（うち 2 社へは続報として）"
+            ),
+            "{page}"
+        );
+        let acme_row =
+            page.split("<span class=\"slug\">acme</span>").nth(1).unwrap().split("</tr>").next().unwrap();
+        assert!(acme_row.contains("<span class=\"earlier\">前の版を通知: <time"), "{acme_row}");
         assert_eq!(notify(&mut staff).await, "/staff/notices/delivery-outage/impact?notified=2", "{url}");
-        assert_eq!(app.audited("incident.notify").await, 3);
+        // One line per company told, each time it was: filtered by the company too.
+        assert_eq!(app.audited("incident.notify").await, 4);
+        let log = staff.get("/staff/audit?company=acme&action=incident.notify").await.text();
+        assert_eq!(log.matches("emailed to pr@acme.example").count(), 2, "{log}");
         // Version 2's email says it is an update to a company told of version 1 only.
         let acme_only = ["acme".to_string()];
         let told = |revision| app.store.incident_companies("delivery-outage", revision, &acme_only);
-        assert!(told(2).await.unwrap()[0].told_before, "{url}");
-        assert!(!told(1).await.unwrap()[0].told_before, "{url}");
+        assert!(told(2).await.unwrap()[0].told_before_at.is_some(), "{url}");
+        assert!(told(1).await.unwrap()[0].told_before_at.is_none(), "{url}");
 
         // The dispatcher sends them: in the company's language, naming its releases.
         let outbox = dir.path().join(format!("outbox-{}", url.len()));

@@ -74,9 +74,7 @@ struct IncidentText<'a> {
     total: i64,
     /// Of `total`, not redelivered yet.
     left: i64,
-    /// The notice's version, and whether the company was told of an earlier one (the email
-    /// then says it is an update).
-    version: u32,
+    /// The company was told of an earlier version of the notice: the email says it is an update.
     told_before: bool,
     notice_link: &'a str,
     portal_link: &'a str,
@@ -111,8 +109,6 @@ pub struct IncidentEmail<'a> {
     /// The site's address as companies reach it, and the notice's slug.
     pub public_url: &'a str,
     pub notice_slug: &'a str,
-    /// The notice's version told of.
-    pub version: u32,
     /// The company was told of an earlier version: the email says this one is an update (a
     /// company told for the first time gets the notice as news, whatever its version).
     pub told_before: bool,
@@ -122,12 +118,12 @@ pub struct IncidentEmail<'a> {
 pub fn compose_incident_email(email: &IncidentEmail) -> Result<(String, String, String), askama::Error> {
     let ja = email.language != "en";
     let title = if ja { email.title_ja } else { email.title_en.unwrap_or(email.title_ja) };
-    let (version, told_before) = (email.version, email.told_before);
+    let told_before = email.told_before;
     let subject = match (ja, told_before) {
         (true, false) => format!("【障害のお知らせ】{title}"),
-        (true, true) => format!("【障害のお知らせ・第 {version} 版】{title}"),
+        (true, true) => format!("【障害のお知らせ・続報】{title}"),
         (false, false) => format!("Incident notice: {title}"),
-        (false, true) => format!("Incident notice, version {version}: {title}"),
+        (false, true) => format!("Incident notice, update: {title}"),
     };
     let base = email.public_url.trim_end_matches('/');
     let notice_link = format!("{base}/{}/notices/{}", if ja { "ja" } else { "en" }, email.notice_slug);
@@ -136,18 +132,8 @@ pub fn compose_incident_email(email: &IncidentEmail) -> Result<(String, String, 
     let left = total - email.releases.iter().map(|r| r.redelivered).sum::<i64>();
     let (company, releases) = (email.company, email.releases);
     let (notice_link, portal_link) = (notice_link.as_str(), portal_link.as_str());
-    let fields = IncidentText {
-        ja,
-        company,
-        title,
-        releases,
-        total,
-        left,
-        version,
-        told_before,
-        notice_link,
-        portal_link,
-    };
+    let fields =
+        IncidentText { ja, company, title, releases, total, left, told_before, notice_link, portal_link };
     let html = IncidentHtml { subject: &subject, text: &fields }.render()?;
     Ok((subject, fields.render()?, html))
 }
@@ -298,7 +284,6 @@ mod tests {
             releases,
             public_url: "https://status.test/",
             notice_slug: "2021-02-unsent",
-            version: 1,
             told_before: false,
         };
         let (subject, text, html) = compose_incident_email(&email("ja", &releases)).unwrap();
@@ -322,18 +307,23 @@ mod tests {
             "{text}"
         );
 
-        // A later version says it is one, to a company told of an earlier one.
-        let update = IncidentEmail { version: 2, told_before: true, ..email("ja", &releases) };
+        // A later version is an update, to a company told of an earlier one; the notice's
+        // version numbers stay the site's own.
+        let update = IncidentEmail { told_before: true, ..email("ja", &releases) };
         let (subject, text, html) = compose_incident_email(&update).unwrap();
-        assert_eq!(subject, "【障害のお知らせ・第 2 版】メールの一部が配信されていなかった件");
-        assert!(text.contains("このお知らせを更新しました（第 2 版）"), "{text}");
-        assert!(html.contains("このお知らせを更新しました（第 2 版）"), "{html}");
-        let update = IncidentEmail { version: 2, told_before: true, ..email("en", &releases) };
+        assert_eq!(subject, "【障害のお知らせ・続報】メールの一部が配信されていなかった件");
+        assert!(
+            text.contains("このお知らせを更新しました。原因と対応の最新の経過は、下記のページに"),
+            "{text}"
+        );
+        assert!(html.contains("このお知らせを更新しました。"), "{html}");
+        assert!(!text.contains("版") && !subject.contains("版"), "{text}");
+        let update = IncidentEmail { told_before: true, ..email("en", &releases) };
         let (subject, text, _) = compose_incident_email(&update).unwrap();
-        assert_eq!(subject, "Incident notice, version 2: Some emails were not delivered");
-        assert!(text.contains("This notice has been updated (version 2)"), "{text}");
-        // A company told for the first time gets it as news, whatever its version.
-        let first = IncidentEmail { version: 2, ..email("en", &releases) };
+        assert_eq!(subject, "Incident notice, update: Some emails were not delivered");
+        assert!(text.contains("This notice has been updated: the page below"), "{text}");
+        // A company told for the first time gets it as news, whatever the version.
+        let first = email("en", &releases);
         let (subject, text, html) = compose_incident_email(&first).unwrap();
         assert_eq!(subject, "Incident notice: Some emails were not delivered");
         assert!(!text.contains("updated") && !html.contains("updated"), "{text}");

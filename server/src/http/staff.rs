@@ -46,6 +46,7 @@ use crate::content::{Finding, Findings, Level, Notice, notice};
 use crate::delivery::impact::{Buckets, ErrorClass, RecipientSource, Route, Scope, SenderKind};
 use crate::dispatch::notify::{AffectedRelease, IncidentEmail, compose_incident_email};
 use crate::public_site::views::Views;
+use crate::store::accounts::CompanyRecord;
 use crate::store::portal::AuditQuery;
 use crate::store::redelivery::NewIncidentNotification;
 use clap::ValueEnum;
@@ -863,6 +864,7 @@ impl<'a> ImpactView<'a> {
                     // Whoever asked for it: the answer's request, the company's own, staff.
                     redelivered: c.redelivered,
                     notified: known.and_then(|k| k.notified_at).map(|t| page.moment(t)),
+                    told_before: known.and_then(|k| k.told_before_at).map(|t| page.moment(t)),
                     portal_href: format!("/portal?{}", encode(&[("company", c.company.as_str())])),
                 }
             })
@@ -1122,11 +1124,10 @@ async fn notify(
             .await
             .map_err(|e| e.to_string())?;
         let mut emails = Vec::new();
-        let mut without_contact = 0;
+        // A company without a usable contact address cannot be told: the list shows it so.
         for company in companies.iter().filter(|c| c.notified_at.is_none()) {
             let Some(to) = company.contact_email.clone().filter(|to| to.parse::<lettre::Address>().is_ok())
             else {
-                without_contact += 1;
                 continue;
             };
             let email = IncidentEmail {
@@ -1137,8 +1138,7 @@ async fn notify(
                 releases: by_company.get(company.slug.as_str()).map_or(&[], Vec::as_slice),
                 public_url: &state.public_url,
                 notice_slug: &notice.slug,
-                version,
-                told_before: company.told_before,
+                told_before: company.told_before_at.is_some(),
             };
             let (subject, body_text, body_html) =
                 compose_incident_email(&email).map_err(|e| e.to_string())?;
@@ -1155,23 +1155,32 @@ async fn notify(
         }
         let queued =
             store.queue_incident_notifications(&emails, Utc::now()).await.map_err(|e| e.to_string())?;
-        Ok::<_, String>((queued, without_contact))
+        Ok::<_, String>((queued, companies, emails))
     }
     .await;
-    let (queued, without_contact) = match queued {
-        Ok(counts) => counts,
+    let (queued, companies, emails) = match queued {
+        Ok(queued) => queued,
         Err(e) => {
             tracing::warn!(error = %e, notice = %notice.slug, "cannot queue the incident emails");
             return pages::unavailable(&page);
         }
     };
-    let detail =
-        format!("version {version}: {queued} companies told, {without_contact} without a contact address");
-    audit(store.as_ref(), &viewer, "incident.notify", None, &uri, Some(detail)).await;
+    // One line per company told, so that the log shows whom, filtered by company too.
+    for company in companies.iter().filter(|c| queued.contains(&c.id)) {
+        let to = emails.iter().find(|e| e.company_id == company.id).map_or("", |e| e.to_address.as_str());
+        let record = CompanyRecord {
+            id: company.id,
+            slug: company.slug.clone(),
+            name: company.name.clone(),
+            language: company.language.clone(),
+        };
+        let detail = format!("version {version}: emailed to {to}");
+        audit(store.as_ref(), &viewer, "incident.notify", Some(&record), &uri, Some(detail)).await;
+    }
     let back = format!(
         "/staff/notices/{}/impact?{}",
         notice.slug,
-        encode(&[("notified", queued.to_string().as_str())])
+        encode(&[("notified", queued.len().to_string().as_str())])
     );
     Redirect::to(&back).into_response()
 }

@@ -319,12 +319,12 @@ pub trait RedeliveryStore: Send + Sync {
     ) -> Result<Vec<AffectedCompany>, StoreError>;
 
     /// Queues the emails telling companies of an incident, in one transaction; a company already
-    /// told of that version is skipped (the key). Returns how many were queued.
+    /// told of that version is skipped (the key). Returns the companies whose email was queued.
     async fn queue_incident_notifications(
         &self,
         notifications: &[NewIncidentNotification],
         now: DateTime<Utc>,
-    ) -> Result<u64, StoreError>;
+    ) -> Result<Vec<i64>, StoreError>;
 
     /// Queued incident emails not yet sent, oldest first.
     async fn pending_incident_notifications(
@@ -368,8 +368,8 @@ pub struct AffectedCompany {
     pub answered_at: Option<DateTime<Utc>>,
     /// When staff asked for it to be told of the version, if they did.
     pub notified_at: Option<DateTime<Utc>>,
-    /// Whether it was told of an earlier version of the notice.
-    pub told_before: bool,
+    /// When it was last told of an earlier version of the notice, if it was.
+    pub told_before_at: Option<DateTime<Utc>>,
 }
 
 /// The query of [`RedeliveryStore::incident_companies`].
@@ -382,8 +382,8 @@ pub(super) fn incident_companies_sql(
     sql.push(
         "SELECT c.id, c.slug, c.name, c.contact_email, c.language, a.answer, a.answered_at,
                 n.requested_at AS notified_at,
-                EXISTS (SELECT 1 FROM incident_notifications e
-                        WHERE e.company_id = c.id AND e.notice_slug = $? AND e.revision < $?) AS told_before
+                (SELECT MAX(e.requested_at) FROM incident_notifications e
+                 WHERE e.company_id = c.id AND e.notice_slug = $? AND e.revision < $?) AS told_before_at
          FROM companies c
          LEFT JOIN incident_answers a ON a.company_id = c.id AND a.notice_slug = $?
          LEFT JOIN incident_notifications n ON n.company_id = c.id AND n.notice_slug = $? AND n.revision = $?
@@ -973,11 +973,11 @@ macro_rules! portable_redelivery {
                 &self,
                 notifications: &[$crate::store::redelivery::NewIncidentNotification],
                 now: chrono::DateTime<chrono::Utc>,
-            ) -> Result<u64, StoreError> {
+            ) -> Result<Vec<i64>, StoreError> {
                 let mut tx = self.pool.begin().await?;
-                let mut queued = 0;
+                let mut queued = Vec::new();
                 for n in notifications {
-                    queued += sqlx::query(
+                    let inserted = sqlx::query(
                         "INSERT INTO incident_notifications (company_id, notice_slug, revision, requested_by,
                              requested_at, to_address, subject, body_text, body_html)
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -995,6 +995,9 @@ macro_rules! portable_redelivery {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
+                    if inserted > 0 {
+                        queued.push(n.company_id);
+                    }
                 }
                 tx.commit().await?;
                 Ok(queued)
