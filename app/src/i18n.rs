@@ -1144,6 +1144,8 @@ impl StaffText {
 
 /// Fixed text of the staff console.
 pub struct StaffText {
+    pub console_top: &'static str,
+    pub not_found_body: &'static str,
     /// The header's name of the staff pages.
     pub console: &'static str,
     pub notices: &'static str,
@@ -1258,6 +1260,8 @@ impl Lang {
 }
 
 static STAFF_JA: StaffText = StaffText {
+    console_top: "お知らせの一覧へ",
+    not_found_body: "お探しのページは見つかりませんでした。お知らせのファイルが削除されたか名前が変わったのかもしれません。お知らせの一覧からお探しください。",
     console: "スタッフ用コンソール",
     notices: "お知らせの管理",
     title: "タイトル",
@@ -1340,7 +1344,7 @@ static STAFF_JA: StaffText = StaffText {
     new_notice: "新しいお知らせ",
     slug: "識別名 (URL とファイル名。英小文字・数字・ハイフン)",
     title_en: "タイトル (英語)",
-    severity: "深刻度",
+    severity: "影響度",
     components: "影響するサービス",
     started_at: "発生・開始日時",
     published_at: "公開日時",
@@ -1360,6 +1364,8 @@ static STAFF_JA: StaffText = StaffText {
 };
 
 static STAFF_EN: StaffText = StaffText {
+    console_top: "Go to the notices",
+    not_found_body: "We could not find that page: the notice's file may have been deleted or renamed. Look for it in the list of notices.",
     console: "Staff console",
     notices: "Notices",
     title: "Title",

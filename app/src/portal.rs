@@ -740,8 +740,18 @@ fn plain_page(
 /// exist at all.
 pub fn portal_not_found_page(chrome: PortalChrome) -> String {
     let p = chrome.lang.portal();
-    let home = chrome.home_href.clone();
-    plain_page(chrome, p.not_found_title, vec![p.not_found_body], None, (home, p.back_to_releases))
+    let body = if chrome.staff_console { chrome.lang.staff().not_found_body } else { p.not_found_body };
+    let home = way_home(&chrome, p.back_to_releases);
+    plain_page(chrome, p.not_found_title, vec![body], None, home)
+}
+
+/// The link back to where this part of the site starts: the company's releases, or the staff
+/// console's notices (`portal`: the portal's words for it).
+fn way_home(chrome: &PortalChrome, portal: &'static str) -> (String, &'static str) {
+    match chrome.staff_console {
+        true => ("/staff/notices".into(), chrome.lang.staff().console_top),
+        false => (chrome.home_href.clone(), portal),
+    }
 }
 
 /// The portal's 503: the delivery database cannot be reached; the public status page, which
@@ -755,16 +765,16 @@ pub fn unavailable_page(chrome: PortalChrome) -> String {
 /// The 403 for a form that failed the CSRF check: it expired or came from another site.
 pub fn forbidden_page(chrome: PortalChrome) -> String {
     let p = chrome.lang.portal();
-    let home = chrome.home_href.clone();
-    plain_page(chrome, p.forbidden_title, vec![p.forbidden_body], None, (home, p.portal_top))
+    let home = way_home(&chrome, p.portal_top);
+    plain_page(chrome, p.forbidden_title, vec![p.forbidden_body], None, home)
 }
 
 /// The 400 (or 415) for an address or a form whose values cannot be read, with what could not
 /// be read. Nothing was changed.
 pub fn bad_request_page(chrome: PortalChrome, detail: String) -> String {
     let p = chrome.lang.portal();
-    let home = chrome.home_href.clone();
-    plain_page(chrome, p.bad_request_title, vec![p.bad_request_body], Some(detail), (home, p.portal_top))
+    let home = way_home(&chrome, p.portal_top);
+    plain_page(chrome, p.bad_request_title, vec![p.bad_request_body], Some(detail), home)
 }
 
 /// A staff form refused before it was read (`why`: the session ended, the database is down):
@@ -804,8 +814,8 @@ pub fn unsaved_form_page(
 /// The 413 for a form over the size a POST may carry. Nothing was changed.
 pub fn too_large_page(chrome: PortalChrome) -> String {
     let p = chrome.lang.portal();
-    let home = chrome.home_href.clone();
-    plain_page(chrome, p.too_large_title, vec![p.too_large_body], None, (home, p.portal_top))
+    let home = way_home(&chrome, p.portal_top);
+    plain_page(chrome, p.too_large_title, vec![p.too_large_body], None, home)
 }
 
 #[cfg(test)]

@@ -96,7 +96,19 @@ async fn only_staff_reach_the_console() {
             !html.contains("/staff/notices/japanese-only/update"),
             "an announcement has no status to update"
         );
-        assert_eq!(staff.get("/staff/notices/japanese-only/update").await.status, StatusCode::NOT_FOUND);
+        let missing = staff.get("/staff/notices/japanese-only/update").await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        // Within the console, a page not found leads back to the notices, not to the portal.
+        assert!(
+            missing.text().contains("<a href=\"/staff/notices\">お知らせの一覧へ</a>"),
+            "{}",
+            missing.text()
+        );
+
+        // Staff who log in start at the console.
+        let mut browser = app.browser();
+        let logged_in = browser.log_in(STAFF_USER, PASSWORD).await;
+        assert_eq!(header(&logged_in.headers, "location"), "/staff/notices", "{url}");
     }
 }
 
@@ -1457,7 +1469,7 @@ async fn a_new_notice_takes_what_its_kind_needs() {
     assert_eq!(unsure.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = unsure.text();
     assert!(
-        field_problems(&html, "severity").contains("入力・選択してください（必須）: 深刻度"),
+        field_problems(&html, "severity").contains("入力・選択してください（必須）: 影響度"),
         "the severity is asked for: {html}"
     );
     assert!(!app.content.join("notices/slow-mail.md").exists());

@@ -164,7 +164,12 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
         return pages::unavailable(&page);
     }
     tracing::info!(user = %user.email, "logged in");
-    let target = if next.is_empty() { "/portal".to_string() } else { next };
+    // Staff start at the console, companies at their releases.
+    let target = match (next.is_empty(), user.is_staff()) {
+        (false, _) => next,
+        (true, true) => "/staff/notices".to_string(),
+        (true, false) => "/portal".to_string(),
+    };
     let mut response = Redirect::to(&target).into_response();
     let cookies = response.headers_mut();
     cookies.append(header::SET_COOKIE, settings.cookie(settings.cookie_name(), &token));
