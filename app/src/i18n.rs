@@ -884,6 +884,9 @@ pub struct RedeliveryText {
     pub answer_leave: &'static str,
     pub answered_redeliver: &'static str,
     pub answered_leave: &'static str,
+    pub leave_title: &'static str,
+    pub leave_final: &'static str,
+    pub leave_button: &'static str,
 }
 
 static REDELIVERY_JA: RedeliveryText = RedeliveryText {
@@ -920,6 +923,9 @@ static REDELIVERY_JA: RedeliveryText = RedeliveryText {
     answer_leave: "再送しない",
     answered_redeliver: "回答済み: 未送信のメールを再送する",
     answered_leave: "回答済み: 再送しない",
+    leave_title: "「再送しない」の確認",
+    leave_final: "この回答は、あとから変えられません。必要になったときは、各リリースのページで宛先を選んで再送を依頼できます。",
+    leave_button: "「再送しない」と回答する",
 };
 
 static REDELIVERY_EN: RedeliveryText = RedeliveryText {
@@ -956,6 +962,9 @@ static REDELIVERY_EN: RedeliveryText = RedeliveryText {
     answer_leave: "Leave them",
     answered_redeliver: "Answered: redeliver the unsent messages",
     answered_leave: "Answered: leave them",
+    leave_title: "Confirm: leave them",
+    leave_final: "This answer cannot be changed later. Should you need them after all, each release's page lets you choose recipients and ask for a redelivery.",
+    leave_button: "Answer \u{201c}leave them\u{201d}",
 };
 
 impl Lang {
@@ -1062,6 +1071,18 @@ impl Lang {
                 "Over the daily limit of {cap} redelivered messages: {used} already requested today, {} more can be. Choose {} recipients or fewer, or ask again after midnight.",
                 self.number(left),
                 self.number(left)
+            ),
+        }
+    }
+
+    /// What the answer "leave them" does with the `messages` an incident left unsent.
+    pub fn leave_summary(self, messages: i64) -> String {
+        let n = self.number(messages);
+        match self {
+            Lang::Ja => format!("この障害で届かなかった{n}件のメールを、この回答では再送しません。"),
+            Lang::En => format!(
+                "The {n} message{} this incident left unsent will not be redelivered for this answer.",
+                plural(messages)
             ),
         }
     }

@@ -611,6 +611,22 @@ pub struct RedeliveryProgress {
     pub unknown: i64,
 }
 
+/// The confirmation of an incident's answer "leave them": what it means before it is recorded.
+#[derive(Clone, Debug)]
+pub struct LeaveConfirmPage {
+    /// The incident's notice.
+    pub title: String,
+    pub title_href: String,
+    /// The messages the incident left unsent that the answer leaves.
+    pub messages: i64,
+    /// Where the answer posts, and the fields it carries (the CSRF token, the answer, a staff
+    /// member's reason).
+    pub confirm_action: String,
+    pub hidden: Vec<(String, String)>,
+    /// The portal's home, where the question was asked.
+    pub back_href: String,
+}
+
 /// The confirmation of a redelivery: exactly what will happen before anything does.
 #[derive(Clone, Debug)]
 pub struct RedeliverConfirmPage {

@@ -10,9 +10,9 @@ use leptos::prelude::*;
 use crate::i18n::Lang;
 use crate::layout::{copyable_text, text_area, time};
 use crate::model::{
-    DeliveryStatus, IncidentAnswerView, IncidentBanner, LoginNotice, LoginPage, Moment, Pager, PortalChrome,
-    PortalHomePage, RecipientView, RedeliverConfirmPage, RedeliveryProgress, ReleasePage, ReleaseRowView,
-    StaffPickPage,
+    DeliveryStatus, IncidentAnswerView, IncidentBanner, LeaveConfirmPage, LoginNotice, LoginPage, Moment,
+    Pager, PortalChrome, PortalHomePage, RecipientView, RedeliverConfirmPage, RedeliveryProgress,
+    ReleasePage, ReleaseRowView, StaffPickPage,
 };
 
 /// Renders a complete portal document: `<!DOCTYPE html>` and the frame around `main`.
@@ -711,6 +711,30 @@ pub fn redeliver_confirm_page(chrome: PortalChrome, page: RedeliverConfirmPage) 
         <p class="summary"><strong>{summary}</strong></p>
         {skipped}
         {form}
+        <p class="more"><a href=page.back_href.clone()>"← "{r.back}</a></p>
+    };
+    portal_document(chrome, main)
+}
+
+/// The confirmation of "leave them": nothing of the incident's is redelivered for this answer,
+/// it cannot be changed, and each release can still be redelivered from its own page.
+pub fn leave_confirm_page(chrome: PortalChrome, page: LeaveConfirmPage) -> String {
+    let lang = chrome.lang;
+    let r = lang.redelivery();
+    let hidden = page
+        .hidden
+        .iter()
+        .map(|(name, value)| view! { <input type="hidden" name=name.clone() value=value.clone()/> })
+        .collect_view();
+    let main = view! {
+        <h1>{r.leave_title}</h1>
+        <p class="release-name"><a href=page.title_href.clone()>{page.title.clone()}</a></p>
+        <p class="summary"><strong>{lang.leave_summary(page.messages)}</strong></p>
+        <p>{r.leave_final}</p>
+        <form method="post" action=page.confirm_action.clone() class="leave-confirm">
+            {hidden}
+            <p class="actions"><button type="submit">{r.leave_button}</button></p>
+        </form>
         <p class="more"><a href=page.back_href.clone()>"← "{r.back}</a></p>
     };
     portal_document(chrome, main)

@@ -419,13 +419,17 @@ async fn staff_answer_for_a_company_only_with_a_reason() {
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.url);
         assert!(refused.text().contains("企業に代わって操作する理由を入力してください"));
         assert!(app.store.incident_answer(2, "delivery-outage").await.unwrap().is_none());
-        let done = staff
+        let asked = staff
             .post(
                 action,
                 &[("csrf", &csrf), ("answer", "leave"), ("reason", "Bravo chose to resend by hand")],
                 &[ORIGIN],
             )
-            .await;
+            .await
+            .text();
+        assert!(app.store.incident_answer(2, "delivery-outage").await.unwrap().is_none());
+        let confirm = form_fields(&asked, &action.replace('&', "&amp;"));
+        let done = staff.post(action, &pairs(&confirm), &[ORIGIN]).await;
         assert_eq!(header(&done.headers, "location"), "/portal?company=bravo");
         let answer = app.store.incident_answer(2, "delivery-outage").await.unwrap().unwrap();
         assert_eq!((answer.answer.as_str(), answer.on_behalf), ("leave", true));
@@ -560,14 +564,21 @@ async fn a_leave_answer_is_recalled_only_for_the_releases_its_incident_touched()
     on_every_backend!(HttpOptions::default(), |app| {
         let mut browser = app.browser().logged_in(ACME_USER).await;
         let csrf = hidden_field(&browser.get("/portal").await.text(), "csrf");
-        let left = browser
-            .post(
-                "/portal/incidents/delivery-outage/answer",
-                &[("csrf", &csrf), ("answer", "leave")],
-                &[ORIGIN],
-            )
-            .await;
+        let action = "/portal/incidents/delivery-outage/answer";
+        // Said first what it means, with nothing recorded; then recorded once confirmed.
+        let asked = browser.post(action, &[("csrf", &csrf), ("answer", "leave")], &[ORIGIN]).await;
+        assert_eq!(asked.status, StatusCode::OK, "{}", app.url);
+        let html = asked.text();
+        assert!(
+            html.contains("この障害で届かなかった26件のメールを、この回答では再送しません。")
+                && html.contains("各リリースのページで宛先を選んで再送を依頼できます"),
+            "{html}"
+        );
+        assert!(app.store.incident_answer(1, "delivery-outage").await.unwrap().is_none(), "{}", app.url);
+        let confirm = form_fields(&html, action);
+        let left = browser.post(action, &pairs(&confirm), &[ORIGIN]).await;
         assert_eq!(left.status, StatusCode::SEE_OTHER, "{}", left.text());
+        assert_eq!(app.store.incident_answer(1, "delivery-outage").await.unwrap().unwrap().answer, "leave");
         let plan = async |browser: &mut Browser, release: i64| {
             let action = format!("/portal/releases/{release}/redeliver");
             browser.post(&action, &[("csrf", &csrf), ("scope", "filter")], &[ORIGIN]).await.text()

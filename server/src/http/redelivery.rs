@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use statusdesk_app::Lang;
-use statusdesk_app::model::RedeliverConfirmPage;
+use statusdesk_app::model::{LeaveConfirmPage, RedeliverConfirmPage};
 use statusdesk_app::portal;
 
 use super::AppState;
@@ -388,11 +388,9 @@ async fn answer(
     };
     let published = state.site.current();
     let affected = state.incidents.for_company(store, &published.content, &company.slug).await?;
-    let Some((notice, scope)) = affected
-        .iter()
-        .find(|i| i.notice.slug == slug)
-        .and_then(|i| Some((i.notice, i.notice.impact.clone()?)))
-    else {
+    let Some((notice, scope, left_unsent)) = affected.iter().find(|i| i.notice.slug == slug).and_then(|i| {
+        Some((i.notice, i.notice.impact.clone()?, i.releases.iter().map(|(_, n)| n).sum::<i64>()))
+    }) else {
         // Answered already, and nothing left undelivered since: the form sent again (back,
         // a second click) changes nothing, and the portal shows the answer.
         if store.incident_answer(company.id, slug).await?.is_some() {
@@ -448,6 +446,24 @@ async fn answer(
         true => format!("{slug}: {what}; on the company's behalf: {reason}"),
         false => format!("{slug}: {what}"),
     };
+    let confirmed = field(fields, "confirm") == "1";
+    if answer == "leave" && !confirmed {
+        // First what it means; nothing is recorded yet.
+        let mut hidden = vec![("csrf", viewer.csrf.as_str()), ("answer", "leave"), ("confirm", "1")];
+        if staff {
+            hidden.push(("reason", reason.as_str()));
+        }
+        let view = LeaveConfirmPage {
+            title: notice.title.get(page.lang).to_string(),
+            title_href: format!("/{}/notices/{}", page.lang.code(), notice.slug),
+            messages: left_unsent,
+            confirm_action: uri.to_string(),
+            hidden: hidden.into_iter().map(|(name, value)| (name.to_string(), value.to_string())).collect(),
+            back_href: home(),
+        };
+        let chrome = page.chrome(r.leave_title, Some(viewer), Some(&company));
+        return Ok(page.respond(StatusCode::OK, portal::leave_confirm_page(chrome, view)));
+    }
     if answer == "leave" {
         if store.leave_incident(company.id, slug, Some(viewer.user.id), staff, Utc::now()).await?.is_some() {
             return answered(store.incident_answer(company.id, slug).await?).await;
@@ -458,7 +474,7 @@ async fn answer(
     let of_company = Scope { company: Some(company.slug.clone()), ..scope };
     let candidates = store.incident_messages(&of_company).await?;
     let plan = store.plan_redelivery(company.id, None, &candidates).await?;
-    if field(fields, "confirm") != "1" {
+    if !confirmed {
         // First what will happen, as for a release's redelivery; nothing is created yet.
         let hidden = [("csrf", viewer.csrf.as_str()), ("answer", "redeliver"), ("confirm", "1")]
             .map(|(name, value)| (name.to_string(), value.to_string()))
