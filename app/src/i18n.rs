@@ -571,7 +571,7 @@ impl Lang {
     pub fn unknown_company(self, slug: &str) -> String {
         match self {
             Lang::Ja => format!("「{slug}」に該当する企業はありません。"),
-            Lang::En => format!("No company has the slug “{slug}”."),
+            Lang::En => format!("No company's name or slug contains “{slug}”."),
         }
     }
 }
@@ -621,6 +621,7 @@ pub struct PortalText {
     pub pick_title: &'static str,
     pub pick_intro: &'static str,
     pub company_slug: &'static str,
+    pub company_matches: &'static str,
     pub show: &'static str,
     pub affected_companies: &'static str,
     pub company: &'static str,
@@ -717,8 +718,9 @@ static PORTAL_JA: PortalText = PortalText {
     older: "次のページ",
     first_page: "最初のページ",
     pick_title: "企業の選択",
-    pick_intro: "表示する企業の ID(スラッグ)を入力してください。",
-    company_slug: "企業 ID",
+    pick_intro: "表示する企業の名前か ID(スラッグ)を、一部でも入力してください。",
+    company_slug: "企業名・企業 ID",
+    company_matches: "該当する企業",
     show: "表示",
     affected_companies: "障害で未配信のメールが残っている企業",
     company: "企業",
@@ -802,8 +804,9 @@ static PORTAL_EN: PortalText = PortalText {
     older: "Next page",
     first_page: "First page",
     pick_title: "Choose a company",
-    pick_intro: "Enter the slug of the company to view.",
-    company_slug: "Company slug",
+    pick_intro: "Enter the name or the slug of the company to view, or part of it.",
+    company_slug: "Company name or slug",
+    company_matches: "Matching companies",
     show: "Show",
     affected_companies: "Companies with messages incidents left undelivered",
     company: "Company",

@@ -492,8 +492,10 @@ pub struct PortalHomePage {
 /// known incidents affected.
 #[derive(Clone, Debug)]
 pub struct StaffPickPage {
-    /// The slug typed, when it named no company.
+    /// What was typed, when it named no one company.
     pub unknown_slug: Option<String>,
+    /// The companies whose slug or name contains it (with their links), when several do.
+    pub matches: Vec<(CompanyRef, String)>,
     pub affected: Vec<(CompanyRef, String, i64)>,
 }
 

@@ -385,7 +385,25 @@ pub fn portal_home_page(chrome: PortalChrome, page: PortalHomePage) -> String {
 pub fn staff_pick_page(chrome: PortalChrome, page: StaffPickPage) -> String {
     let lang = chrome.lang;
     let p = lang.portal();
-    let unknown = page.unknown_slug.as_deref().map(|slug| message(lang.unknown_company(slug), true));
+    let unknown = match (page.unknown_slug.as_deref(), page.matches.is_empty()) {
+        (Some(typed), true) => Some(message(lang.unknown_company(typed), true)),
+        _ => None,
+    };
+    let matches = (!page.matches.is_empty()).then(|| {
+        let items = page
+            .matches
+            .into_iter()
+            .map(|(company, link)| {
+                view! { <li><a href=link>{company.name}</a>" "<span class="slug">{company.slug}</span></li> }
+            })
+            .collect_view();
+        view! {
+            <section class="company-matches">
+                <h2>{p.company_matches}</h2>
+                <ul>{items}</ul>
+            </section>
+        }
+    });
     let affected = if page.affected.is_empty() {
         view! { <p class="empty">{p.no_affected}</p> }.into_any()
     } else {
@@ -438,6 +456,7 @@ pub fn staff_pick_page(chrome: PortalChrome, page: StaffPickPage) -> String {
             </p>
             <p class="actions"><button type="submit">{p.show}</button></p>
         </form>
+        {matches}
         <section class="affected-companies">
             <h2>{p.affected_companies}</h2>
             {affected}
@@ -1181,18 +1200,34 @@ mod tests {
     fn staff_pick_names_the_unknown_slug_and_lists_affected_companies() {
         let page = StaffPickPage {
             unknown_slug: Some("<nope>".into()),
+            matches: Vec::new(),
             affected: vec![(
                 CompanyRef { slug: "acme".into(), name: "Acme".into() },
                 "/portal?company=acme".into(),
                 1234,
             )],
         };
-        let html = staff_pick_page(PortalChrome { staff: true, company: None, ..chrome(Lang::En) }, page);
-        assert!(html.contains("No company has the slug “&lt;nope&gt;”."));
+        let staff = PortalChrome { staff: true, company: None, ..chrome(Lang::En) };
+        let html = staff_pick_page(staff.clone(), page.clone());
+        assert!(html.contains("No company's name or slug contains “&lt;nope&gt;”."));
         assert!(html.contains(r#"<form method="get" action="/portal" class="company-pick">"#));
         assert!(html.contains(r#"name="company""#));
         assert!(html.contains(r#"<a href="/portal?company=acme">Acme</a>"#));
         assert!(html.contains(r#"<td class="num nonzero">1,234</td>"#));
+        // Several companies fit what was typed: offered, not refused.
+        let several = vec![
+            (CompanyRef { slug: "acme".into(), name: "Acme".into() }, "/portal?company=acme".into()),
+            (
+                CompanyRef { slug: "acme-west".into(), name: "Acme West".into() },
+                "/portal?company=acme-west".into(),
+            ),
+        ];
+        let html = staff_pick_page(
+            staff,
+            StaffPickPage { unknown_slug: Some("acme".into()), matches: several, ..page },
+        );
+        assert!(!html.contains("No company") && html.contains("<h2>Matching companies</h2>"), "{html}");
+        assert!(html.contains(r#"<li><a href="/portal?company=acme-west">Acme West</a> <span class="slug">acme-west</span></li>"#), "{html}");
     }
 
     #[test]

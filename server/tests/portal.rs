@@ -325,7 +325,20 @@ async fn staff_see_any_company_and_every_view_is_audited() {
         assert!(pick.contains("/portal?company=acme"), "the incident's companies are offered: {pick}");
         let unknown = staff.get("/portal?company=nope").await;
         assert_eq!(unknown.status, StatusCode::OK);
-        assert!(unknown.text().contains("nope"));
+        assert!(unknown.text().contains("「nope」に該当する企業はありません"));
+        // Part of a name, in any case, finds the one company it fits; several are offered.
+        let found = staff.get("/portal?company=BRAVO%20inc").await;
+        assert_eq!(header(&found.headers, "location"), "/portal?company=bravo", "{}", app.url);
+        let several = staff.get("/portal?company=a").await.text();
+        assert!(
+            several.contains("<h2>該当する企業</h2>")
+                && several.contains("<a href=\"/portal?company=acme\">Acme 株式会社</a>")
+                && several.contains("<a href=\"/portal?company=bravo\">Bravo Inc.</a>"),
+            "{several}"
+        );
+        // A company's link, followed by staff: shown as that company's.
+        let followed = staff.get("/portal/releases/101?status=sent").await;
+        assert_eq!(header(&followed.headers, "location"), "/portal/releases/101?status=sent&company=bravo");
 
         let views = app.audited("portal.view").await;
         let bravo = staff.get("/portal?company=bravo").await.text();

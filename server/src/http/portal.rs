@@ -10,9 +10,9 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::{Next, from_fn_with_state};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
 use axum::{Extension, Router};
 use chrono::{DateTime, Utc};
@@ -120,6 +120,23 @@ async fn resolve_release(
 ) -> Response {
     let page = PortalPage::new(&state, request.headers(), request.uri());
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
+    // Staff following a company's link (a completion email's, say) are taken to the release as
+    // that company's: their view of it is audited as any other.
+    if viewer.user.is_staff() && param.company.is_none() && request.method() == Method::GET {
+        match store.release_owner(id.parse().unwrap_or(-1)).await {
+            Ok(Some(owner)) => {
+                let uri = request.uri();
+                let query = uri.query().map(|q| format!("{q}&")).unwrap_or_default();
+                let company = encode(&[("company", owner.as_str())]);
+                return Redirect::to(&format!("{}?{query}{company}", uri.path())).into_response();
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot look up a release");
+                return pages::unavailable(&page);
+            }
+        }
+    }
     let found = async {
         let Some(company) = company_in_view(store.as_ref(), &viewer, param.company.as_deref()).await? else {
             return Ok(None);
@@ -196,6 +213,9 @@ async fn home(
     }
 }
 
+/// The most companies offered for what staff typed; more are not listed.
+const MAX_COMPANY_MATCHES: i64 = 20;
+
 /// `/portal` for the viewer; `banner_error` names an incident (by slug) whose question was
 /// answered in a way that could not be taken, and why.
 pub(super) async fn home_page(
@@ -211,10 +231,29 @@ pub(super) async fn home_page(
     let t = lang.portal();
     let published = state.site.current();
     let Some(company) = company_in_view(store.as_ref(), viewer, params.company.as_deref()).await? else {
-        // Staff who have not chosen a company (or named an unknown one).
+        // Staff who have not chosen a company, or typed part of its slug or name: one company
+        // that fits is shown, several are offered.
+        let typed = params.company.filter(|s| !s.trim().is_empty());
+        let mut matches = Vec::new();
+        if let Some(typed) = &typed {
+            let found = store.companies_matching(typed, MAX_COMPANY_MATCHES + 1).await?;
+            if let [only] = found.as_slice() {
+                return Ok(
+                    Redirect::to(&format!("/portal?{}", encode(&[("company", &only.slug)]))).into_response()
+                );
+            }
+            matches = found
+                .into_iter()
+                .map(|c| {
+                    let href = format!("/portal?{}", encode(&[("company", &c.slug)]));
+                    (statusdesk_app::model::CompanyRef { slug: c.slug, name: c.name }, href)
+                })
+                .collect();
+        }
         let affected = state.incidents.affected_companies(store, &published.content).await?;
         let pick = StaffPickPage {
-            unknown_slug: params.company.filter(|s| !s.trim().is_empty()),
+            unknown_slug: typed,
+            matches,
             affected: affected
                 .into_iter()
                 .map(|(slug, name, messages)| {

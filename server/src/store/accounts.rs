@@ -120,6 +120,9 @@ pub trait AccountStore: Send + Sync {
     /// The company with this slug.
     async fn company(&self, slug: &str) -> Result<Option<CompanyRecord>, StoreError>;
 
+    /// Up to `limit` companies whose slug or name contains `text` (ignoring case), by name.
+    async fn companies_matching(&self, text: &str, limit: i64) -> Result<Vec<CompanyRecord>, StoreError>;
+
     /// Creates a user with an already hashed password; returns its id.
     /// [`StoreError::AlreadyExists`] when the address (ignoring case) is taken.
     async fn add_user(&self, user: &NewUser, password_hash: &str) -> Result<i64, StoreError>;
@@ -189,6 +192,22 @@ macro_rules! portable_accounts {
                     .bind(slug)
                     .fetch_optional(&self.pool)
                     .await?)
+            }
+
+            async fn companies_matching(
+                &self,
+                text: &str,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::accounts::CompanyRecord>, StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT id, slug, name, language FROM companies
+                     WHERE lower(slug) LIKE $1 ESCAPE '\\' OR lower(name) LIKE $1 ESCAPE '\\'
+                     ORDER BY name, slug LIMIT $2",
+                )
+                .bind($crate::store::portal::contains_pattern(text.trim()))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
             }
 
             async fn add_user(&self, user: &$crate::store::rows::NewUser, password_hash: &str) -> Result<i64, StoreError> {

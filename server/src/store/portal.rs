@@ -187,6 +187,9 @@ pub trait PortalStore: Send + Sync {
     /// The company's release with this id; `None` for another company's or a missing one.
     async fn release(&self, company_id: i64, release_id: i64) -> Result<Option<ReleaseRecord>, StoreError>;
 
+    /// The slug of the company that owns the release with this id (for staff, who see any).
+    async fn release_owner(&self, release_id: i64) -> Result<Option<String>, StoreError>;
+
     /// A page of releases, newest first (whichever the direction).
     async fn releases(&self, query: &ReleaseQuery) -> Result<Vec<ReleaseRecord>, StoreError>;
 
@@ -218,7 +221,7 @@ pub trait PortalStore: Send + Sync {
 }
 
 /// A case-insensitive `LIKE` pattern that finds `text` anywhere, its wildcards escaped.
-fn contains_pattern(text: &str) -> String {
+pub(super) fn contains_pattern(text: &str) -> String {
     let mut pattern = String::from("%");
     for c in text.to_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -446,6 +449,15 @@ macro_rules! portable_portal {
                 let Some(row) = row else { return Ok(None) };
                 let totals = self.totals_of(&[release_id]).await?.remove(&release_id).unwrap_or_default();
                 Ok(Some(row.with_totals(totals)))
+            }
+
+            async fn release_owner(&self, release_id: i64) -> Result<Option<String>, StoreError> {
+                Ok(sqlx::query_scalar(
+                    "SELECT c.slug FROM releases r JOIN companies c ON c.id = r.company_id WHERE r.id = $1",
+                )
+                .bind(release_id)
+                .fetch_optional(&self.pool)
+                .await?)
             }
 
             async fn releases(
