@@ -425,8 +425,10 @@ pub struct ReleaseFilterView {
     pub from: String,
     pub to: String,
     pub undelivered_only: bool,
-    /// A problem with the filters, already in the page's language (e.g. a malformed date).
+    /// A problem with the filters, already in the page's language (e.g. a malformed date), and
+    /// the fields it is about (`from`, `to`).
     pub error: Option<String>,
+    pub invalid: Vec<&'static str>,
     /// Where the form posts its GET to, with the hidden `company` field for staff.
     pub company_slug: Option<String>,
 }

@@ -306,8 +306,8 @@ pub fn portal_home_page(chrome: PortalChrome, page: PortalHomePage) -> String {
     let clear =
         filtered.then(|| view! { " "<a class="clear" href=chrome.home_href.clone()>{p.clear_filter}</a> });
     // A date the filter could not take: said above the form, and tied to both date fields.
-    let invalid = f.error.is_some().then_some("true");
-    let described = f.error.is_some().then_some("filter-problem");
+    let invalid = |field: &str| f.invalid.contains(&field).then_some("true");
+    let described = |field: &str| f.invalid.contains(&field).then_some("filter-problem");
     let error =
         f.error.map(|e| view! { <p class="message problem" role="alert" id="filter-problem">{e}</p> });
     let releases = if page.releases.is_empty() {
@@ -356,11 +356,11 @@ pub fn portal_home_page(chrome: PortalChrome, page: PortalHomePage) -> String {
             </p>
             <p class="field">
                 <label for="from">{p.sent_from}</label>
-                <input id="from" type="date" name="from" value=f.from aria-invalid=invalid aria-describedby=described/>
+                <input id="from" type="date" name="from" value=f.from aria-invalid=invalid("from") aria-describedby=described("from")/>
             </p>
             <p class="field">
                 <label for="to">{p.sent_to}</label>
-                <input id="to" type="date" name="to" value=f.to aria-invalid=invalid aria-describedby=described/>
+                <input id="to" type="date" name="to" value=f.to aria-invalid=invalid("to") aria-describedby=described("to")/>
             </p>
             <p class="field check">
                 <input
@@ -1078,6 +1078,7 @@ mod tests {
                 to: String::new(),
                 undelivered_only: true,
                 error: Some("The end date is not a date.".into()),
+                invalid: vec!["to"],
                 company_slug: Some("acme".into()),
             },
             releases: Vec::new(),
@@ -1096,6 +1097,11 @@ mod tests {
         assert!(html.contains(r#"type="date" name="from" value="2021-03-01""#));
         assert!(html.contains(r#"name="undelivered" value="1" checked"#));
         assert!(html.contains("The end date is not a date."));
+        assert!(
+            html.contains(r#"name="to" value="" aria-invalid="true" aria-describedby="filter-problem""#)
+                && !html.contains(r#"value="2021-03-01" aria-invalid"#),
+            "only the field at fault: {html}"
+        );
         assert!(html.contains("No releases match these filters."));
         assert!(!html.contains("<table"));
         assert!(!html.contains("pagination"));

@@ -417,7 +417,16 @@ async fn releases_are_searched_filtered_and_paged_by_keyset() {
         );
         let bad = browser.get("/portal?from=2021-02-30").await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(bad.text().contains("2021-02-30"), "the bad date is named");
+        let html = bad.text();
+        assert!(
+            html.contains("送信日(から): 日付は 2021-03-01 のように年-月-日で入力してください: 2021-02-30"),
+            "{html}"
+        );
+        assert!(!html.contains(r#"name="to" value="" aria-invalid"#), "the other field is fine: {html}");
+        // Full-width digits, as an input method types them, are the same date.
+        let wide =
+            browser.get(&format!("/portal?from={}&to=2021-02-26", "２０２１－０２－２５")).await.text();
+        assert_eq!(ids(&wide[wide.find("class=\"releases\"").unwrap()..]), vec![4, 5]);
         let reversed = browser.get("/portal?from=2021-02-26&to=2021-02-25").await;
         assert_eq!(reversed.status, StatusCode::UNPROCESSABLE_ENTITY);
         let html = reversed.text();
@@ -427,6 +436,8 @@ async fn releases_are_searched_filtered_and_paged_by_keyset() {
             "{html}"
         );
         assert!(html.contains("aria-describedby=\"filter-problem\""), "tied to the dates: {html}");
+        // The releases are listed without the dates, not as if none matched.
+        assert!(ids(&html[html.find("class=\"releases\"").unwrap()..]).len() > 2, "{html}");
         let one_day = browser.get("/portal?from=2021-02-26&to=2021-02-26").await;
         assert_eq!(one_day.status, StatusCode::OK, "a single day is a window");
     });

@@ -268,19 +268,29 @@ pub(super) async fn home_page(
     audit_staff_view(store.as_ref(), viewer, &company, uri).await;
     let staff_slug = viewer.user.is_staff().then(|| company.slug.clone());
 
-    // A date that is none is named in the message; the filter then leaves it out.
-    let day = |typed: Option<&str>, days_after| {
+    // A date that is none is named in the message, with its field; the filter then leaves it
+    // out. Dates the wrong way round are both left out.
+    let day = |typed: Option<&str>, days_after, label: &str| {
         let typed = typed.unwrap_or("");
         match page.day_start(typed, days_after) {
             Ok(start) => (start, None),
-            Err(()) => (None, Some(format!("{}{}", t.bad_date, typed.trim()))),
+            Err(()) => (None, Some(format!("{label}: {}{}", t.bad_date, typed.trim()))),
         }
     };
-    let (sent_from, from_error) = day(params.from.as_deref(), 0);
-    let (sent_before, to_error) = day(params.to.as_deref(), 1);
+    let (mut sent_from, from_error) = day(params.from.as_deref(), 0, t.sent_from);
+    let (mut sent_before, to_error) = day(params.to.as_deref(), 1, t.sent_to);
     let reversed = match (sent_from, sent_before) {
         (Some(from), Some(before)) if from >= before => Some(t.dates_reversed.to_string()),
         _ => None,
+    };
+    if reversed.is_some() {
+        (sent_from, sent_before) = (None, None);
+    }
+    let invalid = match (&from_error, &to_error, &reversed) {
+        (_, _, Some(_)) => vec!["from", "to"],
+        (from, to, None) => {
+            [("from", from), ("to", to)].into_iter().filter(|(_, e)| e.is_some()).map(|(f, _)| f).collect()
+        }
     };
     let undelivered_only = params.undelivered.as_deref().is_some_and(|v| !v.is_empty() && v != "0");
     let cursor = release_cursor(&params);
@@ -397,7 +407,8 @@ pub(super) async fn home_page(
         from: params.from.unwrap_or_default(),
         to: params.to.unwrap_or_default(),
         undelivered_only,
-        error: from_error.or(to_error).or(reversed),
+        error: [from_error, to_error, reversed].into_iter().flatten().reduce(|a, b| format!("{a} / {b}")),
+        invalid,
         company_slug: staff_slug,
     };
     let status = if filter.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
