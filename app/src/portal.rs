@@ -812,6 +812,12 @@ pub fn forbidden_page(chrome: PortalChrome) -> String {
     plain_page(chrome, p.forbidden_title, vec![p.forbidden_body], None, home)
 }
 
+/// The 403 for a form sent when its session had ended: nothing was done; log in again.
+pub fn logged_out_page(chrome: PortalChrome) -> String {
+    let p = chrome.lang.portal();
+    plain_page(chrome, p.logged_out_title, vec![p.logged_out_body], None, ("/login".into(), p.log_in_again))
+}
+
 /// The 400 (or 415) for an address or a form whose values cannot be read, with what could not
 /// be read. Nothing was changed.
 pub fn bad_request_page(chrome: PortalChrome, detail: String) -> String {

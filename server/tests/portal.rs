@@ -153,11 +153,22 @@ async fn each_login_starts_a_new_session_and_logout_ends_it_on_the_server() {
         replay.cookies.insert("statusdesk-session".into(), first);
         assert_eq!(replay.get("/portal").await.status, StatusCode::SEE_OTHER, "the old id is dead");
 
+        // Typed as an address, /logout leads to the page with the logout form, logging nobody out.
+        let typed = browser.get("/logout").await;
+        assert_eq!(header(&typed.headers, "location"), "/portal", "{}", app.url);
+        assert!(browser.session_cookie().is_some());
         let csrf = browser.csrf().await;
         let out = browser.post("/logout", &[("csrf", &csrf)], &[("origin", "http://portal.test")]).await;
         assert_eq!(out.status, StatusCode::SEE_OTHER);
         assert_eq!(header(&out.headers, "location"), "/login?out=1");
         assert!(browser.session_cookie().is_none(), "the cookie is cleared");
+        // A form sent afterwards (from a tab left open) says to log in again; nothing is done.
+        let late = browser.post("/logout", &[("csrf", &csrf)], &[("origin", "http://portal.test")]).await;
+        assert_eq!(late.status, StatusCode::FORBIDDEN);
+        assert!(
+            late.text().contains("<h1>もう一度ログインしてください</h1>")
+                && late.text().contains("href=\"/login\"")
+        );
         let mut stolen = Browser::new(app.router.clone(), "192.0.2.10:1");
         stolen.cookies.insert("statusdesk-session".into(), second);
         assert_eq!(

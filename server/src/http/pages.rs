@@ -258,6 +258,12 @@ pub fn unsaved(
     response
 }
 
+/// 403 for a form sent without a live session: nothing was done; the way to log in again.
+pub fn logged_out(page: &PortalPage) -> Response {
+    let title = page.lang.portal().logged_out_title;
+    page.respond(StatusCode::FORBIDDEN, portal::logged_out_page(page.chrome(title, None, None)))
+}
+
 /// 413: a form over the size a POST may carry. Nothing was changed.
 pub fn too_large(page: &PortalPage) -> Response {
     let title = page.lang.portal().too_large_title;

@@ -50,7 +50,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/portal/releases/{id}/redeliver/confirm", post(redelivery::confirm).layer(in_scope()))
         .route("/portal/incidents/{slug}/answer", post(redelivery::answer_incident))
         .route("/portal/{*rest}", any(unknown))
-        .route("/logout", post(login::logout))
+        // Logging out is a form (a link could log anyone out); the address typed leads to it.
+        .route("/logout", get(|| async { Redirect::to("/portal") }).post(login::logout))
         .layer(from_fn_with_state(state, session::require_login))
 }
 

@@ -166,7 +166,7 @@ pub async fn require_login(State(state): State<AppState>, request: Request, next
     let next_path = request.uri().path_and_query().map_or_else(|| "/portal".to_string(), |p| p.to_string());
     let to_login = async |ended: bool, request: Request| {
         if method != Method::GET && method != Method::HEAD {
-            return refuse(&page, request, secure, Unsaved::SessionEnded, || pages::forbidden(&page)).await;
+            return refuse(&page, request, secure, Unsaved::SessionEnded, || pages::logged_out(&page)).await;
         }
         let query = serde_urlencoded::to_string([("next", &next_path)]).expect("encodable");
         let ended = if ended { "&ended=1" } else { "" };
