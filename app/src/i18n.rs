@@ -1178,6 +1178,8 @@ impl StaffText {
 /// Fixed text of the staff console.
 pub struct StaffText {
     pub console_top: &'static str,
+    pub file_broken: &'static str,
+    pub file_broken_help: &'static str,
     pub not_found_body: &'static str,
     /// The header's name of the staff pages.
     pub console: &'static str,
@@ -1294,6 +1296,8 @@ impl Lang {
 
 static STAFF_JA: StaffText = StaffText {
     console_top: "お知らせの一覧へ",
+    file_broken: "このお知らせのファイルにエラーがあります",
+    file_broken_help: "ファイルが直接書き換えられ、エラーがあるため、公開ページにはその前の版が表示されています。ここでは、その公開中の版を表示しています。このフォームから保存するには、先に次のエラーをファイルで直してください。",
     not_found_body: "お探しのページは見つかりませんでした。お知らせのファイルが削除されたか名前が変わったのかもしれません。お知らせの一覧からお探しください。",
     console: "スタッフ用コンソール",
     notices: "お知らせの管理",
@@ -1398,6 +1402,8 @@ static STAFF_JA: StaffText = StaffText {
 
 static STAFF_EN: StaffText = StaffText {
     console_top: "Go to the notices",
+    file_broken: "This notice's file has errors",
+    file_broken_help: "The file was changed directly and has errors, so the public page shows the version before. This form shows that published version. To save from this form, first fix these errors in the file.",
     not_found_body: "We could not find that page: the notice's file may have been deleted or renamed. Look for it in the list of notices.",
     console: "Staff console",
     notices: "Notices",

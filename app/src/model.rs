@@ -764,6 +764,9 @@ pub struct NoticeUpdateForm {
     pub problems: Vec<FieldProblem>,
     /// The file changed since the form was opened: the changes, as a unified diff.
     pub conflict: Option<String>,
+    /// The linter's errors in the notice's file as it is on disk (`path:line: message`): the
+    /// public page shows its last good version, and the form cannot save until it is fixed.
+    pub file_errors: Vec<String>,
 }
 
 /// A problem with what was typed; `field` names the form field it is about (`None`: the whole).
@@ -914,6 +917,8 @@ pub struct NoticeEditorPage {
     pub original: String,
     /// The file changed since the form was opened: the changes, as a unified diff.
     pub conflict: Option<String>,
+    /// As for [`NoticeUpdateForm::file_errors`].
+    pub file_errors: Vec<String>,
     pub problems: Vec<FieldProblem>,
     /// The public page's content as it would be published, in each language (sanitised HTML).
     pub preview: Vec<(crate::Lang, String)>,

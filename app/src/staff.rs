@@ -152,6 +152,7 @@ pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
     let csrf = chrome.csrf.clone();
     let summary = not_saved(lang, &form.problems);
     let conflict = form.conflict.map(|diff| conflict_section(lang, diff));
+    let file_errors = file_errors_section(lang, form.file_errors);
     let options = form
         .statuses
         .iter()
@@ -166,6 +167,7 @@ pub fn update_page(chrome: PortalChrome, form: NoticeUpdateForm) -> String {
     let main = view! {
         <h1>{s.add_update}": "{form.title}</h1>
         {follows_plan}
+        {file_errors}
         {summary}
         {warnings}
         {conflict}
@@ -251,6 +253,21 @@ pub fn audit_page(chrome: PortalChrome, page: AuditPage) -> String {
         {older}
     };
     portal_document(chrome, main)
+}
+
+/// The errors in the notice's file on disk, which the form cannot save over.
+fn file_errors_section(lang: crate::Lang, errors: Vec<String>) -> Option<impl IntoView> {
+    let s = lang.staff();
+    (!errors.is_empty()).then(|| {
+        let items = errors.into_iter().map(|e| view! { <li><code>{e}</code></li> }).collect_view();
+        view! {
+            <section class="file-errors" role="alert">
+                <h2>{s.file_broken}</h2>
+                <p>{s.file_broken_help}</p>
+                <ul>{items}</ul>
+            </section>
+        }
+    })
 }
 
 /// A save refused because the notice changed since its form was opened: the changes, as a diff.
@@ -528,6 +545,7 @@ pub fn editor_page(chrome: PortalChrome, page: NoticeEditorPage) -> String {
     });
     let zone = page.zone.clone();
     let conflict = page.conflict.map(|diff| conflict_section(lang, diff));
+    let file_errors = file_errors_section(lang, page.file_errors);
     let slug = if page.slug_fixed {
         view! { <input type="text" id="slug" name="slug" value=page.slug readonly/> }.into_any()
     } else {
@@ -542,6 +560,7 @@ pub fn editor_page(chrome: PortalChrome, page: NoticeEditorPage) -> String {
         if page.slug_fixed { s.status.to_string() } else { format!("{} ({})", s.status, s.status_by_kind) };
     let main = view! {
         <h1>{page.heading}</h1>
+        {file_errors}
         {summary}
         {publish_warnings}
         {conflict}

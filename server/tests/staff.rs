@@ -1218,6 +1218,29 @@ async fn the_notice_list_names_the_files_that_are_not_published_as_they_stand() 
     assert!(list.contains("notices/broken.md:3: エラー: "), "{list}");
 }
 
+/// A notice whose file was broken on disk: its forms show the published version and say what
+/// is wrong with the file, where, before anything is typed.
+#[tokio::test]
+async fn the_forms_of_a_notice_broken_on_disk_say_where_the_file_is_wrong() {
+    let (_dir, app, mut staff) = staff_on_sqlite().await;
+    let file = app.content.join("notices/delivery-outage.md");
+    let broken = outage_file(&app).replacen("severity = \"critical\"", "severity = \"majr\"", 1);
+    assert_ne!(broken, outage_file(&app), "the fixture has the line");
+    std::fs::write(&file, broken).unwrap();
+    app.site.reload();
+    for form in [OUTAGE, EDIT] {
+        let html = staff.get(form).await.text();
+        let section = html.split("class=\"file-errors\">").nth(1).unwrap_or_else(|| panic!("{form}: {html}"));
+        assert!(
+            section.contains("<h2>このお知らせのファイルにエラーがあります</h2>")
+                && section.contains("notices/delivery-outage.md:")
+                && section.contains("majr"),
+            "{form}: {section}"
+        );
+    }
+    assert!(!staff.get("/staff/notices/new").await.text().contains("file-errors"));
+}
+
 /// A maintenance left `scheduled` after its planned time: the public site follows the plan, and
 /// the list tells staff what readers see.
 #[tokio::test]

@@ -236,7 +236,18 @@ fn form(page: &PortalPage, notice: &Notice, fields: UpdateFields) -> NoticeUpdat
         warned: String::new(),
         problems: Vec::new(),
         conflict: None,
+        file_errors: file_errors(page, &notice.path),
     }
+}
+
+/// The linter's errors in the file at `path` as it is on disk, in the page's language.
+fn file_errors(page: &PortalPage, path: &std::path::Path) -> Vec<String> {
+    let findings = &page.published().content.findings;
+    findings
+        .iter()
+        .filter(|f| f.level == Level::Error && f.path == path)
+        .map(|f| f.describe(page.lang))
+        .collect()
 }
 
 async fn update_form(
@@ -1285,6 +1296,10 @@ fn editor(
         version: value("version"),
         original: value("original"),
         conflict: None,
+        file_errors: match editing {
+            Editing::New => Vec::new(),
+            Editing::Existing { notice, .. } => file_errors(page, &notice.path),
+        },
         problems,
         preview,
         warnings: Vec::new(),
