@@ -846,6 +846,8 @@ pub struct ScopeEditor {
     /// The notice file's text when the page was made, to show what changed if it did.
     pub original: String,
     pub problems: Vec<FieldProblem>,
+    /// What the linter would newly warn of with the previewed scope attached.
+    pub warnings: Vec<String>,
     /// An attach refused because the notice changed: the changes, as a unified diff.
     pub conflict: Option<String>,
 }

@@ -413,7 +413,12 @@ pub fn impact_page(chrome: PortalChrome, page: NoticeImpactPage) -> String {
                 .iter()
                 .map(|(key, chosen, _)| view! { <input type="hidden" name=*key value=chosen.clone()/> })
                 .collect_view();
+            let warnings = (!e.warnings.is_empty()).then(|| {
+                let items = e.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view();
+                view! { <ul class="message warning" role="status">{items}</ul> }
+            });
             view! {
+                {warnings}
                 <form method="post" action=e.attach_action.clone() class="attach">
                     <input type="hidden" name="csrf" value=chrome.csrf.clone()/>
                     <input type="hidden" name="version" value=e.version.clone()/>

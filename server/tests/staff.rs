@@ -602,6 +602,16 @@ async fn a_scope_is_previewed_from_the_database_then_attached_to_the_notice() {
             classes.contains("value=\"timeout\"") && classes.contains("value=\"mailbox_full\""),
             "{fresh}"
         );
+        // A window wholly before the incident began is said to be one before it is attached.
+        let early = "from=2021-02-01T00%3A00&to=2021-02-02T00%3A00";
+        let before = staff.get(&format!("{IMPACT}?preview=1&{early}")).await.text();
+        let warned = before.split("class=\"message warning\"").nth(1).expect("a warning");
+        assert!(
+            warned.split("</ul>").next().unwrap().contains("障害の前のメールを数えることになります")
+                && before.contains("class=\"attach\""),
+            "{before}"
+        );
+        assert!(!fresh.contains("message warning"), "{fresh}");
 
         // Another scope, previewed: the bounced messages (25 of the big release).
         let scope = "from=2021-03-01T00%3A00&to=2021-03-02T00%3A00&route=cloud&error_class=mailbox_unknown";

@@ -975,6 +975,18 @@ impl<'a> ImpactView<'a> {
         let offset = zone.offset_from_utc_datetime(&Utc::now().naive_utc());
         // Attaching writes over the file as it is now; a change after that is refused.
         let original = std::fs::read_to_string(&notice.path).unwrap_or_default();
+        // What the linter would newly warn of once the previewed scope is attached (a window
+        // before the incident began, say): shown with the button that attaches it.
+        let warnings = match (previewing, fields.read(page)) {
+            (true, Ok((_, table))) => set_impact(&original, &table)
+                .map(|written| {
+                    let mut findings = Findings::new(&notice.path);
+                    notice::parse(&notice.path, &written, page.site(), &mut findings);
+                    new_warnings(&findings.list, &notice.path, &original, page)
+                })
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
         ScopeEditor {
             previewing,
             from,
@@ -989,6 +1001,7 @@ impl<'a> ImpactView<'a> {
             version: version(&original),
             original,
             problems,
+            warnings,
             conflict: self.conflict.clone(),
         }
     }
