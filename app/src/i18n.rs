@@ -67,6 +67,7 @@ impl Lang {
             Status::Scheduled => self.pick("予定", "Scheduled"),
             Status::InProgress => self.pick("実施中", "In progress"),
             Status::Completed => self.pick("完了", "Completed"),
+            Status::Cancelled => self.pick("中止", "Cancelled"),
         }
     }
 
@@ -1209,6 +1210,7 @@ pub struct StaffText {
     pub before_latest: &'static str,
     pub in_the_future: &'static str,
     pub not_happened_yet: &'static str,
+    pub completed_before_start: &'static str,
     pub time_missing: &'static str,
     /// Before the label of a required field left empty.
     pub field_required: &'static str,
@@ -1324,6 +1326,7 @@ static STAFF_JA: StaffText = StaffText {
     no_such_time: "その日時はありません。日付と時刻を確かめてください: ",
     before_latest: "最新の経過より前の日時です。経過は古い順に並ぶので、これより後の日時にしてください: ",
     in_the_future: "まだ来ていない日時です。経過は起きたことを書くので、現在までの日時にしてください。現在: ",
+    completed_before_start: "予定の開始時刻より前に「完了」にはできません。実施せずに取りやめたときは「中止」を選んでください。延期するときは、編集画面で予定の時刻を変えてください。予定の開始: ",
     not_happened_yet: "まだ来ていない日時です。お知らせは保存するとすぐに公開され、障害の発生・解決は起きたことなので、現在までの日時にしてください。現在: ",
     time_missing: "日時を 2021-03-01T17:35 の形で入力してください（必須）",
     field_required: "入力・選択してください（必須）: ",
@@ -1430,6 +1433,7 @@ static STAFF_EN: StaffText = StaffText {
     no_such_time: "There is no such time: check the date and the hour: ",
     before_latest: "This is before the latest entry: entries are listed oldest first, so give a time after ",
     in_the_future: "This time has not come yet: an entry tells what happened, so give a time up to now, ",
+    completed_before_start: "It cannot be completed before its planned start: if it was called off, choose \u{201c}Cancelled\u{201d}; to postpone it, change its planned times in the edit form. Planned start: ",
     not_happened_yet: "This time has not come yet: a notice is published when it is saved, and an incident's start and end have happened, so give a time up to now, ",
     time_missing: "Enter a time, as 2021-03-01T17:35 (required)",
     field_required: "Required, please fill in: ",

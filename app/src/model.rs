@@ -16,8 +16,8 @@ pub enum Kind {
     Announcement,
 }
 
-/// Where a notice stands. Incidents use the first four, maintenance the last three;
-/// announcements have none.
+/// Where a notice stands. Incidents use the first four, maintenance the last four (a
+/// maintenance called off before it began is `Cancelled`); announcements have none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Status {
     Investigating,
@@ -27,6 +27,7 @@ pub enum Status {
     Scheduled,
     InProgress,
     Completed,
+    Cancelled,
 }
 
 /// How bad an incident is for the people who depend on the component.
@@ -76,6 +77,7 @@ keyword_enum!(Status {
     Scheduled => "scheduled",
     InProgress => "in_progress",
     Completed => "completed",
+    Cancelled => "cancelled",
 });
 keyword_enum!(Severity { Minor => "minor", Major => "major", Critical => "critical" });
 keyword_enum!(ComponentState {
@@ -93,14 +95,22 @@ impl Status {
             Kind::Incident => {
                 &[Status::Investigating, Status::Identified, Status::Monitoring, Status::Resolved]
             }
-            Kind::Maintenance => &[Status::Scheduled, Status::InProgress, Status::Completed],
+            Kind::Maintenance => {
+                &[Status::Scheduled, Status::InProgress, Status::Completed, Status::Cancelled]
+            }
             Kind::Announcement => &[],
         }
     }
 
     /// Whether the notice is over: nothing more is expected to happen.
     pub fn is_closed(self) -> bool {
-        matches!(self, Status::Resolved | Status::Completed)
+        matches!(self, Status::Resolved | Status::Completed | Status::Cancelled)
+    }
+
+    /// Whether the notice ended with something that happened, at its `resolved_at`: not a
+    /// maintenance called off, whose planned times stay as they were.
+    pub fn ended(self) -> bool {
+        self.is_closed() && self != Status::Cancelled
     }
 }
 

@@ -122,7 +122,7 @@ fn notice_main(lang: Lang, page: NoticePage) -> impl IntoView + use<> {
     let planned_start = is_maintenance && n.status == Some(Status::Scheduled);
     let start_label = if planned_start { t.scheduled_start } else { t.started };
     let end_label =
-        if is_maintenance && !n.status.is_some_and(|s| s.is_closed()) { t.scheduled_end } else { t.ended };
+        if is_maintenance && !n.status.is_some_and(|s| s.ended()) { t.scheduled_end } else { t.ended };
     let fact = |label: &'static str, value: AnyView| view! { <dt>{label}</dt><dd>{value}</dd> };
     let facts = view! {
         {fact(t.kind, lang.kind(n.kind).into_any())}

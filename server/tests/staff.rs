@@ -1110,25 +1110,30 @@ async fn an_update_the_linter_warns_of_is_published_only_when_sent_again() {
         fields.extend_from_slice(entry);
         staff.post(MAINTENANCE, &fields, &[("origin", "http://portal.test")]).await
     };
-    let early = [("at", "2021-03-26T12:00"), ("status", ""), ("text", "前日のお知らせです。")];
+    // A year far from the notice's dates: a warning, not an error.
+    let early = [("at", "2021-03-26T12:00"), ("status", ""), ("text", "2012年3月27日に前倒しします。")];
     let warned = post(&mut staff, &early).await;
     assert_eq!(warned.status, StatusCode::OK);
     let html = warned.text();
     let box_ =
         html.split("class=\"message warning\"").nth(1).expect("the warnings").split("</div>").next().unwrap();
-    assert!(box_.contains("まだ公開していません") && box_.contains("`started_at`"), "{box_}");
+    assert!(box_.contains("まだ公開していません") && box_.contains("年の誤記ではありませんか"), "{box_}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before, "nothing written yet");
 
     let token = hidden_field(&html, "warned");
     let published = post(&mut staff, &[&early[..], &[("warned", token.as_str())]].concat()).await;
     assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.text());
     let file = std::fs::read_to_string(&path).unwrap();
-    assert!(file.contains("at = 2021-03-26T12:00:00+09:00\ntext = \"前日のお知らせです。\"\n+++"), "{file}");
+    assert!(
+        file.contains("at = 2021-03-26T12:00:00+09:00\ntext = \"2012年3月27日に前倒しします。\"\n+++"),
+        "{file}"
+    );
     assert!(file.contains("status = \"scheduled\""), "the status stays: {file}");
 
     // A missing English text is no reason to stop or to warn: the form marks it optional. (The
-    // entry comes before the planned start, in 2077: that is the one warning.)
-    let start = [("at", "2021-03-27T01:00"), ("status", "in_progress"), ("text", "開始しました。")];
+    // year is the one warning; an entry before a maintenance's planned start, in 2077, is none.)
+    let start =
+        [("at", "2021-03-27T01:00"), ("status", "in_progress"), ("text", "2012年3月27日に開始しました。")];
     let warned = post(&mut staff, &start).await.text();
     let box_ = warned
         .split("class=\"message warning\"")
@@ -1138,7 +1143,7 @@ async fn an_update_the_linter_warns_of_is_published_only_when_sent_again() {
         .next()
         .unwrap();
     assert_eq!(box_.matches("<li>").count(), 1, "{box_}");
-    assert!(box_.contains("`started_at`"), "{box_}");
+    assert!(box_.contains("年の誤記ではありませんか"), "{box_}");
     let token = hidden_field(&warned, "warned");
     let started = post(&mut staff, &[&start[..], &[("warned", token.as_str())]].concat()).await;
     assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.text());
@@ -1249,6 +1254,53 @@ async fn the_forms_of_a_notice_broken_on_disk_say_where_the_file_is_wrong() {
         );
     }
     assert!(!staff.get("/staff/notices/new").await.text().contains("file-errors"));
+}
+
+/// A maintenance called off before it began is cancelled, its planned times kept; one cannot
+/// be completed before its planned start, and the form says what to do instead.
+#[tokio::test]
+async fn a_maintenance_called_off_is_cancelled_not_completed() {
+    let (_dir, app, mut staff) = staff_on_sqlite().await;
+    const UPDATE: &str = "/staff/notices/api-maintenance/update";
+    let form = staff.get(UPDATE).await.text();
+    assert!(form.contains("<option value=\"cancelled\">中止</option>"), "{form}");
+    let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Tokyo).format("%Y-%m-%dT%H:%M").to_string();
+    let post = async |staff: &mut Browser, status: &str| {
+        let fields = [
+            ("csrf", hidden_field(&form, "csrf")),
+            ("version", hidden_field(&form, "version")),
+            ("original", hidden_field(&form, "original")),
+            ("at", now.clone()),
+            ("status", status.to_string()),
+            ("text", "このメンテナンスは取りやめました。".to_string()),
+            ("text_en", "This maintenance has been called off.".to_string()),
+        ];
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        staff.post(UPDATE, &pairs, &[("origin", "http://portal.test")]).await
+    };
+    let file = || std::fs::read_to_string(app.content.join("notices/api-maintenance.md")).unwrap();
+    let before = file();
+    let completed = post(&mut staff, "completed").await;
+    assert_eq!(completed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        field_problems(&completed.text(), "status").contains("予定の開始時刻より前に「完了」にはできません"),
+        "{}",
+        completed.text()
+    );
+    assert_eq!(file(), before, "nothing written");
+    let cancelled = post(&mut staff, "cancelled").await;
+    assert_eq!(cancelled.status, StatusCode::SEE_OTHER, "{}", cancelled.text());
+    let text = file();
+    assert!(
+        text.contains("status = \"cancelled\"")
+            && text.contains("started_at = 2077-03-27T01:00:00+09:00")
+            && text.contains("resolved_at = 2077-03-27T03:00:00+09:00"),
+        "the plan kept: {text}"
+    );
+    let public = app.browser().get("/ja/notices/api-maintenance").await.text();
+    assert!(public.contains("status-cancelled\">中止</span>") && public.contains("終了予定"), "{public}");
+    let home = app.browser().get("/ja/").await.text();
+    assert!(!home.contains("<section class=\"upcoming\">"), "no longer upcoming: {home}");
 }
 
 /// A maintenance left `scheduled` after its planned time: the public site follows the plan, and

@@ -710,7 +710,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             );
         }
         match (status, &raw.resolved_at) {
-            (Some(status), None) if status.is_closed() => {
+            (Some(status), None) if status.ended() => {
                 let line = raw.status.as_ref().map_or(1, |s| self.line(s));
                 let status = status.as_str();
                 self.findings.missing(
@@ -802,7 +802,9 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
                     ja: format!("{at} のタイムラインの項目が、その前の項目（{before}、{before_line} 行目）より前です。古い順に並べてください"),
                 });
             }
-            if let Some(start) = started_at
+            // A maintenance's start is its plan: entries before it (a reminder, a change of
+            // plan, a cancellation) are what its readers need.
+            if let Some(start) = started_at.filter(|_| kind != Some(Kind::Maintenance))
                 && at < start
             {
                 self.findings.warning(

@@ -281,19 +281,21 @@ pub fn append_update(source: &str, update: &Update) -> Result<String, UpdateErro
     };
     let closed_already =
         keyword("status").and_then(|s| Status::from_keyword(&s)).is_some_and(Status::is_closed);
+    // A maintenance called off keeps its planned times: nothing ended.
+    let ends = status.ended();
     let incident = keyword("kind").as_deref() == Some("incident");
     // Lines below are replaced in place (an empty string removes one): indexes hold.
     match key_line("resolved_at") {
         // A maintenance's planned end gives way to the time it actually ended (the line keeps
         // its own line ending).
-        Some(i) if status.is_closed() && !closed_already => {
+        Some(i) if ends && !closed_already => {
             let ending = if lines[i].ends_with("\r\n") { "\r\n" } else { "\n" };
             out[i] = format!("resolved_at = {at}{ending}");
         }
         // An incident reopened: it has not ended after all (its timeline keeps when it was
         // thought resolved). A maintenance's end stays, as planned.
         Some(i) if incident && closed_already && !status.is_closed() => out[i] = String::new(),
-        None if status.is_closed() => top_level.push(format!("resolved_at = {at}\n")),
+        None if ends => top_level.push(format!("resolved_at = {at}\n")),
         _ => {}
     }
     match key_line("status") {

@@ -341,6 +341,13 @@ fn read_update(
     if status.is_err() {
         problems.push(problem(Some("status"), text.no_status));
     }
+    // A maintenance cannot have ended before its planned start: one called off is cancelled.
+    if let (Ok(Some(Status::Completed)), Some(at), Some(start)) = (status, at, notice.started_at)
+        && at < start
+    {
+        let start = page.lang.datetime(&page.moment(start.to_utc()));
+        problems.push(problem(Some("status"), format!("{}{start}", text.completed_before_start)));
+    }
     if fields.text.trim().is_empty() {
         problems.push(problem(Some("text"), text.no_text));
     }
