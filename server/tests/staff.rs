@@ -1056,6 +1056,10 @@ async fn the_new_notice_form_says_each_mistake_once_next_to_its_field() {
             && !started.contains("がありません"),
         "{html}"
     );
+    // So is a title left blank: the form's words, not the file's.
+    let html = post(&mut staff, &[("title", " ")]).await;
+    let title = field_problems(&html, "title");
+    assert!(title.contains("入力・選択してください（必須）: ") && !title.contains("が空です"), "{html}");
 
     let html = post(&mut staff, &[("published_at", "")]).await;
     assert!(

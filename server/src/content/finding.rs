@@ -96,6 +96,11 @@ pub fn missing_field(name: &str) -> Localized {
     Localized { en: format!("missing field `{name}`"), ja: format!("`{name}` がありません") }
 }
 
+/// The message for a required key given an empty value.
+pub fn empty_field(name: &str) -> Localized {
+    Localized { en: format!("`{name}` is empty"), ja: format!("`{name}` が空です") }
+}
+
 /// A TOML syntax error in `text` as its writer reads it: the key of the line it points at is
 /// named, and a value that should have been quoted text is said so. An error about the whole
 /// text (a missing field) names no key. Returns the line and the message (prefixed by `what`,

@@ -441,8 +441,7 @@ impl<'s, 'f, 'p> Checker<'s, 'f, 'p> {
             && title.get_ref().trim().is_empty()
         {
             let line = self.line(title);
-            self.findings
-                .error(line, Localized { en: "`title` is empty".into(), ja: "`title` が空です".into() });
+            self.findings.error(line, super::finding::empty_field("title"));
         }
         let kind_keywords: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
         let kind = self

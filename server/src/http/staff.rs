@@ -1473,6 +1473,13 @@ fn notice_field(text: &str, finding: &Finding, lang: Lang) -> FieldProblem {
     let key = lines.get(line.wrapping_sub(1)).and_then(|l| l.split('=').next()).map(str::trim).unwrap_or("");
     let field = FORM_KEYS.into_iter().find(|f| *f == key);
     match field {
+        // A required field left empty, in the form's words as when it is missing.
+        Some(field)
+            if finding.message == crate::content::finding::empty_field(field)
+                && let Some(label) = lang.staff().field_label(field) =>
+        {
+            problem(Some(field), format!("{}{label}", lang.staff().field_required))
+        }
         Some(field) => problem(Some(field), message),
         None => problem(None, on_line(line)),
     }
