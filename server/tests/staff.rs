@@ -894,6 +894,12 @@ async fn a_notice_is_edited_in_its_form_over_the_version_it_was_opened_on() {
             "{public}"
         );
         assert_eq!(app.audited("notice.edit").await, 1);
+        // The edit is a change readers are told of: the feed's entry is updated at it.
+        let feed = first.get("/ja/feed.atom").await.text();
+        let entry =
+            feed.split("<entry>").find(|e| e.contains("/notices/delivery-outage<")).expect("its entry");
+        let this_year = chrono::Utc::now().format("<updated>%Y-").to_string();
+        assert!(entry.contains(&this_year), "{entry}");
         // Saving it again as it is publishes nothing and says so.
         let reopened = first.get(EDIT).await.text();
         let unchanged = post_edit(&mut first, fields(&reopened, body, "publish")).await;

@@ -32,16 +32,19 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
 });
 
+/// The Markdown a notice may use: footnotes stay off.
+const OPTIONS: Options =
+    Options::ENABLE_TABLES.union(Options::ENABLE_STRIKETHROUGH).union(Options::ENABLE_TASKLISTS);
+
 /// Renders Markdown to sanitised HTML. Headings sit one level below where Markdown puts them
 /// (`#` is an `h2`: the page's title is its `h1`), with stable ids (unique within the call) and a
 /// self-link named by the heading's words, so that a reader can link to "Cause" or
 /// "Countermeasures".
 pub fn render(markdown: &str) -> String {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let mut ids = HeadingIds::default();
     let mut events = Vec::new();
     let mut heading: Option<(HeadingLevel, Vec<Event>)> = None;
-    for event in Parser::new_ext(markdown, options) {
+    for event in Parser::new_ext(markdown, OPTIONS) {
         match event {
             Event::Start(Tag::Heading { level, .. }) => heading = Some((level, Vec::new())),
             Event::End(TagEnd::Heading(_)) => {
@@ -71,7 +74,7 @@ pub fn render(markdown: &str) -> String {
 
 /// Markdown reduced to its words, for summaries and feeds' titles.
 pub fn to_plain_text(markdown: &str) -> String {
-    let events: Vec<Event> = Parser::new(markdown).collect();
+    let events: Vec<Event> = Parser::new_ext(markdown, OPTIONS).collect();
     let text = plain_text(&events);
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -94,7 +97,12 @@ fn plain_text(events: &[Event]) -> String {
                 in_code = (in_code || opens) && !closes;
             }
             Event::Text(t) | Event::Code(t) if !in_code => text.push_str(t),
-            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph) => text.push(' '),
+            // Every block ends a run of words: a heading or a list item does not run into the next.
+            Event::SoftBreak
+            | Event::HardBreak
+            | Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableCell | TagEnd::CodeBlock,
+            ) => text.push(' '),
             _ => {}
         }
     }
@@ -189,5 +197,10 @@ mod tests {
             "English body and more. End."
         );
         assert_eq!(to_plain_text("<styled>kept</styled> words"), "kept words", "only those two tags");
+        assert_eq!(
+            to_plain_text("## 影響\n\n- 配信\n- API\n\n| a | b |\n|---|---|\n| 1 | 2 |"),
+            "影響 配信 API a b 1 2",
+            "blocks do not run together"
+        );
     }
 }

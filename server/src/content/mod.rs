@@ -50,6 +50,15 @@ pub enum ContentError {
 }
 
 impl Content {
+    /// When `notice` last changed for its readers: its publication, its latest timeline entry,
+    /// or the latest version published after its first (an edit of its text, say).
+    pub fn updated_at(&self, notice: &Notice) -> chrono::DateTime<chrono::FixedOffset> {
+        let edited =
+            self.revisions.get(&notice.slug).and_then(|versions| versions.iter().skip(1).map(|v| v.at).max());
+        let offset = *notice.published_at.offset();
+        notice.updated_at().max(edited.map_or(notice.published_at, |at| at.with_timezone(&offset)))
+    }
+
     pub fn errors(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.level == Level::Error)
     }

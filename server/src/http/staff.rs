@@ -122,7 +122,7 @@ async fn notices(
             status: notice.status,
             shown_publicly_as: notice.status_at(now).filter(|shown| Some(*shown) != notice.status),
             past_planned_end: notice.past_planned_end(now),
-            updated: crate::public_site::views::moment(page.site(), notice.updated_at()),
+            updated: crate::public_site::views::moment(page.site(), published.content.updated_at(notice)),
             public_href: format!("/{}/notices/{}", lang.code(), notice.slug),
             update_href: notice.status.map(|_| update_href(&notice.slug)),
             edit_href: format!("/staff/notices/{}/edit", notice.slug),

@@ -106,7 +106,7 @@ pub fn summary(content: &Content, notice: &Notice) -> NoticeSummary {
         started_at: notice.started_at.map(instant),
         resolved_at: notice.resolved_at.map(instant),
         published_at: instant(notice.published_at),
-        updated_at: instant(notice.updated_at()),
+        updated_at: instant(content.updated_at(notice)),
     }
 }
 

@@ -65,13 +65,13 @@ pub fn render(content: &Content, lang: Lang, stylesheet: &str) -> String {
                 url,
                 kind: notice.kind.as_str(),
                 published: notice.published_at.to_rfc3339_opts(SecondsFormat::Secs, false),
-                updated: notice.updated_at().to_rfc3339_opts(SecondsFormat::Secs, false),
+                updated: content.updated_at(notice).to_rfc3339_opts(SecondsFormat::Secs, false),
                 summary,
                 content_html: html,
             }
         })
         .collect();
-    let updated = content.notices.iter().map(|n| n.updated_at()).max().map_or_else(
+    let updated = content.notices.iter().map(|n| content.updated_at(n)).max().map_or_else(
         || "1970-01-01T00:00:00Z".to_string(),
         |t| t.to_rfc3339_opts(SecondsFormat::Secs, false),
     );
