@@ -526,6 +526,10 @@ pub fn release_page(chrome: PortalChrome, page: ReleasePage) -> String {
         {option("undelivered", p.undelivered_only_option)}
         {DeliveryStatus::ALL.iter().map(|&s| option(s.as_str(), lang.delivery_status(s))).collect_view()}
     };
+    let choices = Choices {
+        rows: page.recipients.iter().any(RecipientView::choosable),
+        undelivered: t.undelivered() > 0,
+    };
     let recipients = if page.recipients.is_empty() {
         let empty = if page.pager.first.is_some() { p.past_the_end } else { p.no_recipients };
         view! { <p class="empty">{empty}</p> }.into_any()
@@ -591,7 +595,7 @@ pub fn release_page(chrome: PortalChrome, page: ReleasePage) -> String {
                     {lang.matching_recipients(page.matching)}" "
                     <a class="csv" href=page.csv_href download>{p.csv}</a>
                 </p>
-                {redeliver_form(lang, &page.redeliver_action, &page.csrf, &f.status, &f.q)}
+                {redeliver_form(lang, &page.redeliver_action, &page.csrf, (&f.status, &f.q), choices)}
                 {recipients}
                 {pager(lang, page.pager)}
             </section>
@@ -601,22 +605,40 @@ pub fn release_page(chrome: PortalChrome, page: ReleasePage) -> String {
     portal_document(chrome, main)
 }
 
+/// What the redelivery form can offer: rows on the page to check, undelivered recipients in the
+/// release for a filter to take.
+#[derive(Clone, Copy)]
+struct Choices {
+    rows: bool,
+    undelivered: bool,
+}
+
 /// The redelivery form: its checkboxes are in the recipient table (`form="redeliver"`); its two
-/// buttons redeliver the chosen rows, or every undelivered recipient of the current filter.
-fn redeliver_form(lang: Lang, action: &str, csrf: &str, status: &str, q: &str) -> impl IntoView + use<> {
+/// buttons redeliver the chosen rows, or every undelivered recipient of the current filter. Only
+/// what there is to redeliver is offered; nothing at all when the release has nothing left.
+fn redeliver_form(
+    lang: Lang,
+    action: &str,
+    csrf: &str,
+    (status, q): (&str, &str),
+    choices: Choices,
+) -> Option<impl IntoView + use<>> {
     let r = lang.redelivery();
-    view! {
+    let selected = choices.rows.then(
+        || view! { <button type="submit" name="scope" value="selected">{r.selected_button}</button>" " },
+    );
+    choices.undelivered.then(|| view! {
         <form id="redeliver" method="post" action=action.to_string() class="redeliver">
             <input type="hidden" name="csrf" value=csrf.to_string()/>
             <input type="hidden" name="status" value=status.to_string()/>
             <input type="hidden" name="q" value=q.to_string()/>
             <p class="hint">{r.intro}</p>
             <p class="actions">
-                <button type="submit" name="scope" value="selected">{r.selected_button}</button>" "
+                {selected}
                 <button type="submit" name="scope" value="filter" class="secondary">{r.filter_button}</button>
             </p>
         </form>
-    }
+    })
 }
 
 /// The progress of each redelivery request; while one runs on a page that does not reload
@@ -1263,8 +1285,10 @@ mod tests {
         let mut sent = bounced("ok@media.jp");
         sent.status = DeliveryStatus::Sent;
         sent.message_id = 42;
-        let html =
-            release_page(chrome(Lang::En), release_page_with("", vec![bounced("gone@media.jp"), sent]));
+        let html = release_page(
+            chrome(Lang::En),
+            release_page_with("", vec![bounced("gone@media.jp"), sent.clone()]),
+        );
         assert!(
             html.contains(r#"<form id="redeliver" method="post" action="/portal/releases/7/redeliver""#),
             "{html}"
@@ -1273,6 +1297,16 @@ mod tests {
         assert!(html.contains(r#"name="m" value="41" form="redeliver""#), "the bounced row has a box");
         assert!(!html.contains(r#"value="42" form="redeliver""#), "the delivered row has none");
         assert!(!html.contains("http-equiv=\"refresh\""), "nothing in progress: no reload");
+        assert!(html.contains(r#"value="selected""#) && html.contains(r#"value="filter""#), "{html}");
+
+        // Rows on the page that cannot be chosen: only the filter's button.
+        let html = release_page(chrome(Lang::En), release_page_with("", vec![sent.clone()]));
+        assert!(!html.contains(r#"value="selected""#) && html.contains(r#"value="filter""#), "{html}");
+        // Nothing undelivered in the release: nothing offered.
+        let mut delivered = release_page_with("", vec![sent]);
+        delivered.release.totals = Totals { sent: 10, ..Totals::default() };
+        let html = release_page(chrome(Lang::En), delivered);
+        assert!(!html.contains(r#"id="redeliver""#), "{html}");
     }
 
     #[test]
