@@ -18,3 +18,4 @@ pub mod http;
 pub mod public_site;
 pub mod store;
 pub mod telemetry;
+pub mod text;

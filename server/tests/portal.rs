@@ -417,6 +417,12 @@ async fn releases_are_searched_filtered_and_paged_by_keyset() {
             ids(&search[search.find("class=\"releases\"").unwrap()..]),
             (1..=9).filter(|&i| i != 2).collect::<Vec<_>>()
         );
+        // Typed full-width, as an input method may: the same search.
+        let wide = browser.get(&format!("/portal?q={}", encode_query("ＲＥＬＥＡＳＥ　０"))).await.text();
+        assert_eq!(
+            ids(&wide[wide.find("class=\"releases\"").unwrap()..]),
+            ids(&search[search.find("class=\"releases\"").unwrap()..])
+        );
         let undelivered = browser.get("/portal?undelivered=1").await.text();
         assert_eq!(ids(&undelivered[undelivered.find("class=\"releases\"").unwrap()..]), vec![1, 2]);
         // Release n was sent at 12:00 JST on 1 March minus (n - 1) days.
@@ -505,6 +511,8 @@ async fn recipients_are_filtered_searched_and_paged() {
             addresses(&search),
             (0..10).map(|n| format!("reader{n:03}@media.example")).collect::<Vec<_>>()
         );
+        let wide = browser.get(&format!("{base}?q={}", encode_query("ＲＥＡＤＥＲ００"))).await.text();
+        assert_eq!(addresses(&wide), addresses(&search), "full-width, as typed by an input method");
         // A status that is none is said so, on the page and for the export.
         let unknown = browser.get(&format!("{base}?status=bogus")).await;
         assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -660,4 +668,9 @@ async fn public_pages_never_touch_the_session() {
             assert!(!response.text().contains(ACME_USER), "{path} is the same for everyone");
         }
     });
+}
+
+/// `text` percent-encoded for a query string.
+fn encode_query(text: &str) -> String {
+    text.bytes().map(|b| format!("%{b:02X}")).collect()
 }

@@ -102,7 +102,7 @@ impl PortalPage {
     /// such) plus `days_after` days: `Ok(None)` when nothing was typed, `Err` when it is not a
     /// date.
     pub fn day_start(&self, day: &str, days_after: u64) -> Result<Option<DateTime<Utc>>, ()> {
-        let day = half_width(day);
+        let day = crate::text::half_width(day);
         if day.trim().is_empty() {
             return Ok(None);
         }
@@ -277,29 +277,4 @@ pub fn not_found(page: &PortalPage, viewer: &Viewer, company: Option<&CompanyRec
         StatusCode::NOT_FOUND,
         portal::portal_not_found_page(page.chrome(title, Some(viewer), company)),
     )
-}
-
-/// `text` with full-width ASCII (`２０２１`, `ＡＢＣ`, the ideographic space) as its half-width
-/// characters: what a Japanese input method types into a search or a date field means the same.
-pub fn half_width(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\u{3000}' => ' ',
-            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
-            _ => c,
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::half_width;
-
-    #[test]
-    fn full_width_ascii_reads_as_half_width() {
-        assert_eq!(half_width("２０２１－０２－２８"), "2021-02-28");
-        assert_eq!(half_width("Ｎｏ．１１０２\u{3000}ｂｉｚ"), "No.1102 biz");
-        assert_eq!(half_width("配信　停止"), "配信 停止");
-        assert_eq!(half_width("ｶﾀｶﾅ カタカナ"), "ｶﾀｶﾅ カタカナ", "only ASCII's full-width forms");
-    }
 }

@@ -528,7 +528,7 @@ impl RecipientParams {
             release_id: scope.release.id,
             status: self.status_filter(),
             // Addresses are ASCII: what an input method typed full-width means the same.
-            address: self.q.as_deref().map(pages::half_width),
+            address: self.q.as_deref().map(crate::text::half_width),
         }
     }
 }

@@ -271,7 +271,13 @@ pub(super) fn releases_sql(query: &ReleaseQuery) -> (String, Vec<Param>) {
     );
     sql.push(" AND r.company_id = $?", [Param::Int(query.company_id)]);
     if let Some(title) = query.title.as_deref().filter(|t| !t.trim().is_empty()) {
-        sql.push(" AND lower(r.title) LIKE $? ESCAPE '\\'", [Param::Text(contains_pattern(title.trim()))]);
+        // As typed, or with full-width letters and digits as ASCII: titles hold either.
+        let (typed, folded) =
+            (contains_pattern(title.trim()), contains_pattern(&crate::text::half_width(title.trim())));
+        sql.push(
+            " AND (lower(r.title) LIKE $? ESCAPE '\\' OR lower(r.title) LIKE $? ESCAPE '\\')",
+            [Param::Text(typed), Param::Text(folded)],
+        );
     }
     if let Some(from) = query.sent_from {
         sql.push(" AND r.sent_at >= $?", [Param::Time(from)]);
@@ -596,7 +602,7 @@ mod tests {
     fn placeholders_are_numbered_in_the_order_they_are_added() {
         let query = ReleaseQuery {
             company_id: 7,
-            title: Some("50%_off".into()),
+            title: Some("50%_ｏｆｆ".into()),
             undelivered_only: true,
             cursor: Some((Direction::Before, ReleaseCursor { sent_at: Utc::now(), id: 3 })),
             limit: 26,
@@ -604,11 +610,12 @@ mod tests {
         };
         let (sql, params) = releases_sql(&query);
         assert!(sql.contains("r.company_id = $1"), "{sql}");
-        assert!(sql.contains("LIKE $2 ESCAPE"), "{sql}");
-        assert!(sql.contains("(r.sent_at, r.id) > ($3, $4)"), "{sql}");
-        assert!(sql.ends_with("ORDER BY r.sent_at ASC, r.id ASC LIMIT $5"), "{sql}");
-        assert_eq!(params.len(), 5);
-        assert!(matches!(&params[1], Param::Text(p) if p == "%50\\%\\_off%"));
+        assert!(sql.contains("LIKE $2 ESCAPE") && sql.contains("LIKE $3 ESCAPE"), "{sql}");
+        assert!(sql.contains("(r.sent_at, r.id) > ($4, $5)"), "{sql}");
+        assert!(sql.ends_with("ORDER BY r.sent_at ASC, r.id ASC LIMIT $6"), "{sql}");
+        assert_eq!(params.len(), 6);
+        assert!(matches!(&params[1], Param::Text(p) if p == "%50\\%\\_ｏｆｆ%"));
+        assert!(matches!(&params[2], Param::Text(p) if p == "%50\\%\\_off%"), "and as ASCII");
     }
 
     #[test]
