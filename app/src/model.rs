@@ -506,8 +506,10 @@ pub struct PortalHomePage {
 pub struct StaffPickPage {
     /// What was typed, when it named no one company.
     pub unknown_slug: Option<String>,
-    /// The companies whose slug or name contains it (with their links), when several do.
+    /// The companies whose slug or name contains it (with their links), when several do, and
+    /// whether more do than are listed.
     pub matches: Vec<(CompanyRef, String)>,
+    pub more_matches: bool,
     pub affected: Vec<(CompanyRef, String, i64)>,
 }
 

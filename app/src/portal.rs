@@ -397,10 +397,12 @@ pub fn staff_pick_page(chrome: PortalChrome, page: StaffPickPage) -> String {
                 view! { <li><a href=link>{company.name}</a>" "<span class="slug">{company.slug}</span></li> }
             })
             .collect_view();
+        let more = page.more_matches.then(|| view! { <p class="hint">{p.more_matches}</p> });
         view! {
             <section class="company-matches">
                 <h2>{p.company_matches}</h2>
                 <ul>{items}</ul>
+                {more}
             </section>
         }
     });
@@ -1235,6 +1237,7 @@ mod tests {
         let page = StaffPickPage {
             unknown_slug: Some("<nope>".into()),
             matches: Vec::new(),
+            more_matches: false,
             affected: vec![(
                 CompanyRef { slug: "acme".into(), name: "Acme".into() },
                 "/portal?company=acme".into(),
@@ -1258,8 +1261,9 @@ mod tests {
         ];
         let html = staff_pick_page(
             staff,
-            StaffPickPage { unknown_slug: Some("acme".into()), matches: several, ..page },
+            StaffPickPage { unknown_slug: Some("acme".into()), matches: several, more_matches: true, ..page },
         );
+        assert!(html.contains("More companies match: type more of the name or slug."), "{html}");
         assert!(!html.contains("No company") && html.contains("<h2>Matching companies</h2>"), "{html}");
         assert!(html.contains(r#"<li><a href="/portal?company=acme-west">Acme West</a> <span class="slug">acme-west</span></li>"#), "{html}");
     }

@@ -338,8 +338,8 @@ async fn staff_see_any_company_and_every_view_is_audited() {
         assert_eq!(unknown.status, StatusCode::OK);
         assert!(unknown.text().contains("「nope」に該当する企業はありません"));
         // Part of a name, in any case, finds the one company it fits; several are offered.
-        let found = staff.get("/portal?company=BRAVO%20inc").await;
-        assert_eq!(header(&found.headers, "location"), "/portal?company=bravo", "{}", app.url);
+        let found = staff.get("/portal?undelivered=1&company=BRAVO%20inc").await;
+        assert_eq!(header(&found.headers, "location"), "/portal?company=bravo&undelivered=1", "{}", app.url);
         let several = staff.get("/portal?company=a").await.text();
         assert!(
             several.contains("<h2>該当する企業</h2>")
@@ -349,7 +349,9 @@ async fn staff_see_any_company_and_every_view_is_audited() {
         );
         // A company's link, followed by staff: shown as that company's.
         let followed = staff.get("/portal/releases/101?status=sent").await;
-        assert_eq!(header(&followed.headers, "location"), "/portal/releases/101?status=sent&company=bravo");
+        assert_eq!(header(&followed.headers, "location"), "/portal/releases/101?company=bravo&status=sent");
+        let blank = staff.get("/portal/releases/101?company=&q=a").await;
+        assert_eq!(header(&blank.headers, "location"), "/portal/releases/101?company=bravo&q=a");
 
         let views = app.audited("portal.view").await;
         let bravo = staff.get("/portal?company=bravo").await.text();

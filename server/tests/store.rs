@@ -392,3 +392,30 @@ async fn release_totals_follow_every_write_to_messages() {
         assert!(store.release(2, 1).await.unwrap().is_none(), "{url}");
     }
 }
+
+/// Staff find a company by part of its slug or name, typed as stored, in any case for ASCII,
+/// or with full-width letters where the name has ASCII ones: the same on both backends.
+#[tokio::test]
+async fn companies_are_found_by_part_of_their_name_on_every_backend() {
+    use statusdesk::store::accounts::NewCompany;
+    for (url, store, _dir) in backends().await {
+        for (slug, name) in [("abc-trading", "株式会社ＡＢＣ商事"), ("acme", "Acme Corporation")] {
+            let company = NewCompany {
+                slug: slug.into(),
+                name: name.into(),
+                language: "ja".into(),
+                contact_email: None,
+            };
+            store.add_company(&company).await.unwrap();
+        }
+        let found = async |text: &str| -> Vec<String> {
+            store.companies_matching(text, 10).await.unwrap().into_iter().map(|c| c.slug).collect()
+        };
+        assert_eq!(found("ＡＢＣ").await, ["abc-trading"], "{url}: as stored");
+        assert_eq!(found("ABC-").await, ["abc-trading"], "{url}: the slug, any case");
+        assert_eq!(found("ａｃｍｅ　ｃｏｒｐ").await, ["acme"], "{url}: full-width for ASCII");
+        assert_eq!(found("ACME CORP").await, ["acme"], "{url}");
+        assert_eq!(found("%").await, Vec::<String>::new(), "{url}: wildcards are literal");
+        assert_eq!(found("a").await.len(), 2, "{url}");
+    }
+}

@@ -4,8 +4,9 @@
 //!
 //! Tenancy: the company comes from the session only (a staff member names it with
 //! `?company=SLUG`, and every such view is audited). A release is looked up together with the
-//! company's id, before the method is even considered, so another company's release and a
-//! missing one are the same 404, for GET and POST alike; each such attempt is audited.
+//! company's id, whatever the method, so another company's release and a missing one are the
+//! same 404, for GET and POST alike; each such attempt is audited. (Staff reading a release
+//! without naming a company are sent to it as its owner's.)
 
 use std::sync::Arc;
 
@@ -123,14 +124,10 @@ async fn resolve_release(
     let Some(store) = state.database.store() else { return pages::unavailable(&page) };
     // Staff following a company's link (a completion email's, say) are taken to the release as
     // that company's: their view of it is audited as any other.
-    if viewer.user.is_staff() && param.company.is_none() && request.method() == Method::GET {
+    let reading = matches!(*request.method(), Method::GET | Method::HEAD);
+    if viewer.user.is_staff() && param.company.as_deref().is_none_or(|c| c.trim().is_empty()) && reading {
         match store.release_owner(id.parse().unwrap_or(-1)).await {
-            Ok(Some(owner)) => {
-                let uri = request.uri();
-                let query = uri.query().map(|q| format!("{q}&")).unwrap_or_default();
-                let company = encode(&[("company", owner.as_str())]);
-                return Redirect::to(&format!("{}?{query}{company}", uri.path())).into_response();
-            }
+            Ok(Some(owner)) => return Redirect::to(&as_company(request.uri(), &owner)).into_response(),
             Ok(None) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "cannot look up a release");
@@ -171,6 +168,17 @@ async fn resolve_release(
             pages::unavailable(&page)
         }
     }
+}
+
+/// `uri` for staff looking as the company `slug`: its `company` named first, every other
+/// parameter kept.
+fn as_company(uri: &Uri, slug: &str) -> String {
+    let mut pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
+    pairs.retain(|(name, _)| name != "company");
+    pairs.insert(0, ("company".into(), slug.to_string()));
+    let query = serde_urlencoded::to_string(&pairs).expect("pairs of text encode");
+    format!("{}?{query}", uri.path())
 }
 
 /// Any other path under `/portal`.
@@ -235,14 +243,14 @@ pub(super) async fn home_page(
         // Staff who have not chosen a company, or typed part of its slug or name: one company
         // that fits is shown, several are offered.
         let typed = params.company.filter(|s| !s.trim().is_empty());
-        let mut matches = Vec::new();
+        let (mut matches, mut more_matches) = (Vec::new(), false);
         if let Some(typed) = &typed {
-            let found = store.companies_matching(typed, MAX_COMPANY_MATCHES + 1).await?;
+            let mut found = store.companies_matching(typed, MAX_COMPANY_MATCHES + 1).await?;
             if let [only] = found.as_slice() {
-                return Ok(
-                    Redirect::to(&format!("/portal?{}", encode(&[("company", &only.slug)]))).into_response()
-                );
+                return Ok(Redirect::to(&as_company(uri, &only.slug)).into_response());
             }
+            more_matches = found.len() > MAX_COMPANY_MATCHES as usize;
+            found.truncate(MAX_COMPANY_MATCHES as usize);
             matches = found
                 .into_iter()
                 .map(|c| {
@@ -255,6 +263,7 @@ pub(super) async fn home_page(
         let pick = StaffPickPage {
             unknown_slug: typed,
             matches,
+            more_matches,
             affected: affected
                 .into_iter()
                 .map(|(slug, name, messages)| {

@@ -220,10 +220,12 @@ pub trait PortalStore: Send + Sync {
     async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>;
 }
 
-/// A case-insensitive `LIKE` pattern that finds `text` anywhere, its wildcards escaped.
+/// A `LIKE` pattern that finds `text` anywhere, its wildcards escaped. Compared as
+/// `lower(column) LIKE lower(pattern)`: the database folds both sides alike (SQLite folds
+/// only ASCII letters, PostgreSQL every letter), so a text typed as stored is always found.
 pub(super) fn contains_pattern(text: &str) -> String {
     let mut pattern = String::from("%");
-    for c in text.to_lowercase().chars() {
+    for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
             pattern.push('\\');
         }
@@ -240,7 +242,10 @@ pub(super) fn audit_sql(query: &AuditQuery) -> (String, Vec<Param>) {
          FROM audit_log a LEFT JOIN companies c ON c.id = a.company_id WHERE 1 = 1",
     );
     if let Some(actor) = query.actor.as_deref().filter(|a| !a.trim().is_empty()) {
-        sql.push(" AND lower(a.actor) LIKE $? ESCAPE '\\'", [Param::Text(contains_pattern(actor.trim()))]);
+        sql.push(
+            " AND lower(a.actor) LIKE lower($?) ESCAPE '\\'",
+            [Param::Text(contains_pattern(actor.trim()))],
+        );
     }
     if let Some(action) = query.action.as_deref().filter(|a| !a.trim().is_empty()) {
         sql.push(" AND a.action = $?", [Param::Text(action.trim().to_string())]);
@@ -275,7 +280,7 @@ pub(super) fn releases_sql(query: &ReleaseQuery) -> (String, Vec<Param>) {
         let (typed, folded) =
             (contains_pattern(title.trim()), contains_pattern(&crate::text::half_width(title.trim())));
         sql.push(
-            " AND (lower(r.title) LIKE $? ESCAPE '\\' OR lower(r.title) LIKE $? ESCAPE '\\')",
+            " AND (lower(r.title) LIKE lower($?) ESCAPE '\\' OR lower(r.title) LIKE lower($?) ESCAPE '\\')",
             [Param::Text(typed), Param::Text(folded)],
         );
     }
@@ -334,7 +339,7 @@ fn recipient_conditions(query: &RecipientQuery) -> Sql {
     }
     if let Some(address) = query.address.as_deref().filter(|a| !a.trim().is_empty()) {
         sql.push(
-            " AND lower(m.recipient) LIKE $? ESCAPE '\\'",
+            " AND lower(m.recipient) LIKE lower($?) ESCAPE '\\'",
             [Param::Text(contains_pattern(address.trim()))],
         );
     }
@@ -610,7 +615,7 @@ mod tests {
         };
         let (sql, params) = releases_sql(&query);
         assert!(sql.contains("r.company_id = $1"), "{sql}");
-        assert!(sql.contains("LIKE $2 ESCAPE") && sql.contains("LIKE $3 ESCAPE"), "{sql}");
+        assert!(sql.contains("LIKE lower($2) ESCAPE") && sql.contains("LIKE lower($3) ESCAPE"), "{sql}");
         assert!(sql.contains("(r.sent_at, r.id) > ($4, $5)"), "{sql}");
         assert!(sql.ends_with("ORDER BY r.sent_at ASC, r.id ASC LIMIT $6"), "{sql}");
         assert_eq!(params.len(), 6);
@@ -628,9 +633,9 @@ mod tests {
         };
         let (sql, params) = recipients_sql(&query, Some((Direction::After, "b@x")), 101);
         assert!(sql.contains("m.status = 'not_sent' AND m.status IN ('deferred'"), "{sql}");
-        assert!(sql.contains("lower(m.recipient) LIKE $3"), "{sql}");
+        assert!(sql.contains("lower(m.recipient) LIKE lower($3)"), "{sql}");
         assert!(sql.contains("m.recipient > $4 ORDER BY m.recipient ASC LIMIT $5"), "{sql}");
-        assert!(matches!(&params[2], Param::Text(p) if p == "%example%"));
+        assert!(matches!(&params[2], Param::Text(p) if p == "%Example%"), "folded by the database");
     }
 
     #[test]
