@@ -1214,6 +1214,7 @@ pub struct StaffText {
     pub in_the_future: &'static str,
     pub not_happened_yet: &'static str,
     pub completed_before_start: &'static str,
+    pub cancelled_under_way: &'static str,
     pub time_missing: &'static str,
     /// Before the label of a required field left empty.
     pub field_required: &'static str,
@@ -1329,6 +1330,7 @@ static STAFF_JA: StaffText = StaffText {
     no_such_time: "その日時はありません。日付と時刻を確かめてください: ",
     before_latest: "最新の経過より前の日時です。経過は古い順に並ぶので、これより後の日時にしてください: ",
     in_the_future: "まだ来ていない日時です。経過は起きたことを書くので、現在までの日時にしてください。現在: ",
+    cancelled_under_way: "実施中または完了したメンテナンスは「中止」にできません。終わったときは「完了」を選んでください。",
     completed_before_start: "予定の開始時刻より前に「完了」にはできません。実施せずに取りやめたときは「中止」を選んでください。延期するときは、編集画面で予定の時刻を変えてください。予定の開始: ",
     not_happened_yet: "まだ来ていない日時です。お知らせは保存するとすぐに公開され、障害の発生・解決は起きたことなので、現在までの日時にしてください。現在: ",
     time_missing: "日時を 2021-03-01T17:35 の形で入力してください（必須）",
@@ -1436,6 +1438,7 @@ static STAFF_EN: StaffText = StaffText {
     no_such_time: "There is no such time: check the date and the hour: ",
     before_latest: "This is before the latest entry: entries are listed oldest first, so give a time after ",
     in_the_future: "This time has not come yet: an entry tells what happened, so give a time up to now, ",
+    cancelled_under_way: "A maintenance under way or done cannot be cancelled: when it is over, choose \u{201c}Completed\u{201d}.",
     completed_before_start: "It cannot be completed before its planned start: if it was called off, choose \u{201c}Cancelled\u{201d}; to postpone it, change its planned times in the edit form. Planned start: ",
     not_happened_yet: "This time has not come yet: a notice is published when it is saved, and an incident's start and end have happened, so give a time up to now, ",
     time_missing: "Enter a time, as 2021-03-01T17:35 (required)",

@@ -118,8 +118,10 @@ fn notice_main(lang: Lang, page: NoticePage) -> impl IntoView + use<> {
     let t = lang.text();
     let n = page.summary;
     let is_maintenance = n.kind == Kind::Maintenance;
-    // A maintenance names its times as planned until it has started (its start) or ended.
-    let planned_start = is_maintenance && n.status == Some(Status::Scheduled);
+    // A maintenance names its times as planned until it has started (its start) or ended; one
+    // called off keeps them as planned, and lasted no time.
+    let called_off = n.status == Some(Status::Cancelled);
+    let planned_start = is_maintenance && matches!(n.status, Some(Status::Scheduled | Status::Cancelled));
     let start_label = if planned_start { t.scheduled_start } else { t.started };
     let end_label =
         if is_maintenance && !n.status.is_some_and(|s| s.ended()) { t.scheduled_end } else { t.ended };
@@ -131,7 +133,7 @@ fn notice_main(lang: Lang, page: NoticePage) -> impl IntoView + use<> {
         {(!page.components.is_empty()).then(|| fact(t.affected, page.components.join(", ").into_any()))}
         {n.started.as_ref().map(|m| fact(start_label, time(lang, m).into_any()))}
         {n.resolved.as_ref().map(|m| fact(end_label, time(lang, m).into_any()))}
-        {page.duration_minutes.map(|m| fact(t.duration, lang.duration(m).into_any()))}
+        {page.duration_minutes.filter(|_| !called_off).map(|m| fact(t.duration, lang.duration(m).into_any()))}
         {fact(t.published, time(lang, &n.published).into_any())}
     };
     let timeline = (!page.timeline.is_empty()).then(|| {

@@ -1275,7 +1275,9 @@ async fn a_maintenance_called_off_is_cancelled_not_completed() {
     let form = staff.get(UPDATE).await.text();
     assert!(form.contains("<option value=\"cancelled\">中止</option>"), "{form}");
     let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Tokyo).format("%Y-%m-%dT%H:%M").to_string();
-    let post = async |staff: &mut Browser, status: &str| {
+    // `warned`: the linter's warnings, seen and accepted.
+    let post_warned = async |staff: &mut Browser, status: &str, warned: &str| {
+        let form = staff.get(UPDATE).await.text();
         let fields = [
             ("csrf", hidden_field(&form, "csrf")),
             ("version", hidden_field(&form, "version")),
@@ -1284,10 +1286,12 @@ async fn a_maintenance_called_off_is_cancelled_not_completed() {
             ("status", status.to_string()),
             ("text", "このメンテナンスは取りやめました。".to_string()),
             ("text_en", "This maintenance has been called off.".to_string()),
+            ("warned", warned.to_string()),
         ];
         let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         staff.post(UPDATE, &pairs, &[("origin", "http://portal.test")]).await
     };
+    let post = async |staff: &mut Browser, status: &str| post_warned(staff, status, "").await;
     let file = || std::fs::read_to_string(app.content.join("notices/api-maintenance.md")).unwrap();
     let before = file();
     let completed = post(&mut staff, "completed").await;
@@ -1309,8 +1313,26 @@ async fn a_maintenance_called_off_is_cancelled_not_completed() {
     );
     let public = app.browser().get("/ja/notices/api-maintenance").await.text();
     assert!(public.contains("status-cancelled\">中止</span>") && public.contains("終了予定"), "{public}");
+    let facts = public.split("<dl").nth(1).unwrap().split("</dl>").next().unwrap();
+    assert!(
+        facts.contains("開始予定") && !facts.contains("<dt>期間</dt>"),
+        "as planned, never under way: {facts}"
+    );
     let home = app.browser().get("/ja/").await.text();
     assert!(!home.contains("<section class=\"upcoming\">"), "no longer upcoming: {home}");
+
+    // One that went ahead after all (started early, say) is completed, never cancelled.
+    assert_eq!(post(&mut staff, "in_progress").await.status, StatusCode::SEE_OTHER);
+    let refused = post(&mut staff, "cancelled").await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(field_problems(&refused.text(), "status").contains("「中止」にできません"), "{}", refused.text());
+    // Its body names the planned day, far from now: the linter's warning, accepted.
+    let warned = post(&mut staff, "completed").await.text();
+    assert!(warned.contains("`Sat 27 Mar 2077`"), "{warned}");
+    let done = post_warned(&mut staff, "completed", &hidden_field(&warned, "warned")).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "done early: {}", done.text());
+    let text = file();
+    assert!(text.contains(&format!("started_at = {now}:00+09:00")), "it began when it did: {text}");
 }
 
 /// A maintenance left `scheduled` after its planned time: the public site follows the plan, and

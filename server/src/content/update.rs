@@ -3,7 +3,8 @@
 //! - "add update": a new timeline entry at the end of the front matter; the notice's `status`
 //!   becomes the entry's, and an entry that closes the notice (resolved, completed) also sets
 //!   `resolved_at` (a maintenance's planned end becomes the actual one; a notice closed already
-//!   keeps its own);
+//!   keeps its own; a maintenance called off keeps its plan); a maintenance that begins has its
+//!   planned start become the actual one;
 //! - "attach to notice": the incident's scope as its `[impact]` table, replacing the one there;
 //! - "new notice": the whole file of a notice from its fields;
 //! - "edit": a notice's fields and body replaced, its tables (timeline, impact) kept.
@@ -298,6 +299,16 @@ pub fn append_update(source: &str, update: &Update) -> Result<String, UpdateErro
         None if ends => top_level.push(format!("resolved_at = {at}\n")),
         _ => {}
     }
+    // A maintenance that begins (early, late, or after all): its planned start gives way to the
+    // actual one.
+    let not_begun = [Status::Scheduled, Status::Cancelled].map(Status::as_str);
+    if status == Status::InProgress
+        && keyword("status").is_some_and(|s| not_begun.contains(&s.as_str()))
+        && let Some(i) = key_line("started_at")
+    {
+        let ending = if lines[i].ends_with("\r\n") { "\r\n" } else { "\n" };
+        out[i] = format!("started_at = {at}{ending}");
+    }
     match key_line("status") {
         Some(i) => out[i] = top_level.concat(),
         None => out.insert(open + 1, top_level.concat()),
@@ -451,6 +462,27 @@ mod tests {
         assert!(updated.contains("status = \"completed\"\nstarted_at"), "{updated}");
         assert!(updated.contains("\nresolved_at = 2021-03-01T03:10:00+09:00\n"), "{updated}");
         assert_eq!(updated.matches("resolved_at").count(), 1, "{updated}");
+    }
+
+    #[test]
+    fn a_maintenance_that_begins_starts_when_it_began_and_one_called_off_keeps_its_plan() {
+        let planned = "+++\ntitle = \"保守\"\nkind = \"maintenance\"\nstatus = \"scheduled\"\nstarted_at = 2021-03-01T02:00:00+09:00\nresolved_at = 2021-03-01T04:00:00+09:00\npublished_at = 2021-02-20T12:00:00+09:00\n+++\n\n本文\n";
+        let at = |t| DateTime::parse_from_rfc3339(t).unwrap();
+        let early = Update { at: at("2021-03-01T01:40:00+09:00"), ..update(Status::InProgress) };
+        let begun = append_update(planned, &early).unwrap();
+        assert!(
+            begun.contains("\nstarted_at = 2021-03-01T01:40:00+09:00\nresolved_at = 2021-03-01T04:00:00"),
+            "{begun}"
+        );
+        // Under way already: a later entry leaves its start alone.
+        let later = Update { at: at("2021-03-01T02:30:00+09:00"), ..update(Status::InProgress) };
+        assert!(append_update(&begun, &later).unwrap().contains("started_at = 2021-03-01T01:40:00+09:00"));
+        let off = Update { at: at("2021-02-28T09:00:00+09:00"), ..update(Status::Cancelled) };
+        let cancelled = append_update(planned, &off).unwrap();
+        assert!(
+            cancelled.contains("status = \"cancelled\"\nstarted_at = 2021-03-01T02:00:00+09:00\nresolved_at = 2021-03-01T04:00:00+09:00\n"),
+            "{cancelled}"
+        );
     }
 
     #[test]

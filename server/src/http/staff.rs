@@ -341,12 +341,21 @@ fn read_update(
     if status.is_err() {
         problems.push(problem(Some("status"), text.no_status));
     }
-    // A maintenance cannot have ended before its planned start: one called off is cancelled.
-    if let (Ok(Some(Status::Completed)), Some(at), Some(start)) = (status, at, notice.started_at)
-        && at < start
-    {
-        let start = page.lang.datetime(&page.moment(start.to_utc()));
-        problems.push(problem(Some("status"), format!("{}{start}", text.completed_before_start)));
+    // A maintenance that has not begun cannot have ended before its planned start (one called
+    // off is cancelled), and one under way or done cannot be called off (it is completed).
+    match (status, notice.status) {
+        (Ok(Some(Status::Completed)), Some(Status::Scheduled)) => {
+            if let (Some(at), Some(start)) = (at, notice.started_at)
+                && at < start
+            {
+                let start = page.lang.datetime(&page.moment(start.to_utc()));
+                problems.push(problem(Some("status"), format!("{}{start}", text.completed_before_start)));
+            }
+        }
+        (Ok(Some(Status::Cancelled)), Some(Status::InProgress | Status::Completed)) => {
+            problems.push(problem(Some("status"), text.cancelled_under_way));
+        }
+        _ => {}
     }
     if fields.text.trim().is_empty() {
         problems.push(problem(Some("text"), text.no_text));
