@@ -1068,25 +1068,30 @@ impl Lang {
 
     /// The refusal of a request over the company's daily cap: what was asked today, and what
     /// more may be.
-    pub fn over_quota(self, used: i64, cap: i64) -> String {
+    /// The daily cap refusing a request; `choosing`: the recipients were chosen (a release's
+    /// page), so fewer may be, rather than an incident's answer, which takes them all.
+    pub fn over_quota(self, used: i64, cap: i64, choosing: bool) -> String {
         let left = (cap - used).max(0);
-        let (used, cap) = (self.number(used), self.number(cap));
-        match (self, left) {
-            (Lang::Ja, 0) => format!(
-                "1日の再送の上限({cap}件)に達しているため受け付けられません。本日はすでに{used}件の再送を依頼しています。翌日0時から、あらためて依頼できます。"
+        let (n_used, n_cap, n_left) = (self.number(used), self.number(cap), self.number(left));
+        match (self, left, choosing) {
+            (Lang::Ja, 0, _) => format!(
+                "1日の再送の上限({n_cap}件)に達しているため受け付けられません。本日はすでに{n_used}件の再送を依頼しています。翌日0時から、あらためて依頼できます。"
             ),
-            (Lang::Ja, left) => format!(
-                "1日の再送の上限({cap}件)を超えるため受け付けられません。本日はすでに{used}件の再送を依頼しており、あと{}件まで依頼できます。宛先を{}件以内に絞って選ぶか、翌日0時以降にあらためて依頼してください。",
-                self.number(left),
-                self.number(left)
+            (Lang::Ja, _, true) => format!(
+                "1日の再送の上限({n_cap}件)を超えるため受け付けられません。本日はすでに{n_used}件の再送を依頼しており、あと{n_left}件まで依頼できます。宛先を{n_left}件以内に絞って選ぶか、翌日0時以降にあらためて依頼してください。"
             ),
-            (Lang::En, 0) => format!(
-                "The daily limit of {cap} redelivered messages is reached: {used} already requested today. Redelivery can be requested again from midnight."
+            (Lang::Ja, _, false) => format!(
+                "1日の再送の上限({n_cap}件)を超えるため受け付けられません。本日はすでに{n_used}件の再送を依頼しており、あと{n_left}件まで依頼できます。各リリースのページで宛先を選んで再送するか、翌日0時以降にあらためて回答してください。"
             ),
-            (Lang::En, left) => format!(
-                "Over the daily limit of {cap} redelivered messages: {used} already requested today, {} more can be. Choose {} recipients or fewer, or ask again after midnight.",
-                self.number(left),
-                self.number(left)
+            (Lang::En, 0, _) => format!(
+                "The daily limit of {n_cap} redelivered messages is reached: {n_used} already requested today. Redelivery can be requested again from midnight."
+            ),
+            (Lang::En, _, true) => format!(
+                "Over the daily limit of {n_cap} redelivered messages: {n_used} already requested today, {n_left} more can be. Choose {n_left} recipient{} or fewer, or ask again after midnight.",
+                plural(left)
+            ),
+            (Lang::En, _, false) => format!(
+                "Over the daily limit of {n_cap} redelivered messages: {n_used} already requested today, {n_left} more can be. Choose recipients on each release's page, or answer again after midnight."
             ),
         }
     }
@@ -1554,6 +1559,22 @@ mod tests {
         assert_eq!(Lang::En.redelivery_summary(1), "1 message will be sent again, to 1 recipient.");
         assert_eq!(Lang::En.redelivery_summary(2), "2 messages will be sent again, to 2 recipients.");
         assert_eq!(Lang::Ja.redelivery_summary(1), "1件の宛先に、1件のメールを再送します。");
+    }
+
+    #[test]
+    fn the_daily_cap_says_what_can_still_be_done() {
+        assert!(
+            Lang::En
+                .over_quota(29, 30, true)
+                .ends_with("Choose 1 recipient or fewer, or ask again after midnight.")
+        );
+        // An incident's answer takes all its messages: no recipients to choose there.
+        let answer = Lang::Ja.over_quota(4, 30, false);
+        assert!(
+            answer.contains("各リリースのページで宛先を選んで再送する") && !answer.contains("件以内に絞って"),
+            "{answer}"
+        );
+        assert!(Lang::En.over_quota(30, 30, true).contains("is reached"));
     }
 
     #[test]

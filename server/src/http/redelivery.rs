@@ -178,7 +178,8 @@ async fn confirmation(
 ) -> Result<Response, StoreError> {
     let candidates = selection.candidates(store, scope).await?;
     let plan = store.plan_redelivery(scope.company.id, Some(scope.release.id), &candidates).await?;
-    let over_quota = over_quota(store, scope.company.id, plan.messages.len(), daily_cap, page).await?;
+    let over_quota =
+        over_quota(store, scope.company.id, (plan.messages.len(), true), daily_cap, page).await?;
     let error = error.or_else(|| over_quota.clone().map(|text| (StatusCode::CONFLICT, text)));
     // An answer "leave them" to an incident that left messages of this release unsent is a wish
     // to keep in mind before redelivering them anyway.
@@ -219,16 +220,17 @@ async fn confirmation(
     Ok(page.respond(status, portal::redeliver_confirm_page(chrome, view)))
 }
 
-/// What to say when redelivering `messages` more would take the company over its daily cap.
+/// What to say when redelivering `messages` more would take the company over its daily cap
+/// (`choosing`: recipients were chosen, and fewer can be).
 async fn over_quota(
     store: &dyn Store,
     company_id: i64,
-    messages: usize,
+    (messages, choosing): (usize, bool),
     daily_cap: i64,
     page: &PortalPage,
 ) -> Result<Option<String>, StoreError> {
     let used = store.requested_since(company_id, page.today_start()).await?;
-    Ok((used + messages as i64 > daily_cap).then(|| page.lang.over_quota(used, daily_cap)))
+    Ok((used + messages as i64 > daily_cap).then(|| page.lang.over_quota(used, daily_cap, choosing)))
 }
 
 /// `POST /portal/releases/{id}/redeliver`: the confirmation of what the form selected.
@@ -337,7 +339,7 @@ pub async fn confirm(
                 Ok(Redirect::to(&release_href(&viewer, &scope, "", &[])).into_response())
             }
             RequestOutcome::OverQuota { used, cap } => {
-                refuse(StatusCode::CONFLICT, page.lang.over_quota(used, cap)).await
+                refuse(StatusCode::CONFLICT, page.lang.over_quota(used, cap, true)).await
             }
             RequestOutcome::Empty | RequestOutcome::AlreadyAnswered { .. } => {
                 refuse(StatusCode::CONFLICT, r.taken_meanwhile.to_string()).await
@@ -480,7 +482,8 @@ async fn answer(
             .map(|(name, value)| (name.to_string(), value.to_string()))
             .to_vec();
         let cap = state.redelivery_daily_cap;
-        let over_quota = over_quota(store.as_ref(), company.id, plan.messages.len(), cap, page).await?;
+        let over_quota =
+            over_quota(store.as_ref(), company.id, (plan.messages.len(), false), cap, page).await?;
         let view = RedeliverConfirmPage {
             title: notice.title.get(page.lang).to_string(),
             title_href: format!("/{}/notices/{}", page.lang.code(), notice.slug),
@@ -521,7 +524,7 @@ async fn answer(
             return answered(store.incident_answer(company.id, slug).await?).await;
         }
         RequestOutcome::OverQuota { used, cap } => {
-            return refuse(StatusCode::CONFLICT, page.lang.over_quota(used, cap)).await;
+            return refuse(StatusCode::CONFLICT, page.lang.over_quota(used, cap, false)).await;
         }
         RequestOutcome::Empty => return refuse(StatusCode::CONFLICT, r.nothing.to_string()).await,
     }
