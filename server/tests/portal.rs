@@ -163,12 +163,18 @@ async fn each_login_starts_a_new_session_and_logout_ends_it_on_the_server() {
         assert_eq!(header(&out.headers, "location"), "/login?out=1");
         assert!(browser.session_cookie().is_none(), "the cookie is cleared");
         // A form sent afterwards (from a tab left open) says to log in again; nothing is done.
-        let late = browser.post("/logout", &[("csrf", &csrf)], &[("origin", "http://portal.test")]).await;
+        let answer = [("csrf", csrf.as_str()), ("answer", "leave")];
+        let late = browser
+            .post("/portal/incidents/delivery-outage/answer", &answer, &[("origin", "http://portal.test")])
+            .await;
         assert_eq!(late.status, StatusCode::FORBIDDEN);
         assert!(
             late.text().contains("<h1>もう一度ログインしてください</h1>")
                 && late.text().contains("href=\"/login\"")
         );
+        // Logging out again from such a tab: done already, and said so.
+        let again = browser.post("/logout", &[("csrf", &csrf)], &[("origin", "http://portal.test")]).await;
+        assert_eq!(header(&again.headers, "location"), "/login?out=1");
         let mut stolen = Browser::new(app.router.clone(), "192.0.2.10:1");
         stolen.cookies.insert("statusdesk-session".into(), second);
         assert_eq!(

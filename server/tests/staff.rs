@@ -98,6 +98,17 @@ async fn only_staff_reach_the_console() {
         );
         let missing = staff.get("/staff/notices/japanese-only/update").await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        // An announcement takes no updates: not found, not "deleted meanwhile".
+        let csrf = staff.csrf().await;
+        let posted = staff
+            .post(
+                "/staff/notices/japanese-only/update",
+                &[("csrf", csrf.as_str()), ("text", "x")],
+                &[("origin", "http://portal.test")],
+            )
+            .await;
+        assert_eq!(posted.status, StatusCode::NOT_FOUND);
+        assert!(!posted.text().contains("保存していません"), "{}", posted.text());
         // Within the console, a page not found leads back to the notices, not to the portal.
         assert!(
             missing.text().contains("<a href=\"/staff/notices\">お知らせの一覧へ</a>"),
@@ -898,7 +909,8 @@ async fn a_notice_is_edited_in_its_form_over_the_version_it_was_opened_on() {
         let feed = first.get("/ja/feed.atom").await.text();
         let entry =
             feed.split("<entry>").find(|e| e.contains("/notices/delivery-outage<")).expect("its entry");
-        let this_year = chrono::Utc::now().format("<updated>%Y-").to_string();
+        let this_year =
+            chrono::Utc::now().with_timezone(&chrono_tz::Asia::Tokyo).format("<updated>%Y-").to_string();
         assert!(entry.contains(&this_year), "{entry}");
         // Saving it again as it is publishes nothing and says so.
         let reopened = first.get(EDIT).await.text();

@@ -121,18 +121,18 @@ impl Selection {
                     StatusFilter::All | StatusFilter::Undelivered => None,
                     StatusFilter::Only(status) => Some(lang.delivery_status(status)),
                 };
-                Some(lang.redelivery_selection(None, status, self.q.trim()))
+                Some(lang.redelivery_selection(None, status, crate::text::half_width(self.q.trim()).as_str()))
             }
             _ => None,
         }
     }
 
-    /// The release page's query that shows the filter again (nothing for checked rows).
+    /// The release page's query that shows its filter again: the one the rows were checked on,
+    /// or the one asked for.
     fn page_query(&self) -> Vec<(&'static str, &str)> {
-        let kept = |value: &str| !value.trim().is_empty() && self.scope == "filter";
         [("status", self.status.as_str()), ("q", self.q.as_str())]
             .into_iter()
-            .filter(|(_, v)| kept(v))
+            .filter(|(_, v)| !v.trim().is_empty())
             .collect()
     }
 }

@@ -165,6 +165,14 @@ pub async fn require_login(State(state): State<AppState>, request: Request, next
     let method = request.method().clone();
     let next_path = request.uri().path_and_query().map_or_else(|| "/portal".to_string(), |p| p.to_string());
     let to_login = async |ended: bool, request: Request| {
+        // Logging out of a session that has ended already is done.
+        if method == Method::POST && request.uri().path() == "/logout" {
+            let mut response = Redirect::to("/login?out=1").into_response();
+            response
+                .headers_mut()
+                .insert(header::SET_COOKIE, settings.expired_cookie(settings.cookie_name()));
+            return response;
+        }
         if method != Method::GET && method != Method::HEAD {
             return refuse(&page, request, secure, Unsaved::SessionEnded, || pages::logged_out(&page)).await;
         }

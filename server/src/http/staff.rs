@@ -212,6 +212,21 @@ impl UpdateFields {
     }
 }
 
+/// A form sent for a notice it cannot be saved over: one no longer published (its file deleted
+/// or renamed meanwhile) gives back what was typed; anything else is not found.
+fn notice_not_there(
+    state: &AppState,
+    page: &PortalPage,
+    viewer: &Viewer,
+    slug: &str,
+    posted: Fields,
+) -> Response {
+    match state.site.current().content.notice(slug) {
+        None => pages::unsaved(page, Unsaved::NoticeGone, posted, NEW_NOTICE_HREF.into()),
+        Some(_) => pages::not_found(page, viewer, None),
+    }
+}
+
 /// The form for `notice`, filled with `fields`.
 fn form(page: &PortalPage, notice: &Notice, fields: UpdateFields) -> NoticeUpdateForm {
     let zone = page.site().time_zone;
@@ -426,7 +441,7 @@ async fn add_update(
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let Some((notice, _)) = updatable(&state, &slug) else {
-        return pages::unsaved(&page, Unsaved::NoticeGone, fields.posted(), NEW_NOTICE_HREF.into());
+        return notice_not_there(&state, &page, &viewer, &slug, fields.posted());
     };
     // The form again, as typed, with what stopped it.
     let refuse = |status, fields, problems, conflict| {
@@ -1515,7 +1530,7 @@ async fn edit_notice(
 ) -> Response {
     let page = PortalPage::new(&state, &headers, &uri);
     let Some(editing) = Editing::of(&state, &slug) else {
-        return pages::unsaved(&page, Unsaved::NoticeGone, fields, NEW_NOTICE_HREF.into());
+        return notice_not_there(&state, &page, &viewer, &slug, fields);
     };
     save_notice(&state, &viewer, &page, &uri, fields, editing).await
 }
