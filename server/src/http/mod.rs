@@ -74,7 +74,7 @@ pub struct HttpOptions {
     /// Session timeouts (`secure` follows `hsts`).
     pub sessions: SessionSettings,
     pub throttle: ThrottleSettings,
-    /// Messages a company may have redelivered per day (UTC).
+    /// Messages a company may have redelivered per day (from midnight in the site's zone).
     pub redelivery_daily_cap: i64,
     /// The site's address as companies reach it, for links in emails.
     pub public_url: String,

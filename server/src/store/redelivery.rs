@@ -236,8 +236,8 @@ pub trait RedeliveryStore: Send + Sync {
         release_id: i64,
     ) -> Result<Vec<RequestSummary>, StoreError>;
 
-    /// Messages the company asked to redeliver since midnight (UTC) of `now`: what counts against
-    /// its daily cap.
+    /// Messages the company asked to redeliver since `since` (the start of the day, in the site's
+    /// zone): what counts against its daily cap.
     async fn requested_since(&self, company_id: i64, since: DateTime<Utc>) -> Result<i64, StoreError>;
 
     /// Creates the request for `request.messages`, in one transaction: at most once per key,
