@@ -109,9 +109,14 @@ fn time_or_dash(lang: Lang, moment: Option<&Moment>) -> AnyView {
 }
 
 /// A count in a table cell; `flag` marks a count of undelivered messages above zero.
-fn count_cell(lang: Lang, n: i64, flag: bool) -> impl IntoView + use<> {
-    let class = if flag && n > 0 { "num nonzero" } else { "num" };
-    view! { <td class=class>{lang.number(n)}</td> }
+fn count_cell(lang: Lang, n: i64, flag: bool, label: &'static str) -> impl IntoView + use<> {
+    let class = match (flag, n) {
+        (true, 1..) => "num nonzero",
+        (_, 0) => "num zero",
+        _ => "num",
+    };
+    // A narrow screen shows each row as a card, every count named by its column (`data-label`).
+    view! { <td class=class data-label=label>{lang.number(n)}</td> }
 }
 
 /// A message box: `role="alert"` for problems, `role="status"` for information.
@@ -278,15 +283,15 @@ fn release_row(lang: Lang, row: ReleaseRowView) -> AnyView {
     let mark = attention.then(|| view! { " "<span class="badge attention-mark">{p.needs_attention}</span> });
     let cells = view! {
         <td class="title"><a href=row.href>{row.title}</a>{mark}</td>
-        <td class="sent-at">{time_or_dash(lang, row.sent_at.as_ref())}</td>
-        {count_cell(lang, t.sent, false)}
-        {count_cell(lang, t.redelivered, false)}
-        {count_cell(lang, t.deferred, true)}
-        {count_cell(lang, t.bounced, true)}
-        {count_cell(lang, t.failed, true)}
-        {count_cell(lang, t.not_sent, true)}
-        {count_cell(lang, t.unknown, true)}
-        {count_cell(lang, t.messages(), false)}
+        <td class="sent-at" data-label=p.sent_at>{time_or_dash(lang, row.sent_at.as_ref())}</td>
+        {count_cell(lang, t.sent, false, lang.delivery_status(DeliveryStatus::Sent))}
+        {count_cell(lang, t.redelivered, false, p.redelivered_total)}
+        {count_cell(lang, t.deferred, true, lang.delivery_status(DeliveryStatus::Deferred))}
+        {count_cell(lang, t.bounced, true, lang.delivery_status(DeliveryStatus::Bounced))}
+        {count_cell(lang, t.failed, true, lang.delivery_status(DeliveryStatus::Failed))}
+        {count_cell(lang, t.not_sent, true, lang.delivery_status(DeliveryStatus::NotSent))}
+        {count_cell(lang, t.unknown, true, lang.delivery_status(DeliveryStatus::Unknown))}
+        {count_cell(lang, t.messages(), false, p.total)}
     };
     if attention {
         view! { <tr class="attention">{cells}</tr> }.into_any()
@@ -419,7 +424,7 @@ pub fn staff_pick_page(chrome: PortalChrome, page: StaffPickPage) -> String {
                             <a href=link>{company.name}</a>" "
                             <span class="slug">{company.slug}</span>
                         </td>
-                        {count_cell(lang, undelivered, true)}
+                        {count_cell(lang, undelivered, true, p.undelivered)}
                     </tr>
                 }
             })
@@ -1058,8 +1063,14 @@ mod tests {
         assert_eq!(html.matches("Needs attention").count(), 1);
         let troubled_row = &html[html.find(r#"<tr class="attention">"#).unwrap()..];
         assert!(troubled_row.contains("Troubled"));
-        assert!(html.contains(r#"<td class="num">1,200</td>"#));
-        assert!(html.contains(r#"<td class="num">1,203</td>"#), "the total counts every message");
+        assert!(html.contains(r#"<td data-label="Sent" class="num">1,200</td>"#), "{html}");
+        assert!(
+            html.contains(r#"<td data-label="Total" class="num">1,203</td>"#),
+            "the total counts every message"
+        );
+        // Each count named, for the cards a narrow screen shows; zeros marked to be left out there.
+        assert!(html.contains(r#"<td data-label="Bounced" class="num nonzero">4</td>"#), "{html}");
+        assert!(html.contains(r#"<td data-label="Failed" class="num zero">0</td>"#), "{html}");
 
         let html = portal_home_page(chrome(Lang::En), home(vec![row(1, "Clean", clean)], Pager::default()));
         assert!(!html.contains(r#"class="attention""#));
@@ -1250,7 +1261,7 @@ mod tests {
         assert!(html.contains(r#"<form method="get" action="/portal" class="company-pick">"#));
         assert!(html.contains(r#"name="company""#));
         assert!(html.contains(r#"<a href="/portal?company=acme">Acme</a>"#));
-        assert!(html.contains(r#"<td class="num nonzero">1,234</td>"#));
+        assert!(html.contains(r#"<td data-label="Undelivered" class="num nonzero">1,234</td>"#), "{html}");
         // Several companies fit what was typed: offered, not refused.
         let several = vec![
             (CompanyRef { slug: "acme".into(), name: "Acme".into() }, "/portal?company=acme".into()),
