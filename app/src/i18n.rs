@@ -651,6 +651,7 @@ pub struct PortalText {
     pub dates_reversed: &'static str,
     /// A date filter that is not a date (followed by what was typed).
     pub bad_date: &'static str,
+    pub no_such_date: &'static str,
     pub back_to_releases: &'static str,
     pub not_found_title: &'static str,
     pub not_found_body: &'static str,
@@ -749,8 +750,9 @@ static PORTAL_JA: PortalText = PortalText {
     being_redelivered: "再送の手続き中",
     no_recipients: "条件に一致する宛先はありません。",
     past_the_end: "一覧はこのページより前で終わっています。最初のページからご覧ください。",
-    dates_reversed: "開始日が終了日より後になっています",
+    dates_reversed: "開始日が終了日より後になっているため、日付の条件を外して表示しています。",
     bad_date: "日付は 2021-03-01 のように年-月-日で入力してください: ",
+    no_such_date: "その日付はありません（日の数を確かめてください）: ",
     back_to_releases: "リリース一覧へ戻る",
     not_found_title: "ページが見つかりません",
     not_found_body: "お探しのページは見つかりませんでした。URL をご確認のうえ、リリース一覧からお探しください。",
@@ -839,8 +841,9 @@ static PORTAL_EN: PortalText = PortalText {
     being_redelivered: "Being redelivered",
     no_recipients: "No recipients match these filters.",
     past_the_end: "The list ends before this page: start again from the first page.",
-    dates_reversed: "The start date is after the end date",
+    dates_reversed: "The start date is after the end date, so the dates are left out of the filter.",
     bad_date: "Write dates as year-month-day, such as 2021-03-01: ",
+    no_such_date: "There is no such day (check the day of the month): ",
     back_to_releases: "Back to your releases",
     not_found_title: "Page not found",
     not_found_body: "We could not find that page. Please check the address, or look for the release in your list.",
@@ -1068,11 +1071,32 @@ impl Lang {
 
     /// The refusal of a request over the company's daily cap: what was asked today, and what
     /// more may be.
-    /// The daily cap refusing a request; `choosing`: the recipients were chosen (a release's
-    /// page), so fewer may be, rather than an incident's answer, which takes them all.
-    pub fn over_quota(self, used: i64, cap: i64, choosing: bool) -> String {
+    /// The daily cap refusing a request of `asked` messages; `choosing`: the recipients were
+    /// chosen (a release's page), so fewer may be, rather than an incident's answer, which takes
+    /// them all.
+    pub fn over_quota(self, used: i64, cap: i64, (asked, choosing): (i64, bool)) -> String {
         let left = (cap - used).max(0);
-        let (n_used, n_cap, n_left) = (self.number(used), self.number(cap), self.number(left));
+        let (n_used, n_cap, n_left, n_asked) =
+            (self.number(used), self.number(cap), self.number(left), self.number(asked));
+        // Larger than a whole day's cap: waiting for tomorrow does not help.
+        if asked > cap {
+            return match (self, choosing) {
+                (Lang::Ja, true) => format!(
+                    "1日に再送できるのは{n_cap}件までのため、{n_asked}件の依頼は受け付けられません。宛先を{n_cap}件以内ずつ選んで、日を分けて依頼してください。"
+                ),
+                (Lang::Ja, false) => format!(
+                    "1日に再送できるのは{n_cap}件までのため、この障害の{n_asked}件をまとめて再送することはできません。各リリースのページで宛先を{n_cap}件以内ずつ選んで、日を分けて依頼してください。"
+                ),
+                (Lang::En, true) => format!(
+                    "At most {n_cap} messages can be redelivered a day, so this request for {n_asked} cannot be taken: choose {n_cap} recipient{} or fewer at a time, on different days.",
+                    plural(cap)
+                ),
+                (Lang::En, false) => format!(
+                    "At most {n_cap} messages can be redelivered a day, so the {n_asked} this incident left unsent cannot be redelivered at once: choose {n_cap} recipient{} or fewer at a time on each release's page, on different days.",
+                    plural(cap)
+                ),
+            };
+        }
         match (self, left, choosing) {
             (Lang::Ja, 0, _) => format!(
                 "1日の再送の上限({n_cap}件)に達しているため受け付けられません。本日はすでに{n_used}件の再送を依頼しています。翌日0時から、あらためて依頼できます。"
@@ -1102,7 +1126,7 @@ impl Lang {
         match self {
             Lang::Ja => format!("この障害で届かなかった{n}件のメールを、この回答では再送しません。"),
             Lang::En => format!(
-                "The {n} message{} this incident left unsent will not be redelivered for this answer.",
+                "With this answer, the {n} message{} this incident left unsent will not be redelivered.",
                 plural(messages)
             ),
         }
@@ -1187,6 +1211,7 @@ impl StaffText {
 /// Fixed text of the staff console.
 pub struct StaffText {
     pub console_top: &'static str,
+    pub dates_reversed: &'static str,
     pub file_broken: &'static str,
     pub file_broken_help: &'static str,
     pub not_found_body: &'static str,
@@ -1218,6 +1243,7 @@ pub struct StaffText {
     pub before_latest: &'static str,
     pub in_the_future: &'static str,
     pub not_happened_yet: &'static str,
+    pub not_published_yet: &'static str,
     pub completed_before_start: &'static str,
     pub cancelled_under_way: &'static str,
     pub time_missing: &'static str,
@@ -1307,6 +1333,7 @@ impl Lang {
 
 static STAFF_JA: StaffText = StaffText {
     console_top: "お知らせの一覧へ",
+    dates_reversed: "開始日が終了日より後になっています。日付を確かめてください。",
     file_broken: "このお知らせのファイルにエラーがあります",
     file_broken_help: "ファイルが直接書き換えられ、エラーがあるため、公開ページにはその前の版が表示されています。ここでは、その公開中の版を表示しています。このフォームから保存するには、先に次のエラーをファイルで直してください。",
     not_found_body: "お探しのページは見つかりませんでした。お知らせのファイルが削除されたか名前が変わったのかもしれません。お知らせの一覧からお探しください。",
@@ -1337,7 +1364,8 @@ static STAFF_JA: StaffText = StaffText {
     in_the_future: "まだ来ていない日時です。経過は起きたことを書くので、現在までの日時にしてください。現在: ",
     cancelled_under_way: "実施中または完了したメンテナンスは「中止」にできません。終わったときは「完了」を選んでください。",
     completed_before_start: "予定の開始時刻より前に「完了」にはできません。実施せずに取りやめたときは「中止」を選んでください。延期するときは、編集画面で予定の時刻を変えてください。予定の開始: ",
-    not_happened_yet: "まだ来ていない日時です。お知らせは保存するとすぐに公開され、障害の発生・解決は起きたことなので、現在までの日時にしてください。現在: ",
+    not_happened_yet: "まだ来ていない日時です。障害の発生・解決は起きたことなので、現在までの日時にしてください。現在: ",
+    not_published_yet: "まだ来ていない日時です。お知らせは保存するとすぐに公開されるので(予約公開はできません)、公開日時は現在までにしてください。現在: ",
     time_missing: "日時を 2021-03-01T17:35 の形で入力してください（必須）",
     field_required: "入力・選択してください（必須）: ",
     marker_in_body: "本文の言語の区切りの行は書けません（英語の本文は「本文 (英語)」欄へ）: ",
@@ -1376,7 +1404,7 @@ static STAFF_JA: StaffText = StaffText {
     answer: "回答",
     redelivered: "再送で配信済み",
     answer_redeliver: "再送する",
-    answer_leave: "そのままにする",
+    answer_leave: "再送しない",
     not_answered: "未回答",
     notified: "通知",
     notified_count: "通知メールを送信待ちに入れた企業の数: ",
@@ -1415,6 +1443,7 @@ static STAFF_JA: StaffText = StaffText {
 
 static STAFF_EN: StaffText = StaffText {
     console_top: "Go to the notices",
+    dates_reversed: "The start date is after the end date: check the dates.",
     file_broken: "This notice's file has errors",
     file_broken_help: "The file was changed directly and has errors, so the public page shows the version before. This form shows that published version. To save from this form, first fix these errors in the file.",
     not_found_body: "We could not find that page: the notice's file may have been deleted or renamed. Look for it in the list of notices.",
@@ -1445,7 +1474,8 @@ static STAFF_EN: StaffText = StaffText {
     in_the_future: "This time has not come yet: an entry tells what happened, so give a time up to now, ",
     cancelled_under_way: "A maintenance under way or done cannot be cancelled: when it is over, choose \u{201c}Completed\u{201d}.",
     completed_before_start: "It cannot be completed before its planned start: if it was called off, choose \u{201c}Cancelled\u{201d}; to postpone it, change its planned times in the edit form. Planned start: ",
-    not_happened_yet: "This time has not come yet: a notice is published when it is saved, and an incident's start and end have happened, so give a time up to now, ",
+    not_happened_yet: "This time has not come yet: an incident's start and end have happened, so give a time up to now, ",
+    not_published_yet: "This time has not come yet: a notice is published when it is saved (it cannot be scheduled), so give a time up to now, ",
     time_missing: "Enter a time, as 2021-03-01T17:35 (required)",
     field_required: "Required, please fill in: ",
     marker_in_body: "The line that divides the body between the languages cannot be typed (the English text goes in its own field): ",
@@ -1565,16 +1595,19 @@ mod tests {
     fn the_daily_cap_says_what_can_still_be_done() {
         assert!(
             Lang::En
-                .over_quota(29, 30, true)
+                .over_quota(29, 30, (2, true))
                 .ends_with("Choose 1 recipient or fewer, or ask again after midnight.")
         );
         // An incident's answer takes all its messages: no recipients to choose there.
-        let answer = Lang::Ja.over_quota(4, 30, false);
+        let answer = Lang::Ja.over_quota(4, 30, (27, false));
         assert!(
             answer.contains("各リリースのページで宛先を選んで再送する") && !answer.contains("件以内に絞って"),
             "{answer}"
         );
-        assert!(Lang::En.over_quota(30, 30, true).contains("is reached"));
+        assert!(Lang::En.over_quota(30, 30, (1, true)).contains("is reached"));
+        // More than a whole day's cap: to split it, not to wait.
+        let huge = Lang::Ja.over_quota(0, 5, (148, true));
+        assert!(huge.contains("5件以内ずつ選んで、日を分けて") && !huge.contains("翌日0時"), "{huge}");
     }
 
     #[test]

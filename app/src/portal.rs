@@ -533,9 +533,11 @@ pub fn release_page(chrome: PortalChrome, page: ReleasePage) -> String {
         {option("undelivered", p.undelivered_only_option)}
         {DeliveryStatus::ALL.iter().map(|&s| option(s.as_str(), lang.delivery_status(s))).collect_view()}
     };
+    // The filter's button only when the filter can show undelivered recipients at all.
+    let delivered_only = DeliveryStatus::from_keyword(&f.status).is_some_and(|s| !s.is_undelivered());
     let choices = Choices {
         rows: page.recipients.iter().any(RecipientView::choosable),
-        undelivered: t.undelivered() > 0,
+        undelivered: t.undelivered() > 0 && page.matching > 0 && !delivered_only,
     };
     let recipients = if page.recipients.is_empty() {
         let empty = if page.pager.first.is_some() { p.past_the_end } else { p.no_recipients };
@@ -1317,6 +1319,11 @@ mod tests {
         // Rows on the page that cannot be chosen: only the filter's button.
         let html = release_page(chrome(Lang::En), release_page_with("", vec![sent.clone()]));
         assert!(!html.contains(r#"value="selected""#) && html.contains(r#"value="filter""#), "{html}");
+        // A filter that shows only delivered recipients, or none at all: nothing for it to take.
+        let html = release_page(chrome(Lang::En), release_page_with("sent", vec![sent.clone()]));
+        assert!(!html.contains(r#"id="redeliver""#), "{html}");
+        let html = release_page(chrome(Lang::En), release_page_with("bounced", Vec::new()));
+        assert!(!html.contains(r#"id="redeliver""#), "{html}");
         // Nothing undelivered in the release: nothing offered.
         let mut delivered = release_page_with("", vec![sent]);
         delivered.release.totals = Totals { sent: 10, ..Totals::default() };

@@ -270,7 +270,7 @@ async fn a_request_over_the_daily_cap_is_refused_clearly() {
         assert_eq!(plan.status, StatusCode::CONFLICT, "{}", app.url);
         let html = plan.text();
         assert!(
-            html.contains("1日の再送の上限(30件)を超えるため受け付けられません。本日はすでに0件の再送を依頼しており、あと30件まで依頼できます。宛先を30件以内に絞って選ぶか")
+            html.contains("1日に再送できるのは30件までのため、75件の依頼は受け付けられません。宛先を30件以内ずつ選んで、日を分けて依頼してください。")
                 && !html.contains("redeliver-confirm"),
             "{html}"
         );
@@ -299,7 +299,20 @@ async fn a_request_over_the_daily_cap_is_refused_clearly() {
             )
             .await
             .text();
-        assert!(over.contains("本日はすでに4件の再送を依頼しており、あと26件まで"), "{over}");
+        assert!(over.contains("1日に再送できるのは30件までのため、71件の依頼は受け付けられません"), "{over}");
+        // Within a day's cap, but beyond what is left of today's: what may still be asked.
+        let page = browser.get(&format!("{release}?status=undelivered")).await.text();
+        let more: Vec<&str> = page
+            .split("name=\"m\" value=\"")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap())
+            .take(27)
+            .collect();
+        assert_eq!(more.len(), 27, "{page}");
+        let mut fields = vec![("csrf", csrf), ("scope", "selected")];
+        fields.extend(more.iter().map(|m| ("m", *m)));
+        let plan = browser.post(&format!("{release}/redeliver"), &fields, &[ORIGIN]).await.text();
+        assert!(plan.contains("本日はすでに4件の再送を依頼しており、あと26件まで依頼できます"), "{plan}");
     });
 }
 

@@ -406,7 +406,7 @@ async fn an_incident_shows_its_impact_from_the_database_with_each_company_follow
         };
         let acme_row = row("acme");
         assert!(acme_row.contains("pr@acme.example") && acme_row.contains(">26<"), "{acme_row}");
-        assert!(acme_row.contains("そのままにする"), "the company's answer: {acme_row}");
+        assert!(acme_row.contains("再送しない"), "the company's answer: {acme_row}");
         assert!(acme_row.contains(">1 / 26<"), "redelivered since: {acme_row}");
         let bravo_row = row("bravo");
         assert!(bravo_row.contains("pr@bravo.example") && bravo_row.contains("未回答"), "{bravo_row}");
@@ -1345,6 +1345,25 @@ async fn a_maintenance_called_off_is_cancelled_not_completed() {
     assert_eq!(done.status, StatusCode::SEE_OTHER, "done early: {}", done.text());
     let text = file();
     assert!(text.contains(&format!("started_at = {now}:00+09:00")), "it began when it did: {text}");
+
+    // Nor one that readers are shown under way because its planned start has passed.
+    let under_way = "+++\ntitle = \"DB 移行\"\ntitle_en = \"DB move\"\nkind = \"maintenance\"\nstatus = \"scheduled\"\ncomponents = [\"api\"]\nstarted_at = 2021-03-20T01:00:00+09:00\nresolved_at = 2099-03-20T03:00:00+09:00\npublished_at = 2021-03-15T12:00:00+09:00\n+++\n\n移行します。\n\n<!-- lang: en -->\n\nMoving.\n";
+    std::fs::write(app.content.join("notices/db-move.md"), under_way).unwrap();
+    app.site.reload();
+    let form = staff.get("/staff/notices/db-move/update").await.text();
+    let fields = [
+        ("csrf", hidden_field(&form, "csrf")),
+        ("version", hidden_field(&form, "version")),
+        ("original", hidden_field(&form, "original")),
+        ("at", now.clone()),
+        ("status", "cancelled".to_string()),
+        ("text", "取りやめます。".to_string()),
+    ];
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused =
+        staff.post("/staff/notices/db-move/update", &pairs, &[("origin", "http://portal.test")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text());
+    assert!(field_problems(&refused.text(), "status").contains("「中止」にできません"));
 }
 
 /// A maintenance left `scheduled` after its planned time: the public site follows the plan, and
@@ -1640,7 +1659,7 @@ async fn a_new_notice_takes_what_its_kind_needs() {
     let refused = post(&mut staff, "from-the-future", "announcement", &[("published_at", &ahead)]).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        field_problems(&refused.text(), "published_at").contains("まだ来ていない日時です"),
+        field_problems(&refused.text(), "published_at").contains("予約公開はできません"),
         "{}",
         refused.text()
     );

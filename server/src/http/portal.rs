@@ -254,7 +254,7 @@ pub(super) async fn home_page(
             matches = found
                 .into_iter()
                 .map(|c| {
-                    let href = format!("/portal?{}", encode(&[("company", &c.slug)]));
+                    let href = as_company(uri, &c.slug);
                     (statusdesk_app::model::CompanyRef { slug: c.slug, name: c.name }, href)
                 })
                 .collect();
@@ -284,7 +284,16 @@ pub(super) async fn home_page(
         let typed = typed.unwrap_or("");
         match page.day_start(typed, days_after) {
             Ok(start) => (start, None),
-            Err(()) => (None, Some(format!("{label}: {}{}", t.bad_date, typed.trim()))),
+            Err(()) => {
+                // Written as a date, but a day that does not exist (2021-02-30), or not as a date.
+                let shaped = crate::text::half_width(typed.trim())
+                    .split('-')
+                    .map(str::parse::<u32>)
+                    .all(|n| n.is_ok())
+                    && typed.trim().split(['-', '－']).count() == 3;
+                let problem = if shaped { t.no_such_date } else { t.bad_date };
+                (None, Some(format!("{label}: {problem}{}", typed.trim())))
+            }
         }
     };
     let (mut sent_from, from_error) = day(params.from.as_deref(), 0, t.sent_from);

@@ -112,10 +112,11 @@ impl Selection {
         fields
     }
 
-    /// The recipients asked for, in the page's words: the rows checked, or the filter's.
-    fn describe(&self, lang: Lang) -> Option<String> {
+    /// The recipients asked for, in the page's words: the rows checked (`checked` of them this
+    /// release's), or the filter's.
+    fn describe(&self, lang: Lang, checked: usize) -> Option<String> {
         match self.scope.as_str() {
-            "selected" => Some(lang.redelivery_selection(Some(self.messages.len()), None, "")),
+            "selected" => Some(lang.redelivery_selection(Some(checked), None, "")),
             "filter" => {
                 let status = match self.filter().status_filter() {
                     StatusFilter::All | StatusFilter::Undelivered => None,
@@ -203,7 +204,8 @@ async fn confirmation(
         title: scope.release.title.clone(),
         title_href: release_href(viewer, scope, "", &[]),
         back_href: release_href(viewer, scope, "", &selection.page_query()),
-        selection: selection.describe(page.lang),
+        selection: selection
+            .describe(page.lang, plan.messages.len() + plan.skipped.values().sum::<i64>() as usize),
         messages: plan.messages.len() as i64,
         skipped: plan.skipped.into_iter().collect(),
         confirm_action: release_href(viewer, scope, "/redeliver/confirm", &[]),
@@ -230,7 +232,8 @@ async fn over_quota(
     page: &PortalPage,
 ) -> Result<Option<String>, StoreError> {
     let used = store.requested_since(company_id, page.today_start()).await?;
-    Ok((used + messages as i64 > daily_cap).then(|| page.lang.over_quota(used, daily_cap, choosing)))
+    let asked = messages as i64;
+    Ok((used + asked > daily_cap).then(|| page.lang.over_quota(used, daily_cap, (asked, choosing))))
 }
 
 /// `POST /portal/releases/{id}/redeliver`: the confirmation of what the form selected.
@@ -339,7 +342,8 @@ pub async fn confirm(
                 Ok(Redirect::to(&release_href(&viewer, &scope, "", &[])).into_response())
             }
             RequestOutcome::OverQuota { used, cap } => {
-                refuse(StatusCode::CONFLICT, page.lang.over_quota(used, cap, true)).await
+                let asked = request.messages.len() as i64;
+                refuse(StatusCode::CONFLICT, page.lang.over_quota(used, cap, (asked, true))).await
             }
             RequestOutcome::Empty | RequestOutcome::AlreadyAnswered { .. } => {
                 refuse(StatusCode::CONFLICT, r.taken_meanwhile.to_string()).await
@@ -524,7 +528,8 @@ async fn answer(
             return answered(store.incident_answer(company.id, slug).await?).await;
         }
         RequestOutcome::OverQuota { used, cap } => {
-            return refuse(StatusCode::CONFLICT, page.lang.over_quota(used, cap, false)).await;
+            let asked = request.messages.len() as i64;
+            return refuse(StatusCode::CONFLICT, page.lang.over_quota(used, cap, (asked, false))).await;
         }
         RequestOutcome::Empty => return refuse(StatusCode::CONFLICT, r.nothing.to_string()).await,
     }

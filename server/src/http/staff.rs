@@ -357,9 +357,10 @@ fn read_update(
         problems.push(problem(Some("status"), text.no_status));
     }
     // A maintenance that has not begun cannot have ended before its planned start (one called
-    // off is cancelled), and one under way or done cannot be called off (it is completed).
-    match (status, notice.status) {
-        (Ok(Some(Status::Completed)), Some(Status::Scheduled)) => {
+    // off is cancelled), and one under way or done, as readers are shown it now (a scheduled one
+    // follows its plan), cannot be called off (it is completed).
+    match (status, notice.status_at(now)) {
+        (Ok(Some(Status::Completed)), Some(Status::Scheduled | Status::Cancelled)) => {
             if let (Some(at), Some(start)) = (at, notice.started_at)
                 && at < start
             {
@@ -590,7 +591,7 @@ async fn audit_log(
     if let (Some(from), Some(before)) = (query.from, query.before)
         && from >= before
     {
-        problems.push(problem(Some("to"), page.lang.portal().dates_reversed));
+        problems.push(problem(Some("to"), text.dates_reversed));
     }
     if !params.company.trim().is_empty() {
         match store.company(params.company.trim()).await {
@@ -1628,7 +1629,8 @@ async fn save_notice(
     for (name, at) in happened {
         if at.is_some_and(|at| at.to_utc() > now + chrono::Duration::minutes(FUTURE_LEEWAY_MINUTES)) {
             let now = page.lang.datetime(&page.moment(now));
-            problems.push(problem(Some(name), format!("{}{now}", text.not_happened_yet)));
+            let why = if name == "published_at" { text.not_published_yet } else { text.not_happened_yet };
+            problems.push(problem(Some(name), format!("{why}{now}")));
         }
     }
     let mut status = optional("status");
