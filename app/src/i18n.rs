@@ -1211,6 +1211,8 @@ impl StaffText {
 /// Fixed text of the staff console.
 pub struct StaffText {
     pub console_top: &'static str,
+    pub reason_needed: &'static str,
+    pub untranslated: &'static str,
     pub dates_reversed: &'static str,
     pub file_broken: &'static str,
     pub file_broken_help: &'static str,
@@ -1333,6 +1335,8 @@ impl Lang {
 
 static STAFF_JA: StaffText = StaffText {
     console_top: "お知らせの一覧へ",
+    reason_needed: "解決した後の経過には、追記する理由を書いてください（例: 原因と再発防止策を追記）。",
+    untranslated: "英訳が空です（英語のページでは日本語のまま表示されます。公開はできます）: ",
     dates_reversed: "開始日が終了日より後になっています。日付を確かめてください。",
     file_broken: "このお知らせのファイルにエラーがあります",
     file_broken_help: "ファイルが直接書き換えられ、エラーがあるため、公開ページにはその前の版が表示されています。ここでは、その公開中の版を表示しています。このフォームから保存するには、先に次のエラーをファイルで直してください。",
@@ -1443,6 +1447,8 @@ static STAFF_JA: StaffText = StaffText {
 
 static STAFF_EN: StaffText = StaffText {
     console_top: "Go to the notices",
+    reason_needed: "An entry after the resolution needs the reason it is added (e.g. \"cause and countermeasures added\").",
+    untranslated: "No English yet (the English page shows the Japanese; it can be published as it is): ",
     dates_reversed: "The start date is after the end date: check the dates.",
     file_broken: "This notice's file has errors",
     file_broken_help: "The file was changed directly and has errors, so the public page shows the version before. This form shows that published version. To save from this form, first fix these errors in the file.",

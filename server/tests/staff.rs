@@ -345,7 +345,12 @@ async fn an_entry_after_the_resolution_needs_its_reason() {
     let html = refused.text();
     let reason =
         html.split("id=\"reason-problems\"").nth(1).expect("the problem is next to the reason field");
-    assert!(reason.split("</ul>").next().unwrap().contains("`reason`"), "{html}");
+    // In the form's words, not the file's key.
+    let said = reason.split("</ul>").next().unwrap();
+    assert!(
+        said.contains("解決した後の経過には、追記する理由を書いてください") && !said.contains("`reason`"),
+        "{html}"
+    );
 
     let fields = post("原因と再発防止策を追記");
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -766,7 +771,12 @@ async fn a_new_notice_is_previewed_in_both_languages_checked_and_published() {
             .split("</ul>")
             .next()
             .unwrap();
-        assert!(warnings.contains("`title_en` がありません"), "{warnings}");
+        assert!(
+            warnings.contains(
+                "英訳が空です（英語のページでは日本語のまま表示されます。公開はできます）: タイトル (英語)"
+            ),
+            "{warnings}"
+        );
         // The English page says its title is not translated, not that nothing is.
         let english = html.split("<section lang=\"en\" class=\"preview\">").nth(1).expect("English preview");
         assert!(
@@ -1641,6 +1651,14 @@ async fn a_new_notice_takes_what_its_kind_needs() {
     let started = [("started_at", "2021-03-20T01:00"), ("intent", "preview")];
     let preview = post(&mut staff, "db-upgrade", "maintenance", &started).await.text();
     assert!(preview.contains("<span class=\"badge status-in_progress\">実施中</span>"), "{preview}");
+    // No English body yet: said by the form's field, not by the file's marker line.
+    let untranslated = [("started_at", "2021-03-20T01:00"), ("body_en", ""), ("intent", "preview")];
+    let preview = post(&mut staff, "db-upgrade", "maintenance", &untranslated).await.text();
+    assert!(
+        preview.contains("英訳が空です（英語のページでは日本語のまま表示されます。公開はできます）: 本文"),
+        "{preview}"
+    );
+    assert!(!preview.contains("lang: en"), "{preview}");
     let planned = post(&mut staff, "db-upgrade", "maintenance", &[("started_at", "2021-03-20T01:00")]).await;
     assert_eq!(planned.status, StatusCode::SEE_OTHER, "{}", planned.text());
     assert!(file("db-upgrade").contains("status = \"scheduled\""));

@@ -487,6 +487,10 @@ async fn add_update(
         .iter()
         .filter(|f| f.level == Level::Error)
         .map(|f| match field_of(&written, f) {
+            // An entry after the resolution without its reason: asked for in the form's words.
+            Some("reason") if f.missing_key == Some("reason") => {
+                problem(Some("reason"), page.lang.staff().reason_needed)
+            }
             Some(field) => problem(Some(field), f.message.get(page.lang)),
             None => problem(None, f.describe(page.lang)),
         })
@@ -1704,9 +1708,14 @@ async fn save_notice(
             })
             .collect();
         // What the linter would warn of: published all the same, but worth a look first.
+        // A missing translation is named by the form's field, not the file's marker line.
+        let warning = |f: &Finding| match f.missing_key.and_then(|key| page.lang.staff().field_label(key)) {
+            Some(label) if f.is_untranslated() => format!("{}{label}", text.untranslated),
+            _ => f.message.get(page.lang).to_string(),
+        };
         let warnings = findings.list.iter().filter(|f| f.level == Level::Warning);
         let form = NoticeEditorPage {
-            warnings: warnings.map(|f| f.message.get(page.lang).to_string()).collect(),
+            warnings: warnings.map(warning).collect(),
             ..editor(page, &editing, Some(&fields), Vec::new(), preview)
         };
         return render_editor(page, viewer, StatusCode::OK, form);
