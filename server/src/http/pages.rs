@@ -99,15 +99,21 @@ impl PortalPage {
     }
 
     /// The start of the day `day` (`YYYY-MM-DD`, in the site's zone; full-width digits read as
-    /// such) plus `days_after` days: `Ok(None)` when nothing was typed, `Err` when it is not a
-    /// date.
-    pub fn day_start(&self, day: &str, days_after: u64) -> Result<Option<DateTime<Utc>>, ()> {
+    /// such) plus `days_after` days: `Ok(None)` when nothing was typed; `Err`, in the page's
+    /// words, when it is not written as a date or is a day that does not exist (`2021-02-30`).
+    pub fn day_start(&self, day: &str, days_after: u64) -> Result<Option<DateTime<Utc>>, &'static str> {
         let day = crate::text::half_width(day);
-        if day.trim().is_empty() {
+        let day = day.trim();
+        if day.is_empty() {
             return Ok(None);
         }
-        let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").map_err(|_| ())?;
-        let date = date.checked_add_days(chrono::Days::new(days_after)).ok_or(())?;
+        let p = self.lang.portal();
+        let Ok(date) = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") else {
+            let parts: Vec<&str> = day.split('-').collect();
+            let written_as_date = parts.len() == 3 && parts.iter().all(|n| n.parse::<u32>().is_ok());
+            return Err(if written_as_date { p.no_such_date } else { p.bad_date });
+        };
+        let date = date.checked_add_days(chrono::Days::new(days_after)).ok_or(p.no_such_date)?;
         Ok(self.start_of(date))
     }
 

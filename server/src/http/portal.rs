@@ -284,16 +284,7 @@ pub(super) async fn home_page(
         let typed = typed.unwrap_or("");
         match page.day_start(typed, days_after) {
             Ok(start) => (start, None),
-            Err(()) => {
-                // Written as a date, but a day that does not exist (2021-02-30), or not as a date.
-                let shaped = crate::text::half_width(typed.trim())
-                    .split('-')
-                    .map(str::parse::<u32>)
-                    .all(|n| n.is_ok())
-                    && typed.trim().split(['-', '－']).count() == 3;
-                let problem = if shaped { t.no_such_date } else { t.bad_date };
-                (None, Some(format!("{label}: {problem}{}", typed.trim())))
-            }
+            Err(problem) => (None, Some(format!("{label}: {problem}{}", typed.trim()))),
         }
     };
     let (mut sent_from, from_error) = day(params.from.as_deref(), 0, t.sent_from);

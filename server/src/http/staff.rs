@@ -318,6 +318,12 @@ fn changes_since_opened(lang: Lang, opened: &str, now: &str) -> String {
 /// How far ahead of now an update's time may be, in minutes.
 const FUTURE_LEEWAY_MINUTES: i64 = 5;
 
+/// Whether `at` lies ahead of `now` beyond the few minutes clocks and typing may differ by: a
+/// time that cannot have happened yet.
+fn ahead_of(at: chrono::DateTime<chrono::FixedOffset>, now: chrono::DateTime<Utc>) -> bool {
+    at.to_utc() > now + chrono::Duration::minutes(FUTURE_LEEWAY_MINUTES)
+}
+
 /// Checks what was typed; the update it describes, or what is wrong with it.
 fn read_update(
     page: &PortalPage,
@@ -340,7 +346,7 @@ fn read_update(
     // come before it), beyond a few minutes of clocks and typing.
     let now = Utc::now();
     if let Some(at) = at
-        && at.to_utc() > now + chrono::Duration::minutes(FUTURE_LEEWAY_MINUTES)
+        && ahead_of(at, now)
     {
         let now = page.lang.datetime(&page.moment(now));
         problems.push(problem(Some("at"), format!("{}{now}", text.in_the_future)));
@@ -487,11 +493,11 @@ async fn add_update(
         .iter()
         .filter(|f| f.level == Level::Error)
         .map(|f| match field_of(&written, f) {
-            // An entry after the resolution without its reason: asked for in the form's words.
-            Some("reason") if f.missing_key == Some("reason") => {
-                problem(Some("reason"), page.lang.staff().reason_needed)
+            Some(field) => {
+                let said =
+                    in_form_words(f, field, page.lang).unwrap_or_else(|| f.message.get(page.lang).into());
+                problem(Some(field), said)
             }
-            Some(field) => problem(Some(field), f.message.get(page.lang)),
             None => problem(None, f.describe(page.lang)),
         })
         .collect();
@@ -582,15 +588,11 @@ async fn audit_log(
     };
     match page.day_start(&params.from, 0) {
         Ok(from) => query.from = from,
-        Err(()) => {
-            problems.push(problem(Some("from"), format!("{}`{}`", page.lang.portal().bad_date, params.from)))
-        }
+        Err(bad) => problems.push(problem(Some("from"), format!("{bad}`{}`", params.from))),
     }
     match page.day_start(&params.to, 1) {
         Ok(before) => query.before = before,
-        Err(()) => {
-            problems.push(problem(Some("to"), format!("{}`{}`", page.lang.portal().bad_date, params.to)))
-        }
+        Err(bad) => problems.push(problem(Some("to"), format!("{bad}`{}`", params.to))),
     }
     if let (Some(from), Some(before)) = (query.from, query.before)
         && from >= before
@@ -1477,13 +1479,7 @@ const MAX_SLUG_LEN: usize = 80;
 fn notice_field(text: &str, finding: &Finding, lang: Lang) -> FieldProblem {
     let (line, message) = (finding.line, finding.message.get(lang));
     if let Some(field) = finding.missing_key.and_then(|key| FORM_KEYS.into_iter().find(|f| *f == key)) {
-        // A field simply left empty is said in the form's words, with its label.
-        if finding.message == crate::content::finding::missing_field(field)
-            && let Some(label) = lang.staff().field_label(field)
-        {
-            return problem(Some(field), format!("{}{label}", lang.staff().field_required));
-        }
-        return problem(Some(field), message);
+        return problem(Some(field), in_form_words(finding, field, lang).unwrap_or_else(|| message.into()));
     }
     let on_line = |line: usize| match lang {
         Lang::Ja => format!("{line} 行目: {message}"),
@@ -1502,15 +1498,29 @@ fn notice_field(text: &str, finding: &Finding, lang: Lang) -> FieldProblem {
     let key = lines.get(line.wrapping_sub(1)).and_then(|l| l.split('=').next()).map(str::trim).unwrap_or("");
     let field = FORM_KEYS.into_iter().find(|f| *f == key);
     match field {
-        // A required field left empty, in the form's words as when it is missing.
-        Some(field)
-            if finding.message == crate::content::finding::empty_field(field)
-                && let Some(label) = lang.staff().field_label(field) =>
-        {
-            problem(Some(field), format!("{}{label}", lang.staff().field_required))
+        Some(field) => {
+            problem(Some(field), in_form_words(finding, field, lang).unwrap_or_else(|| message.into()))
         }
-        Some(field) => problem(Some(field), message),
         None => problem(None, on_line(line)),
+    }
+}
+
+/// A linter finding about the form's `field` said as the form would, by the field's label,
+/// where the file's words (its keys, its marker line) are all the linter has: a required field
+/// missing or left empty, the reason an entry after the resolution needs, a missing translation.
+fn in_form_words(finding: &Finding, field: &str, lang: Lang) -> Option<String> {
+    use crate::content::finding::{empty_field, missing_field};
+    let s = lang.staff();
+    if field == "reason" && finding.missing_key == Some("reason") {
+        return Some(s.reason_needed.to_string());
+    }
+    let label = s.field_label(field)?;
+    if finding.is_untranslated() {
+        Some(format!("{}{label}", s.untranslated))
+    } else if finding.message == missing_field(field) || finding.message == empty_field(field) {
+        Some(format!("{}{label}", s.field_required))
+    } else {
+        None
     }
 }
 
@@ -1631,7 +1641,7 @@ async fn save_notice(
         happened.extend([("started_at", started_at), ("resolved_at", resolved_at)]);
     }
     for (name, at) in happened {
-        if at.is_some_and(|at| at.to_utc() > now + chrono::Duration::minutes(FUTURE_LEEWAY_MINUTES)) {
+        if at.is_some_and(|at| ahead_of(at, now)) {
             let now = page.lang.datetime(&page.moment(now));
             let why = if name == "published_at" { text.not_published_yet } else { text.not_happened_yet };
             problems.push(problem(Some(name), format!("{why}{now}")));
@@ -1708,10 +1718,9 @@ async fn save_notice(
             })
             .collect();
         // What the linter would warn of: published all the same, but worth a look first.
-        // A missing translation is named by the form's field, not the file's marker line.
-        let warning = |f: &Finding| match f.missing_key.and_then(|key| page.lang.staff().field_label(key)) {
-            Some(label) if f.is_untranslated() => format!("{}{label}", text.untranslated),
-            _ => f.message.get(page.lang).to_string(),
+        let warning = |f: &Finding| {
+            let words = f.missing_key.and_then(|field| in_form_words(f, field, page.lang));
+            words.unwrap_or_else(|| f.message.get(page.lang).to_string())
         };
         let warnings = findings.list.iter().filter(|f| f.level == Level::Warning);
         let form = NoticeEditorPage {

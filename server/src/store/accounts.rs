@@ -199,15 +199,15 @@ macro_rules! portable_accounts {
                 text: &str,
                 limit: i64,
             ) -> Result<Vec<$crate::store::accounts::CompanyRecord>, StoreError> {
-                // As typed, or with full-width letters and digits as ASCII: names hold either.
+                let [typed, folded] = $crate::store::portal::typed_or_half_width(text);
                 Ok(sqlx::query_as(
                     "SELECT id, slug, name, language FROM companies
                      WHERE lower(slug) LIKE lower($1) ESCAPE '\\' OR lower(name) LIKE lower($1) ESCAPE '\\'
                         OR lower(slug) LIKE lower($2) ESCAPE '\\' OR lower(name) LIKE lower($2) ESCAPE '\\'
                      ORDER BY name, slug LIMIT $3",
                 )
-                .bind($crate::store::portal::contains_pattern(text.trim()))
-                .bind($crate::store::portal::contains_pattern(&$crate::text::half_width(text.trim())))
+                .bind(typed)
+                .bind(folded)
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?)

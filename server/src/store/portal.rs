@@ -223,7 +223,7 @@ pub trait PortalStore: Send + Sync {
 /// A `LIKE` pattern that finds `text` anywhere, its wildcards escaped. Compared as
 /// `lower(column) LIKE lower(pattern)`: the database folds both sides alike (SQLite folds
 /// only ASCII letters, PostgreSQL every letter), so a text typed as stored is always found.
-pub(super) fn contains_pattern(text: &str) -> String {
+fn contains_pattern(text: &str) -> String {
     let mut pattern = String::from("%");
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -233,6 +233,12 @@ pub(super) fn contains_pattern(text: &str) -> String {
     }
     pattern.push('%');
     pattern
+}
+
+/// The [`contains_pattern`]s of `text` as typed and with its full-width letters and digits as
+/// ASCII: names and titles hold either.
+pub(super) fn typed_or_half_width(text: &str) -> [String; 2] {
+    [contains_pattern(text.trim()), contains_pattern(&crate::text::half_width(text.trim()))]
 }
 
 /// The audit log's query: conditions as asked, newest first, keyset-paged by (`at`, `id`).
@@ -276,9 +282,7 @@ pub(super) fn releases_sql(query: &ReleaseQuery) -> (String, Vec<Param>) {
     );
     sql.push(" AND r.company_id = $?", [Param::Int(query.company_id)]);
     if let Some(title) = query.title.as_deref().filter(|t| !t.trim().is_empty()) {
-        // As typed, or with full-width letters and digits as ASCII: titles hold either.
-        let (typed, folded) =
-            (contains_pattern(title.trim()), contains_pattern(&crate::text::half_width(title.trim())));
+        let [typed, folded] = typed_or_half_width(title);
         sql.push(
             " AND (lower(r.title) LIKE lower($?) ESCAPE '\\' OR lower(r.title) LIKE lower($?) ESCAPE '\\')",
             [Param::Text(typed), Param::Text(folded)],
